@@ -1,0 +1,190 @@
+import { createApprovalToken } from '../domain/approvalToken.js';
+import { isFinal, type EmailChangeRequest, type RequestStatus } from '../domain/request.js';
+import {
+  approvalRequestEmail,
+  changeRequestedNoticeEmail,
+  redeemInvitationEmail,
+  requestCompletedEmail,
+  requestOutcomeEmail,
+  resetFailedAdminEmail,
+} from '../templates/emails.js';
+import type {
+  ApprovalPolicy,
+  CompleteRequestInput,
+  FinalStatus,
+  MarkApprovedInput,
+  RecordOutcomeInput,
+  RequestApprovalInput,
+} from '../workflow/activityContract.js';
+import type { EmailChangeOrchestrationInput } from '../workflow/contract.js';
+import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
+import { executeReset, restoreMail } from './executeReset.js';
+import { mailOnceFor } from './mailOnce.js';
+import { screenRequest } from './screenRequest.js';
+
+export type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * Every side effect of the workflow, one async function per activity (names in
+ * `ACTIVITY`). Each is idempotent: the orchestrator may run any of them twice after a crash or a
+ * retry, so writes carry stable audit ids, mail is sent once per step, and no step moves a
+ * request out of a final status.
+ */
+export function createActivities(deps: ActivityDependencies) {
+  const { store, settings } = deps;
+
+  const releaseLock = async (request: EmailChangeRequest) => {
+    if (request.guestId) await store.releaseGuestLock(request.guestId, request.id);
+  };
+
+  return {
+    /** Stores the submission as `Received` with its `Submitted` audit event. */
+    async recordRequest(input: EmailChangeOrchestrationInput): Promise<void> {
+      const request: EmailChangeRequest = {
+        id: input.requestId,
+        ...input.submission,
+        status: 'Received',
+        source: input.source,
+        submittedAt: input.submittedAt,
+        updatedAt: input.submittedAt,
+        approvers: [],
+      };
+      const submitted = auditEvent(deps, input.requestId, 'submitted', 'Submitted', 'requester', { source: input.source });
+      await store.createRequest(request, { ...submitted, at: input.submittedAt });
+    },
+
+    /** Read once per instance, so replays see the durations the instance started with. */
+    async getApprovalPolicy(): Promise<ApprovalPolicy> {
+      return { approvalTimeoutMs: settings.APPROVAL_TIMEOUT, reminderAfterMs: settings.APPROVAL_REMINDER_AFTER };
+    },
+
+    screenRequest: (requestId: string) => screenRequest(deps, requestId),
+
+    /**
+     * Mails each approver a personal single-use link (only its hash is stored, expiring at the
+     * deadline). The first round also moves the request to `AwaitingApproval` and warns the
+     * guest's current address; the reminder round sends fresh links with the reminder wording.
+     */
+    async requestApproval(input: RequestApprovalInput): Promise<void> {
+      const { requestId, deadline, reminder } = input;
+      let request = await requireRequest(store, requestId);
+      if (reminder ? request.status !== 'AwaitingApproval' : request.status !== 'Received' && request.status !== 'AwaitingApproval') return;
+      if (!reminder) {
+        request = await store.updateRequest(
+          requestId,
+          { status: 'AwaitingApproval', deadline },
+          auditEvent(deps, requestId, 'approval-requested', 'ApprovalRequested', 'system', { approvers: request.approvers.map((a) => a.mail), deadline }),
+        );
+      }
+      const mailOnce = await mailOnceFor(deps, requestId);
+      const round = reminder ? 'reminder' : 'approval';
+      for (const approver of request.approvers) {
+        await mailOnce(`${round}:${approver.id || approver.mail}`, [approver.mail], async () => {
+          const { token, tokenHash } = createApprovalToken(requestId);
+          await store.saveApprovalToken({ requestId, tokenHash, approverId: approver.id, approverMail: approver.mail, expiresAt: deadline });
+          return approvalRequestEmail({ request, approver, approvalUrl: `${settings.PUBLIC_BASE_URL}/api/approvals/${token}`, reminder });
+        });
+      }
+      if (reminder) {
+        await store.appendEvent(auditEvent(deps, requestId, 'reminder', 'ReminderSent', 'system', { approvers: request.approvers.map((a) => a.mail) }));
+      } else {
+        await mailOnce('change-requested', [request.currentEmail], changeRequestedNoticeEmail({ request }));
+      }
+    },
+
+    /** Ends a request that never reached Graph: rejected, cancelled by an admin, or expired. */
+    async recordOutcome(input: RecordOutcomeInput): Promise<FinalStatus> {
+      const { requestId, outcome } = input;
+      let request = await requireRequest(store, requestId);
+      if (isFinal(request.status) && request.status !== outcome) {
+        await releaseLock(request);
+        return request.status as FinalStatus;
+      }
+      const step = outcome.toLowerCase();
+      if (input.outcome === 'Rejected') {
+        const { decision } = input;
+        request = await store.updateRequest(
+          requestId,
+          { status: 'Rejected', decision: decisionOf(decision) },
+          auditEvent(deps, requestId, step, 'Rejected', decision.approverMail, decision.comment ? { comment: decision.comment } : undefined),
+        );
+      } else if (input.outcome === 'Cancelled') {
+        const { cancel } = input;
+        request = await store.updateRequest(
+          requestId,
+          { status: 'Cancelled', cancelReason: cancel.reason },
+          auditEvent(deps, requestId, step, 'Cancelled', cancel.by, { reason: cancel.reason }),
+        );
+      } else {
+        request = await store.updateRequest(requestId, { status: 'Expired' }, auditEvent(deps, requestId, step, 'Expired', 'system', { deadline: request.deadline }));
+      }
+      await releaseLock(request);
+      const mailOnce = await mailOnceFor(deps, requestId);
+      await mailOnce('outcome', [request.currentEmail], requestOutcomeEmail({ request }));
+      return outcome;
+    },
+
+    /** Records the approver's decision before anything touches the guest's account. */
+    async markApproved(input: MarkApprovedInput): Promise<void> {
+      const { requestId, decision } = input;
+      const request = await requireRequest(store, requestId);
+      if (request.status === 'Approved') return;
+      if (request.status !== 'AwaitingApproval') {
+        throw new Error(`Request ${requestId} is ${request.status}; an approval cannot apply to it`);
+      }
+      await store.updateRequest(
+        requestId,
+        { status: 'Approved', decision: decisionOf(decision) },
+        auditEvent(deps, requestId, 'approved', 'Approved', decision.approverMail, decision.comment ? { comment: decision.comment } : undefined),
+      );
+    },
+
+    executeReset: (requestId: string) => executeReset(deps, requestId),
+
+    restoreMail: (requestId: string) => restoreMail(deps, requestId),
+
+    /**
+     * Stores the reset's result as `Completed` or `Failed`, releases the guest lock and tells
+     * people: the new address how to redeem (unless Graph sends its own invitation), the approver
+     * that it is done; on failure the admins and the current address.
+     */
+    async completeRequest(input: CompleteRequestInput): Promise<FinalStatus> {
+      const { requestId, outcome } = input;
+      const target: RequestStatus = outcome.ok ? 'Completed' : 'Failed';
+      let request = await requireRequest(store, requestId);
+      if (isFinal(request.status) && request.status !== target) {
+        await releaseLock(request);
+        return request.status as FinalStatus;
+      }
+      request = await store.updateRequest(
+        requestId,
+        {
+          status: target,
+          result: outcome.ok
+            ? { invitationId: outcome.invitationId, inviteRedeemUrl: outcome.inviteRedeemUrl }
+            : { code: outcome.code, message: outcome.message, ...(outcome.requestId ? { requestId: outcome.requestId } : {}) },
+        },
+        auditEvent(deps, requestId, target.toLowerCase(), target, 'system', outcome.ok ? { invitationId: outcome.invitationId } : { code: outcome.code }),
+      );
+      await releaseLock(request);
+
+      const mailOnce = await mailOnceFor(deps, requestId);
+      if (outcome.ok) {
+        if (!settings.SEND_INVITATION_MESSAGE) {
+          await mailOnce('redeem', [request.newEmail], redeemInvitationEmail({ request, inviteRedeemUrl: outcome.inviteRedeemUrl }));
+        }
+        const deciders = request.decision ? [request.decision.by] : request.approvers.map((a) => a.mail);
+        await mailOnce('completed', deciders, requestCompletedEmail({ request }));
+      } else {
+        await mailOnce('admin-failure', settings.ADMIN_NOTIFICATION_EMAILS, resetFailedAdminEmail({ request }));
+        // Only a real guest's address hears about it: the form must not mail arbitrary addresses.
+        if (request.guestId) await mailOnce('outcome', [request.currentEmail], requestOutcomeEmail({ request }));
+      }
+      return target;
+    },
+  };
+}
+
+function decisionOf(event: MarkApprovedInput['decision']): NonNullable<EmailChangeRequest['decision']> {
+  return { outcome: event.outcome, by: event.approverMail, at: event.at, ...(event.comment ? { comment: event.comment } : {}) };
+}

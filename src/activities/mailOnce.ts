@@ -1,0 +1,30 @@
+import { auditEvent, type ActivityDependencies } from './activityDependencies.js';
+
+export interface RenderedMail {
+  subject: string;
+  html: string;
+}
+
+/**
+ * Sends the mail unless an earlier run of the step already did. A function is rendered only when
+ * the mail is really sent (so a skipped approval mail mints no token).
+ */
+export type MailOnce = (key: string, to: string[], mail: RenderedMail | (() => Promise<RenderedMail>)) => Promise<void>;
+
+/**
+ * Mail that a re-run step must not send again. Each sent message leaves a `MailSent` audit event
+ * with a stable id; a retry of the step (say after a later mail failed) skips the ones already
+ * recorded. The trail also tells admins who was told what, without the message's links.
+ */
+export async function mailOnceFor(deps: ActivityDependencies, requestId: string): Promise<MailOnce> {
+  const recorded = new Set((await deps.store.listEvents(requestId)).map((event) => event.id));
+  return async (key, to, mail) => {
+    const recipients = to.filter(Boolean);
+    const markerId = `${requestId}:mail:${key}`;
+    if (recipients.length === 0 || recorded.has(markerId)) return;
+    const { subject, html } = typeof mail === 'function' ? await mail() : mail;
+    await deps.mailer.send({ to: recipients, subject, html });
+    await deps.store.appendEvent(auditEvent(deps, requestId, `mail:${key}`, 'MailSent', 'system', { to: recipients, subject }));
+    recorded.add(markerId);
+  };
+}

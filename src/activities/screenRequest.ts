@@ -1,0 +1,51 @@
+import { checkEligibility } from '../domain/eligibility.js';
+import { checkDomainPolicy } from '../domain/emailPolicy.js';
+import type { DeclineReason, EmailChangeRequest } from '../domain/request.js';
+import type { DirectoryUser } from '../graph/graphGateway.js';
+import type { ScreeningResult } from '../workflow/activityContract.js';
+import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
+import { resolveApprovers } from './resolveApprovers.js';
+
+/**
+ * Decides whether a request may go to approval (DESIGN §2 step 3, §5): domain policy before any
+ * Graph call, then the guest, its eligibility, its approvers, and last the per-guest lock, so a
+ * decline never leaves a lock behind. The guest id is stored before the lock is taken, so
+ * whichever step ends the request can release it.
+ */
+export async function screenRequest(deps: ActivityDependencies, requestId: string): Promise<ScreeningResult> {
+  const { graph, settings, store } = deps;
+  const request = await requireRequest(store, requestId);
+  if (request.status === 'Declined') return { outcome: 'declined', reason: request.declineReason ?? 'GuestNotFound' };
+
+  const decline = async (reason: DeclineReason, guest?: DirectoryUser, detail: Record<string, unknown> = {}): Promise<ScreeningResult> => {
+    const changes: Partial<EmailChangeRequest> = { status: 'Declined', declineReason: reason };
+    if (guest) Object.assign(changes, { guestId: guest.id, guestDisplayName: guest.displayName });
+    await store.updateRequest(requestId, changes, auditEvent(deps, requestId, 'declined', 'Declined', 'system', { reason, ...detail }));
+    return { outcome: 'declined', reason };
+  };
+
+  const domain = checkDomainPolicy(request.newEmail, {
+    verifiedDomains: settings.TENANT_VERIFIED_DOMAINS,
+    allowedDomains: settings.NEW_EMAIL_ALLOWED_DOMAINS,
+    deniedDomains: settings.NEW_EMAIL_DENIED_DOMAINS,
+  });
+  if (!domain.allowed) return decline('DomainNotAllowed', undefined, { why: domain.why });
+
+  const guest = await graph.findUserByEmail(request.currentEmail);
+  if (!guest) return decline('GuestNotFound');
+
+  const ineligible = checkEligibility(guest, await graph.getDirectoryRoles(guest.id));
+  if (ineligible) return decline(ineligible, guest);
+
+  const approvers = await resolveApprovers(graph, settings, guest, request);
+  if (approvers.length === 0) return decline('NoApprover', guest);
+
+  await store.updateRequest(
+    requestId,
+    { guestId: guest.id, guestDisplayName: guest.displayName, approvers },
+    auditEvent(deps, requestId, 'screened', 'Screened', 'system', { guestId: guest.id, approvers: approvers.map((a) => a.mail) }),
+  );
+  if (!(await store.acquireGuestLock(guest.id, requestId))) return decline('DuplicateActiveRequest', guest);
+
+  return { outcome: 'eligible', guest: { id: guest.id, displayName: guest.displayName }, approvers };
+}

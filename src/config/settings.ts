@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import { parseIsoDuration } from '../domain/duration.js';
+
+/**
+ * Every app setting the product reads, in one schema. Configuration is read once at start-up;
+ * a missing or bad setting fails with one message naming every problem (see `loadSettings`).
+ * `infra/app/api.bicep` and `local.settings.sample.json` must list exactly these names
+ * (checked by test/unit/settingsDrift.test.ts).
+ */
+
+const list = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? '').split(/[,;\s]+/).map((s) => s.trim()).filter(Boolean));
+
+const lowerList = list.transform((items) => items.map((s) => s.toLowerCase()));
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const text = v && v.trim() ? v.trim() : fallback;
+      const ms = parseIsoDuration(text);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `"${text}" is not a positive ISO 8601 duration such as P7D or PT30S` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const bool = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback;
+      if (/^(true|1|yes)$/i.test(v.trim())) return true;
+      if (/^(false|0|no)$/i.test(v.trim())) return false;
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not true or false` });
+      return z.NEVER;
+    });
+
+const positiveInt = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n <= 0) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not a positive whole number` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const url = z.url({ protocol: /^https?$/ });
+/** An optional URL where an empty value (as in the sample settings) means "not set". */
+const optionalUrl = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), url.optional());
+const required = (what: string) => z.string({ error: `is required (${what})` }).trim().min(1, `is required (${what})`);
+
+export const settingsSchema = z
+  .object({
+    // Storage for the app's own tables. Either a connection string (local, Azurite) or the
+    // identity-based form that Azure uses (`AzureWebJobsStorage__tableServiceUri` + credential).
+    AzureWebJobsStorage: z.string().optional(),
+    AzureWebJobsStorage__tableServiceUri: optionalUrl,
+    AzureWebJobsStorage__clientId: z.string().optional(),
+    TABLE_NAME_PREFIX: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,40}$/, 'must be letters and digits, starting with a letter').default('GuestEmailChange'),
+
+    // Microsoft Graph. In Azure: the user-assigned managed identity (AZURE_CLIENT_ID).
+    // Locally: the Graph emulator's base URL and a static token.
+    GRAPH_BASE_URL: url.default('https://graph.microsoft.com'),
+    GRAPH_STATIC_TOKEN: z.string().optional(),
+    AZURE_CLIENT_ID: z.string().optional(),
+
+    // Tenant facts and the new-email policy.
+    TENANT_VERIFIED_DOMAINS: lowerList.refine((d) => d.length > 0, 'must list at least one verified domain of the tenant'),
+    NEW_EMAIL_ALLOWED_DOMAINS: lowerList,
+    NEW_EMAIL_DENIED_DOMAINS: lowerList,
+
+    // Approval.
+    PUBLIC_BASE_URL: url,
+    APPROVAL_TIMEOUT: duration('P7D'),
+    APPROVAL_REMINDER_AFTER: duration('P3D'),
+    // An unresolved Key Vault reference reaches the app as its literal text: refuse it rather
+    // than key the anti-forgery values with a guessable string.
+    APPROVAL_FORM_SECRET: required('a random secret of at least 32 characters for anti-forgery values')
+      .min(32, 'must be at least 32 characters')
+      .refine((v) => !v.startsWith('@Microsoft.KeyVault('), 'is an unresolved Key Vault reference: grant the app identity "Key Vault Secrets User"'),
+    FALLBACK_APPROVERS: lowerList,
+
+    // Mail and the reset itself.
+    MAIL_SENDER: required('the mailbox (UPN or object id) that sends mail'),
+    ADMIN_NOTIFICATION_EMAILS: lowerList,
+    INVITE_REDIRECT_URL: url.default('https://myapps.microsoft.com'),
+    SEND_INVITATION_MESSAGE: bool(false),
+
+    // Admin API (bearer JWT from Entra ID).
+    ADMIN_TENANT_ID: required('the Entra tenant id that issues admin tokens'),
+    ADMIN_API_AUDIENCE: required('the audience (application ID URI or client id) of the admin API'),
+    ADMIN_ROLE: z.string().trim().min(1).default('GuestReset.Admin'),
+    ADMIN_TOKEN_ISSUER: optionalUrl,
+    ADMIN_JWKS_URI: optionalUrl,
+
+    // Abuse limits on the public form, per rolling window.
+    RATE_LIMIT_WINDOW: duration('PT1H'),
+    RATE_LIMIT_PER_SOURCE: positiveInt(10),
+    RATE_LIMIT_PER_TARGET: positiveInt(3),
+  })
+  .superRefine((s, ctx) => {
+    if (!s.AzureWebJobsStorage && !s.AzureWebJobsStorage__tableServiceUri) {
+      ctx.addIssue({ code: 'custom', path: ['AzureWebJobsStorage'], message: 'is required (or AzureWebJobsStorage__tableServiceUri with a managed identity)' });
+    }
+    if (s.APPROVAL_REMINDER_AFTER >= s.APPROVAL_TIMEOUT) {
+      ctx.addIssue({ code: 'custom', path: ['APPROVAL_REMINDER_AFTER'], message: 'must be shorter than APPROVAL_TIMEOUT' });
+    }
+  });
+
+type RawSettings = z.output<typeof settingsSchema>;
+
+/** The validated configuration the code uses, with derived values filled in. */
+export interface Settings extends RawSettings {
+  adminIssuer: string;
+  adminJwksUri: string;
+}
+
+/** Names of every setting the app reads: the contract with infra/ and the sample settings. */
+export const SETTING_NAMES = Object.keys(settingsSchema.shape) as (keyof RawSettings)[];
+
+/** Thrown at start-up with one message that names every bad or missing setting. */
+export class ConfigurationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+export function parseSettings(env: Record<string, string | undefined>): Settings {
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigurationError(parsed.error.issues.map((i) => `${i.path.join('.') || '(settings)'} ${i.message}`));
+  }
+  const s = parsed.data;
+  return {
+    ...s,
+    PUBLIC_BASE_URL: s.PUBLIC_BASE_URL.replace(/\/+$/, ''),
+    adminIssuer: s.ADMIN_TOKEN_ISSUER ?? `https://login.microsoftonline.com/${s.ADMIN_TENANT_ID}/v2.0`,
+    adminJwksUri: s.ADMIN_JWKS_URI ?? `https://login.microsoftonline.com/${s.ADMIN_TENANT_ID}/discovery/v2.0/keys`,
+  };
+}
+
+let cached: Settings | undefined;
+
+/** Reads `process.env` once per process; later calls return the same object. */
+export function loadSettings(): Settings {
+  cached ??= parseSettings(process.env);
+  return cached;
+}

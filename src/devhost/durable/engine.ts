@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import type { DurableEngine, DurableEngineOptions } from '../contracts.js';
+import { clientBindingData } from './bindingData.js';
+import { createDurableHttpApi } from './httpApi.js';
+import { InstanceStore, instancesTableName, type InstanceRecord } from './instanceStore.js';
+import { OrchestrationRuntime } from './runtime.js';
+
+export interface DurableEngineStats {
+  /** Table Storage requests since creation (a transaction or a result page counts as one). */
+  tableOperations: number;
+  episodes: number;
+  activityExecutions: number;
+  unfinishedInstances: number;
+}
+
+/** The engine plus what in-process observers (tests, the benchmark) may read. */
+export interface LocalDurableEngine extends DurableEngine {
+  stats(): DurableEngineStats;
+  onInstanceFinished(listener: (record: InstanceRecord) => void): void;
+}
+
+/**
+ * Engines currently started in this process. The host does not hand its engine out, so the
+ * benchmark finds it here to read counters and completion times.
+ */
+export const startedEngines = new Set<LocalDurableEngine>();
+
+/** The Durable Task extension of the local host (DESIGN.md §7). */
+export function createDurableEngine(options: DurableEngineOptions): LocalDurableEngine {
+  const store = new InstanceStore(options.storageConnectionString, instancesTableName(options.taskHubName));
+  const runtime = new OrchestrationRuntime({
+    invoker: options.invoker,
+    store,
+    maxConcurrentActivityFunctions: Math.max(1, options.maxConcurrentActivityFunctions),
+    log: options.log,
+  });
+  const bindingJson = JSON.stringify(clientBindingData(options.baseUrl, options.taskHubName));
+  const engine: LocalDurableEngine = {
+    async start() {
+      await runtime.start();
+      startedEngines.add(engine);
+    },
+    async stop() {
+      startedEngines.delete(engine);
+      await runtime.stop();
+    },
+    clientBindingData: () => ({ string: bindingJson }),
+    handleHttp: createDurableHttpApi(runtime, { baseUrl: options.baseUrl, taskHubName: options.taskHubName, newInstanceId: randomUUID }),
+    stats: () => ({
+      tableOperations: store.operations,
+      episodes: runtime.episodes,
+      activityExecutions: runtime.activityExecutions,
+      unfinishedInstances: runtime.activeCount(),
+    }),
+    onInstanceFinished: (listener) => runtime.onFinished(listener),
+  };
+  return engine;
+}

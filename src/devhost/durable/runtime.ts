@@ -1,0 +1,455 @@
+import { randomUUID } from 'node:crypto';
+import type { FunctionInvoker, TypedData } from '../contracts.js';
+import { ConcurrencyLimit } from './concurrency.js';
+import {
+  executionCompleted,
+  executionStarted,
+  executionTerminated,
+  orchestratorCompleted,
+  orchestratorStarted,
+  OrchestrationStatusCode,
+  type Completion,
+  type HistoryEvent,
+} from './history.js';
+import { isTerminal, type InboxEntry, type InboxMessage, type InstanceRecord, type InstanceStore, type StoredInstance } from './instanceStore.js';
+import {
+  allocatesId,
+  deliverCompletions,
+  hasPendingTimer,
+  newExecutionState,
+  parseOrchestratorFailure,
+  scheduleActions,
+  type OpenTask,
+  type OrchestratorState,
+} from './replay.js';
+import { TimerClock } from './timers.js';
+
+/**
+ * Runs orchestrations: one episode at a time per instance, each replaying the persisted history
+ * through the app's orchestrator function, then committing what it decided before acting on it.
+ * Work that happens outside an episode (activity results, raised events, control requests)
+ * is persisted to the instance's inbox first, so a crash loses nothing.
+ */
+
+/** An inbox commit may carry at most 99 deletions (≤100 operations per transaction). */
+const MAX_MESSAGES_PER_EPISODE = 50;
+
+export type ControlOutcome = 'accepted' | 'notFound' | 'gone';
+export type StartOutcome = 'created' | 'conflict' | 'unknownOrchestrator';
+
+export interface RuntimeOptions {
+  invoker: FunctionInvoker;
+  store: InstanceStore;
+  maxConcurrentActivityFunctions: number;
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+interface Candidate {
+  completion: Completion;
+  at: number;
+  inboxKey?: string;
+}
+
+export class OrchestrationRuntime {
+  /** Unfinished instances, as last committed (finished ones are read from the table). */
+  private readonly active = new Map<string, StoredInstance>();
+  private readonly queues = new Map<string, Promise<void>>();
+  private readonly queued = new Set<string>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly activitySlots: ConcurrencyLimit;
+  private readonly clock = new TimerClock((instanceId) => this.kick(instanceId));
+  private readonly finishedListeners: ((record: InstanceRecord) => void)[] = [];
+  private stopping = false;
+  episodes = 0;
+  activityExecutions = 0;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.activitySlots = new ConcurrencyLimit(options.maxConcurrentActivityFunctions);
+  }
+
+  async start(): Promise<void> {
+    this.stopping = false;
+    await this.options.store.init();
+    for (const instance of await this.options.store.loadUnfinished()) {
+      this.active.set(instance.record.instanceId, instance);
+      await this.resumeOpenTasks(instance);
+      this.kick(instance.record.instanceId);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.clock.disarmAll();
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+  }
+
+  onFinished(listener: (record: InstanceRecord) => void): void {
+    this.finishedListeners.push(listener);
+  }
+
+  activeCount(): number {
+    return this.active.size;
+  }
+
+  async readRecord(instanceId: string): Promise<InstanceRecord | undefined> {
+    return this.active.get(instanceId)?.record ?? (await this.options.store.readRecord(instanceId));
+  }
+
+  listRecords(): Promise<InstanceRecord[]> {
+    return this.options.store.listRecords();
+  }
+
+  async startNew(name: string, instanceId: string, input: string, parent?: { instanceId: string; taskId: number }): Promise<StartOutcome> {
+    if (this.triggerBinding(name, 'orchestrationTrigger') === undefined) return 'unknownOrchestrator';
+    const existing = await this.readRecord(instanceId);
+    if (existing && !isTerminal(existing.runtimeStatus)) return 'conflict';
+    if (existing) await this.options.store.purge(instanceId);
+    const now = new Date().toISOString();
+    const record: InstanceRecord = {
+      instanceId,
+      name,
+      runtimeStatus: 'Pending',
+      input,
+      output: null,
+      customStatus: null,
+      createdTime: now,
+      lastUpdatedTime: now,
+      executionId: randomUUID(),
+      generation: 0,
+      historyLength: 0,
+      parentInstanceId: parent?.instanceId ?? null,
+      parentTaskId: parent?.taskId ?? null,
+      execution: newExecutionState(),
+    };
+    if (!(await this.options.store.create(record))) return 'conflict';
+    this.active.set(instanceId, { record, history: [], inbox: [] });
+    this.kick(instanceId);
+    return 'created';
+  }
+
+  async purge(instanceId: string): Promise<number> {
+    const record = await this.readRecord(instanceId);
+    if (!record || !isTerminal(record.runtimeStatus)) return 0;
+    return this.options.store.purge(instanceId);
+  }
+
+  raiseEvent(instanceId: string, name: string, input: string | null): Promise<ControlOutcome> {
+    return this.control(instanceId, { type: 'completion', completion: { kind: 'eventRaised', name, input } });
+  }
+
+  control(instanceId: string, message: InboxMessage): Promise<ControlOutcome> {
+    return this.track(
+      (async () => {
+        const record = await this.readRecord(instanceId);
+        if (!record) return 'notFound';
+        if (isTerminal(record.runtimeStatus)) return 'gone';
+        await this.deliver(instanceId, message);
+        return 'accepted';
+      })(),
+    );
+  }
+
+  /** Persists a message for an unfinished instance and wakes it; late messages are dropped. */
+  private async deliver(instanceId: string, message: InboxMessage): Promise<void> {
+    const instance = this.active.get(instanceId);
+    if (!instance) return;
+    instance.inbox.push(await this.options.store.appendInbox(instanceId, message));
+    this.kick(instanceId);
+  }
+
+  /** Queues an episode run; several wake-ups before it starts collapse into one. */
+  private kick(instanceId: string): void {
+    if (this.stopping || this.queued.has(instanceId)) return;
+    this.queued.add(instanceId);
+    const previous = this.queues.get(instanceId) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      this.queued.delete(instanceId);
+      if (this.stopping) return;
+      try {
+        while (!this.stopping && (await this.runEpisode(instanceId)));
+      } catch (error) {
+        this.options.log('error', `Durable instance ${instanceId}: episode failed: ${(error as Error).stack ?? error}`);
+      }
+    });
+    this.queues.set(instanceId, next);
+    void this.track(next).then(() => {
+      if (this.queues.get(instanceId) === next) this.queues.delete(instanceId);
+    });
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inflight.add(work);
+    const untrack = () => this.inflight.delete(work);
+    work.then(untrack, untrack);
+    return work;
+  }
+
+  /** One episode; true when it made progress and more pending work may remain. */
+  private async runEpisode(instanceId: string): Promise<boolean> {
+    const instance = this.active.get(instanceId);
+    if (!instance) return false;
+    const record: InstanceRecord = { ...instance.record, execution: structuredClone(instance.record.execution) };
+    const now = new Date();
+    const consumed: string[] = [];
+
+    for (const entry of instance.inbox.slice(0, MAX_MESSAGES_PER_EPISODE)) {
+      const { message } = entry;
+      if (message.type === 'terminate') {
+        await this.finishTerminated(instance, record, message.reason, now);
+        return false;
+      }
+      if (message.type === 'suspend' || message.type === 'resume') {
+        consumed.push(entry.key);
+        if (message.type === 'suspend' && record.runtimeStatus !== 'Suspended') record.runtimeStatus = 'Suspended';
+        if (message.type === 'resume' && record.runtimeStatus === 'Suspended') record.runtimeStatus = record.historyLength === 0 ? 'Pending' : 'Running';
+      }
+    }
+    if (record.runtimeStatus === 'Suspended') {
+      if (consumed.length === 0) return false;
+      record.lastUpdatedTime = now.toISOString();
+      await this.commit(instance, record, [], consumed);
+      return false;
+    }
+
+    const delivered = this.selectDeliveries(instance.inbox, record, now, consumed);
+    const isNewExecution = record.historyLength === 0;
+    if (!isNewExecution && delivered.length === 0) {
+      if (consumed.length === 0) return false;
+      await this.commit(instance, record, [], consumed);
+      return true;
+    }
+
+    const latestFireAt = Math.max(0, ...delivered.filter((c) => c.kind === 'timerFired').map((c) => Date.parse(c.fireAt)));
+    const episodeTime = new Date(Math.max(now.getTime(), latestFireAt));
+    const timestamp = episodeTime.toISOString();
+    const newEvents: HistoryEvent[] = [orchestratorStarted(timestamp)];
+    if (isNewExecution) {
+      newEvents.push(
+        executionStarted(timestamp, {
+          instanceId,
+          executionId: record.executionId,
+          name: record.name,
+          input: record.input,
+          parentInstanceId: record.parentInstanceId,
+        }),
+      );
+    }
+    const { history: completionEvents, schedule } = deliverCompletions(record.execution, delivered, episodeTime);
+    newEvents.push(...completionEvents);
+
+    this.episodes++;
+    const { state, failure } = await this.invokeOrchestrator(record, [...instance.history, ...newEvents]);
+    const outcome = scheduleActions(record.execution, state, instanceId, episodeTime, schedule);
+    newEvents.push(...schedule.events);
+    if (state.customStatus !== undefined) record.customStatus = JSON.stringify(state.customStatus);
+    record.lastUpdatedTime = new Date().toISOString();
+
+    const failureMessage =
+      failure !== undefined
+        ? `Orchestrator function '${record.name}' failed: ${failure}`
+        : outcome.kind === 'unsupported'
+          ? `Orchestrator function '${record.name}' failed: action type ${outcome.actionType} is not supported by the local host.`
+          : undefined;
+    if (failureMessage !== undefined) {
+      record.runtimeStatus = 'Failed';
+      record.output = JSON.stringify(failureMessage);
+      newEvents.push(executionCompleted(timestamp, OrchestrationStatusCode.Failed, record.output));
+    } else if (outcome.kind === 'continueAsNew') {
+      Object.assign(record, {
+        runtimeStatus: 'Running',
+        input: outcome.input,
+        executionId: randomUUID(),
+        generation: record.generation + 1,
+        historyLength: 0,
+        execution: newExecutionState(),
+      });
+      await this.commit(instance, record, [], consumed);
+      return true;
+    } else if (state.isDone && !hasPendingTimer(record.execution)) {
+      record.runtimeStatus = 'Completed';
+      record.output = JSON.stringify(state.output ?? null);
+      newEvents.push(executionCompleted(timestamp, OrchestrationStatusCode.Completed, record.output));
+    } else {
+      record.runtimeStatus = 'Running';
+    }
+    newEvents.push(orchestratorCompleted(timestamp));
+    await this.commit(instance, record, newEvents, consumed);
+
+    if (isTerminal(record.runtimeStatus)) return false;
+    for (const task of schedule.opened) this.startTask(record, task);
+    return true;
+  }
+
+  /**
+   * Pending completions (inbox messages and due timers, oldest first) this episode delivers.
+   * Late completions for tasks no longer open are consumed without delivery.
+   */
+  private selectDeliveries(inbox: InboxEntry[], record: InstanceRecord, now: Date, consumed: string[]): Completion[] {
+    const candidates: Candidate[] = [];
+    for (const entry of inbox.slice(0, MAX_MESSAGES_PER_EPISODE)) {
+      if (entry.message.type === 'completion') candidates.push({ completion: entry.message.completion, at: Number(entry.key.split('-')[1]), inboxKey: entry.key });
+    }
+    for (const task of record.execution.openTasks) {
+      if (task.kind === 'timer' && Date.parse(task.fireAt) <= now.getTime()) {
+        candidates.push({ completion: { kind: 'timerFired', taskId: task.id, fireAt: task.fireAt }, at: Date.parse(task.fireAt) });
+      }
+    }
+    candidates.sort((a, b) => a.at - b.at);
+    const open = record.execution.openTasks;
+    const taken = new Set<number>();
+    const delivered: Completion[] = [];
+    for (const { completion, inboxKey } of candidates) {
+      const taskId = completion.kind === 'eventRaised' ? undefined : completion.taskId;
+      const late = taskId !== undefined && (taken.has(taskId) || !open.some((task) => task.id === taskId));
+      if (!late) {
+        if (delivered.length > 0 && allocatesId(completion, open)) break;
+        delivered.push(completion);
+        if (taskId !== undefined) taken.add(taskId);
+      }
+      if (inboxKey) consumed.push(inboxKey);
+    }
+    return delivered;
+  }
+
+  private async invokeOrchestrator(record: InstanceRecord, history: HistoryEvent[]): Promise<{ state: OrchestratorState; failure?: string }> {
+    const binding = this.triggerBinding(record.name, 'orchestrationTrigger');
+    if (binding === undefined) return { state: { isDone: false, actions: [[]] }, failure: `The function '${record.name}' is not an orchestrator function.` };
+    const trigger = {
+      history,
+      input: JSON.parse(record.input),
+      instanceId: record.instanceId,
+      isReplaying: history.some((event) => event.IsPlayed),
+      parentInstanceId: record.parentInstanceId,
+      upperSchemaVersion: 1,
+      upperSchemaVersionNew: 2,
+      longRunningTimerIntervalDuration: '3.00:00:00',
+      // Far above any real timer so the library never splits timers into sub-timers (§2).
+      maximumShortTimerDuration: '3650.00:00:00',
+      defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
+    };
+    try {
+      const result = await this.options.invoker.invoke(record.name, [{ name: binding, data: { string: JSON.stringify(trigger) } }], {
+        instanceId: { string: record.instanceId },
+      });
+      const state = JSON.parse(typedDataJson(result.returnValue) ?? 'null') as OrchestratorState | null;
+      return state ? { state } : { state: { isDone: false, actions: [[]] }, failure: 'The orchestrator returned no state.' };
+    } catch (error) {
+      const { error: message, state } = parseOrchestratorFailure((error as Error).message ?? String(error));
+      return { state: state ?? { isDone: false, actions: [[]] }, failure: message };
+    }
+  }
+
+  /** Commits an episode, then makes it the instance's in-memory state. */
+  private async commit(instance: StoredInstance, record: InstanceRecord, events: HistoryEvent[], consumed: string[]): Promise<void> {
+    const sameExecution = record.generation === instance.record.generation;
+    const firstIndex = sameExecution ? instance.record.historyLength : 0;
+    record.historyLength = firstIndex + events.length;
+    await this.options.store.commit(record, events, firstIndex, consumed);
+    instance.record = record;
+    instance.history = [...(sameExecution ? instance.history : []), ...events.map((event) => ({ ...event, IsPlayed: true }))];
+    const done = new Set(consumed);
+    instance.inbox = instance.inbox.filter((entry) => !done.has(entry.key));
+    if (isTerminal(record.runtimeStatus)) this.finished(record);
+  }
+
+  private async finishTerminated(instance: StoredInstance, record: InstanceRecord, reason: string | null, now: Date): Promise<void> {
+    record.runtimeStatus = 'Terminated';
+    record.output = JSON.stringify(reason ?? '');
+    record.lastUpdatedTime = now.toISOString();
+    record.execution.openTasks = [];
+    const consumed = instance.inbox.slice(0, MAX_MESSAGES_PER_EPISODE).map((entry) => entry.key);
+    await this.commit(instance, record, [executionTerminated(now.toISOString(), reason)], consumed);
+  }
+
+  private finished(record: InstanceRecord): void {
+    this.active.delete(record.instanceId);
+    if (record.parentInstanceId !== null && record.parentTaskId !== null) {
+      void this.track(this.deliver(record.parentInstanceId, { type: 'completion', completion: childCompletion(record) }));
+    }
+    for (const listener of this.finishedListeners) listener(record);
+  }
+
+  /** After a restart: re-arm timers, re-run activities without a persisted result, re-link children. */
+  private async resumeOpenTasks(instance: StoredInstance): Promise<void> {
+    const answered = new Set(
+      instance.inbox.flatMap((entry) => (entry.message.type === 'completion' && 'taskId' in entry.message.completion ? [entry.message.completion.taskId] : [])),
+    );
+    for (const task of instance.record.execution.openTasks) {
+      if (answered.has(task.id)) continue;
+      if (task.kind !== 'subOrchestration') {
+        this.startTask(instance.record, task);
+        continue;
+      }
+      const child = await this.readRecord(task.childInstanceId);
+      if (child?.parentTaskId === task.id && child.parentInstanceId === instance.record.instanceId) {
+        if (isTerminal(child.runtimeStatus)) await this.deliver(instance.record.instanceId, { type: 'completion', completion: childCompletion(child) });
+      } else {
+        this.startTask(instance.record, task);
+      }
+    }
+  }
+
+  private startTask(record: InstanceRecord, task: OpenTask): void {
+    if (task.kind === 'timer') this.clock.arm(record.instanceId, task.id, task.fireAt);
+    else if (task.kind === 'activity') void this.track(this.activitySlots.run(() => this.runActivity(record.instanceId, task)));
+    else void this.track(this.startChild(record.instanceId, task));
+  }
+
+  private async startChild(parentInstanceId: string, task: Extract<OpenTask, { kind: 'subOrchestration' }>): Promise<void> {
+    const outcome = await this.startNew(task.name, task.childInstanceId, task.input, { instanceId: parentInstanceId, taskId: task.id });
+    if (outcome === 'created') return;
+    const reason =
+      outcome === 'conflict'
+        ? `An orchestration with the instance ID '${task.childInstanceId}' already exists.`
+        : `The function '${task.name}' doesn't exist, is disabled, or is not an orchestrator function.`;
+    await this.deliver(parentInstanceId, { type: 'completion', completion: { kind: 'subOrchestrationFailed', taskId: task.id, reason, details: '' } });
+  }
+
+  private async runActivity(instanceId: string, task: Extract<OpenTask, { kind: 'activity' }>): Promise<void> {
+    if (this.stopping) return;
+    this.activityExecutions++;
+    let completion: Completion;
+    try {
+      const binding = this.triggerBinding(task.name, 'activityTrigger');
+      if (binding === undefined) throw new Error(`The function '${task.name}' doesn't exist, is disabled, or is not an activity function.`);
+      const result = await this.options.invoker.invoke(task.name, [{ name: binding, data: { string: task.input } }], { instanceId: { string: instanceId } });
+      completion = { kind: 'taskCompleted', taskId: task.id, result: typedDataJson(result.returnValue) };
+    } catch (error) {
+      const { message, stack } = error instanceof Error ? error : new Error(String(error));
+      const stackTrace = (error as { stackTrace?: string }).stackTrace ?? stack ?? '';
+      completion = {
+        kind: 'taskFailed',
+        taskId: task.id,
+        reason: `Activity function '${task.name}' failed: ${message}`,
+        details: JSON.stringify({ Message: message, StackTrace: stackTrace }),
+      };
+    }
+    await this.deliver(instanceId, { type: 'completion', completion });
+  }
+
+  private triggerBinding(functionName: string, triggerType: string): string | undefined {
+    const registered = this.options.invoker.functions().find((fn) => fn.name === functionName);
+    return registered?.triggerType === triggerType ? registered.triggerBindingName : undefined;
+  }
+}
+
+/** What a parent learns when its sub-orchestration finishes. */
+function childCompletion(child: InstanceRecord): Completion {
+  const taskId = child.parentTaskId ?? -1;
+  if (child.runtimeStatus === 'Completed') return { kind: 'subOrchestrationCompleted', taskId, result: child.output };
+  // UNCONFIRMED: Reason is the child's failure message and Details is empty.
+  const output = child.output === null ? '' : String(JSON.parse(child.output));
+  const reason = child.runtimeStatus === 'Terminated' ? `Sub-orchestration '${child.instanceId}' was terminated: ${output}` : output;
+  return { kind: 'subOrchestrationFailed', taskId, reason, details: '' };
+}
+
+/** A function result as the JSON text the extension stores (reference §4). */
+function typedDataJson(value: TypedData | null | undefined): string | null {
+  if (!value) return null;
+  if (typeof value.string === 'string') return JSON.stringify(value.string);
+  if (typeof value.json === 'string') return value.json;
+  if (typeof value.int === 'number') return String(value.int);
+  if (typeof value.double === 'number') return String(value.double);
+  if (value.bytes) return JSON.stringify(Buffer.from(value.bytes).toString('base64'));
+  return null;
+}

@@ -1,0 +1,56 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Approval links carry `<requestId>.<secret>`: the request id finds the partition, the 256-bit
+ * secret proves the link was mailed by us. Only SHA-256 of the secret is stored, so a leaked
+ * table does not leak working links.
+ */
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** 32 bytes in unpadded base64url are 43 characters; the last one carries only 4 bits. */
+const SECRET = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+const SECRET_BYTES = 32;
+
+export interface ApprovalToken {
+  token: string;
+  tokenHash: string;
+}
+
+/** Hex SHA-256 of the secret part of a token, the only form in which it is stored. */
+export const hashApprovalSecret = (secret: string): string => createHash('sha256').update(secret, 'utf8').digest('hex');
+
+/** Mints a fresh single-use approval token for one approver of one request. */
+export function createApprovalToken(requestId: string): ApprovalToken {
+  const secret = randomBytes(SECRET_BYTES).toString('base64url');
+  return { token: `${requestId}.${secret}`, tokenHash: hashApprovalSecret(secret) };
+}
+
+/**
+ * Parses a token from a URL. Anything not exactly in the format we mint is refused, so a
+ * tampered link never reaches storage; the request id must be a lower-case UUID as minted by
+ * `randomUUID`, and the secret the canonical encoding of 32 bytes.
+ */
+export function parseApprovalToken(token: string): { requestId: string; tokenHash: string } | undefined {
+  if (typeof token !== 'string' || token.length !== 36 + 1 + 43) return undefined;
+  const dot = token.indexOf('.');
+  const requestId = token.slice(0, dot);
+  const secret = token.slice(dot + 1);
+  if (dot !== 36 || !UUID.test(requestId) || !SECRET.test(secret)) return undefined;
+  return { requestId, tokenHash: hashApprovalSecret(secret) };
+}
+
+/**
+ * The anti-forgery value of the approval form: bound to the token (via its hash) and keyed with
+ * APPROVAL_FORM_SECRET, so a page for one token cannot be used to post a decision for another.
+ */
+export function createAntiForgeryValue(secret: string, tokenHash: string): string {
+  return createHmac('sha256', secret).update(tokenHash, 'utf8').digest('base64url');
+}
+
+/** Constant-time check of a posted anti-forgery value. */
+export function verifyAntiForgeryValue(secret: string, tokenHash: string, value: string): boolean {
+  if (typeof value !== 'string') return false;
+  const expected = Buffer.from(createAntiForgeryValue(secret, tokenHash), 'utf8');
+  const actual = Buffer.from(value, 'utf8');
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}

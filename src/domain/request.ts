@@ -1,0 +1,97 @@
+/** The email-change request: its statuses, reasons and shape, shared by every layer. */
+
+export const REQUEST_STATUSES = [
+  'Received',
+  'AwaitingApproval',
+  'Approved',
+  'Completed',
+  'Failed',
+  'Rejected',
+  'Expired',
+  'Cancelled',
+  'Declined',
+] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+
+/** Statuses after which nothing more happens to a request. */
+export const FINAL_STATUSES: readonly RequestStatus[] = ['Completed', 'Failed', 'Rejected', 'Expired', 'Cancelled', 'Declined'];
+export const isFinal = (status: RequestStatus): boolean => FINAL_STATUSES.includes(status);
+
+export const DECLINE_REASONS = [
+  'GuestNotFound',
+  'NotAGuest',
+  'HasDirectoryRole',
+  'AccountDisabled',
+  'NoApprover',
+  'DuplicateActiveRequest',
+  'DomainNotAllowed',
+] as const;
+export type DeclineReason = (typeof DECLINE_REASONS)[number];
+
+export const CHANGE_REASONS = ['ChangedProvider', 'AccountRecreated', 'MovedCompany', 'ResponsibilitiesTransferred', 'Other'] as const;
+export type ChangeReason = (typeof CHANGE_REASONS)[number];
+
+/** What the requester submits (after validation and normalisation: emails trimmed and lower-cased). */
+export interface EmailChangeSubmission {
+  currentEmail: string;
+  newEmail: string;
+  reason: ChangeReason;
+  reasonDetail?: string;
+  displayName?: string;
+}
+
+/** Where a request came from, shown to the approver ("when and from where it was asked"). */
+export interface RequestSource {
+  ip?: string;
+  userAgent?: string;
+}
+
+/** A person who may approve, resolved server-side from Graph or the fallback setting. */
+export interface Approver {
+  id: string;
+  displayName: string;
+  mail: string;
+}
+
+export interface Decision {
+  outcome: 'approved' | 'rejected';
+  /** The approver's mail address. */
+  by: string;
+  at: string;
+  comment?: string;
+}
+
+export type ResetResult =
+  | { invitationId: string; inviteRedeemUrl?: string }
+  | { code: string; message: string; requestId?: string };
+
+export interface EmailChangeRequest extends EmailChangeSubmission {
+  id: string;
+  status: RequestStatus;
+  source: RequestSource;
+  submittedAt: string;
+  updatedAt: string;
+  guestId?: string;
+  guestDisplayName?: string;
+  approvers: Approver[];
+  /** When the approval links stop working (ISO). */
+  deadline?: string;
+  declineReason?: DeclineReason;
+  decision?: Decision;
+  result?: ResetResult;
+  /** The guest's `mail` before the reset, kept so a failed reset can restore it. */
+  previousMail?: string | null;
+  cancelReason?: string;
+}
+
+/** One line of a request's audit trail. */
+export interface AuditEvent {
+  requestId: string;
+  /** Stable id, so re-running a step does not write the event twice. */
+  id: string;
+  at: string;
+  type: string;
+  /** `system`, `requester`, an approver's mail or an admin's identity. */
+  actor: string;
+  detail?: Record<string, unknown>;
+}

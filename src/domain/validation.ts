@@ -1,0 +1,126 @@
+import { CHANGE_REASONS, type ChangeReason, type EmailChangeSubmission } from './request.js';
+import {
+  MAX_EMAIL_LENGTH,
+  MAX_LOCAL_PART_LENGTH,
+  checkEmailSyntax,
+  checkInvitationLocalPart,
+  normaliseEmail,
+  type EmailProblem,
+  type InvitationAddressProblem,
+} from './emailAddress.js';
+
+/**
+ * Validation of the public request form (HTML or JSON). Everything a requester can get wrong is
+ * reported at once, one human message per field, so the form can show them next to the fields.
+ * Domain policy is deliberately NOT checked here: that answer would reveal tenant configuration,
+ * so the orchestrator declines such requests after the neutral 202.
+ */
+
+export type SubmissionField = 'currentEmail' | 'newEmail' | 'reason' | 'reasonDetail' | 'displayName';
+export type FieldErrors = Partial<Record<SubmissionField, string>>;
+export type SubmissionValidation = { ok: true; value: EmailChangeSubmission } | { ok: false; errors: FieldErrors };
+
+export const MAX_REASON_DETAIL_LENGTH = 1000;
+export const MAX_DISPLAY_NAME_LENGTH = 256;
+
+const NOT_TEXT = 'This field must be text.';
+
+const EMAIL_PROBLEM_MESSAGES: Record<EmailProblem, string> = {
+  HasSpace: 'An email address cannot contain spaces.',
+  TooLong: `An email address can be at most ${MAX_EMAIL_LENGTH} characters.`,
+  LocalPartTooLong: `The part before @ can be at most ${MAX_LOCAL_PART_LENGTH} characters.`,
+  Malformed: 'Enter a valid email address, like name@example.com.',
+};
+
+const quoteCharacter = (c: string): string => (c === '"' ? `'"'` : `"${c}"`);
+
+function invitationProblemMessage(problem: InvitationAddressProblem): string {
+  if (problem.kind === 'RefusedCharacter') {
+    return `The new email cannot contain the character ${quoteCharacter(problem.character)} before the @: Microsoft Entra does not accept it.`;
+  }
+  return `The part before @ in the new email cannot ${problem.position} with ${quoteCharacter(problem.character)}.`;
+}
+
+/**
+ * Removes control characters (and bidirectional overrides, which can make text shown to an
+ * approver read differently from what it is). Newlines survive only where asked for.
+ */
+export function stripControlCharacters(text: string, keepNewlines: boolean): string {
+  const unified = text.replace(/\r\n?/g, '\n').replace(/\t/g, ' ');
+  // eslint-disable-next-line no-control-regex
+  const controls = keepNewlines ? /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g : /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+  return unified.replace(controls, '');
+}
+
+const characterCount = (text: string): number => Array.from(text).length;
+
+type FieldRead = { kind: 'missing' } | { kind: 'notText' } | { kind: 'text'; text: string };
+
+/** Absent, null and blank are all "missing": a form sends empty strings for empty fields. */
+function readText(input: Record<string, unknown>, field: SubmissionField, clean: (raw: string) => string): FieldRead {
+  const raw = input[field];
+  if (raw === undefined || raw === null) return { kind: 'missing' };
+  if (typeof raw !== 'string') return { kind: 'notText' };
+  const text = clean(raw).trim();
+  return text === '' ? { kind: 'missing' } : { kind: 'text', text };
+}
+
+function validateEmail(read: FieldRead, missingMessage: string, isNewEmail: boolean): { email?: string; error?: string } {
+  if (read.kind === 'missing') return { error: missingMessage };
+  if (read.kind === 'notText') return { error: NOT_TEXT };
+  const email = normaliseEmail(read.text);
+  const problem = checkEmailSyntax(email);
+  // A refused character is the more useful message, unless the address is unusable anyway.
+  if (isNewEmail && problem !== 'HasSpace' && problem !== 'TooLong' && email.includes('@')) {
+    const invitationProblem = checkInvitationLocalPart(email);
+    if (invitationProblem) return { error: invitationProblemMessage(invitationProblem) };
+  }
+  if (problem) return { error: EMAIL_PROBLEM_MESSAGES[problem] };
+  return { email };
+}
+
+const isChangeReason = (value: string): value is ChangeReason => (CHANGE_REASONS as readonly string[]).includes(value);
+
+/** Validates and normalises a submission; unknown fields are ignored. */
+export function validateSubmission(input: Record<string, unknown>): SubmissionValidation {
+  const errors: FieldErrors = {};
+  const asIs = (raw: string) => raw;
+
+  const current = validateEmail(readText(input, 'currentEmail', asIs), 'Enter the email address you sign in with now.', false);
+  const next = validateEmail(readText(input, 'newEmail', asIs), 'Enter the new email address you want to sign in with.', true);
+  if (current.error) errors.currentEmail = current.error;
+  if (next.error) errors.newEmail = next.error;
+  if (current.email && next.email && current.email === next.email) {
+    errors.newEmail = 'The new email must be different from the current email.';
+  }
+
+  const reasonRead = readText(input, 'reason', asIs);
+  let reason: ChangeReason | undefined;
+  if (reasonRead.kind === 'missing') errors.reason = 'Choose a reason.';
+  else if (reasonRead.kind === 'notText') errors.reason = NOT_TEXT;
+  else if (!isChangeReason(reasonRead.text)) errors.reason = 'Choose one of the listed reasons.';
+  else reason = reasonRead.text;
+
+  const detailRead = readText(input, 'reasonDetail', (raw) => stripControlCharacters(raw, true));
+  let reasonDetail: string | undefined;
+  if (detailRead.kind === 'notText') errors.reasonDetail = NOT_TEXT;
+  else if (detailRead.kind === 'missing') {
+    if (reason === 'Other') errors.reasonDetail = 'Describe the reason: it is required when the reason is "Other".';
+  } else if (characterCount(detailRead.text) > MAX_REASON_DETAIL_LENGTH) {
+    errors.reasonDetail = `Keep the description to at most ${MAX_REASON_DETAIL_LENGTH} characters.`;
+  } else reasonDetail = detailRead.text;
+
+  const nameRead = readText(input, 'displayName', (raw) => stripControlCharacters(raw, false));
+  let displayName: string | undefined;
+  if (nameRead.kind === 'notText') errors.displayName = NOT_TEXT;
+  else if (nameRead.kind === 'text') {
+    if (characterCount(nameRead.text) > MAX_DISPLAY_NAME_LENGTH) errors.displayName = `The name can be at most ${MAX_DISPLAY_NAME_LENGTH} characters.`;
+    else displayName = nameRead.text;
+  }
+
+  if (Object.keys(errors).length > 0 || !current.email || !next.email || !reason) return { ok: false, errors };
+  const value: EmailChangeSubmission = { currentEmail: current.email, newEmail: next.email, reason };
+  if (reasonDetail !== undefined) value.reasonDetail = reasonDetail;
+  if (displayName !== undefined) value.displayName = displayName;
+  return { ok: true, value };
+}

@@ -1,0 +1,35 @@
+import { app } from '@azure/functions';
+import * as df from 'durable-functions';
+import { getDependencies } from '../composition.js';
+import { cancelAdminRequest, getAdminRequest, listAdminRequests } from '../http/adminRequests.js';
+
+/**
+ * The admin API (DESIGN §4, Admin). Anonymous at the Functions level: the bearer JWT is checked
+ * in the handlers. The Functions host refuses routes and function names that start with
+ * "admin" (its own management API lives there), so the first segment is a constrained
+ * parameter that only matches "admin".
+ */
+const ADMIN = '{area:regex(^admin$)}';
+
+app.http('listEmailChangeRequests', {
+  route: `${ADMIN}/requests`,
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: (request, context) => listAdminRequests(request, context, getDependencies()),
+});
+
+app.http('getEmailChangeRequest', {
+  route: `${ADMIN}/requests/{id}`,
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  extraInputs: [df.input.durableClient()],
+  handler: (request, context) => getAdminRequest(request, context, getDependencies(), df.getClient(context)),
+});
+
+app.http('cancelEmailChangeRequest', {
+  route: `${ADMIN}/requests/{id}/cancel`,
+  methods: ['POST'],
+  authLevel: 'anonymous',
+  extraInputs: [df.input.durableClient()],
+  handler: (request, context) => cancelAdminRequest(request, context, getDependencies(), df.getClient(context)),
+});

@@ -1,0 +1,21 @@
+import { app } from '@azure/functions';
+import * as df from 'durable-functions';
+import { getDependencies } from '../composition.js';
+import { decideApproval, showApproval } from '../http/approvals.js';
+
+/** The approver's confirmation page and its decision post (DESIGN §4, Approver). */
+
+app.http('showApproval', {
+  route: 'approvals/{token}',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: (request, context) => showApproval(request, context, getDependencies()),
+});
+
+app.http('decideApproval', {
+  route: 'approvals/{token}',
+  methods: ['POST'],
+  authLevel: 'anonymous',
+  extraInputs: [df.input.durableClient()],
+  handler: (request, context) => decideApproval(request, context, getDependencies(), df.getClient(context)),
+});

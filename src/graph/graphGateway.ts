@@ -1,0 +1,76 @@
+/**
+ * The Microsoft Graph calls the product makes (DESIGN §5), behind one interface so activities
+ * do not know about HTTP. Implemented by `msGraphGateway.ts` over `@microsoft/microsoft-graph-client`;
+ * the same implementation talks to the local Graph emulator (only base URL and credential differ).
+ */
+export interface GraphGateway {
+  /** Finds a user whose `mail` or `otherMails` equals the email (case-insensitive). */
+  findUserByEmail(email: string): Promise<DirectoryUser | undefined>;
+  /** Names of the directory roles the user holds (empty when none). */
+  getDirectoryRoles(userId: string): Promise<string[]>;
+  /** Users and groups sponsoring the guest. */
+  getSponsors(userId: string): Promise<DirectoryPrincipal[]>;
+  /** User members of a group (transitive). */
+  getGroupMembers(groupId: string): Promise<DirectoryUser[]>;
+  /** The user's manager, or undefined when Graph answers 404 (no manager). */
+  getManager(userId: string): Promise<DirectoryUser | undefined>;
+  getUser(userId: string): Promise<DirectoryUser | undefined>;
+  /** PATCH /users/{id} { mail }. */
+  updateMail(userId: string, mail: string | null): Promise<void>;
+  /** POST /invitations with resetRedemption: true and invitedUser.id. */
+  resetRedemption(input: ResetRedemptionInput): Promise<InvitationResult>;
+  /** POST /users/{sender}/sendMail (HTML body, saveToSentItems false). */
+  sendMail(message: MailMessage & { from: string }): Promise<void>;
+}
+
+export interface DirectoryUser {
+  id: string;
+  displayName: string;
+  mail: string | null;
+  otherMails: string[];
+  userPrincipalName?: string;
+  userType: 'Guest' | 'Member' | string;
+  externalUserState?: string | null;
+  creationType?: string | null;
+  accountEnabled: boolean;
+}
+
+export type DirectoryPrincipal =
+  | ({ kind: 'user' } & DirectoryUser)
+  | { kind: 'group'; id: string; displayName: string; mail: string | null };
+
+export interface ResetRedemptionInput {
+  userId: string;
+  email: string;
+  redirectUrl: string;
+  sendInvitationMessage: boolean;
+}
+
+export interface InvitationResult {
+  invitationId: string;
+  inviteRedeemUrl: string;
+  status: string;
+}
+
+export interface MailMessage {
+  to: string[];
+  subject: string;
+  html: string;
+}
+
+/**
+ * A Graph call that failed. `transient` faults (429, 503, 504, network) were already retried by
+ * the client and may be retried again by the orchestrator; the rest are final.
+ */
+export class GraphRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly requestId: string | undefined,
+    readonly transient: boolean,
+  ) {
+    super(message);
+    this.name = 'GraphRequestError';
+  }
+}

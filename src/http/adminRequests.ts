@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
+import { isFinal, type EmailChangeRequest } from '../domain/request.js';
+import { StoreError } from '../store/storeError.js';
+import { EVENTS, type CancelEvent } from '../workflow/contract.js';
+import { authenticateAdmin } from './adminAuth.js';
+import { parseRequestListQuery } from './adminQuery.js';
+import { adminViewOf } from './adminView.js';
+import { firstDecisionClaim } from './approvalState.js';
+import { readBody } from './body.js';
+import { findOrchestration, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
+import { HttpError, respondSafely } from './errors.js';
+import { jsonResponse } from './security.js';
+
+export const MAX_CANCEL_REASON_LENGTH = 500;
+
+/** Runtime states in which the instance still reads the Cancel event. */
+const CANCELLABLE_RUNTIME_STATUSES = ['Running', 'Pending'];
+
+/** `GET /api/admin/requests`: newest first, filtered, one page at a time. */
+export function listAdminRequests(request: HttpRequest, context: InvocationContext, deps: HttpDependencies): Promise<HttpResponse> {
+  return respondSafely(context, 'json', async () => {
+    await authenticateAdmin(request, deps.settings);
+    const query = parseRequestListQuery(request.query);
+    let page;
+    try {
+      page = await deps.store.listRequests(query);
+    } catch (error) {
+      if (error instanceof StoreError && (error.code === 'InvalidContinuationToken' || error.code === 'InvalidListQuery')) {
+        const field = error.code === 'InvalidContinuationToken' ? 'continuationToken' : 'query';
+        throw new HttpError('InvalidQuery', 'Some query parameters are invalid.', { details: { [field]: error.message }, cause: error });
+      }
+      throw error;
+    }
+    return jsonResponse(200, { items: page.items.map(adminViewOf), continuationToken: page.continuationToken ?? null });
+  });
+}
+
+/** `GET /api/admin/requests/{id}`: the request, its audit trail and where its instance is. */
+export function getAdminRequest(
+  request: HttpRequest,
+  context: InvocationContext,
+  deps: HttpDependencies,
+  client: OrchestrationClient,
+): Promise<HttpResponse> {
+  return respondSafely(context, 'json', async () => {
+    await authenticateAdmin(request, deps.settings);
+    const emailChange = await requireRequest(deps, request.params.id);
+    const [events, orchestration] = await Promise.all([deps.store.listEvents(emailChange.id), findOrchestration(client, emailChange.id)]);
+    return jsonResponse(200, {
+      request: adminViewOf(emailChange),
+      events,
+      orchestration: orchestration
+        ? {
+            runtimeStatus: orchestration.runtimeStatus,
+            customStatus: orchestration.customStatus ?? null,
+            createdTime: orchestration.createdTime,
+            lastUpdatedTime: orchestration.lastUpdatedTime,
+          }
+        : null,
+    });
+  });
+}
+
+/**
+ * `POST /api/admin/requests/{id}/cancel`: asks the instance to stop. The orchestrator records
+ * the cancellation; here we only refuse what can no longer be cancelled and audit who asked.
+ */
+export function cancelAdminRequest(
+  request: HttpRequest,
+  context: InvocationContext,
+  deps: HttpDependencies,
+  client: OrchestrationClient,
+): Promise<HttpResponse> {
+  return respondSafely(context, 'json', async () => {
+    const admin = await authenticateAdmin(request, deps.settings);
+    const { fields } = await readBody(request);
+    const reason = typeof fields.reason === 'string' ? fields.reason.trim() : '';
+    if (!reason || Array.from(reason).length > MAX_CANCEL_REASON_LENGTH) {
+      throw new HttpError('ValidationFailed', 'A reason is required.', {
+        details: { reason: `Give a reason of 1 to ${MAX_CANCEL_REASON_LENGTH} characters.` },
+      });
+    }
+    const emailChange = await requireRequest(deps, request.params.id);
+    if (isFinal(emailChange.status)) {
+      throw new HttpError('AlreadyFinished', `The request is already ${emailChange.status}.`);
+    }
+    if (emailChange.status === 'Approved' || firstDecisionClaim(await deps.store.listEvents(emailChange.id))) {
+      throw new HttpError('AlreadyDecided', 'An approver already decided this request; it can no longer be cancelled.');
+    }
+    const orchestration = await findOrchestration(client, emailChange.id);
+    if (!orchestration || !CANCELLABLE_RUNTIME_STATUSES.includes(orchestration.runtimeStatus)) {
+      throw new HttpError('AlreadyFinished', 'The request is no longer running.');
+    }
+
+    const at = deps.clock().toISOString();
+    const cancel: CancelEvent = { reason, by: admin.name, at };
+    await deps.store.appendEvent({
+      requestId: emailChange.id,
+      id: `cancel-${randomUUID()}`,
+      at,
+      type: 'CancelRequested',
+      actor: admin.name,
+      detail: { reason, ...(admin.objectId ? { objectId: admin.objectId } : {}) },
+    });
+    await client.raiseEvent(emailChange.id, EVENTS.cancel, cancel);
+    return jsonResponse(202, { requestId: emailChange.id, status: 'Cancelling' });
+  });
+}
+
+async function requireRequest(deps: HttpDependencies, id: string | undefined): Promise<EmailChangeRequest> {
+  const found = id ? await deps.store.getRequest(id) : undefined;
+  if (!found) throw new HttpError('NotFound', 'No request has this id.');
+  return found;
+}

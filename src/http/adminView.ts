@@ -1,0 +1,17 @@
+import type { EmailChangeRequest } from '../domain/request.js';
+
+/**
+ * A request as the admin API shows it. Optional facts that are not known yet are `null` rather
+ * than absent, so every item has the same shape; `declineReason` appears only on a Declined
+ * request, where it is the point.
+ */
+export function adminViewOf(request: EmailChangeRequest): Record<string, unknown> {
+  const { declineReason, ...rest } = request;
+  return {
+    ...rest,
+    guestId: request.guestId ?? null,
+    decision: request.decision ?? null,
+    result: request.result ?? null,
+    ...(declineReason ? { declineReason } : {}),
+  };
+}

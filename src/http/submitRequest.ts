@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
+import type { EmailChangeSubmission, RequestSource } from '../domain/request.js';
+import { validateSubmission } from '../domain/validation.js';
+import { requestFormPage, requestReceivedPage } from '../templates/pages.js';
+import { ORCHESTRATOR_NAME, type EmailChangeOrchestrationInput } from '../workflow/contract.js';
+import { readBody } from './body.js';
+import { clientAddressOf } from './clientAddress.js';
+import type { HttpDependencies, OrchestrationClient } from './dependencies.js';
+import { HttpError, respondSafely } from './errors.js';
+import { responseFormatFor } from './negotiation.js';
+import { jsonResponse, pageResponse } from './security.js';
+
+/** Long enough for any real browser's User-Agent; the rest is noise an attacker controls. */
+const MAX_USER_AGENT_LENGTH = 512;
+
+/** `GET /api/requests/new`: the empty request form. */
+export function showRequestForm(request: HttpRequest): HttpResponse {
+  return pageResponse(200, requestFormPage({ action: submitPathFor(request) }));
+}
+
+/**
+ * `POST /api/requests`: validates, applies the abuse limits and starts the orchestration. The
+ * answer never depends on whether a guest with that email exists: nothing here asks the
+ * directory, so the form cannot be used to enumerate guests.
+ */
+export function submitRequest(
+  request: HttpRequest,
+  context: InvocationContext,
+  deps: HttpDependencies,
+  client: OrchestrationClient,
+): Promise<HttpResponse> {
+  const format = responseFormatFor(request);
+  return respondSafely(context, format, async () => {
+    const { fields } = await readBody(request);
+    const validation = validateSubmission(fields);
+    if (!validation.ok) {
+      if (format === 'html') {
+        const page = requestFormPage({ values: textFields(fields), errors: validation.errors, action: submitPathFor(request) });
+        return pageResponse(400, page);
+      }
+      throw new HttpError('ValidationFailed', 'Some fields are missing or invalid.', { details: validation.errors });
+    }
+
+    const now = deps.clock();
+    const source = sourceOf(request);
+    await enforceRateLimits(deps, source, validation.value, now);
+
+    const requestId = randomUUID();
+    const input: EmailChangeOrchestrationInput = { requestId, submission: validation.value, source, submittedAt: now.toISOString() };
+    await client.startNew(ORCHESTRATOR_NAME, { instanceId: requestId, input });
+    return format === 'json' ? jsonResponse(202, { requestId, status: 'Received' }) : pageResponse(202, requestReceivedPage());
+  });
+}
+
+/**
+ * One source may not flood the form, and one address may not be flooded with "a change was
+ * requested" mail: the source and both emails each have their own budget per window.
+ */
+async function enforceRateLimits(deps: HttpDependencies, source: RequestSource, submission: EmailChangeSubmission, now: Date): Promise<void> {
+  const { RATE_LIMIT_PER_SOURCE, RATE_LIMIT_PER_TARGET, RATE_LIMIT_WINDOW } = deps.settings;
+  const budgets: [string, number][] = [
+    [`source:${source.ip ?? 'unknown'}`, RATE_LIMIT_PER_SOURCE],
+    [`target:${submission.currentEmail}`, RATE_LIMIT_PER_TARGET],
+    [`target:${submission.newEmail}`, RATE_LIMIT_PER_TARGET],
+  ];
+  for (const [key, limit] of budgets) {
+    const { allowed, retryAfterSeconds } = await deps.rateLimiter.hit(key, limit, RATE_LIMIT_WINDOW, now);
+    if (!allowed) {
+      const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+      throw new HttpError('RateLimited', `Too many requests. Try again in ${describeSeconds(seconds)}.`, {
+        headers: { 'Retry-After': String(seconds) },
+      });
+    }
+  }
+}
+
+function describeSeconds(seconds: number): string {
+  if (seconds < 120) return `${seconds} seconds`;
+  return `${Math.ceil(seconds / 60)} minutes`;
+}
+
+function sourceOf(request: HttpRequest): RequestSource {
+  const source: RequestSource = {};
+  const ip = clientAddressOf(request);
+  const userAgent = request.headers.get('user-agent')?.slice(0, MAX_USER_AGENT_LENGTH);
+  if (ip) source.ip = ip;
+  if (userAgent) source.userAgent = userAgent;
+  return source;
+}
+
+/** The form posts to the collection the form page sits under, whatever the route prefix. */
+function submitPathFor(request: HttpRequest): string {
+  return new URL(request.url).pathname.replace(/\/new\/?$/, '');
+}
+
+/** The submitted values to show again in the form; anything not text is dropped. */
+function textFields(fields: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}

@@ -1,0 +1,59 @@
+import type { AuditEvent, EmailChangeRequest, RequestStatus } from '../domain/request.js';
+
+/**
+ * Persistence of requests, their audit trail, approval-token hashes, the admin list index and
+ * the per-guest lock (DESIGN §6). Implemented over Azure Table Storage by `tableRequestStore.ts`.
+ * Every method is idempotent: the orchestrator may run any step twice.
+ */
+export interface RequestStore {
+  /** Inserts the request (if absent) with its first audit event, and indexes it. */
+  createRequest(request: EmailChangeRequest, event: AuditEvent): Promise<void>;
+  getRequest(id: string): Promise<EmailChangeRequest | undefined>;
+  /**
+   * Applies `changes` and appends `event` in one entity-group transaction, then refreshes the
+   * list index. Writing the same event id twice is a no-op. Returns the updated request.
+   */
+  updateRequest(id: string, changes: Partial<EmailChangeRequest>, event: AuditEvent): Promise<EmailChangeRequest>;
+  /** Appends an audit event without changing the request (idempotent by event id). */
+  appendEvent(event: AuditEvent): Promise<void>;
+  listEvents(id: string): Promise<AuditEvent[]>;
+  /** Newest first; `continuationToken` is opaque to callers. */
+  listRequests(query: RequestListQuery): Promise<RequestListPage>;
+
+  saveApprovalToken(token: StoredApprovalToken): Promise<void>;
+  getApprovalToken(requestId: string, tokenHash: string): Promise<StoredApprovalToken | undefined>;
+  /** Marks the token used; true for the first caller only (optimistic concurrency). */
+  consumeApprovalToken(requestId: string, tokenHash: string, usedAt: string): Promise<boolean>;
+
+  /** Insert-if-absent lock: one active request per guest. True when held by `requestId`. */
+  acquireGuestLock(guestId: string, requestId: string): Promise<boolean>;
+  /** Releases the lock only if `requestId` holds it. */
+  releaseGuestLock(guestId: string, requestId: string): Promise<void>;
+}
+
+export interface StoredApprovalToken {
+  requestId: string;
+  /** SHA-256 of the secret part of the token, hex. The token itself is never stored. */
+  tokenHash: string;
+  approverId: string;
+  approverMail: string;
+  expiresAt: string;
+  usedAt?: string;
+}
+
+export interface RequestListQuery {
+  status?: RequestStatus;
+  /** Matches the current or the new email (case-insensitive, exact). */
+  email?: string;
+  guestId?: string;
+  /** Submission time bounds, ISO. */
+  from?: string;
+  to?: string;
+  top?: number;
+  continuationToken?: string;
+}
+
+export interface RequestListPage {
+  items: EmailChangeRequest[];
+  continuationToken?: string;
+}

@@ -1,0 +1,277 @@
+import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
+import type { Settings } from '../config/settings.js';
+import type { AuditEvent, EmailChangeRequest } from '../domain/request.js';
+import { fromColumns, keySafe, toColumns } from './entityCodec.js';
+import { decodeCursor, encodeCursor, indexKeys, indexMonth, invertedTime, pageSize, parseListBound, type ListCursor } from './listIndex.js';
+import type { RequestListPage, RequestListQuery, RequestStore, StoredApprovalToken } from './requestStore.js';
+import { StoreError, tableStatusOf } from './storeError.js';
+import { createStoreTables, storeTablesOptionsFrom, type StoreTableName, type StoreTables, type TableOperationListener } from './tables.js';
+
+/*
+ * Layout (DESIGN §6):
+ *   Requests      PK = request id; RK `request` (the request), `event_<event id>` (audit trail),
+ *                 `token_<sha256 hex>` (approval-token hashes): one partition, so a status change
+ *                 and its audit event commit in one entity-group transaction.
+ *   RequestIndex  PK = submission month `yyyy-MM`, RK = inverted submission time + `_` + id (a copy
+ *                 of the request, newest first); PK `months` lists the months that hold requests.
+ *   GuestLocks    PK = guest id, RK `lock`, column requestId.
+ */
+const REQUEST_ROW = 'request';
+const EVENT_PREFIX = 'event_';
+/** The character after `_`, so `[event_, event\`)` is exactly the event rows. */
+const EVENT_PREFIX_END = 'event`';
+const TOKEN_PREFIX = 'token_';
+const LOCK_ROW = 'lock';
+const MONTHS_PARTITION = 'months';
+/** Lower-cased copies of the emails, only in the index, so the email filter is case-insensitive. */
+const EMAIL_KEY_COLUMNS = ['currentEmailKey', 'newEmailKey'] as const;
+const MAX_ETAG_ATTEMPTS = 5;
+const MAX_LOCK_ATTEMPTS = 3;
+
+/** A stored entity; the service always returns its keys and etag. */
+type Row = TableEntityResult<Record<string, unknown>> & { partitionKey: string; rowKey: string; etag: string };
+type NewEntity = { partitionKey: string; rowKey: string } & Record<string, unknown>;
+type Page = Row[] & { continuationToken?: string };
+
+/** The composition root's store: tables named from the settings, in Azurite or in Azure. */
+export function createTableRequestStore(settings: Settings, options: { onOperation?: TableOperationListener } = {}): RequestStore {
+  return createRequestStoreFromTables(createStoreTables(storeTablesOptionsFrom(settings, options)));
+}
+
+/** The store over given tables, so tests and benchmarks choose the account, prefix and listener. */
+export function createRequestStoreFromTables(tables: StoreTables): RequestStore {
+  // Months already recorded in the `months` partition by this process: saves a write per create.
+  const recordedMonths = new Set<string>();
+
+  const page = (table: StoreTableName, filter: string, maxPageSize: number | undefined, continuationToken: string | undefined) =>
+    tables.call(table, 'listEntities', async (client: TableClient) => {
+      const pages = client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize, continuationToken });
+      const { value } = await pages.next();
+      return (value ?? []) as Page;
+    });
+
+  const queryAll = async (table: StoreTableName, filter: string): Promise<Row[]> => {
+    const rows: Row[] = [];
+    let continuationToken: string | undefined;
+    do {
+      const result = await page(table, filter, undefined, continuationToken);
+      rows.push(...result);
+      continuationToken = result.continuationToken;
+    } while (continuationToken);
+    return rows;
+  };
+
+  const getRow = async (table: StoreTableName, partitionKey: string, rowKey: string): Promise<Row | undefined> => {
+    try {
+      return (await tables.call(table, 'getEntity', (client) => client.getEntity<Record<string, unknown>>(partitionKey, rowKey))) as Row;
+    } catch (error) {
+      if (tableStatusOf(error) === 404) return undefined;
+      throw error;
+    }
+  };
+
+  /** Inserts; false when the row already exists (the idempotent re-run of an insert). */
+  const insert = async (table: StoreTableName, entity: NewEntity): Promise<boolean> => {
+    try {
+      await tables.call(table, 'createEntity', (client) => client.createEntity(entity));
+      return true;
+    } catch (error) {
+      if (tableStatusOf(error) === 409) return false;
+      throw error;
+    }
+  };
+
+  const readRequest = async (id: string): Promise<{ request: EmailChangeRequest; etag: string } | undefined> => {
+    const row = await getRow('Requests', keySafe(id), REQUEST_ROW);
+    return row && { request: toRequest(row), etag: row.etag };
+  };
+
+  const indexRequest = async (request: EmailChangeRequest): Promise<void> => {
+    const { partitionKey, rowKey } = indexKeys(request.submittedAt, request.id);
+    // The month goes first, so an index entry is never left in a month that lists don't visit.
+    if (!recordedMonths.has(partitionKey)) {
+      await tables.call('RequestIndex', 'upsertEntity', (client) => client.upsertEntity({ partitionKey: MONTHS_PARTITION, rowKey: partitionKey }, 'Replace'));
+      recordedMonths.add(partitionKey);
+    }
+    const entity = {
+      partitionKey,
+      rowKey,
+      ...toColumns(request),
+      currentEmailKey: request.currentEmail.toLowerCase(),
+      newEmailKey: request.newEmail.toLowerCase(),
+    };
+    await tables.call('RequestIndex', 'upsertEntity', (client) => client.upsertEntity(entity, 'Replace'));
+  };
+
+  const listRequests = async (query: RequestListQuery): Promise<RequestListPage> => {
+    const top = pageSize(query.top);
+    const fromMs = query.from === undefined ? undefined : parseListBound(query.from, 'from');
+    const toMs = query.to === undefined ? undefined : parseListBound(query.to, 'to');
+    const cursor = query.continuationToken === undefined ? undefined : decodeCursor(query.continuationToken, query);
+
+    const newestMonth = [cursor?.month, toMs === undefined ? undefined : indexMonth(toMs)].filter((m): m is string => !!m).sort()[0];
+    const monthFilters = [odata`PartitionKey eq ${MONTHS_PARTITION}`];
+    if (fromMs !== undefined) monthFilters.push(odata`RowKey ge ${indexMonth(fromMs)}`);
+    if (newestMonth !== undefined) monthFilters.push(odata`RowKey le ${newestMonth}`);
+    const months = (await queryAll('RequestIndex', monthFilters.join(' and '))).map((row) => row.rowKey).sort().reverse();
+
+    // One more than a page, so a full page only carries a token when something follows it.
+    const found: { cursor: ListCursor; request: EmailChangeRequest }[] = [];
+    for (const month of months) {
+      const filter = itemFilter(month, query, fromMs, toMs, cursor?.month === month ? cursor.afterRowKey : undefined);
+      let continuationToken: string | undefined;
+      do {
+        const rows = await page('RequestIndex', filter, top + 1 - found.length, continuationToken);
+        for (const row of rows) found.push({ cursor: { month, afterRowKey: row.rowKey }, request: toRequest(row) });
+        continuationToken = rows.continuationToken;
+      } while (continuationToken && found.length <= top);
+      if (found.length > top) break;
+    }
+    const items = found.slice(0, top);
+    return {
+      items: items.map((item) => item.request),
+      continuationToken: found.length > top ? encodeCursor(items[items.length - 1].cursor, query) : undefined,
+    };
+  };
+
+  return {
+    async createRequest(request, event) {
+      const actions: TransactionAction[] = [
+        ['create', { partitionKey: keySafe(request.id), rowKey: REQUEST_ROW, ...toColumns(request) }],
+        ['create', eventEntity(request.id, event)],
+      ];
+      let indexed = request;
+      try {
+        await tables.call('Requests', 'submitTransaction', (client) => client.submitTransaction(actions));
+      } catch (error) {
+        const current = tableStatusOf(error) === 409 ? await readRequest(request.id) : undefined;
+        if (!current) throw error;
+        // A re-run: the request may have moved on since, so index what is stored, not the input.
+        indexed = current.request;
+      }
+      await indexRequest(indexed);
+    },
+
+    async getRequest(id) {
+      return (await readRequest(id))?.request;
+    },
+
+    async updateRequest(id, changes, event) {
+      for (let attempt = 1; ; attempt++) {
+        const current = await readRequest(id);
+        if (!current) throw new StoreError('RequestNotFound', `Request ${id} does not exist`);
+        const updated: EmailChangeRequest = { ...current.request, ...changes, id: current.request.id, updatedAt: changes.updatedAt ?? event.at };
+        const actions: TransactionAction[] = [
+          ['update', { partitionKey: keySafe(id), rowKey: REQUEST_ROW, ...toColumns(updated) }, 'Replace', { etag: current.etag }],
+          ['create', eventEntity(id, event)],
+        ];
+        let outcome: 'written' | 'alreadyWritten' | 'conflict';
+        try {
+          await tables.call('Requests', 'submitTransaction', (client) => client.submitTransaction(actions));
+          outcome = 'written';
+        } catch (error) {
+          const status = tableStatusOf(error);
+          if (status === 409) outcome = 'alreadyWritten';
+          else if (status === 412) outcome = 'conflict';
+          else throw error;
+        }
+        if (outcome === 'conflict') {
+          if (attempt >= MAX_ETAG_ATTEMPTS) throw new StoreError('Contention', `Request ${id} kept changing while being updated`);
+          continue;
+        }
+        // Also on a re-run: the index write of the first run may not have happened.
+        const result = outcome === 'written' ? updated : current.request;
+        await indexRequest(result);
+        return result;
+      }
+    },
+
+    async appendEvent(event) {
+      await insert('Requests', eventEntity(event.requestId, event));
+    },
+
+    async listEvents(id) {
+      const rows = await queryAll('Requests', odata`PartitionKey eq ${keySafe(id)} and RowKey ge ${EVENT_PREFIX} and RowKey lt ${EVENT_PREFIX_END}`);
+      return rows
+        .map((row) => fromColumns(row) as unknown as AuditEvent)
+        .sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    },
+
+    listRequests,
+
+    async saveApprovalToken(token) {
+      // Insert-if-absent: saving again must never clear a `usedAt` and make the token reusable.
+      await insert('Requests', { partitionKey: keySafe(token.requestId), rowKey: tokenRowKey(token.tokenHash), ...toColumns(token) });
+    },
+
+    async getApprovalToken(requestId, tokenHash) {
+      const row = await getRow('Requests', keySafe(requestId), tokenRowKey(tokenHash));
+      return row && (fromColumns(row) as unknown as StoredApprovalToken);
+    },
+
+    async consumeApprovalToken(requestId, tokenHash, usedAt) {
+      const row = await getRow('Requests', keySafe(requestId), tokenRowKey(tokenHash));
+      if (!row || row.usedAt) return false;
+      try {
+        const entity = { partitionKey: row.partitionKey, rowKey: row.rowKey, usedAt };
+        await tables.call('Requests', 'updateEntity', (client) => client.updateEntity(entity, 'Merge'));
+        return true;
+      } catch (error) {
+        // 412: another caller consumed it between our read and our write.
+        if (tableStatusOf(error) === 412 || tableStatusOf(error) === 404) return false;
+        throw error;
+      }
+    },
+
+    async acquireGuestLock(guestId, requestId) {
+      const partitionKey = keySafe(guestId);
+      for (let attempt = 1; attempt <= MAX_LOCK_ATTEMPTS; attempt++) {
+        if (await insert('GuestLocks', { partitionKey, rowKey: LOCK_ROW, requestId })) return true;
+        const holder = await getRow('GuestLocks', partitionKey, LOCK_ROW);
+        // Released between our insert and our read: try the insert again.
+        if (holder) return holder.requestId === requestId;
+      }
+      throw new StoreError('Contention', `The lock of guest ${guestId} kept changing hands`);
+    },
+
+    async releaseGuestLock(guestId, requestId) {
+      const holder = await getRow('GuestLocks', keySafe(guestId), LOCK_ROW);
+      if (!holder || holder.requestId !== requestId) return;
+      try {
+        await tables.call('GuestLocks', 'deleteEntity', (client) => client.deleteEntity(holder.partitionKey, holder.rowKey, { etag: holder.etag }));
+      } catch (error) {
+        // Already gone, or taken over by another request after our read: not ours to delete.
+        if (tableStatusOf(error) !== 404 && tableStatusOf(error) !== 412) throw error;
+      }
+    },
+  };
+}
+
+function eventEntity(requestId: string, event: AuditEvent) {
+  return { partitionKey: keySafe(requestId), rowKey: `${EVENT_PREFIX}${keySafe(event.id)}`, ...toColumns(event) };
+}
+
+function tokenRowKey(tokenHash: string): string {
+  return `${TOKEN_PREFIX}${keySafe(tokenHash)}`;
+}
+
+function toRequest(row: Row): EmailChangeRequest {
+  const request = fromColumns(row, EMAIL_KEY_COLUMNS) as unknown as EmailChangeRequest;
+  return { ...request, source: request.source ?? {}, approvers: request.approvers ?? [] };
+}
+
+/** Server-side filter for one month partition of the index, resuming after `afterRowKey`. */
+function itemFilter(month: string, query: RequestListQuery, fromMs: number | undefined, toMs: number | undefined, afterRowKey: string | undefined): string {
+  const clauses = [odata`PartitionKey eq ${month}`];
+  if (afterRowKey === 'x') clauses.push(odata`RowKey gt ${afterRowKey}`);
+  // Inverted times: submitted at or before `to` sorts at or after invertedTime(to).
+  if (toMs !== undefined) clauses.push(odata`RowKey ge ${invertedTime(toMs)}`);
+  if (fromMs !== undefined) clauses.push(odata`RowKey lt ${invertedTime(fromMs - 1)}`);
+  if (query.status !== undefined) clauses.push(odata`status eq ${query.status}`);
+  if (query.guestId !== undefined) clauses.push(odata`guestId eq ${query.guestId}`);
+  if (query.email !== undefined) {
+    const email = query.email.trim().toLowerCase();
+    clauses.push(odata`(currentEmailKey eq ${email} or newEmailKey eq ${email})`);
+  }
+  return clauses.join(' and ');
+}

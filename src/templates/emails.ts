@@ -1,0 +1,141 @@
+import type { Approver, EmailChangeRequest, RequestStatus } from '../domain/request.js';
+import { html, type SafeHtml } from './escape.js';
+import { PRODUCT_NAME, formatTimestamp, guestName, oneLine, reasonLabel } from './format.js';
+
+/**
+ * The product's mail, as `{subject, html}`. Every value is escaped; each link is a plain
+ * `<a href>` (the dev outbox and people's mail clients both find it there). Subjects are plain
+ * text built from directory data and validated addresses, never from free text the requester typed.
+ */
+
+export interface EmailContent {
+  subject: string;
+  html: string;
+}
+
+function renderEmail(subject: string, body: SafeHtml): EmailContent {
+  const cleanSubject = oneLine(subject);
+  const document = html`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>${cleanSubject}</title></head>
+<body>
+${body}
+<p><small>${PRODUCT_NAME}. This message was sent automatically; replies are not read.</small></p>
+</body>
+</html>
+`;
+  return { subject: cleanSubject, html: document.toString() };
+}
+
+const row = (label: string, value: unknown): SafeHtml => html`<tr><th align="left" valign="top">${label}</th><td>${value}</td></tr>`;
+
+/** Multi-line free text keeps its line breaks without trusting it as markup. */
+const multiline = (text: string): SafeHtml[] => text.split('\n').map((line, i) => (i === 0 ? html`${line}` : html`<br>${line}`));
+
+function detailsTable(request: EmailChangeRequest): SafeHtml {
+  const source = [request.source?.ip, request.source?.userAgent].filter(Boolean).join(', ');
+  return html`<table cellpadding="4" cellspacing="0">
+${row('Guest', guestName(request))}
+${request.displayName && request.displayName !== request.guestDisplayName && row('Name given by the requester', request.displayName)}
+${row('Current sign-in email', request.currentEmail)}
+${row('New sign-in email', request.newEmail)}
+${row('Reason', reasonLabel(request.reason))}
+${request.reasonDetail && row('Details from the requester', multiline(request.reasonDetail))}
+${row('Requested', formatTimestamp(request.submittedAt))}
+${row('Requested from', source || 'unknown')}
+${request.deadline && row('Decide by', formatTimestamp(request.deadline))}
+</table>`;
+}
+
+/** To each approver, with their personal link; the reminder repeats every detail. */
+export function approvalRequestEmail(input: { request: EmailChangeRequest; approver: Approver; approvalUrl: string; reminder: boolean }): EmailContent {
+  const { request, approver } = input;
+  const subject = `${input.reminder ? 'Reminder: ' : ''}Approval needed: sign-in email change for ${guestName(request)}`;
+  return renderEmail(
+    subject,
+    html`${input.reminder && html`<p><strong>Reminder:</strong> this request is still waiting for a decision.</p>`}
+<p>Hello ${approver.displayName || approver.mail},</p>
+<p>A change to the sign-in email of a guest you are responsible for was requested. Please review it and approve or reject it.</p>
+${detailsTable(request)}
+<p><a href="${input.approvalUrl}">Review the request</a></p>
+<p>Opening the link does not decide anything: you choose on the page. Approving hands all of this guest's access to whoever controls ${request.newEmail}, so approve only if you are sure the guest asked for it.</p>
+${request.deadline && html`<p>The link works until ${formatTimestamp(request.deadline)}. Do not forward it: it is personal to you.</p>`}`,
+  );
+}
+
+/** To the guest's CURRENT address, so the real owner learns of a change they did not ask for. */
+export function changeRequestedNoticeEmail(input: { request: EmailChangeRequest }): EmailContent {
+  const { request } = input;
+  return renderEmail(
+    'A change to your sign-in email was requested',
+    html`<p>Someone asked to change the email address you use to sign in as a guest from ${request.currentEmail} to ${request.newEmail}.</p>
+<p>Nothing changes until a person responsible for your access approves it.</p>
+<p><strong>If this was not you</strong>, contact your sponsor or the IT department of the organisation that invited you straight away, so they can reject the request.</p>
+<p>Requested: ${formatTimestamp(request.submittedAt)}.</p>`,
+  );
+}
+
+/** To the NEW address after the reset: Graph's own invitation text is dropped for app callers. */
+export function redeemInvitationEmail(input: { request: EmailChangeRequest; inviteRedeemUrl: string }): EmailContent {
+  const { request } = input;
+  return renderEmail(
+    'Finish setting up your new sign-in email',
+    html`<p>The email you use to sign in as a guest was changed to ${request.newEmail}. Your access stays as it was.</p>
+<p>To finish, open this link and sign in with ${request.newEmail}:</p>
+<p><a href="${input.inviteRedeemUrl}">Accept the invitation</a></p>
+<p>If you did not ask for this, do not open the link; contact the organisation that invited you.</p>`,
+  );
+}
+
+/** To the approver once the change is done, closing the loop they started. */
+export function requestCompletedEmail(input: { request: EmailChangeRequest }): EmailContent {
+  const { request } = input;
+  return renderEmail(
+    `Done: sign-in email changed for ${guestName(request)}`,
+    html`<p>The change you approved is done: ${guestName(request)} now signs in with ${request.newEmail} instead of ${request.currentEmail}. An invitation was sent to the new address.</p>
+${request.decision?.comment && html`<p>Your comment: ${multiline(request.decision.comment)}</p>`}`,
+  );
+}
+
+const OUTCOME_SENTENCES: Partial<Record<RequestStatus, string>> = {
+  Rejected: 'was not approved',
+  Expired: 'was not approved in time',
+  Cancelled: 'was cancelled',
+  Failed: 'could not be completed',
+};
+
+/**
+ * To the current address when a request ends without a change. Neutral on purpose: no approver
+ * names or comments, nothing an attacker holding the old mailbox could use.
+ */
+export function requestOutcomeEmail(input: { request: EmailChangeRequest }): EmailContent {
+  const { request } = input;
+  const outcome = OUTCOME_SENTENCES[request.status] ?? 'was closed';
+  return renderEmail(
+    'Your sign-in email change request was closed',
+    html`<p>The request of ${formatTimestamp(request.submittedAt)} to change your sign-in email from ${request.currentEmail} to ${request.newEmail} ${outcome}.</p>
+<p>Your sign-in email was not changed. If you still need the change, contact your sponsor or the IT department of the organisation that invited you.</p>`,
+  );
+}
+
+/** To the admins: what Graph said, with its request-id, so they can act or open a support case. */
+export function resetFailedAdminEmail(input: { request: EmailChangeRequest }): EmailContent {
+  const { request } = input;
+  const failure = request.result && 'code' in request.result ? request.result : undefined;
+  return renderEmail(
+    `Guest sign-in email change failed: ${failure?.code ?? 'unknown error'}`,
+    html`<p>An approved sign-in email change failed. If the guest's mail had already been changed, it is restored to its previous value; the request's audit trail shows each step.</p>
+<table cellpadding="4" cellspacing="0">
+${row('Request id', request.id)}
+${row('Guest', guestName(request))}
+${row('Guest object id', request.guestId ?? 'unknown')}
+${row('Current sign-in email', request.currentEmail)}
+${row('New sign-in email', request.newEmail)}
+${request.decision && row('Approved by', `${request.decision.by} at ${formatTimestamp(request.decision.at)}`)}
+${request.decision?.comment && row('Approver comment', multiline(request.decision.comment))}
+${row('Graph error code', failure?.code ?? 'unknown')}
+${row('Graph error message', failure?.message ?? 'unknown')}
+${row('Graph request-id', failure?.requestId ?? 'unknown')}
+</table>`,
+  );
+}

@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import { html, type SafeHtml } from './escape.js';
+import { PRODUCT_NAME } from './format.js';
+
+/**
+ * The page shell. Pages send `Content-Security-Policy: default-src 'none'` with only this style
+ * sheet allowed, by hash, and no script at all: forms post without JavaScript.
+ *
+ * The CSS must contain none of `& < > " ' \``: it is interpolated through `html` (so it is
+ * escaped like any value), and escaping must leave it byte-for-byte intact for the hash to match.
+ */
+export const PAGE_CSS = [
+  '*,*::before,*::after{box-sizing:border-box}',
+  'body{margin:0;font-family:system-ui,-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;font-size:16px;line-height:1.5;color:#1b1b1b;background:#f4f5f7}',
+  'main{max-width:40rem;margin:0 auto;padding:1.5rem 1rem 3rem}',
+  '.card{background:#fff;border:1px solid #d9dce1;border-radius:8px;padding:1.25rem}',
+  'h1{font-size:1.5rem;line-height:1.25;margin:0 0 1rem}',
+  'label{display:block;font-weight:600;margin:1rem 0 .25rem}',
+  '.hint{color:#5a5f66;font-size:.9rem;margin:0 0 .25rem}',
+  'input,select,textarea{display:block;width:100%;font:inherit;padding:.6rem .7rem;border:1px solid #8a9099;border-radius:6px;background:#fff;color:inherit}',
+  'textarea{min-height:7rem;resize:vertical}',
+  'input:focus,select:focus,textarea:focus,button:focus{outline:3px solid #0b5cad;outline-offset:1px}',
+  '[aria-invalid=true]{border-color:#b3261e}',
+  '.error{color:#b3261e;font-weight:600;margin:.25rem 0 0}',
+  '.summary{border-left:4px solid #b3261e;background:#fdecea;padding:.75rem 1rem;margin:0 0 1rem}',
+  '.warning{border-left:4px solid #b26a00;background:#fff4e0;padding:.75rem 1rem;margin:1.25rem 0}',
+  'dl{margin:0}',
+  'dt{font-weight:600;color:#5a5f66;font-size:.9rem;margin-top:.75rem}',
+  'dd{margin:0;overflow-wrap:anywhere}',
+  '.detail{white-space:pre-wrap}',
+  '.actions{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:1.25rem}',
+  'button{font:inherit;font-weight:600;border:0;border-radius:6px;padding:.75rem 1.5rem;min-width:8rem;flex:1 1 auto;cursor:pointer;color:#fff;background:#0b5cad}',
+  'button.approve{background:#1e7e34}',
+  'button.reject{background:#b3261e}',
+].join('\n');
+
+/** The CSP hash source of `PAGE_CSS` (without the surrounding single quotes). */
+export const PAGE_CSS_SHA256 = `sha256-${createHash('sha256').update(PAGE_CSS, 'utf8').digest('base64')}`;
+
+/**
+ * A complete policy for every HTML page. `form-action`, `frame-ancestors` and `base-uri` do not
+ * fall back to `default-src`, so they are spelled out.
+ */
+export const PAGE_CSP = `default-src 'none'; style-src 'self' '${PAGE_CSS_SHA256}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
+
+/**
+ * A full HTML document. `no-referrer` keeps approval-link tokens out of Referer headers; pages
+ * are personal, so robots are told to stay away.
+ */
+export function renderPage(page: { title: string; body: SafeHtml }): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<meta name="robots" content="noindex, nofollow">
+<title>${page.title} · ${PRODUCT_NAME}</title>
+<style>${PAGE_CSS}</style>
+</head>
+<body>
+<main>
+<div class="card">
+${page.body}
+</div>
+</main>
+</body>
+</html>
+`.toString();
+}

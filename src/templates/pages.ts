@@ -1,0 +1,168 @@
+import type { Approver, EmailChangeRequest } from '../domain/request.js';
+import type { FieldErrors, SubmissionField } from '../domain/validation.js';
+import { MAX_DISPLAY_NAME_LENGTH, MAX_REASON_DETAIL_LENGTH } from '../domain/validation.js';
+import { html, type SafeHtml } from './escape.js';
+import { REASON_LABELS, formatTimestamp, guestName, reasonLabel } from './format.js';
+import { renderPage } from './layout.js';
+
+/** Server-rendered pages: each returns a complete HTML document with every value escaped. */
+
+export { REASON_LABELS } from './format.js';
+
+interface FieldSpec {
+  name: SubmissionField;
+  label: string;
+  hint?: string;
+  errors?: FieldErrors;
+  /** Draws the control, given the attributes that tie it to its hint and error. */
+  control: (aria: SafeHtml) => SafeHtml;
+}
+
+/** A labelled field whose hint and error message are announced with it (aria-describedby). */
+function field({ name, label, hint, errors, control }: FieldSpec): SafeHtml {
+  const error = errors?.[name];
+  const describedBy = [hint && `${name}-hint`, error && `${name}-error`].filter(Boolean).join(' ');
+  const aria = html`${describedBy && html` aria-describedby="${describedBy}"`}${error && html` aria-invalid="true"`}`;
+  return html`<label for="${name}">${label}</label>
+${hint && html`<p class="hint" id="${name}-hint">${hint}</p>
+`}${control(aria)}
+${error && html`<p class="error" id="${name}-error">${error}</p>
+`}`;
+}
+
+/** The public request form; re-rendered with the submitted values and messages after a 400. */
+export function requestFormPage(input: { values?: Record<string, string>; errors?: FieldErrors; action: string }): string {
+  const value = (name: SubmissionField): string => {
+    const v = input.values?.[name];
+    return typeof v === 'string' ? v : '';
+  };
+  const errors = input.errors ?? {};
+  const hasErrors = Object.values(errors).some(Boolean);
+  const selectedReason = value('reason');
+  const reasonOptions = Object.entries(REASON_LABELS).map(
+    ([reason, label]) => html`<option value="${reason}"${reason === selectedReason && html` selected`}>${label}</option>`,
+  );
+
+  const body = html`<h1>Change your sign-in email</h1>
+<p>For guests of this organisation who need to sign in with a different email address. A person responsible for your access must approve the change before it happens.</p>
+${hasErrors && html`<div class="summary" role="alert"><p><strong>Please correct the fields marked below.</strong></p></div>`}
+<form method="post" action="${input.action}" novalidate>
+${field({
+  name: 'currentEmail',
+  label: 'Current sign-in email',
+  hint: 'The address you were invited with, or sign in with today.',
+  errors,
+  control: (aria) => html`<input id="currentEmail" name="currentEmail" type="email" inputmode="email" autocomplete="email" maxlength="254" value="${value('currentEmail')}"${aria}>`,
+})}
+${field({
+  name: 'newEmail',
+  label: 'New sign-in email',
+  hint: 'The address you want to sign in with from now on. You will receive an invitation there.',
+  errors,
+  control: (aria) => html`<input id="newEmail" name="newEmail" type="email" inputmode="email" autocomplete="off" maxlength="254" value="${value('newEmail')}"${aria}>`,
+})}
+${field({
+  name: 'reason',
+  label: 'Reason',
+  errors,
+  control: (aria) => html`<select id="reason" name="reason"${aria}>
+<option value=""${selectedReason === '' && html` selected`}>Choose a reason</option>
+${reasonOptions}
+</select>`,
+})}
+${field({
+  name: 'reasonDetail',
+  label: 'Details',
+  hint: 'Required when the reason is "Other". Anything that helps the approver recognise your request.',
+  errors,
+  control: (aria) => html`<textarea id="reasonDetail" name="reasonDetail" maxlength="${MAX_REASON_DETAIL_LENGTH}"${aria}>${value('reasonDetail')}</textarea>`,
+})}
+${field({
+  name: 'displayName',
+  label: 'Your name (optional)',
+  errors,
+  control: (aria) => html`<input id="displayName" name="displayName" type="text" autocomplete="name" maxlength="${MAX_DISPLAY_NAME_LENGTH}" value="${value('displayName')}"${aria}>`,
+})}
+<div class="actions"><button type="submit">Send request</button></div>
+</form>`;
+  return renderPage({ title: 'Change your sign-in email', body });
+}
+
+/** Said to every requester alike, so the answer reveals nothing about the directory. */
+export function requestReceivedPage(): string {
+  return renderPage({
+    title: 'Request received',
+    body: html`<h1>Request received</h1>
+<p>Thank you. If an account matches, the responsible person will be asked to approve the change; you and the current address will be emailed.</p>
+<p>Nothing changes until the change is approved. You can close this page.</p>`,
+  });
+}
+
+/** What an approver must see to judge the request: who, what change, why, when and from where. */
+function requestDetails(request: EmailChangeRequest): SafeHtml {
+  const source = [request.source?.ip && `IP address ${request.source.ip}`, request.source?.userAgent && `browser ${request.source.userAgent}`]
+    .filter(Boolean)
+    .join(', ');
+  const typedName = request.displayName && request.displayName !== request.guestDisplayName ? request.displayName : undefined;
+  return html`<dl>
+<dt>Guest</dt><dd>${guestName(request)}</dd>
+${typedName && html`<dt>Name given by the requester</dt><dd>${typedName}</dd>`}
+<dt>Current sign-in email</dt><dd>${request.currentEmail}</dd>
+<dt>New sign-in email</dt><dd><strong>${request.newEmail}</strong></dd>
+<dt>Reason</dt><dd>${reasonLabel(request.reason)}</dd>
+${request.reasonDetail && html`<dt>Details from the requester</dt><dd class="detail">${request.reasonDetail}</dd>`}
+<dt>Requested</dt><dd>${formatTimestamp(request.submittedAt)}</dd>
+<dt>Requested from</dt><dd>${source || 'unknown'}</dd>
+${request.deadline && html`<dt>Decide by</dt><dd>${formatTimestamp(request.deadline)}</dd>`}
+</dl>`;
+}
+
+/**
+ * The approval confirmation page. Opening it never decides (mail scanners prefetch links); the
+ * decision is the POST from one of its buttons, carrying the anti-forgery value.
+ */
+export function approvalPage(input: { request: EmailChangeRequest; approver: Approver; action: string; csrf: string }): string {
+  const { request, approver } = input;
+  const body = html`<h1>Approve a sign-in email change?</h1>
+<p>${approver.displayName || approver.mail}, you are asked because you are responsible for this guest's access.</p>
+${requestDetails(request)}
+<div class="warning" role="note"><p><strong>Approve only if you are sure the guest asked for this.</strong></p>
+<p>Approving hands all of this guest's access to whoever controls <strong>${request.newEmail}</strong>. If in doubt, reach the guest through a channel you already know before you decide.</p></div>
+<form method="post" action="${input.action}">
+<input type="hidden" name="csrf" value="${input.csrf}">
+<label for="comment">Comment (optional)</label>
+<textarea id="comment" name="comment" maxlength="${MAX_REASON_DETAIL_LENGTH}"></textarea>
+<div class="actions">
+<button type="submit" name="decision" value="approve" class="approve">Approve</button>
+<button type="submit" name="decision" value="reject" class="reject">Reject</button>
+</div>
+</form>`;
+  return renderPage({ title: 'Approve a sign-in email change?', body });
+}
+
+/** Shown after the approver's POST was accepted. */
+export function decisionResultPage(input: { outcome: 'approved' | 'rejected'; request: EmailChangeRequest }): string {
+  const { outcome, request } = input;
+  const comment = request.decision?.comment;
+  const commentBlock = comment && html`<p>Your comment:</p><p class="detail">${comment}</p>`;
+  if (outcome === 'approved') {
+    return renderPage({
+      title: 'Change approved',
+      body: html`<h1>Change approved</h1>
+<p>The sign-in email of ${guestName(request)} will change from ${request.currentEmail} to <strong>${request.newEmail}</strong>. An invitation will be sent to the new address, and you will be emailed when the change is done.</p>
+${commentBlock}`,
+    });
+  }
+  return renderPage({
+    title: 'Change rejected',
+    body: html`<h1>Change rejected</h1>
+<p>Nothing changes for ${guestName(request)}: the sign-in email stays ${request.currentEmail}. The current address will be told that the request was not approved.</p>
+${commentBlock}`,
+  });
+}
+
+/** Plain message pages: not found, already decided, expired or finished, bad request, errors. */
+export function messagePage(input: { title: string; message: string }): string {
+  return renderPage({ title: input.title, body: html`<h1>${input.title}</h1>
+<p>${input.message}</p>` });
+}

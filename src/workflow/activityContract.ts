@@ -1,0 +1,65 @@
+import type { Approver, DeclineReason, RequestStatus } from '../domain/request.js';
+import type { ApprovalDecisionEvent, CancelEvent } from './contract.js';
+
+/**
+ * Names and payloads of the activities the orchestrator calls. The orchestrator and the
+ * registrations in `src/functions/orchestration.ts` both read these names, so they cannot drift.
+ * Everything here is plain JSON: it travels through the orchestration history.
+ */
+export const ACTIVITY = {
+  recordRequest: 'recordRequest',
+  getApprovalPolicy: 'getApprovalPolicy',
+  screenRequest: 'screenRequest',
+  requestApproval: 'requestApproval',
+  recordOutcome: 'recordOutcome',
+  markApproved: 'markApproved',
+  executeReset: 'executeReset',
+  restoreMail: 'restoreMail',
+  completeRequest: 'completeRequest',
+} as const;
+export type ActivityName = (typeof ACTIVITY)[keyof typeof ACTIVITY];
+
+/** Durations the orchestrator needs; read from settings by an activity so replay sees one value. */
+export interface ApprovalPolicy {
+  approvalTimeoutMs: number;
+  reminderAfterMs: number;
+}
+
+export type ScreeningResult =
+  | { outcome: 'declined'; reason: DeclineReason }
+  | { outcome: 'eligible'; guest: { id: string; displayName: string }; approvers: Approver[] };
+
+export interface RequestApprovalInput {
+  requestId: string;
+  /** ISO time after which approval links stop working. */
+  deadline: string;
+  /** True for the reminder round: new links, reminder wording, no second notice to the guest. */
+  reminder: boolean;
+}
+
+/** The endings that happen without touching the guest's account. */
+export type RecordOutcomeInput =
+  | { requestId: string; outcome: 'Rejected'; decision: ApprovalDecisionEvent }
+  | { requestId: string; outcome: 'Cancelled'; cancel: CancelEvent }
+  | { requestId: string; outcome: 'Expired' };
+
+export interface MarkApprovedInput {
+  requestId: string;
+  decision: ApprovalDecisionEvent;
+}
+
+/** What `executeReset` reports; a permanent Graph refusal is an answer, not an exception. */
+export type ResetOutcome =
+  | { ok: true; invitationId: string; inviteRedeemUrl: string }
+  | { ok: false; code: string; message: string; requestId?: string };
+
+export interface CompleteRequestInput {
+  requestId: string;
+  outcome: ResetOutcome;
+}
+
+/** Code stored when the workflow itself could not finish a step (retries exhausted, a bug). */
+export const INTERNAL_ERROR_CODE = 'InternalError';
+
+/** Final statuses an activity can report back to the orchestrator. */
+export type FinalStatus = Extract<RequestStatus, 'Completed' | 'Failed' | 'Rejected' | 'Expired' | 'Cancelled' | 'Declined'>;

@@ -1,0 +1,103 @@
+// Orchestrators of the durable sample app: one per engine behaviour under test.
+const df = require('durable-functions');
+
+df.app.orchestration('Chain', function* (context) {
+  const first = yield context.df.callActivity('Hello', 'Tokyo');
+  context.df.setCustomStatus({ step: 1 });
+  const second = yield context.df.callActivity('Hello', 'Seattle');
+  const third = yield context.df.callActivity('Hello', 'London');
+  context.df.setCustomStatus({ step: 3 });
+  return [first, second, third];
+});
+
+df.app.orchestration('FanOut', function* (context) {
+  const names = context.df.getInput();
+  return yield context.df.Task.all(names.map((name) => context.df.callActivity('Hello', name)));
+});
+
+df.app.orchestration('Retry', function* (context) {
+  const { key, failures, attempts } = context.df.getInput();
+  const result = yield context.df.callActivityWithRetry('Flaky', new df.RetryOptions(50, attempts), { key, failures });
+  const after = yield context.df.callActivity('Hello', 'after');
+  return [result, after];
+});
+
+/** The approval pattern: an event races a durable timer; the losing timer is canceled. */
+df.app.orchestration('Approval', function* (context) {
+  const { timeoutSeconds } = context.df.getInput();
+  const deadline = new Date(context.df.currentUtcDateTime.getTime() + timeoutSeconds * 1000);
+  const timer = context.df.createTimer(deadline);
+  const decision = context.df.waitForExternalEvent('Approve');
+  const winner = yield context.df.Task.any([decision, timer]);
+  if (winner === decision) {
+    timer.cancel();
+    return { approved: decision.result };
+  }
+  return { approved: null, timedOut: true };
+});
+
+/** Waits for `Go` only after an activity; an event raised earlier must still be seen. */
+df.app.orchestration('EventAfterActivity', function* (context) {
+  const { gateFile } = context.df.getInput();
+  yield context.df.callActivity('WaitForFile', gateFile);
+  const first = yield context.df.waitForExternalEvent('Go');
+  const second = yield context.df.waitForExternalEvent('Go');
+  return [first, second];
+});
+
+df.app.orchestration('Counter', function* (context) {
+  const count = context.df.getInput();
+  if (count < 3) {
+    yield context.df.callActivity('Hello', String(count));
+    context.df.continueAsNew(count + 1);
+    return undefined;
+  }
+  return count;
+});
+
+df.app.orchestration('Parent', function* (context) {
+  const child = yield context.df.callSubOrchestrator('Child', context.df.getInput());
+  try {
+    yield context.df.callSubOrchestrator('FailingChild', null);
+  } catch (error) {
+    return { child, childError: error.message };
+  }
+  return { child };
+});
+
+df.app.orchestration('Child', function* (context) {
+  return yield context.df.callActivity('Hello', `child ${context.df.getInput()}`);
+});
+
+df.app.orchestration('FailingChild', function* () {
+  throw new Error('child broke');
+});
+
+df.app.orchestration('Fails', function* (context) {
+  yield context.df.callActivity('Hello', 'before failing');
+  throw new Error('boom');
+});
+
+df.app.orchestration('ActivityFails', function* (context) {
+  return yield context.df.callActivity('Broken');
+});
+
+/** Records a line, waits (for an event or a timer), records another: used across a host kill. */
+df.app.orchestration('Durable', function* (context) {
+  const { file, waitFor, seconds } = context.df.getInput();
+  yield context.df.callActivity('Record', { file, line: 'before' });
+  let waited;
+  if (waitFor === 'timer') {
+    yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + seconds * 1000));
+    waited = 'timer';
+  } else {
+    waited = yield context.df.waitForExternalEvent('Go');
+  }
+  yield context.df.callActivity('Record', { file, line: 'after' });
+  return waited;
+});
+
+/** Waits forever (until terminated or suspended/resumed and sent `Go`). */
+df.app.orchestration('Waiter', function* (context) {
+  return yield context.df.waitForExternalEvent('Go');
+});

@@ -1,0 +1,6 @@
+import { app } from '@azure/functions';
+
+app.http('shout', {
+  methods: ['POST'],
+  handler: async (request) => ({ body: (await request.text()).toUpperCase() }),
+});

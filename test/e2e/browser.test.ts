@@ -1,0 +1,57 @@
+import fs from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startLocalApp, type LocalApp } from './support/localApp.js';
+import { approvalLink, guestWithSponsor, waitForMail, waitForStatus } from './support/flow.js';
+
+const executablePath = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+
+let app: LocalApp;
+let browser: Browser;
+beforeAll(async () => {
+  if (!executablePath) throw new Error('Chromium is required for the browser test: apt-get install -y chromium (or set CHROMIUM_PATH)');
+  app = await startLocalApp();
+  browser = await chromium.launch({
+    executablePath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+test('in Chromium: submit the form, open the outbox, follow the approval link, approve, see Completed', async () => {
+  const { guest, sponsor } = await guestWithSponsor(app, 'browser');
+  const newEmail = `browser.${Date.now()}@northwind.example`;
+  const page = await browser.newPage();
+  const cspErrors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && cspErrors.push(m.text()));
+
+  await page.goto(`${app.url}/api/requests/new`);
+  await page.fill('[name=currentEmail]', guest.mail);
+  await page.fill('[name=newEmail]', newEmail);
+  await page.selectOption('[name=reason]', 'MovedCompany');
+  await page.fill('[name=reasonDetail]', 'I joined Northwind');
+  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit], input[type=submit]')]);
+  expect(await page.textContent('body')).toMatch(/received|approv/i);
+
+  await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'approval mail');
+  await page.goto(`${app.url}/_dev/outbox`);
+  const href = await page.getAttribute(`a[href*="/api/approvals/"]`, 'href');
+  expect(href).toBeTruthy();
+  const mail = (await app.outbox()).find((m) => m.to.includes(sponsor.mail))!;
+  expect(href).toBe(approvalLink(mail));
+
+  await page.goto(href!);
+  expect(await page.textContent('body')).toContain(newEmail);
+  await page.fill('[name=comment]', 'Checked with the team');
+  await Promise.all([page.waitForLoadState('load'), page.click('button[value=approve]')]);
+  expect(await page.textContent('body')).toMatch(/approved/i);
+
+  const requestId = /\/api\/approvals\/([0-9a-f-]{36})\./.exec(href!)![1];
+  const done = await waitForStatus(app, requestId, 'Completed');
+  expect(done.request.decision.comment).toBe('Checked with the team');
+  await page.screenshot({ path: 'dist/browser-approval.png' });
+  expect(cspErrors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
+});

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startLocalApp, type LocalApp } from './support/localApp.js';
+import { guestWithSponsor, submit, waitForMail, waitForStatus } from './support/flow.js';
+
+let app: LocalApp;
+beforeAll(async () => {
+  app = await startLocalApp({ env: { NEW_EMAIL_DENIED_DOMAINS: 'blocked.example' } });
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+const stamp = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+
+async function expectDeclined(currentEmail: string, reason: string, newEmail = `new.${stamp()}@northwind.example`) {
+  const res = await app.json<{ requestId: string; status: string }>('POST', '/api/requests', { currentEmail, newEmail, reason: 'ChangedProvider' });
+  // Anti-enumeration: the requester always gets the same answer.
+  expect(res.status).toBe(202);
+  expect(Object.keys(res.body).sort()).toEqual(['requestId', 'status']);
+  expect(res.body.status).toBe('Received');
+  const view = await waitForStatus(app, res.body.requestId, 'Declined');
+  expect(view.request.declineReason).toBe(reason);
+  return view;
+}
+
+test('an unknown email is declined GuestNotFound with the same answer as a real guest', async () => {
+  await expectDeclined(`nobody.${stamp()}@fabrikam.example`, 'GuestNotFound');
+});
+
+test('a member account is declined NotAGuest (never converted to B2B)', async () => {
+  const member = await app.addUser({ displayName: 'Member', mail: `member.${stamp()}@contoso.com`, userType: 'Member' });
+  await expectDeclined(member.mail, 'NotAGuest');
+  const tenant = (await app.json<{ invitations: any[] }>('GET', '/_dev/tenant.json')).body;
+  expect(tenant.invitations.some((i) => i.invitedUser?.id === member.id)).toBe(false);
+});
+
+test('a disabled guest is declined AccountDisabled', async () => {
+  const sponsor = await app.addUser({ displayName: 'S', mail: `s.${stamp()}@contoso.com`, userType: 'Member' });
+  const guest = await app.addUser({ displayName: 'Disabled', mail: `dis.${stamp()}@fabrikam.example`, userType: 'Guest', accountEnabled: false, sponsors: [sponsor.id] });
+  await expectDeclined(guest.mail, 'AccountDisabled');
+});
+
+test('a guest holding a directory role is declined HasDirectoryRole', async () => {
+  const sponsor = await app.addUser({ displayName: 'S', mail: `s.${stamp()}@contoso.com`, userType: 'Member' });
+  const guest = await app.addUser({ displayName: 'Admin guest', mail: `role.${stamp()}@fabrikam.example`, userType: 'Guest', sponsors: [sponsor.id], directoryRoles: ['Helpdesk Administrator'] });
+  await expectDeclined(guest.mail, 'HasDirectoryRole');
+});
+
+test('a guest with no sponsor, no manager and no fallback approvers is declined NoApprover', async () => {
+  const guest = await app.addUser({ displayName: 'Lonely', mail: `lonely.${stamp()}@fabrikam.example`, userType: 'Guest' });
+  await expectDeclined(guest.mail, 'NoApprover');
+});
+
+test('the guest cannot approve their own change, even as their own sponsor', async () => {
+  const guest = await app.addUser({ displayName: 'Self', mail: `self.${stamp()}@fabrikam.example`, userType: 'Guest' });
+  const sponsoredBySelf = await app.addUser({ displayName: 'Self2', mail: `self2.${stamp()}@fabrikam.example`, userType: 'Guest', sponsors: [guest.id] });
+  // The only sponsor's address is the requested new address: nobody may approve.
+  await expectDeclined(sponsoredBySelf.mail, 'NoApprover', guest.mail);
+});
+
+test('a second request for a guest with an active one is declined DuplicateActiveRequest', async () => {
+  const { guest, sponsor } = await guestWithSponsor(app, 'dup');
+  const first = await submit(app, { currentEmail: guest.mail, newEmail: `dup1.${stamp()}@northwind.example` });
+  await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'first approval mail');
+  await waitForStatus(app, first, 'AwaitingApproval');
+  await expectDeclined(guest.mail, 'DuplicateActiveRequest');
+});
+
+test('a new email on a verified or denied domain is declined DomainNotAllowed', async () => {
+  const { guest } = await guestWithSponsor(app, 'dom');
+  await expectDeclined(guest.mail, 'DomainNotAllowed', `dom.${stamp()}@contoso.com`);
+  await expectDeclined(guest.mail, 'DomainNotAllowed', `dom.${stamp()}@blocked.example`);
+});
+
+test('a manager approves when the guest has no sponsor', async () => {
+  const manager = await app.addUser({ displayName: 'Manager', mail: `mgr.${stamp()}@contoso.com`, userType: 'Member' });
+  const guest = await app.addUser({ displayName: 'Managed', mail: `managed.${stamp()}@fabrikam.example`, userType: 'Guest', manager: manager.id });
+  const id = await submit(app, { currentEmail: guest.mail, newEmail: `managed.${stamp()}@northwind.example` });
+  const view = await waitForStatus(app, id, 'AwaitingApproval');
+  expect(view.request.approvers.map((a: { mail: string }) => a.mail)).toEqual([manager.mail]);
+});

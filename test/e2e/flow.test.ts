@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startLocalApp, type LocalApp } from './support/localApp.js';
+import { adminGet, approvalLink, decide, guestWithSponsor, submit, waitForMail, waitForStatus } from './support/flow.js';
+
+let app: LocalApp;
+beforeAll(async () => {
+  app = await startLocalApp({ env: { APPROVAL_TIMEOUT: 'PT10M', APPROVAL_REMINDER_AFTER: 'PT5M' } });
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+test('a sponsored guest is approved by the sponsor and the reset completes in Graph', async () => {
+  const { guest, sponsor } = await guestWithSponsor(app, 'alice');
+  const newEmail = `alice.new.${Date.now()}@northwind.example`;
+  const id = await submit(app, { currentEmail: guest.mail, newEmail, reason: 'MovedCompany' });
+
+  const approval = await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'approval mail to the sponsor');
+  expect(approval.html).toContain(guest.mail);
+  expect(approval.html).toContain(newEmail);
+  await waitForMail(app, (m) => m.to.includes(guest.mail), 'notice to the current address');
+
+  const awaiting = await waitForStatus(app, id, 'AwaitingApproval');
+  expect(awaiting.request.guestId).toBe(guest.id);
+  expect(awaiting.request.approvers.map((a: { mail: string }) => a.mail)).toEqual([sponsor.mail]);
+
+  // Opening the link (as a mail scanner would) decides nothing.
+  const link = approvalLink(approval);
+  expect((await fetch(link)).status).toBe(200);
+  expect((await adminGet(app, id)).request.status).toBe('AwaitingApproval');
+
+  const decided = await decide(link, 'approve', 'Confirmed by phone');
+  expect(decided.status).toBe(200);
+
+  const done = await waitForStatus(app, id, 'Completed');
+  expect(done.request.decision).toMatchObject({ outcome: 'approved', by: sponsor.mail, comment: 'Confirmed by phone' });
+  expect(done.request.result.invitationId).toMatch(/[0-9a-f-]{36}/);
+  expect(done.orchestration.runtimeStatus).toBe('Completed');
+  expect(done.events.length).toBeGreaterThanOrEqual(4);
+
+  const tenant = (await app.json<{ users: any[]; invitations: any[] }>('GET', '/_dev/tenant.json')).body;
+  const user = tenant.users.find((u) => u.id === guest.id);
+  expect(user.mail).toBe(newEmail);
+  const invitation = tenant.invitations.find((i) => i.invitedUser?.id === guest.id);
+  expect(invitation).toMatchObject({ invitedUserEmailAddress: newEmail, resetRedemption: true });
+
+  await waitForMail(app, (m) => m.to.includes(newEmail), 'redeem instructions to the new address');
+
+  // The first decision wins; the link is now spent.
+  const again = await fetch(link, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ decision: 'reject', csrf: 'x' }).toString(),
+  });
+  expect([403, 409, 410]).toContain(again.status);
+  expect((await fetch(link)).status).toBe(410);
+});
+
+test('a rejected request ends Rejected and Graph is not touched', async () => {
+  const { guest, sponsor } = await guestWithSponsor(app, 'bob');
+  const id = await submit(app, { currentEmail: guest.mail, newEmail: `bob.${Date.now()}@northwind.example` });
+  const approval = await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'approval mail');
+  expect((await decide(approvalLink(approval), 'reject', 'Not known to me')).status).toBe(200);
+  const done = await waitForStatus(app, id, 'Rejected');
+  expect(done.request.decision).toMatchObject({ outcome: 'rejected', by: sponsor.mail });
+  const tenant = (await app.json<{ invitations: any[] }>('GET', '/_dev/tenant.json')).body;
+  expect(tenant.invitations.some((i) => i.invitedUser?.id === guest.id)).toBe(false);
+});
+
+test('an admin cancels a pending request; a second cancel is a conflict', async () => {
+  const { guest, sponsor } = await guestWithSponsor(app, 'carol');
+  const id = await submit(app, { currentEmail: guest.mail, newEmail: `carol.${Date.now()}@northwind.example` });
+  await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'approval mail');
+  const token = await app.adminToken();
+  const cancel = await app.json('POST', `/api/admin/requests/${id}/cancel`, { reason: 'Requested by the guest by phone' }, { authorization: `Bearer ${token}` });
+  expect(cancel.status).toBe(202);
+  await waitForStatus(app, id, 'Cancelled');
+  const second = await app.json<{ error: { code: string } }>('POST', `/api/admin/requests/${id}/cancel`, { reason: 'again' }, { authorization: `Bearer ${token}` });
+  expect(second.status).toBe(409);
+  expect(second.body.error.code).toBeTruthy();
+});

@@ -1,0 +1,353 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { createActivities, type Activities } from '../../src/activities/createActivities.js';
+import { parseSettings, type Settings } from '../../src/config/settings.js';
+import { createGraphEmulator, type GraphEmulator } from '../../src/devhost/graph-emulator/graphEmulator.js';
+import { hashApprovalSecret } from '../../src/domain/approvalToken.js';
+import type { DeclineReason, EmailChangeRequest } from '../../src/domain/request.js';
+import { GraphRequestError, type GraphGateway } from '../../src/graph/graphGateway.js';
+import { createMsGraphGateway } from '../../src/graph/msGraphGateway.js';
+import { createMailer } from '../../src/mail/mailer.js';
+import type { RequestStore } from '../../src/store/requestStore.js';
+import { createRequestStoreFromTables } from '../../src/store/tableRequestStore.js';
+import { createStoreTables } from '../../src/store/tables.js';
+import type { ApprovalDecisionEvent } from '../../src/workflow/contract.js';
+
+/**
+ * The activities against real back ends: E's table store in Azurite, C's Graph gateway and mailer
+ * over loopback HTTP to the Graph emulator (its outbox shows what was mailed).
+ */
+
+const SEEDED = {
+  adele: 'adele.vance@fabrikam.com', // sponsors: Megan, Nestor
+  ben: 'ben.walters@tailspintoys.com', // sponsor: group Partner Managers (Patti, Alex)
+  carol: 'carol.chen@litware.com', // manager: Lynne
+  dan: 'dan.jump@wingtiptoys.com', // nobody
+  erin: 'erin.hall@adatum.com', // disabled
+  frank: 'frank.miller@proseware.com', // Helpdesk Administrator
+  megan: 'megan.bowen@contoso.com', // a member
+};
+const MEGAN_ID = '10000000-0000-4000-8000-000000000001';
+const ADMIN_MAIL = 'nestor.wilke@contoso.com';
+const PUBLIC_BASE_URL = 'https://guest-reset.example';
+
+let emulator: GraphEmulator;
+let server: Server;
+let store: RequestStore;
+let graph: GraphGateway;
+let settings: Settings;
+let activities: Activities;
+
+function settingsFor(graphBaseUrl: string, extra: Record<string, string> = {}): Settings {
+  return parseSettings({
+    AzureWebJobsStorage: inject('azuriteConnectionString'),
+    TABLE_NAME_PREFIX: 'ActivitiesIt',
+    GRAPH_BASE_URL: graphBaseUrl,
+    GRAPH_STATIC_TOKEN: 'local-dev',
+    TENANT_VERIFIED_DOMAINS: 'contoso.com,contoso.onmicrosoft.com',
+    NEW_EMAIL_DENIED_DOMAINS: 'blocked.example',
+    PUBLIC_BASE_URL,
+    APPROVAL_FORM_SECRET: 'a-test-secret-that-is-long-enough-0123456789',
+    MAIL_SENDER: 'guest-reset@contoso.com',
+    ADMIN_NOTIFICATION_EMAILS: ADMIN_MAIL,
+    ADMIN_TENANT_ID: 'c0a70500-0000-4000-8000-000000000000',
+    ADMIN_API_AUDIENCE: 'api://guest-reset',
+    INVITE_REDIRECT_URL: 'https://myapps.microsoft.com/?tenantid=contoso',
+    ...extra,
+  });
+}
+
+function activitiesWith(extra: Record<string, string>): Activities {
+  const custom = settingsFor(settings.GRAPH_BASE_URL, extra);
+  return createActivities({ graph, store, mailer: createMailer(graph, custom), clock: () => new Date(), settings: custom });
+}
+
+beforeAll(async () => {
+  emulator = createGraphEmulator();
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    emulator.handle(req, res, url).then(
+      (handled) => {
+        if (!handled) res.writeHead(404).end();
+      },
+      (error: unknown) => res.writeHead(500).end(String(error)),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  settings = settingsFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  store = createRequestStoreFromTables(createStoreTables({ connectionString: settings.AzureWebJobsStorage, tableNamePrefix: settings.TABLE_NAME_PREFIX }));
+  // Short client-side retries: the transient test exhausts them on purpose.
+  graph = createMsGraphGateway(settings, { maxRetries: 1, retryDelaySeconds: 0 });
+  activities = createActivities({ graph, store, mailer: createMailer(graph, settings), clock: () => new Date(), settings });
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+});
+
+const stamp = () => randomUUID().slice(0, 8);
+
+async function submit(currentEmail: string, newEmail = `new.${stamp()}@northwind.example`, using: Activities = activities): Promise<string> {
+  const requestId = randomUUID();
+  await using.recordRequest({
+    requestId,
+    submission: { currentEmail, newEmail, reason: 'MovedCompany' },
+    source: { ip: '203.0.113.7', userAgent: 'vitest' },
+    submittedAt: new Date().toISOString(),
+  });
+  return requestId;
+}
+
+async function request(id: string): Promise<EmailChangeRequest> {
+  const found = await store.getRequest(id);
+  if (!found) throw new Error(`request ${id} missing`);
+  return found;
+}
+
+const eventTypes = async (id: string) => (await store.listEvents(id)).map((e) => e.type);
+const mailTo = (address: string) => emulator.outbox().filter((m) => m.to.includes(address));
+const userById = (id: string) => emulator.snapshot().users.find((u) => u.id === id) as { id: string; mail: string | null } | undefined;
+const invitationsFor = (id: string) => emulator.snapshot().invitations.filter((i) => (i.invitedUser as { id?: string } | undefined)?.id === id);
+
+/** A fresh sponsored guest, so tests that change a guest do not meet each other. */
+function sponsoredGuest(label: string) {
+  const sponsor = emulator.addUser({ displayName: `Sponsor ${label}`, mail: `sponsor.${label}.${stamp()}@contoso.com`, userType: 'Member' }) as { id: string; mail: string };
+  const guest = emulator.addUser({ displayName: `Guest ${label}`, mail: `${label}.${stamp()}@fabrikam.example`, userType: 'Guest', sponsors: [sponsor.id] }) as { id: string; mail: string };
+  return { guest, sponsor };
+}
+
+function decision(outcome: 'approved' | 'rejected', approverMail: string, comment?: string): ApprovalDecisionEvent {
+  return { outcome, approverId: 'approver-id', approverMail, at: new Date().toISOString(), ...(comment ? { comment } : {}) };
+}
+
+/** Walks a request to `Approved` the way the orchestrator does. */
+async function approvedRequest(label: string, newEmail = `${label}.${stamp()}@northwind.example`) {
+  const { guest, sponsor } = sponsoredGuest(label);
+  const id = await submit(guest.mail, newEmail);
+  expect((await activities.screenRequest(id)).outcome).toBe('eligible');
+  await activities.requestApproval({ requestId: id, deadline: new Date(Date.now() + 3_600_000).toISOString(), reminder: false });
+  await activities.markApproved({ requestId: id, decision: decision('approved', sponsor.mail, 'Confirmed') });
+  return { id, guest, sponsor, newEmail };
+}
+
+describe('recordRequest', () => {
+  test('stores the request as Received with one Submitted event, however often it runs', async () => {
+    const id = await submit(SEEDED.adele, 'adele@northwind.example');
+    await activities.recordRequest({
+      requestId: id,
+      submission: { currentEmail: SEEDED.adele, newEmail: 'adele@northwind.example', reason: 'MovedCompany' },
+      source: { ip: '203.0.113.7', userAgent: 'vitest' },
+      submittedAt: new Date().toISOString(),
+    });
+    const stored = await request(id);
+    expect(stored).toMatchObject({ id, status: 'Received', currentEmail: SEEDED.adele, source: { ip: '203.0.113.7' } });
+    expect(await eventTypes(id)).toEqual(['Submitted']);
+  });
+});
+
+describe('screenRequest declines', () => {
+  const cases: [string, DeclineReason, string, string | undefined][] = [
+    ['a new email on a verified domain', 'DomainNotAllowed', SEEDED.adele, 'adele.v@contoso.com'],
+    ['a new email on a denied domain', 'DomainNotAllowed', SEEDED.adele, 'adele.v@blocked.example'],
+    ['an unknown current email', 'GuestNotFound', 'nobody@nowhere.example', undefined],
+    ['a member', 'NotAGuest', SEEDED.megan, undefined],
+    ['a disabled guest', 'AccountDisabled', SEEDED.erin, undefined],
+    ['a guest with a directory role', 'HasDirectoryRole', SEEDED.frank, undefined],
+    ['a guest nobody may approve', 'NoApprover', SEEDED.dan, undefined],
+  ];
+  test.each(cases)('%s → %s', async (_what, reason, currentEmail, newEmail) => {
+    const id = await submit(currentEmail, newEmail);
+    expect(await activities.screenRequest(id)).toEqual({ outcome: 'declined', reason });
+    const stored = await request(id);
+    expect(stored).toMatchObject({ status: 'Declined', declineReason: reason });
+    expect(await eventTypes(id)).toContain('Declined');
+    // Running the step again answers the same and changes nothing.
+    expect(await activities.screenRequest(id)).toEqual({ outcome: 'declined', reason });
+    expect((await eventTypes(id)).filter((t) => t === 'Declined')).toHaveLength(1);
+  });
+
+  test('a second active request for the same guest → DuplicateActiveRequest; the lock frees when the first ends', async () => {
+    const { guest } = sponsoredGuest('dup');
+    const first = await submit(guest.mail);
+    expect((await activities.screenRequest(first)).outcome).toBe('eligible');
+    const second = await submit(guest.mail);
+    expect(await activities.screenRequest(second)).toEqual({ outcome: 'declined', reason: 'DuplicateActiveRequest' });
+    expect((await request(second)).guestId).toBe(guest.id);
+
+    await activities.recordOutcome({ requestId: first, outcome: 'Expired' });
+    const third = await submit(guest.mail);
+    expect((await activities.screenRequest(third)).outcome).toBe('eligible');
+  });
+
+  test('nobody whose address is the new email approves (the only sponsor is excluded)', async () => {
+    const other = emulator.addUser({ displayName: 'Other', mail: `other.${stamp()}@fabrikam.example`, userType: 'Guest' }) as { id: string; mail: string };
+    const guest = emulator.addUser({ displayName: 'Sponsored by other', mail: `sbo.${stamp()}@fabrikam.example`, userType: 'Guest', sponsors: [other.id] }) as { mail: string };
+    const id = await submit(guest.mail, other.mail);
+    expect(await activities.screenRequest(id)).toEqual({ outcome: 'declined', reason: 'NoApprover' });
+  });
+});
+
+describe('screenRequest approvers', () => {
+  test('user sponsors approve, and the guest, its id and the approvers are stored', async () => {
+    const id = await submit(SEEDED.adele);
+    const result = await activities.screenRequest(id);
+    expect(result).toMatchObject({ outcome: 'eligible', guest: { id: '20000000-0000-4000-8000-000000000001', displayName: 'Adele Vance' } });
+    const mails = result.outcome === 'eligible' ? result.approvers.map((a) => a.mail).sort() : [];
+    expect(mails).toEqual(['megan.bowen@contoso.com', 'nestor.wilke@contoso.com']);
+    const stored = await request(id);
+    expect(stored).toMatchObject({ status: 'Received', guestId: '20000000-0000-4000-8000-000000000001', guestDisplayName: 'Adele Vance' });
+    expect(stored.approvers.map((a) => a.mail).sort()).toEqual(mails);
+    await activities.recordOutcome({ requestId: id, outcome: 'Expired' });
+  });
+
+  test('a group sponsor is expanded to its user members', async () => {
+    const id = await submit(SEEDED.ben);
+    const result = await activities.screenRequest(id);
+    expect(result.outcome === 'eligible' && result.approvers.map((a) => a.mail).sort()).toEqual(['alex.wilber@contoso.com', 'patti.fernandez@contoso.com']);
+    await activities.recordOutcome({ requestId: id, outcome: 'Expired' });
+  });
+
+  test('without sponsors the manager approves', async () => {
+    const id = await submit(SEEDED.carol);
+    const result = await activities.screenRequest(id);
+    expect(result.outcome === 'eligible' && result.approvers.map((a) => a.mail)).toEqual(['lynne.robbins@contoso.com']);
+    await activities.recordOutcome({ requestId: id, outcome: 'Expired' });
+  });
+
+  test('without sponsor or manager the configured fallback approvers (by mail or id) approve', async () => {
+    const withFallback = activitiesWith({ FALLBACK_APPROVERS: `diego.siciliani@contoso.com, ${MEGAN_ID}` });
+    const id = await submit(SEEDED.dan, undefined, withFallback);
+    const result = await withFallback.screenRequest(id);
+    expect(result.outcome === 'eligible' && result.approvers.map((a) => [a.id, a.mail])).toEqual([
+      ['10000000-0000-4000-8000-000000000007', 'diego.siciliani@contoso.com'],
+      [MEGAN_ID, 'megan.bowen@contoso.com'],
+    ]);
+    await withFallback.recordOutcome({ requestId: id, outcome: 'Expired' });
+  });
+});
+
+describe('requestApproval', () => {
+  test('mails each approver a personal link whose hash is stored, warns the current address, and runs once', async () => {
+    const { guest, sponsor } = sponsoredGuest('ask');
+    const id = await submit(guest.mail);
+    await activities.screenRequest(id);
+    const deadline = new Date(Date.now() + 3_600_000).toISOString();
+    await activities.requestApproval({ requestId: id, deadline, reminder: false });
+    await activities.requestApproval({ requestId: id, deadline, reminder: false });
+
+    expect(await request(id)).toMatchObject({ status: 'AwaitingApproval', deadline });
+    const approvals = mailTo(sponsor.mail);
+    expect(approvals).toHaveLength(1);
+    expect(approvals[0].html).toContain(guest.mail);
+    const link = approvals[0].links.find((l) => l.startsWith(`${PUBLIC_BASE_URL}/api/approvals/${id}.`));
+    expect(link).toBeDefined();
+    const secret = link!.split('.').at(-1)!;
+    expect(await store.getApprovalToken(id, hashApprovalSecret(secret))).toMatchObject({ approverMail: sponsor.mail, expiresAt: deadline });
+    expect(mailTo(guest.mail).map((m) => m.subject)).toEqual(['A change to your sign-in email was requested']);
+
+    await activities.requestApproval({ requestId: id, deadline, reminder: true });
+    const afterReminder = mailTo(sponsor.mail);
+    expect(afterReminder).toHaveLength(2);
+    expect(afterReminder[1].subject).toMatch(/^Reminder: /);
+    expect(afterReminder[1].links.find((l) => l.includes('/api/approvals/'))).not.toBe(link);
+    expect(mailTo(guest.mail)).toHaveLength(1);
+    expect(await eventTypes(id)).toContain('ReminderSent');
+    await activities.recordOutcome({ requestId: id, outcome: 'Expired' });
+  });
+});
+
+describe('recordOutcome', () => {
+  test('Rejected keeps the decision, releases the lock and tells the current address once', async () => {
+    const { guest, sponsor } = sponsoredGuest('rej');
+    const id = await submit(guest.mail);
+    await activities.screenRequest(id);
+    await activities.requestApproval({ requestId: id, deadline: new Date(Date.now() + 60_000).toISOString(), reminder: false });
+    const input = { requestId: id, outcome: 'Rejected' as const, decision: decision('rejected', sponsor.mail, 'Not known') };
+    expect(await activities.recordOutcome(input)).toBe('Rejected');
+    expect(await activities.recordOutcome(input)).toBe('Rejected');
+    expect(await request(id)).toMatchObject({ status: 'Rejected', decision: { outcome: 'rejected', by: sponsor.mail, comment: 'Not known' } });
+    expect(mailTo(guest.mail).map((m) => m.subject)).toEqual(['A change to your sign-in email was requested', 'Your sign-in email change request was closed']);
+    const next = await submit(guest.mail);
+    expect((await activities.screenRequest(next)).outcome).toBe('eligible');
+    await activities.recordOutcome({ requestId: next, outcome: 'Cancelled', cancel: { reason: 'Phoned', by: 'admin@contoso.com', at: new Date().toISOString() } });
+    expect(await request(next)).toMatchObject({ status: 'Cancelled', cancelReason: 'Phoned' });
+    // A final request keeps its status whatever ends it later.
+    expect(await activities.recordOutcome({ requestId: next, outcome: 'Expired' })).toBe('Cancelled');
+  });
+});
+
+describe('executeReset and completeRequest', () => {
+  test('PATCHes mail, resets redemption once however often it runs, and completes with notifications', async () => {
+    const { id, guest, sponsor, newEmail } = await approvedRequest('ok');
+    const first = await activities.executeReset(id);
+    expect(first).toMatchObject({ ok: true });
+    const again = await activities.executeReset(id);
+    expect(again).toEqual(first);
+
+    expect(userById(guest.id)?.mail).toBe(newEmail);
+    const invitations = invitationsFor(guest.id);
+    expect(invitations).toHaveLength(1);
+    expect(invitations[0]).toMatchObject({ invitedUserEmailAddress: newEmail, resetRedemption: true, sendInvitationMessage: false, inviteRedirectUrl: settings.INVITE_REDIRECT_URL });
+    const stored = await request(id);
+    expect(stored.previousMail).toBe(guest.mail);
+    expect(stored.result).toMatchObject({ invitationId: invitations[0].id });
+
+    expect(await activities.completeRequest({ requestId: id, outcome: first })).toBe('Completed');
+    expect(await activities.completeRequest({ requestId: id, outcome: first })).toBe('Completed');
+    expect(await request(id)).toMatchObject({ status: 'Completed' });
+    const redeem = mailTo(newEmail);
+    expect(redeem).toHaveLength(1);
+    expect(first.ok && redeem[0].links).toContain(first.ok ? first.inviteRedeemUrl : '');
+    expect(mailTo(sponsor.mail).map((m) => m.subject)).toContainEqual(expect.stringMatching(/^Done: /));
+    expect(await eventTypes(id)).toEqual(expect.arrayContaining(['PreviousMailSaved', 'MailUpdated', 'RedemptionReset', 'Completed']));
+
+    // The lock is free again.
+    const next = await submit(newEmail);
+    expect((await activities.screenRequest(next)).outcome).toBe('eligible');
+  });
+
+  test('a permanent Graph refusal of the invitation restores mail and ends Failed with Graph’s code, admins told', async () => {
+    const { id, guest, newEmail } = await approvedRequest('perm');
+    emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status: 403, count: 1, code: 'Authorization_RequestDenied', message: 'Insufficient privileges' });
+    const outcome = await activities.executeReset(id);
+    expect(outcome).toMatchObject({ ok: false, code: 'Authorization_RequestDenied' });
+    expect(outcome.ok === false && outcome.requestId).toBeTruthy();
+    expect(userById(guest.id)?.mail).toBe(guest.mail);
+    expect(invitationsFor(guest.id)).toHaveLength(0);
+    expect(await eventTypes(id)).toEqual(expect.arrayContaining(['MailUpdated', 'MailRestored', 'ResetFailed']));
+    expect(await activities.executeReset(id)).toEqual(outcome);
+
+    expect(await activities.completeRequest({ requestId: id, outcome })).toBe('Failed');
+    expect(await request(id)).toMatchObject({ status: 'Failed', result: { code: 'Authorization_RequestDenied' } });
+    expect(mailTo(ADMIN_MAIL).some((m) => m.subject.includes('Authorization_RequestDenied'))).toBe(true);
+    expect(mailTo(guest.mail).at(-1)?.subject).toBe('Your sign-in email change request was closed');
+    expect(mailTo(newEmail)).toHaveLength(0);
+  });
+
+  test('a transient Graph fault is thrown for the orchestrator to retry; restoreMail then undoes the PATCH', async () => {
+    const { id, guest, newEmail } = await approvedRequest('transient');
+    emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status: 503, count: 100, retryAfter: 0 });
+    const error = await activities.executeReset(id).catch((e: unknown) => e);
+    emulator.clearFaults();
+    expect(error).toBeInstanceOf(GraphRequestError);
+    expect((error as GraphRequestError).transient).toBe(true);
+    expect(userById(guest.id)?.mail).toBe(newEmail);
+    expect((await request(id)).result).toBeUndefined();
+
+    expect(await activities.restoreMail(id)).toBe(true);
+    expect(userById(guest.id)?.mail).toBe(guest.mail);
+    expect(await activities.restoreMail(id)).toBe(false);
+    expect((await eventTypes(id)).filter((t) => t === 'MailRestored')).toHaveLength(1);
+  });
+
+  test('a request that is not approved is never reset', async () => {
+    const { guest } = sponsoredGuest('notapproved');
+    const id = await submit(guest.mail);
+    await activities.screenRequest(id);
+    expect(await activities.executeReset(id)).toMatchObject({ ok: false, code: 'NotApproved' });
+    expect(invitationsFor(guest.id)).toHaveLength(0);
+    await activities.recordOutcome({ requestId: id, outcome: 'Expired' });
+  });
+});

@@ -1,0 +1,242 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { parseSettings, type Settings } from '../../src/config/settings.js';
+import { createGraphEmulator, type GraphEmulator } from '../../src/devhost/graph-emulator/graphEmulator.js';
+import { EMAIL_NOT_ON_USER_MESSAGE } from '../../src/devhost/graph-emulator/invitations.js';
+import { GraphRequestError, type GraphGateway } from '../../src/graph/graphGateway.js';
+import { createMsGraphGateway } from '../../src/graph/msGraphGateway.js';
+
+/** The real gateway (Graph SDK, fetch, retries) against the Graph emulator over loopback HTTP. */
+
+const ID = {
+  megan: '10000000-0000-4000-8000-000000000001',
+  nestor: '10000000-0000-4000-8000-000000000002',
+  lynne: '10000000-0000-4000-8000-000000000003',
+  patti: '10000000-0000-4000-8000-000000000004',
+  alex: '10000000-0000-4000-8000-000000000005',
+  diego: '10000000-0000-4000-8000-000000000007',
+  adele: '20000000-0000-4000-8000-000000000001',
+  ben: '20000000-0000-4000-8000-000000000002',
+  carol: '20000000-0000-4000-8000-000000000003',
+  dan: '20000000-0000-4000-8000-000000000004',
+  erin: '20000000-0000-4000-8000-000000000005',
+  frank: '20000000-0000-4000-8000-000000000006',
+  partnerManagers: '30000000-0000-4000-8000-000000000001',
+};
+
+let emulator: GraphEmulator;
+let server: Server;
+let baseUrl: string;
+let gateway: GraphGateway;
+
+function settingsFor(graphBaseUrl: string): Settings {
+  return parseSettings({
+    AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+    GRAPH_BASE_URL: graphBaseUrl,
+    GRAPH_STATIC_TOKEN: 'dev',
+    TENANT_VERIFIED_DOMAINS: 'contoso.com',
+    PUBLIC_BASE_URL: 'http://localhost:7071',
+    APPROVAL_FORM_SECRET: 'x'.repeat(40),
+    MAIL_SENDER: 'guest-reset@contoso.com',
+    ADMIN_TENANT_ID: 'c0a70500-0000-4000-8000-000000000000',
+    ADMIN_API_AUDIENCE: 'api://guest-reset',
+  });
+}
+
+async function serve(emulatorUnderTest: GraphEmulator): Promise<{ server: Server; baseUrl: string }> {
+  const httpServer = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+    emulatorUnderTest.handle(req, res, url).then(
+      (handled) => void (handled || res.writeHead(404).end()),
+      (error: unknown) => res.writeHead(500).end(String(error)),
+    );
+  });
+  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  return { server: httpServer, baseUrl: `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}` };
+}
+
+beforeAll(async () => {
+  emulator = createGraphEmulator({ pageSize: 2 });
+  ({ server, baseUrl } = await serve(emulator));
+  gateway = createMsGraphGateway(settingsFor(baseUrl), { retryDelaySeconds: 0, networkRetryDelayMs: 10 });
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+});
+
+afterEach(() => emulator.clearFaults());
+
+async function failure(promise: Promise<unknown>): Promise<GraphRequestError> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(GraphRequestError);
+  return error as GraphRequestError;
+}
+
+describe('lookups against the seed', () => {
+  test('findUserByEmail matches mail case-insensitively and returns the selected fields', async () => {
+    const adele = await gateway.findUserByEmail('Adele.Vance@FABRIKAM.com');
+    expect(adele).toEqual({
+      id: ID.adele,
+      displayName: 'Adele Vance',
+      mail: 'adele.vance@fabrikam.com',
+      otherMails: ['adele.vance@fabrikam.com'],
+      userPrincipalName: 'adele.vance_fabrikam.com#EXT#@contoso.onmicrosoft.com',
+      userType: 'Guest',
+      externalUserState: 'Accepted',
+      creationType: 'Invitation',
+      accountEnabled: true,
+    });
+  });
+
+  test('findUserByEmail matches otherMails, and misses cleanly', async () => {
+    expect((await gateway.findUserByEmail('ben.walters@outlook.com'))?.id).toBe(ID.ben);
+    expect(await gateway.findUserByEmail('nobody@nowhere.example')).toBeUndefined();
+  });
+
+  test("findUserByEmail escapes quotes and keeps '+' and '&' literal", async () => {
+    const tricky = emulator.addUser({ displayName: "Sean O'Brien", mail: "sean.o'brien+test&co@fabrikam.example", userType: 'Guest' });
+    expect((await gateway.findUserByEmail("sean.o'brien+test&co@fabrikam.example"))?.id).toBe(tricky.id);
+    expect(await gateway.findUserByEmail("sean.o'brien test&co@fabrikam.example")).toBeUndefined();
+  });
+
+  test('findUserByEmail sees disabled accounts as disabled', async () => {
+    expect(await gateway.findUserByEmail('erin.hall@adatum.com')).toMatchObject({ id: ID.erin, accountEnabled: false });
+  });
+
+  test('getUser by id, with undefined for an unknown id', async () => {
+    expect(await gateway.getUser(ID.carol)).toMatchObject({ displayName: 'Carol Chen', userType: 'Guest' });
+    expect(await gateway.getUser('99999999-0000-4000-8000-000000000000')).toBeUndefined();
+  });
+
+  test('getDirectoryRoles names the roles held', async () => {
+    expect(await gateway.getDirectoryRoles(ID.frank)).toEqual(['Helpdesk Administrator']);
+    expect(await gateway.getDirectoryRoles(ID.adele)).toEqual([]);
+  });
+
+  test('getSponsors returns users, and groups as groups', async () => {
+    const adeleSponsors = await gateway.getSponsors(ID.adele);
+    expect(adeleSponsors.map((s) => [s.kind, s.id])).toEqual([['user', ID.megan], ['user', ID.nestor]]);
+    expect(adeleSponsors[0]).toMatchObject({ mail: 'megan.bowen@contoso.com', userType: 'Member', accountEnabled: true });
+    expect(await gateway.getSponsors(ID.ben)).toEqual([{ kind: 'group', id: ID.partnerManagers, displayName: 'Partner Managers', mail: 'partner-managers@contoso.com' }]);
+    expect(await gateway.getSponsors(ID.dan)).toEqual([]);
+  });
+
+  test('getGroupMembers returns the user members, following every page', async () => {
+    const extra = emulator.addUser({ displayName: 'Third Member', mail: 'third.member@contoso.com', userType: 'Member' });
+    // The emulator pages at 2 items here, so three sponsors of another guest need two pages.
+    const guest = emulator.addUser({ displayName: 'Many sponsors', mail: 'many.sponsors@fabrikam.example', userType: 'Guest', sponsors: [ID.megan, ID.nestor, extra.id as string] });
+    expect((await gateway.getSponsors(guest.id as string)).map((s) => s.id)).toEqual([ID.megan, ID.nestor, extra.id]);
+    expect((await gateway.getGroupMembers(ID.partnerManagers)).map((m) => m.id)).toEqual([ID.patti, ID.alex]);
+  });
+
+  test('getManager returns the manager, and undefined when there is none', async () => {
+    expect(await gateway.getManager(ID.carol)).toMatchObject({ id: ID.lynne, mail: 'lynne.robbins@contoso.com' });
+    expect(await gateway.getManager(ID.dan)).toBeUndefined();
+  });
+});
+
+describe('changes', () => {
+  test('updateMail sets and clears mail', async () => {
+    const guest = emulator.addUser({ displayName: 'Mail Change', mail: 'mail.change@fabrikam.example', userType: 'Guest' });
+    await gateway.updateMail(guest.id as string, 'mail.changed@northwind.example');
+    expect((await gateway.getUser(guest.id as string))?.mail).toBe('mail.changed@northwind.example');
+    await gateway.updateMail(guest.id as string, null);
+    expect((await gateway.getUser(guest.id as string))?.mail).toBeNull();
+  });
+
+  test('updateMail refuses an address another object uses', async () => {
+    const error = await failure(gateway.updateMail(ID.dan, 'megan.bowen@contoso.com'));
+    expect(error).toMatchObject({ status: 400, code: 'Request_BadRequest', transient: false });
+  });
+
+  test('resetRedemption returns the invitation and leaves the guest pending acceptance', async () => {
+    const guest = emulator.addUser({ displayName: 'Reset Me', mail: 'reset.me@fabrikam.example', userType: 'Guest' });
+    await gateway.updateMail(guest.id as string, 'reset.me@northwind.example');
+    const result = await gateway.resetRedemption({ userId: guest.id as string, email: 'reset.me@northwind.example', redirectUrl: 'https://myapps.microsoft.com', sendInvitationMessage: false });
+    expect(result.status).toBe('PendingAcceptance');
+    expect(result.inviteRedeemUrl).toMatch(/^https:\/\/login\.microsoftonline\.com\/redeem\?rd=/);
+    expect(result.invitationId).not.toBe(guest.id);
+    const snapshot = emulator.snapshot();
+    expect(snapshot.users.find((u) => u.id === guest.id)).toMatchObject({ externalUserState: 'PendingAcceptance', mail: 'reset.me@northwind.example' });
+    expect(snapshot.invitations.find((i) => i.id === result.invitationId)).toMatchObject({
+      invitedUserEmailAddress: 'reset.me@northwind.example',
+      resetRedemption: true,
+      sendInvitationMessage: false,
+      invitedUser: { id: guest.id, userPrincipalName: 'reset.me_fabrikam.example#EXT#@contoso.onmicrosoft.com' },
+    });
+  });
+
+  test('resetRedemption for an email not on the user keeps Graph code, message and request-id', async () => {
+    const error = await failure(gateway.resetRedemption({ userId: ID.dan, email: 'someone.else@northwind.example', redirectUrl: 'https://myapps.microsoft.com', sendInvitationMessage: false }));
+    expect(error).toMatchObject({ status: 400, code: 'BadRequest', message: EMAIL_NOT_ON_USER_MESSAGE, transient: false });
+    expect(error.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  test('resetRedemption of a directory role holder is forbidden', async () => {
+    const error = await failure(gateway.resetRedemption({ userId: ID.frank, email: 'frank.miller@proseware.com', redirectUrl: 'https://myapps.microsoft.com', sendInvitationMessage: false }));
+    expect(error).toMatchObject({ status: 403, code: 'Forbidden', transient: false });
+  });
+
+  test('sendMail delivers an HTML message to the outbox with its links', async () => {
+    await gateway.sendMail({ from: 'guest-reset@contoso.com', to: ['megan.bowen@contoso.com'], subject: 'Approve a change', html: '<p><a href="https://app.example/approve?a=1&amp;b=2">Review</a></p>' });
+    const sent = emulator.outbox().at(-1);
+    expect(sent).toMatchObject({ from: 'guest-reset@contoso.com', to: ['megan.bowen@contoso.com'], subject: 'Approve a change', links: ['https://app.example/approve?a=1&b=2'] });
+  });
+
+  test('sendMail from an unknown mailbox is MailboxNotEnabledForRESTAPI', async () => {
+    const error = await failure(gateway.sendMail({ from: 'nobody@contoso.com', to: ['megan.bowen@contoso.com'], subject: 's', html: '<p>x</p>' }));
+    expect(error).toMatchObject({ status: 404, code: 'MailboxNotEnabledForRESTAPI', transient: false });
+  });
+});
+
+describe('faults and retries', () => {
+  const resetDan = () => gateway.resetRedemption({ userId: ID.dan, email: 'dan.jump@wingtiptoys.com', redirectUrl: 'https://myapps.microsoft.com', sendInvitationMessage: false });
+
+  test('429 twice, then success: the SDK retries honouring Retry-After', async () => {
+    emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status: 429, count: 2, retryAfter: 0 });
+    const before = emulator.snapshot().invitations.length;
+    expect((await resetDan()).status).toBe('PendingAcceptance');
+    expect(emulator.snapshot().invitations.length).toBe(before + 1);
+  });
+
+  test('403 is final, with code and request-id kept', async () => {
+    emulator.addFault({ path: '/v1.0/invitations', status: 403, count: 1, code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' });
+    const error = await failure(resetDan());
+    expect(error).toMatchObject({ status: 403, code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.', transient: false });
+    expect(error.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    // The fault was used up: the next call goes through.
+    expect((await resetDan()).status).toBe('PendingAcceptance');
+  });
+
+  test('503 beyond the retries is transient; the first 6 attempts are all consumed', async () => {
+    emulator.addFault({ method: 'GET', path: '/v1.0/users', status: 503, count: 7, retryAfter: 0 });
+    const error = await failure(gateway.getUser(ID.adele));
+    expect(error).toMatchObject({ status: 503, code: 'ServiceUnavailable', transient: true });
+    // 1 attempt + 5 retries used 6 of the 7 failures; one is left for the next call.
+    expect(await failure(createMsGraphGateway(settingsFor(baseUrl), { maxRetries: 0 }).getUser(ID.adele))).toMatchObject({ status: 503 });
+    expect(await gateway.getUser(ID.adele)).toBeDefined();
+  });
+
+  test('an unreachable Graph is a transient NetworkError after the network retries', async () => {
+    const closed = await serve(createGraphEmulator());
+    await new Promise((resolve) => closed.server.close(resolve));
+    const offline = createMsGraphGateway(settingsFor(closed.baseUrl), { networkAttempts: 2, networkRetryDelayMs: 1 });
+    expect(await failure(offline.getUser(ID.adele))).toMatchObject({ status: 0, code: 'NetworkError', transient: true });
+  });
+
+  test('throttling: beyond the invitation limit the caller waits Retry-After and then succeeds', async () => {
+    const throttled = createGraphEmulator({ invitationThrottle: { limit: 2, windowMs: 1000 } });
+    const local = await serve(throttled);
+    try {
+      const client = createMsGraphGateway(settingsFor(local.baseUrl), { retryDelaySeconds: 0 });
+      const reset = () => client.resetRedemption({ userId: ID.dan, email: 'dan.jump@wingtiptoys.com', redirectUrl: 'https://myapps.microsoft.com', sendInvitationMessage: false });
+      const results = await Promise.all([reset(), reset(), reset()]);
+      expect(results.map((r) => r.status)).toEqual(['PendingAcceptance', 'PendingAcceptance', 'PendingAcceptance']);
+      expect(throttled.snapshot().invitations).toHaveLength(3);
+    } finally {
+      await new Promise((resolve) => local.server.close(resolve));
+    }
+  });
+});

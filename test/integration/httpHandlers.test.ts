@@ -1,0 +1,654 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HttpRequest, InvocationContext, type HttpResponse } from '@azure/functions';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, test } from 'vitest';
+import { parseSettings, type Settings } from '../../src/config/settings.js';
+import { createApprovalToken, parseApprovalToken } from '../../src/domain/approvalToken.js';
+import type { Approver, EmailChangeRequest } from '../../src/domain/request.js';
+import { cancelAdminRequest, getAdminRequest, listAdminRequests } from '../../src/http/adminRequests.js';
+import { decideApproval, showApproval } from '../../src/http/approvals.js';
+import type { HttpDependencies, OrchestrationClient } from '../../src/http/dependencies.js';
+import { showRequestForm, submitRequest } from '../../src/http/submitRequest.js';
+import { createTableRateLimiter } from '../../src/store/rateLimiter.js';
+import type { RequestStore } from '../../src/store/requestStore.js';
+import { createTableRequestStore } from '../../src/store/tableRequestStore.js';
+import { PAGE_CSP } from '../../src/templates/layout.js';
+import { EVENTS, ORCHESTRATOR_NAME } from '../../src/workflow/contract.js';
+
+/*
+ * The HTTP handlers in-process: real `HttpRequest` objects, the real Table store and rate
+ * limiter in Azurite, a real JWKS over loopback, and a recording stand-in for the Durable client.
+ */
+
+type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
+const ISSUER = 'https://login.example.test/tenant-1/v2.0';
+const AUDIENCE = 'api://guest-email-change';
+const FORM_SECRET = 'an-approval-form-secret-of-enough-length-0123456789';
+
+let jwksServer: Server;
+let signingKey: SigningKey;
+let deps: HttpDependencies;
+let store: RequestStore;
+let client: RecordingClient;
+let now: Date;
+
+function testSettings(jwksUri: string): Settings {
+  return parseSettings({
+    AzureWebJobsStorage: inject('azuriteConnectionString'),
+    TABLE_NAME_PREFIX: `Http${randomUUID().replace(/-/g, '').slice(0, 12)}`,
+    TENANT_VERIFIED_DOMAINS: 'contoso.com',
+    PUBLIC_BASE_URL: 'http://localhost:7071',
+    APPROVAL_FORM_SECRET: FORM_SECRET,
+    MAIL_SENDER: 'noreply@contoso.com',
+    ADMIN_TENANT_ID: 'tenant-1',
+    ADMIN_API_AUDIENCE: AUDIENCE,
+    ADMIN_TOKEN_ISSUER: ISSUER,
+    ADMIN_JWKS_URI: jwksUri,
+    RATE_LIMIT_WINDOW: 'PT1H',
+    RATE_LIMIT_PER_SOURCE: '3',
+    RATE_LIMIT_PER_TARGET: '2',
+  });
+}
+
+beforeAll(async () => {
+  const pair = await generateKeyPair('RS256');
+  signingKey = pair.privateKey;
+  const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+  jwksServer = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+  await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
+  const settings = testSettings(`http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/keys`);
+  store = createTableRequestStore(settings);
+  deps = { settings, store, rateLimiter: createTableRateLimiter(settings), clock: () => now };
+});
+
+afterAll(() => new Promise<void>((resolve) => jwksServer.close(() => resolve())));
+
+beforeEach(() => {
+  // Each test gets its own hour, so rate-limit windows never carry over between tests.
+  now = new Date(Date.UTC(2030, 0, 1) + Math.floor(Math.random() * 1e6) * 3_600_000);
+  client = recordingClient();
+});
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+interface RecordingClient extends OrchestrationClient {
+  started: { name: string; instanceId?: string; input: unknown }[];
+  raised: { instanceId: string; eventName: string; data: unknown }[];
+  runtimeStatus: Map<string, string>;
+}
+
+/** Answers like the Durable client: unknown instances make `getStatus` throw with the 404. */
+function recordingClient(): RecordingClient {
+  const started: RecordingClient['started'] = [];
+  const raised: RecordingClient['raised'] = [];
+  const runtimeStatus = new Map<string, string>();
+  return {
+    started,
+    raised,
+    runtimeStatus,
+    async startNew(name, options) {
+      started.push({ name, instanceId: options?.instanceId, input: options?.input });
+      if (options?.instanceId) runtimeStatus.set(options.instanceId, 'Pending');
+      return options?.instanceId ?? randomUUID();
+    },
+    async raiseEvent(instanceId, eventName, data) {
+      raised.push({ instanceId, eventName, data });
+    },
+    async getStatus(instanceId) {
+      const status = runtimeStatus.get(instanceId);
+      if (!status) throw new Error(`DurableClient error: Durable Functions extension replied with HTTP 404 response. ${instanceId}`);
+      return {
+        name: ORCHESTRATOR_NAME,
+        instanceId,
+        createdTime: new Date('2030-01-01T00:00:00Z'),
+        lastUpdatedTime: new Date('2030-01-01T00:01:00Z'),
+        input: null,
+        output: null,
+        runtimeStatus: status,
+        customStatus: { status: 'AwaitingApproval' },
+      } as unknown as Awaited<ReturnType<OrchestrationClient['getStatus']>>;
+    },
+  };
+}
+
+const context = () => new InvocationContext({ functionName: 'test', logHandler: () => undefined });
+
+function request(method: string, path: string, options: { headers?: Record<string, string>; body?: string; params?: Record<string, string> } = {}) {
+  return new HttpRequest({
+    method,
+    url: `http://localhost:7071${path}`,
+    headers: options.headers ?? {},
+    params: options.params ?? {},
+    ...(options.body === undefined ? {} : { body: { string: options.body } }),
+  });
+}
+
+const json = (body: unknown, headers: Record<string, string> = {}) => ({
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+const form = (fields: Record<string, string>, headers: Record<string, string> = {}) => ({
+  headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html,application/xhtml+xml,*/*;q=0.8', ...headers },
+  body: new URLSearchParams(fields).toString(),
+});
+
+async function errorOf(response: HttpResponse): Promise<{ code: string; message: string; details?: Record<string, string> }> {
+  expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+  return ((await response.json()) as { error: { code: string; message: string; details?: Record<string, string> } }).error;
+}
+
+function expectSecurityHeaders(response: HttpResponse, kind: 'page' | 'api') {
+  expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+  expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+  expect(response.headers.get('cache-control')).toBe('no-store');
+  expect(response.headers.get('x-frame-options')).toBe('DENY');
+  if (kind === 'page') {
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.headers.get('content-security-policy')).toBe(PAGE_CSP);
+    expect(PAGE_CSP).toContain("default-src 'none'");
+    expect(PAGE_CSP).toContain("frame-ancestors 'none'");
+  } else {
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
+  }
+}
+
+let submissionCounter = 0;
+function submission(overrides: Record<string, string> = {}) {
+  submissionCounter++;
+  return {
+    currentEmail: `guest${submissionCounter}@fabrikam.com`,
+    newEmail: `guest${submissionCounter}@northwind.com`,
+    reason: 'MovedCompany',
+    ...overrides,
+  };
+}
+
+const submit = (init: { headers: Record<string, string>; body: string }, ip = '203.0.113.10') =>
+  submitRequest(request('POST', '/api/requests', { ...init, headers: { 'x-forwarded-for': ip, ...init.headers } }), context(), deps, client);
+
+const APPROVER_A: Approver = { id: 'approver-a', displayName: 'Alice Approver', mail: 'alice@contoso.com' };
+const APPROVER_B: Approver = { id: 'approver-b', displayName: 'Bob Approver', mail: 'bob@contoso.com' };
+
+/** A stored request awaiting approval with one link per approver, and its running instance. */
+async function seedPendingRequest(overrides: Partial<EmailChangeRequest> = {}, submittedAt = now) {
+  const id = randomUUID();
+  const deadline = new Date(now.getTime() + 7 * 86_400_000).toISOString();
+  const emailChange: EmailChangeRequest = {
+    id,
+    status: 'AwaitingApproval',
+    currentEmail: 'gus@fabrikam.com',
+    newEmail: 'gus@northwind.com',
+    reason: 'MovedCompany',
+    source: { ip: '203.0.113.1', userAgent: 'Mozilla/5.0' },
+    submittedAt: submittedAt.toISOString(),
+    updatedAt: submittedAt.toISOString(),
+    guestId: `guest-${id}`,
+    guestDisplayName: 'Gus <Guest>',
+    approvers: [APPROVER_A, APPROVER_B],
+    deadline,
+    ...overrides,
+  };
+  await store.createRequest(emailChange, { requestId: id, id: 'received', at: emailChange.submittedAt, type: 'Received', actor: 'requester' });
+  const links: Record<'a' | 'b', string> = { a: '', b: '' };
+  for (const [key, approver] of [['a', APPROVER_A], ['b', APPROVER_B]] as const) {
+    const { token, tokenHash } = createApprovalToken(id);
+    await store.saveApprovalToken({ requestId: id, tokenHash, approverId: approver.id, approverMail: approver.mail, expiresAt: deadline });
+    links[key] = token;
+  }
+  client.runtimeStatus.set(id, 'Running');
+  return { id, emailChange, links };
+}
+
+const openApproval = (token: string) => showApproval(request('GET', `/api/approvals/${token}`, { params: { token } }), context(), deps);
+
+/** Opens the page like a browser and posts its form back, with the page's own csrf value. */
+async function decide(token: string, decision: string, extra: Record<string, string> = {}) {
+  const page = await (await openApproval(token)).text();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? 'missing';
+  return post(token, { decision, csrf, ...extra });
+}
+
+const post = (token: string, fields: Record<string, string>) =>
+  decideApproval(request('POST', `/api/approvals/${token}`, { ...form(fields), params: { token } }), context(), deps, client);
+
+function adminToken(claims: Record<string, unknown> = { roles: ['GuestReset.Admin'], preferred_username: 'admin@contoso.com', oid: 'oid-admin' }) {
+  return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('10m').sign(signingKey);
+}
+
+async function asAdmin(extraHeaders: Record<string, string> = {}, claims?: Record<string, unknown>) {
+  return { authorization: `Bearer ${await adminToken(claims)}`, ...extraHeaders };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('GET /api/requests/new', () => {
+  test('serves the form, posting to the collection, with the page security headers', async () => {
+    const response = showRequestForm(request('GET', '/api/requests/new'));
+    expect(response.status).toBe(200);
+    expectSecurityHeaders(response, 'page');
+    const html = await response.text();
+    expect(html).toContain('<form method="post" action="/api/requests"');
+    expect(html).not.toMatch(/<script/i);
+  });
+});
+
+describe('POST /api/requests', () => {
+  test('JSON: 202 {requestId, status} and the orchestration starts with the request id as instance id', async () => {
+    const response = await submit(json(submission({ currentEmail: ' Gus@Fabrikam.com ', newEmail: 'gus@northwind.com' })), '198.51.100.7:4711');
+    expect(response.status).toBe(202);
+    expectSecurityHeaders(response, 'api');
+    const body = (await response.json()) as { requestId: string; status: string };
+    expect(body.status).toBe('Received');
+    expect(body.requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(client.started).toEqual([
+      {
+        name: ORCHESTRATOR_NAME,
+        instanceId: body.requestId,
+        input: {
+          requestId: body.requestId,
+          submission: { currentEmail: 'gus@fabrikam.com', newEmail: 'gus@northwind.com', reason: 'MovedCompany' },
+          source: { ip: '198.51.100.7' },
+          submittedAt: now.toISOString(),
+        },
+      },
+    ]);
+  });
+
+  test('form post: 202 with the request-received page', async () => {
+    const response = await submit(form(submission(), { 'user-agent': 'TestBrowser/1.0' }));
+    expect(response.status).toBe(202);
+    expectSecurityHeaders(response, 'page');
+    expect(await response.text()).toContain('Request received');
+    expect(client.started).toHaveLength(1);
+    expect((client.started[0]!.input as { source: unknown }).source).toEqual({ ip: '203.0.113.10', userAgent: 'TestBrowser/1.0' });
+  });
+
+  test('a form post that asks for JSON gets JSON', async () => {
+    const response = await submit(form(submission(), { accept: 'application/json' }));
+    expect(response.status).toBe(202);
+    expect(((await response.json()) as { status: string }).status).toBe('Received');
+  });
+
+  test('JSON: 400 ValidationFailed with one message per field, nothing started', async () => {
+    const response = await submit(json({ currentEmail: 'not-an-email', newEmail: 'a+b@northwind.com', reason: 'Other' }));
+    expect(response.status).toBe(400);
+    const error = await errorOf(response);
+    expect(error.code).toBe('ValidationFailed');
+    expect(Object.keys(error.details ?? {}).sort()).toEqual(['currentEmail', 'newEmail', 'reasonDetail']);
+    expect(client.started).toHaveLength(0);
+  });
+
+  test('form post: 400 re-renders the form with the messages and the escaped values kept', async () => {
+    const response = await submit(form({ currentEmail: 'x"><b>@fabrikam.com', newEmail: 'same@x.com', reason: 'Other', reasonDetail: '<i>moved</i>' }));
+    expect(response.status).toBe(400);
+    expectSecurityHeaders(response, 'page');
+    const html = await response.text();
+    expect(html).toContain('<form method="post" action="/api/requests"');
+    expect(html).toContain('&lt;i&gt;moved&lt;/i&gt;');
+    expect(html).not.toContain('<b>');
+    expect(html).toContain('value="same@x.com"');
+    expect(html).toContain('Please correct the fields');
+    expect(client.started).toHaveLength(0);
+  });
+
+  test('invalid JSON: 400 InvalidJson', async () => {
+    const response = await submit({ headers: { 'content-type': 'application/json' }, body: '{"currentEmail":' });
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).code).toBe('InvalidJson');
+  });
+
+  test('other content types: 415', async () => {
+    const response = await submit({ headers: { 'content-type': 'text/plain' }, body: 'hello' });
+    expect(response.status).toBe(415);
+    expect((await errorOf(response)).code).toBe('UnsupportedMediaType');
+  });
+
+  test('over 16 KiB: 413, for JSON and for the form', async () => {
+    const big = submission({ reasonDetail: 'x'.repeat(17 * 1024) });
+    const jsonResponse = await submit(json(big));
+    expect(jsonResponse.status).toBe(413);
+    expect((await errorOf(jsonResponse)).code).toBe('PayloadTooLarge');
+    const formResponse = await submit(form(big));
+    expect(formResponse.status).toBe(413);
+    expectSecurityHeaders(formResponse, 'page');
+    expect(client.started).toHaveLength(0);
+  });
+
+  test('the answer is the same whether or not a guest with that email exists', async () => {
+    // The starter never asks the directory; compare a tenant guest with an unknown address.
+    const known = await submit(json({ currentEmail: 'known.guest@fabrikam.com', newEmail: 'k@northwind.com', reason: 'MovedCompany' }));
+    const unknown = await submit(json({ currentEmail: 'nobody@nowhere.example', newEmail: 'n@northwind.com', reason: 'MovedCompany' }));
+    const [a, b] = [(await known.json()) as Record<string, unknown>, (await unknown.json()) as Record<string, unknown>];
+    expect({ ...a, requestId: 'x' }).toEqual({ ...b, requestId: 'x' });
+    expect(known.status).toBe(unknown.status);
+    expect([...known.headers.entries()]).toEqual([...unknown.headers.entries()]);
+
+    const knownPage = await submit(form({ currentEmail: 'known.guest@fabrikam.com', newEmail: 'k2@northwind.com', reason: 'MovedCompany' }), '192.0.2.50');
+    const unknownPage = await submit(form({ currentEmail: 'nobody@nowhere.example', newEmail: 'n2@northwind.com', reason: 'MovedCompany' }), '192.0.2.50');
+    expect(await knownPage.text()).toBe(await unknownPage.text());
+  });
+
+  test('429 with Retry-After once a source is over its limit; other sources go on', async () => {
+    for (let i = 0; i < 3; i++) expect((await submit(json(submission()), '192.0.2.1')).status).toBe(202);
+    const refused = await submit(json(submission()), '192.0.2.1');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await errorOf(refused)).code).toBe('RateLimited');
+    expect((await submit(json(submission()), '192.0.2.2')).status).toBe(202);
+    expect(client.started).toHaveLength(4);
+  });
+
+  test('429 once a new email is over its limit, from any source', async () => {
+    expect((await submit(json(submission({ newEmail: 'target@northwind.com' })), '192.0.2.11')).status).toBe(202);
+    expect((await submit(json(submission({ newEmail: 'target@northwind.com' })), '192.0.2.12')).status).toBe(202);
+    const refused = await submit(form(submission({ newEmail: 'TARGET@northwind.com' })), '192.0.2.13');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expectSecurityHeaders(refused, 'page');
+  });
+
+  test('429 once a current email is over its limit, from any source', async () => {
+    expect((await submit(json(submission({ currentEmail: 'victim@fabrikam.com' })), '192.0.2.21')).status).toBe(202);
+    expect((await submit(json(submission({ currentEmail: 'victim@fabrikam.com' })), '192.0.2.22')).status).toBe(202);
+    const refused = await submit(json(submission({ currentEmail: 'victim@fabrikam.com' })), '192.0.2.23');
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+  });
+});
+
+describe('GET /api/approvals/{token}', () => {
+  test('shows the details with a form carrying the anti-forgery value, and changes nothing', async () => {
+    const { id, links } = await seedPendingRequest();
+    const response = await openApproval(links.a);
+    expect(response.status).toBe(200);
+    expectSecurityHeaders(response, 'page');
+    const html = await response.text();
+    expect(html).toContain('gus@northwind.com');
+    expect(html).toContain('Gus &lt;Guest&gt;');
+    expect(html).toContain('Alice Approver');
+    expect(html).toContain(`action="/api/approvals/${links.a}"`);
+    expect(html).toMatch(/name="csrf" value="[A-Za-z0-9_-]{43}"/);
+
+    await openApproval(links.a);
+    expect(client.raised).toHaveLength(0);
+    const { tokenHash } = parseApprovalToken(links.a)!;
+    expect((await store.getApprovalToken(id, tokenHash))?.usedAt).toBeUndefined();
+    expect((await store.listEvents(id)).map((e) => e.type)).toEqual(['Received']);
+    expect((await decide(links.a, 'approve')).status).toBe(200);
+  });
+
+  test.each([
+    ['a garbage token', () => 'not-a-token'],
+    ['a tampered secret', (token: string) => `${token.slice(0, -2)}${token.endsWith('AA') ? 'BA' : 'AA'}`],
+    ['an unknown request id', (token: string) => `${randomUUID()}${token.slice(36)}`],
+  ])('404 page for %s', async (_name, mangle) => {
+    const { links } = await seedPendingRequest();
+    const response = await openApproval(mangle(links.a));
+    expect(response.status).toBe(404);
+    expectSecurityHeaders(response, 'page');
+  });
+
+  test('410 page when the link expired', async () => {
+    const { links } = await seedPendingRequest();
+    now = new Date(now.getTime() + 8 * 86_400_000);
+    const response = await openApproval(links.a);
+    expect(response.status).toBe(410);
+    expect(await response.text()).toContain('expired');
+  });
+
+  test('410 page saying the request was cancelled', async () => {
+    const { links } = await seedPendingRequest({ status: 'Cancelled' });
+    const response = await openApproval(links.a);
+    expect(response.status).toBe(410);
+    expect(await response.text()).toContain('cancelled');
+  });
+
+  test('410 page saying who decided and when', async () => {
+    const { links } = await seedPendingRequest({
+      status: 'Completed',
+      decision: { outcome: 'approved', by: 'bob@contoso.com', at: '2030-01-02T03:04:00.000Z' },
+    });
+    const response = await openApproval(links.a);
+    expect(response.status).toBe(410);
+    expect(await response.text()).toContain('already decided: approved by bob@contoso.com at 2030-01-02 03:04 UTC');
+  });
+});
+
+describe('POST /api/approvals/{token}', () => {
+  test('approve: 200, the decision is raised on the instance and recorded with the approver', async () => {
+    const { id, links } = await seedPendingRequest();
+    const response = await decide(links.a, 'approve', { comment: '  Known move, confirmed by phone.  ' });
+    expect(response.status).toBe(200);
+    expectSecurityHeaders(response, 'page');
+    const html = await response.text();
+    expect(html).toContain('Change approved');
+    expect(html).toContain('Known move, confirmed by phone.');
+    expect(client.raised).toEqual([
+      {
+        instanceId: id,
+        eventName: EVENTS.approvalDecision,
+        data: { outcome: 'approved', approverId: 'approver-a', approverMail: 'alice@contoso.com', comment: 'Known move, confirmed by phone.', at: now.toISOString() },
+      },
+    ]);
+    const decisionEvent = (await store.listEvents(id)).find((e) => e.type === 'DecisionReceived');
+    expect(decisionEvent).toMatchObject({ actor: 'alice@contoso.com', detail: { outcome: 'approved', comment: 'Known move, confirmed by phone.' } });
+  });
+
+  test('reject: 200 and a rejected decision', async () => {
+    const { links } = await seedPendingRequest();
+    const response = await decide(links.b, 'reject');
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('Change rejected');
+    expect(client.raised[0]!.data).toMatchObject({ outcome: 'rejected', approverMail: 'bob@contoso.com' });
+    expect(client.raised[0]!.data).not.toHaveProperty('comment');
+  });
+
+  test('403 when the anti-forgery value is missing, wrong, or from another link', async () => {
+    const { links } = await seedPendingRequest();
+    const otherPage = await (await openApproval(links.b)).text();
+    const otherCsrf = /name="csrf" value="([^"]+)"/.exec(otherPage)![1]!;
+    const attempts: Record<string, string>[] = [{ decision: 'approve' }, { decision: 'approve', csrf: 'forged' }, { decision: 'approve', csrf: otherCsrf }];
+    for (const fields of attempts) {
+      const response = await post(links.a, fields);
+      expect(response.status).toBe(403);
+      expectSecurityHeaders(response, 'page');
+    }
+    expect(client.raised).toHaveLength(0);
+    expect((await decide(links.a, 'approve')).status).toBe(200);
+  });
+
+  test('400 page for a decision other than approve or reject, or an overlong comment', async () => {
+    const { links } = await seedPendingRequest();
+    expect((await decide(links.a, 'maybe')).status).toBe(400);
+    expect((await decide(links.a, 'approve', { comment: 'x'.repeat(1001) })).status).toBe(400);
+    expect(client.raised).toHaveLength(0);
+    expect((await decide(links.a, 'approve', { comment: 'x'.repeat(1000) })).status).toBe(200);
+  });
+
+  test('404 for an unknown token', async () => {
+    const { links } = await seedPendingRequest();
+    expect((await post(`${randomUUID()}${links.a.slice(36)}`, { decision: 'approve', csrf: 'x' })).status).toBe(404);
+  });
+
+  test('the same link twice: 200 then 409', async () => {
+    const { links } = await seedPendingRequest();
+    const page = await (await openApproval(links.a)).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+    expect((await post(links.a, { decision: 'approve', csrf })).status).toBe(200);
+    const again = await post(links.a, { decision: 'reject', csrf });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain('already decided');
+    expect(client.raised).toHaveLength(1);
+  });
+
+  test('first decision wins across approvers posting at the same moment', async () => {
+    const { id, links } = await seedPendingRequest();
+    const csrfOf = async (token: string) => /name="csrf" value="([^"]+)"/.exec(await (await openApproval(token)).text())![1]!;
+    const [csrfA, csrfB] = [await csrfOf(links.a), await csrfOf(links.b)];
+    const responses = await Promise.all([post(links.a, { decision: 'approve', csrf: csrfA }), post(links.b, { decision: 'reject', csrf: csrfB })]);
+    expect(responses.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(client.raised).toHaveLength(1);
+    const events = await store.listEvents(id);
+    expect(events.filter((e) => e.type === 'DecisionIgnored')).toHaveLength(1);
+  });
+
+  test('first decision wins across approvers: a later approver gets 409, and 410 when opening the link again', async () => {
+    const { links } = await seedPendingRequest();
+    // The second approver opened the page before the first decision and posts afterwards.
+    const page = await (await openApproval(links.b)).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+    expect((await decide(links.a, 'approve')).status).toBe(200);
+    const response = await post(links.b, { decision: 'reject', csrf });
+    expect(response.status).toBe(409);
+    expect(await response.text()).toContain('already decided: approved by alice@contoso.com');
+    const reopened = await openApproval(links.b);
+    expect(reopened.status).toBe(410);
+    expect(await reopened.text()).toContain('already decided: approved by alice@contoso.com');
+    expect(client.raised).toHaveLength(1);
+  });
+
+  test('410 when the link expired', async () => {
+    const { links } = await seedPendingRequest();
+    const page = await (await openApproval(links.a)).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+    now = new Date(now.getTime() + 8 * 86_400_000);
+    expect((await post(links.a, { decision: 'approve', csrf })).status).toBe(410);
+    expect(client.raised).toHaveLength(0);
+  });
+
+  test('410 when the instance is no longer waiting or does not exist', async () => {
+    const finished = await seedPendingRequest();
+    const page = await (await openApproval(finished.links.a)).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+    client.runtimeStatus.set(finished.id, 'Completed');
+    expect((await post(finished.links.a, { decision: 'approve', csrf })).status).toBe(410);
+
+    const missing = await seedPendingRequest();
+    const missingPage = await (await openApproval(missing.links.a)).text();
+    client.runtimeStatus.delete(missing.id);
+    const missingCsrf = /name="csrf" value="([^"]+)"/.exec(missingPage)![1]!;
+    expect((await post(missing.links.a, { decision: 'approve', csrf: missingCsrf })).status).toBe(410);
+    expect(client.raised).toHaveLength(0);
+  });
+});
+
+describe('admin API', () => {
+  const list = async (query: string, headers?: Record<string, string>) =>
+    listAdminRequests(request('GET', `/api/admin/requests${query}`, { headers: headers ?? (await asAdmin()) }), context(), deps);
+  const get = async (id: string) =>
+    getAdminRequest(request('GET', `/api/admin/requests/${id}`, { headers: await asAdmin(), params: { id } }), context(), deps, client);
+  const cancel = async (id: string, body: unknown, headers?: Record<string, string>) =>
+    cancelAdminRequest(
+      request('POST', `/api/admin/requests/${id}/cancel`, { ...json(body, headers ?? (await asAdmin())), params: { id } }),
+      context(),
+      deps,
+      client,
+    );
+
+  test('401 with WWW-Authenticate without a token or with a bad one, 403 without the role', async () => {
+    const missing = await list('', {});
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer');
+    expect((await errorOf(missing)).code).toBe('Unauthorized');
+
+    const bad = await list('', { authorization: 'Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln' });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('www-authenticate')).toContain('invalid_token');
+
+    const noRole = await list('', await asAdmin({}, { roles: ['Something.Else'] }));
+    expect(noRole.status).toBe(403);
+    expect((await errorOf(noRole)).code).toBe('Forbidden');
+
+    const cancelNoToken = await cancel(randomUUID(), { reason: 'x' }, {});
+    expect(cancelNoToken.status).toBe(401);
+  });
+
+  test('lists newest first with filters and continuation tokens until done', async () => {
+    const guestEmail = `list-${randomUUID().slice(0, 8)}@fabrikam.com`;
+    const base = now.getTime();
+    const seeded = [];
+    for (let i = 0; i < 3; i++) {
+      seeded.push((await seedPendingRequest({ currentEmail: guestEmail }, new Date(base - i * 60_000))).id);
+    }
+    const first = await list(`?email=${encodeURIComponent(guestEmail.toUpperCase())}&top=2`);
+    expect(first.status).toBe(200);
+    expectSecurityHeaders(first, 'api');
+    const page1 = (await first.json()) as { items: EmailChangeRequest[]; continuationToken: string | null };
+    expect(page1.items.map((r) => r.id)).toEqual(seeded.slice(0, 2));
+    expect(page1.items[0]).toMatchObject({ status: 'AwaitingApproval', currentEmail: guestEmail, newEmail: 'gus@northwind.com', guestId: `guest-${seeded[0]}`, decision: null, result: null });
+    expect(page1.continuationToken).toEqual(expect.any(String));
+
+    const second = await list(`?email=${encodeURIComponent(guestEmail)}&top=2&continuationToken=${encodeURIComponent(page1.continuationToken!)}`);
+    const page2 = (await second.json()) as { items: EmailChangeRequest[]; continuationToken: string | null };
+    expect(page2.items.map((r) => r.id)).toEqual(seeded.slice(2));
+    expect(page2.continuationToken).toBeNull();
+
+    const filtered = (await (await list(`?email=${encodeURIComponent(guestEmail)}&status=Completed`)).json()) as { items: unknown[] };
+    expect(filtered.items).toEqual([]);
+  });
+
+  test('400 InvalidQuery for a bad status, date, top or continuation token', async () => {
+    for (const query of ['?status=Bogus', '?from=yesterday', '?top=0', '?top=1000', '?continuationToken=garbage']) {
+      const response = await list(query);
+      expect(response.status, query).toBe(400);
+      expect((await errorOf(response)).code).toBe('InvalidQuery');
+    }
+  });
+
+  test('one request with its audit trail and orchestration status; 404 when unknown', async () => {
+    const { id } = await seedPendingRequest({ status: 'Declined', declineReason: 'HasDirectoryRole' });
+    const response = await get(id);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { request: Record<string, unknown>; events: { type: string }[]; orchestration: Record<string, unknown> };
+    expect(body.request).toMatchObject({ id, status: 'Declined', declineReason: 'HasDirectoryRole', approvers: [APPROVER_A, APPROVER_B] });
+    expect(body.events.map((e) => e.type)).toEqual(['Received']);
+    expect(body.orchestration).toEqual({
+      runtimeStatus: 'Running',
+      customStatus: { status: 'AwaitingApproval' },
+      createdTime: '2030-01-01T00:00:00.000Z',
+      lastUpdatedTime: '2030-01-01T00:01:00.000Z',
+    });
+
+    const unknown = await get(randomUUID());
+    expect(unknown.status).toBe(404);
+    expect((await errorOf(unknown)).code).toBe('NotFound');
+  });
+
+  test('cancel: 202, audited with the admin, and the Cancel event raised', async () => {
+    const { id } = await seedPendingRequest();
+    const response = await cancel(id, { reason: 'Requested by the guest by phone.' });
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ requestId: id, status: 'Cancelling' });
+    expect(client.raised).toEqual([{ instanceId: id, eventName: EVENTS.cancel, data: { reason: 'Requested by the guest by phone.', by: 'admin@contoso.com', at: now.toISOString() } }]);
+    const audit = (await store.listEvents(id)).find((e) => e.type === 'CancelRequested');
+    expect(audit).toMatchObject({ actor: 'admin@contoso.com', detail: { reason: 'Requested by the guest by phone.', objectId: 'oid-admin' } });
+  });
+
+  test('cancel: 400 without a reason or with one over 500 characters', async () => {
+    const { id } = await seedPendingRequest();
+    for (const body of [{}, { reason: '   ' }, { reason: 42 }, { reason: 'x'.repeat(501) }]) {
+      const response = await cancel(id, body);
+      expect(response.status).toBe(400);
+      const error = await errorOf(response);
+      expect(error.code).toBe('ValidationFailed');
+      expect(error.details).toHaveProperty('reason');
+    }
+    expect(client.raised).toHaveLength(0);
+  });
+
+  test('cancel: 404 when unknown, 409 when already finished', async () => {
+    const unknown = await cancel(randomUUID(), { reason: 'x' });
+    expect(unknown.status).toBe(404);
+    expect((await errorOf(unknown)).code).toBe('NotFound');
+
+    const { id } = await seedPendingRequest({ status: 'Completed' });
+    const finished = await cancel(id, { reason: 'too late' });
+    expect(finished.status).toBe(409);
+    expect((await errorOf(finished)).code).toBe('AlreadyFinished');
+    expect(client.raised).toHaveLength(0);
+  });
+});

@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, inject, test } from 'vitest';
+import type { EmailChangeRequest, RequestStatus } from '../../src/domain/request.js';
+import type { RequestListQuery, RequestStore } from '../../src/store/requestStore.js';
+import { StoreError } from '../../src/store/storeError.js';
+import { createRequestStoreFromTables } from '../../src/store/tableRequestStore.js';
+import { createStoreTables } from '../../src/store/tables.js';
+
+let store: RequestStore;
+/** Everything stored by this file, newest first. */
+let all: EmailChangeRequest[];
+
+function newRequest(index: number, submittedAt: string, status: RequestStatus): EmailChangeRequest {
+  return {
+    id: `${String(index).padStart(2, '0')}-${randomUUID()}`,
+    status,
+    currentEmail: `guest${index % 3}@partner.example`,
+    newEmail: `guest${index}@newco.example`,
+    reason: 'ChangedProvider',
+    source: { ip: '198.51.100.1' },
+    submittedAt,
+    updatedAt: submittedAt,
+    guestId: `g${index % 2}`,
+    approvers: [{ id: 'a1', displayName: 'Approver', mail: 'approver@contoso.example' }],
+    ...(status === 'Declined' ? { declineReason: 'NotAGuest' as const } : {}),
+    ...(status === 'Completed'
+      ? { decision: { outcome: 'approved' as const, by: 'approver@contoso.example', at: submittedAt }, result: { invitationId: `inv-${index}` } }
+      : {}),
+  };
+}
+
+/** Reads every page of `query` with page size `top`. */
+async function readAll(query: RequestListQuery, top: number): Promise<{ pages: string[][]; items: EmailChangeRequest[] }> {
+  const pages: string[][] = [];
+  const items: EmailChangeRequest[] = [];
+  let continuationToken: string | undefined;
+  do {
+    const page = await store.listRequests({ ...query, top, continuationToken });
+    pages.push(page.items.map((item) => item.id));
+    items.push(...page.items);
+    continuationToken = page.continuationToken;
+  } while (continuationToken);
+  return { pages, items };
+}
+
+const ids = (requests: EmailChangeRequest[]) => requests.map((r) => r.id);
+
+beforeAll(async () => {
+  store = createRequestStoreFromTables(createStoreTables({ connectionString: inject('azuriteConnectionString'), tableNamePrefix: 'StoreListT' }));
+  const statuses: RequestStatus[] = ['Received', 'AwaitingApproval', 'Completed', 'Declined'];
+  // 5 requests in April, 7 in May 2025 (two of them submitted in the same millisecond).
+  const times = [
+    '2025-04-03T08:00:00.000Z',
+    '2025-04-10T08:00:00.000Z',
+    '2025-04-20T08:00:00.000Z',
+    '2025-04-30T23:59:59.999Z',
+    '2025-04-15T08:00:00.000Z',
+    '2025-05-01T00:00:00.000Z',
+    '2025-05-02T08:00:00.000Z',
+    '2025-05-02T08:00:00.000Z',
+    '2025-05-09T08:00:00.000Z',
+    '2025-05-15T08:00:00.000Z',
+    '2025-05-20T08:00:00.000Z',
+    '2025-05-31T08:00:00.000Z',
+  ];
+  const requests = times.map((at, i) => newRequest(i, at, statuses[i % statuses.length]));
+  await Promise.all(requests.map((r) => store.createRequest(r, { requestId: r.id, id: 'created', at: r.submittedAt, type: 'Received', actor: 'requester' })));
+  // Newest first; the same instant orders by id, as the index does.
+  all = [...requests].sort((a, b) => Date.parse(b.submittedAt) - Date.parse(a.submittedAt) || (a.id < b.id ? -1 : 1));
+});
+
+describe('listRequests', () => {
+  test('lists every request newest first with all summary fields', async () => {
+    const page = await store.listRequests({});
+    expect(ids(page.items)).toEqual(ids(all));
+    expect(page.continuationToken).toBeUndefined();
+    const completed = page.items.find((item) => item.status === 'Completed')!;
+    expect(completed).toEqual(all.find((r) => r.id === completed.id));
+    expect(completed.result).toMatchObject({ invitationId: expect.stringMatching(/^inv-/) });
+    expect(page.items.find((item) => item.status === 'Declined')?.declineReason).toBe('NotAGuest');
+  });
+
+  test('pages with continuation tokens across the month boundary, each item exactly once', async () => {
+    const { pages, items } = await readAll({}, 5);
+    expect(pages.map((p) => p.length)).toEqual([5, 5, 2]);
+    expect(ids(items)).toEqual(ids(all));
+    // Page 2 holds the end of May and the start of April.
+    const secondPageMonths = new Set(items.slice(5, 10).map((r) => r.submittedAt.slice(0, 7)));
+    expect(secondPageMonths).toEqual(new Set(['2025-05', '2025-04']));
+  });
+
+  test('pages with top 1, splitting two requests of the same millisecond', async () => {
+    const { items } = await readAll({}, 1);
+    expect(ids(items)).toEqual(ids(all));
+  });
+
+  test('gives no token when the page holds exactly the rest', async () => {
+    const page = await store.listRequests({ top: all.length });
+    expect(page.items).toHaveLength(all.length);
+    expect(page.continuationToken).toBeUndefined();
+  });
+
+  test('filters by status', async () => {
+    const { items } = await readAll({ status: 'Completed' }, 2);
+    expect(ids(items)).toEqual(ids(all.filter((r) => r.status === 'Completed')));
+    expect(items.length).toBeGreaterThan(2);
+  });
+
+  test('filters by email, matching the current or the new email, case-insensitively', async () => {
+    const { items } = await readAll({ email: 'GUEST1@partner.example' }, 2);
+    expect(ids(items)).toEqual(ids(all.filter((r) => r.currentEmail === 'guest1@partner.example')));
+    const byNew = await store.listRequests({ email: 'guest4@newco.example' });
+    expect(ids(byNew.items)).toEqual(ids(all.filter((r) => r.newEmail === 'guest4@newco.example' || r.currentEmail === 'guest4@newco.example')));
+    expect(byNew.items).toHaveLength(1);
+  });
+
+  test('filters by guest id', async () => {
+    const { items } = await readAll({ guestId: 'g1' }, 4);
+    expect(ids(items)).toEqual(ids(all.filter((r) => r.guestId === 'g1')));
+  });
+
+  test('filters by submission time, both bounds inclusive, across months', async () => {
+    const from = '2025-04-20T08:00:00.000Z';
+    const to = '2025-05-02T08:00:00.000Z';
+    const { items, pages } = await readAll({ from, to }, 2);
+    const expected = all.filter((r) => r.submittedAt >= from && r.submittedAt <= to);
+    expect(ids(items)).toEqual(ids(expected));
+    expect(expected).toHaveLength(5);
+    expect(pages).toHaveLength(3);
+  });
+
+  test('combines filters', async () => {
+    const query = { guestId: 'g0', from: '2025-05-01T00:00:00.000Z', status: 'AwaitingApproval' as const };
+    const { items } = await readAll(query, 1);
+    expect(ids(items)).toEqual(ids(all.filter((r) => r.guestId === 'g0' && r.submittedAt >= query.from && r.status === query.status)));
+  });
+
+  test('returns an empty page when nothing matches', async () => {
+    expect(await store.listRequests({ from: '2030-01-01T00:00:00.000Z' })).toEqual({ items: [], continuationToken: undefined });
+    expect((await store.listRequests({ email: 'nobody@nowhere.example' })).items).toEqual([]);
+  });
+
+  test('shows status changes made by updateRequest', async () => {
+    const target = all[3];
+    await store.updateRequest(target.id, { status: 'Cancelled', cancelReason: 'test' }, { requestId: target.id, id: 'cancel', at: '2025-06-01T00:00:00.000Z', type: 'Cancelled', actor: 'admin' });
+    const page = await store.listRequests({ status: 'Cancelled' });
+    expect(ids(page.items)).toEqual([target.id]);
+    expect(page.items[0]).toMatchObject({ cancelReason: 'test', updatedAt: '2025-06-01T00:00:00.000Z' });
+  });
+
+  test('rejects malformed, tampered or foreign continuation tokens with InvalidContinuationToken', async () => {
+    const page = await store.listRequests({ top: 2 });
+    const token = page.continuationToken!;
+    const tampered = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(token, 'base64url').toString()), m: 'May' })).toString('base64url');
+    for (const query of [
+      { continuationToken: 'not a token' },
+      { continuationToken: Buffer.from('{"v":1}').toString('base64url') },
+      { continuationToken: tampered },
+      { continuationToken: token, status: 'Completed' as const },
+    ]) {
+      const error = await store.listRequests({ top: 2, ...query }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreError);
+      expect(error).toMatchObject({ code: 'InvalidContinuationToken' });
+    }
+  });
+
+  test('rejects an unparseable time bound with InvalidListQuery', async () => {
+    await expect(store.listRequests({ from: 'yesterday' })).rejects.toMatchObject({ code: 'InvalidListQuery' });
+  });
+});

@@ -1,0 +1,92 @@
+import { expect, test } from 'vitest';
+import { selectApprovers, type ApproverCandidates } from '../../src/domain/approvers.js';
+import type { Approver } from '../../src/domain/request.js';
+
+const person = (id: string, mail: string, displayName = id): Approver => ({ id, mail, displayName });
+const guest = { id: 'guest-1', mail: 'ada@fabrikam.com', otherMails: ['ada.alt@fabrikam.com'] };
+
+const candidates = (overrides: Partial<ApproverCandidates> = {}): ApproverCandidates => ({
+  guest,
+  sponsors: [],
+  groupSponsorMembers: [],
+  fallback: [person('fb-1', 'helpdesk@contoso.com')],
+  excludedEmails: ['ada@fabrikam.com', 'ada@northwind.com'],
+  ...overrides,
+});
+
+const ids = (approvers: Approver[]) => approvers.map((a) => a.id);
+
+test('sponsors and members of group sponsors, in order', () => {
+  const result = selectApprovers(
+    candidates({ sponsors: [person('s1', 's1@contoso.com')], groupSponsorMembers: [person('g1', 'g1@contoso.com')], manager: person('m', 'm@contoso.com') }),
+  );
+  expect(ids(result)).toEqual(['s1', 'g1']);
+});
+
+test('only group sponsor members is enough', () => {
+  expect(ids(selectApprovers(candidates({ groupSponsorMembers: [person('g1', 'g1@contoso.com')] })))).toEqual(['g1']);
+});
+
+test('the manager when there is no eligible sponsor', () => {
+  const result = selectApprovers(candidates({ sponsors: [person('s1', 'ADA@fabrikam.com')], manager: person('m', 'm@contoso.com') }));
+  expect(ids(result)).toEqual(['m']);
+});
+
+test('the fallback when there is neither sponsor nor eligible manager', () => {
+  expect(ids(selectApprovers(candidates()))).toEqual(['fb-1']);
+  expect(ids(selectApprovers(candidates({ manager: person('m', '') })))).toEqual(['fb-1']);
+});
+
+test('empty when nobody is eligible', () => {
+  expect(selectApprovers(candidates({ fallback: [] }))).toEqual([]);
+  expect(selectApprovers(candidates({ fallback: [person('fb', 'ada@northwind.com')] }))).toEqual([]);
+});
+
+test('never the guest itself, by id', () => {
+  const result = selectApprovers(candidates({ sponsors: [person('guest-1', 'someone@contoso.com'), person('s2', 's2@contoso.com')] }));
+  expect(ids(result)).toEqual(['s2']);
+});
+
+test('never anyone at the old, the new, or any of the guest addresses, case-insensitively', () => {
+  const result = selectApprovers(
+    candidates({
+      sponsors: [
+        person('old', ' Ada@Fabrikam.com'),
+        person('new', 'ADA@northwind.com'),
+        person('alt', 'ada.alt@FABRIKAM.com'),
+        person('ok', 'ok@contoso.com'),
+      ],
+    }),
+  );
+  expect(ids(result)).toEqual(['ok']);
+});
+
+test('guest addresses are excluded even when the caller did not list them', () => {
+  const result = selectApprovers(candidates({ excludedEmails: [], sponsors: [person('alt', 'ada.alt@fabrikam.com')] }));
+  expect(ids(result)).toEqual(['fb-1']);
+});
+
+test('a guest without mail still leaves other sponsors eligible', () => {
+  const result = selectApprovers(candidates({ guest: { id: 'g', mail: null, otherMails: [] }, sponsors: [person('s', 's@contoso.com')] }));
+  expect(ids(result)).toEqual(['s']);
+});
+
+test('anyone without a mail is skipped', () => {
+  const noMail = { id: 'x', displayName: 'X', mail: null } as unknown as Approver;
+  expect(ids(selectApprovers(candidates({ sponsors: [noMail, person('blank', '  ')] })))).toEqual(['fb-1']);
+});
+
+test('de-duplicated by id and by mail, first one kept', () => {
+  const result = selectApprovers(
+    candidates({
+      sponsors: [person('s1', 's1@contoso.com', 'First'), person('s2', 'S1@contoso.com')],
+      groupSponsorMembers: [person('s1', 'other@contoso.com'), person('g1', 'g1@contoso.com')],
+    }),
+  );
+  expect(result.map((a) => `${a.id}:${a.displayName}`)).toEqual(['s1:First', 'g1:g1']);
+});
+
+test('fallback approvers without object ids are told apart by mail', () => {
+  const result = selectApprovers(candidates({ fallback: [person('', 'a@contoso.com'), person('', 'b@contoso.com'), person('', 'A@contoso.com')] }));
+  expect(result.map((a) => a.mail)).toEqual(['a@contoso.com', 'b@contoso.com']);
+});

@@ -1,0 +1,150 @@
+import { describe, expect, test } from 'vitest';
+import { stripControlCharacters, validateSubmission, type FieldErrors } from '../../src/domain/validation.js';
+
+const valid = { currentEmail: 'old@fabrikam.com', newEmail: 'new@northwind.com', reason: 'MovedCompany' };
+
+const errorsOf = (input: Record<string, unknown>): FieldErrors => {
+  const result = validateSubmission(input);
+  if (result.ok) throw new Error(`expected errors, got ${JSON.stringify(result.value)}`);
+  return result.errors;
+};
+
+describe('validateSubmission', () => {
+  test('accepts a valid submission and normalises the emails', () => {
+    const result = validateSubmission({ ...valid, currentEmail: '  Old@Fabrikam.COM ', newEmail: 'New.Person@NorthWind.com\t' });
+    expect(result).toEqual({ ok: true, value: { currentEmail: 'old@fabrikam.com', newEmail: 'new.person@northwind.com', reason: 'MovedCompany' } });
+  });
+
+  test('keeps optional fields, trimmed, and ignores unknown fields', () => {
+    const result = validateSubmission({ ...valid, reasonDetail: '  new job ', displayName: ' Ada Lovelace ', approver: 'me@evil.com', isAdmin: true });
+    expect(result).toEqual({ ok: true, value: { ...valid, reasonDetail: 'new job', displayName: 'Ada Lovelace' } });
+  });
+
+  test('blank optional fields are left out', () => {
+    const result = validateSubmission({ ...valid, reasonDetail: '   ', displayName: '' });
+    expect(result).toEqual({ ok: true, value: valid });
+  });
+
+  test('reports every missing required field at once', () => {
+    const errors = errorsOf({});
+    expect(Object.keys(errors).sort()).toEqual(['currentEmail', 'newEmail', 'reason']);
+    expect(errors.currentEmail).toMatch(/email/i);
+    expect(errors.reason).toMatch(/reason/i);
+  });
+
+  test('blank and null count as missing', () => {
+    const errors = errorsOf({ currentEmail: '   ', newEmail: null, reason: '' });
+    expect(Object.keys(errors).sort()).toEqual(['currentEmail', 'newEmail', 'reason']);
+  });
+
+  test.each([
+    ['currentEmail', 42],
+    ['newEmail', ['a@b.com']],
+    ['reason', { value: 'Other' }],
+    ['reasonDetail', true],
+    ['displayName', 7],
+  ])('a non-string %s is refused with a message', (field, value) => {
+    expect(errorsOf({ ...valid, [field]: value })[field as keyof FieldErrors]).toBe('This field must be text.');
+  });
+
+  test.each([
+    ['no at sign', 'person.example.com', /valid email/],
+    ['two at signs', 'a@b@example.com', /valid email/],
+    ['no domain dot', 'person@localhost', /valid email/],
+    ['empty local part', '@example.com', /valid email/],
+    ['empty domain', 'person@', /valid email/],
+    ['space inside', 'per son@example.com', /spaces/],
+    ['double dot', 'a..b@example.com', /valid email/],
+    ['domain label with leading hyphen', 'a@-example.com', /valid email/],
+    ['numeric top-level domain', 'a@example.123', /valid email/],
+    ['IP literal', 'a@[127.0.0.1]', /valid email/],
+    ['non-ASCII', 'jürgen@example.com', /valid email/],
+    ['local part over 64', `${'a'.repeat(65)}@example.com`, /64/],
+    ['address over 254', `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(58)}.com`, /254/],
+  ])('current email: %s is refused', (_, email, message) => {
+    expect(errorsOf({ ...valid, currentEmail: email }).currentEmail).toMatch(message);
+  });
+
+  test('the current email may hold characters Graph refuses in new invitations', () => {
+    expect(validateSubmission({ ...valid, currentEmail: 'ada+guest@fabrikam.com' }).ok).toBe(true);
+  });
+
+  test('a 64-character local part and a 254-character address are accepted', () => {
+    const local = 'a'.repeat(64);
+    const longAddress = `${local}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(57)}.com`;
+    expect(longAddress).toHaveLength(254);
+    expect(validateSubmission({ ...valid, newEmail: longAddress }).ok).toBe(true);
+  });
+
+  test.each(['+', '#', '!', '$', '%', '&', '*', '=', '/', '?', "'", '"', '`', '^', '{', '|', '}', '~'])('new email with %s names the character', (character) => {
+    const message = errorsOf({ ...valid, newEmail: `ada${character}x@northwind.com` }).newEmail;
+    expect(message).toContain(character === '"' ? `'"'` : `"${character}"`);
+    expect(message).toMatch(/cannot contain/);
+  });
+
+  test.each([
+    ['.ada@northwind.com', /start with "\."/],
+    ['ada.@northwind.com', /end with "\."/],
+    ['-ada@northwind.com', /start with "-"/],
+    ['ada-@northwind.com', /end with "-"/],
+  ])('new email %s: dot and hyphen not at the edges of the local part', (email, message) => {
+    expect(errorsOf({ ...valid, newEmail: email }).newEmail).toMatch(message);
+  });
+
+  test.each(['ada_lovelace@northwind.com', '_ada_@northwind.com', 'a.d-a@mail.north-wind.co.uk', 'ada.lovelace@northwind.com'])(
+    'new email %s is accepted',
+    (email) => expect(validateSubmission({ ...valid, newEmail: email }).ok).toBe(true),
+  );
+
+  test('new email must differ from the current one, ignoring case and spaces', () => {
+    expect(errorsOf({ ...valid, newEmail: ' OLD@fabrikam.com ' }).newEmail).toMatch(/different/);
+  });
+
+  test.each(['other', 'Bogus', 'ChangedProvider '.repeat(2)])('reason %j is refused', (reason) => {
+    expect(errorsOf({ ...valid, reason }).reason).toMatch(/listed reasons/);
+  });
+
+  test.each(['ChangedProvider', 'AccountRecreated', 'MovedCompany', 'ResponsibilitiesTransferred'])('reason %s needs no detail', (reason) => {
+    expect(validateSubmission({ ...valid, reason }).ok).toBe(true);
+  });
+
+  test('Other requires a non-blank detail', () => {
+    expect(errorsOf({ ...valid, reason: 'Other' }).reasonDetail).toMatch(/required/);
+    expect(errorsOf({ ...valid, reason: 'Other', reasonDetail: ' \n\t ' }).reasonDetail).toMatch(/required/);
+    expect(validateSubmission({ ...valid, reason: 'Other', reasonDetail: 'lost my token' }).ok).toBe(true);
+  });
+
+  test('detail is limited to 1000 characters, counted as characters not UTF-16 units', () => {
+    expect(validateSubmission({ ...valid, reasonDetail: 'x'.repeat(1000) }).ok).toBe(true);
+    expect(validateSubmission({ ...valid, reasonDetail: '😀'.repeat(1000) }).ok).toBe(true);
+    expect(errorsOf({ ...valid, reasonDetail: 'x'.repeat(1001) }).reasonDetail).toMatch(/1000/);
+  });
+
+  test('display name is limited to 256 characters', () => {
+    expect(validateSubmission({ ...valid, displayName: 'n'.repeat(256) }).ok).toBe(true);
+    expect(errorsOf({ ...valid, displayName: 'n'.repeat(257) }).displayName).toMatch(/256/);
+  });
+
+  test('control characters are stripped; the detail keeps its newlines', () => {
+    const result = validateSubmission({
+      ...valid,
+      reasonDetail: 'line one\r\nline\u0000 two\u0007\rthree\u202E',
+      displayName: 'Ada\nLove\u0008lace\u001B',
+    });
+    expect(result).toEqual({ ok: true, value: { ...valid, reasonDetail: 'line one\nline two\nthree', displayName: 'AdaLovelace' } });
+  });
+
+  test('control characters in an email make it invalid rather than silently changed', () => {
+    expect(errorsOf({ ...valid, newEmail: 'ne\u0000w@northwind.com' }).newEmail).toMatch(/valid email/);
+  });
+
+  test('a detail that is only control characters is blank', () => {
+    expect(errorsOf({ ...valid, reason: 'Other', reasonDetail: '\u0000\u0001' }).reasonDetail).toMatch(/required/);
+  });
+});
+
+describe('stripControlCharacters', () => {
+  test('turns tabs into spaces and removes C0, DEL, C1 and bidi overrides', () => {
+    expect(stripControlCharacters('a\tb\u007Fc\u0085d\u2066e', false)).toBe('a bcde');
+  });
+});

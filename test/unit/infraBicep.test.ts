@@ -1,0 +1,159 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { SETTING_NAMES } from '../../src/config/settings.js';
+
+/**
+ * Bicep cannot be compiled here (no Bicep CLI), so these checks read the files as text and hold
+ * them to the security and layout decisions of DESIGN.md §8: identity-only storage, Node 22 on
+ * Flex Consumption, deterministic role assignment names, and the azd layout.
+ */
+
+const repoRoot = path.resolve(__dirname, '../..');
+const readRepoFile = (file: string) => readFileSync(path.join(repoRoot, file), 'utf8');
+
+const main = readRepoFile('infra/main.bicep');
+const api = readRepoFile('infra/app/api.bicep');
+const rbac = readRepoFile('infra/app/rbac.bicep');
+const bicepFiles = ['infra/main.bicep', ...readdirSync(path.join(repoRoot, 'infra/app')).filter((f) => f.endsWith('.bicep')).map((f) => `infra/app/${f}`)];
+
+/** The `params: { ... }` text of the module whose reference starts with `reference`. */
+function moduleParams(bicep: string, reference: string): string {
+  const start = bicep.indexOf(`'${reference}`);
+  if (start < 0) throw new Error(`no module ${reference}`);
+  const end = bicep.indexOf('\n}\n', start);
+  return bicep.slice(start, end);
+}
+
+describe('azd layout', () => {
+  test('azure.yaml has one api service hosted as a TypeScript function app from the root', () => {
+    const yaml = readRepoFile('azure.yaml');
+    const services = yaml.slice(yaml.indexOf('\nservices:'));
+    expect(services).toMatch(/\n {2}api:\n(?: {4}\S.*\n)+/);
+    expect(services).toMatch(/\n {4}host: function\n/);
+    expect(services).toMatch(/\n {4}language: ts\n/);
+    expect(services).toMatch(/\n {4}project: \.\n/);
+    expect(services.match(/\n {2}\S+:\n/g)).toHaveLength(1);
+  });
+
+  test('main.bicep deploys at subscription scope with a resource token and azd tags', () => {
+    expect(main).toMatch(/^targetScope = 'subscription'$/m);
+    expect(main).toContain("var abbrs = loadJsonContent('./abbreviations.json')");
+    expect(main).toContain('var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))');
+    expect(main).toContain("var tags = { 'azd-env-name': environmentName }");
+    expect(main).toMatch(/resource rg 'Microsoft\.Resources\/resourceGroups@[\d-]+' = \{/);
+  });
+
+  test('every abbreviation used exists in abbreviations.json', () => {
+    const abbrs = JSON.parse(readRepoFile('infra/abbreviations.json')) as Record<string, string>;
+    const used = [...main.matchAll(/abbrs\.(\w+)/g)].map((m) => m[1]);
+    expect(used.length).toBeGreaterThan(5);
+    expect(used.filter((k) => !(k in abbrs))).toEqual([]);
+  });
+
+  test('main.parameters.json and main.bicep agree on parameter names', () => {
+    const parameters = Object.keys((JSON.parse(readRepoFile('infra/main.parameters.json')) as { parameters: object }).parameters);
+    const declared = [...main.matchAll(/^param (\w+) /gm)].map((m) => m[1]);
+    const required = [...main.matchAll(/^param (\w+) [\w.]+$/gm)].map((m) => m[1]);
+    expect(parameters.filter((p) => !declared.includes(p))).toEqual([]);
+    expect(required.filter((p) => !parameters.includes(p))).toEqual([]);
+  });
+
+  test('azd variables in main.parameters.json are azd\'s own or named after app settings', () => {
+    const variables = [...readRepoFile('infra/main.parameters.json').matchAll(/\$\{(\w+)/g)].map((m) => m[1]);
+    const settingNames: readonly string[] = SETTING_NAMES;
+    expect(variables.filter((v) => !v.startsWith('AZURE_') && !settingNames.includes(v))).toEqual([]);
+  });
+
+  test('modules come from Azure Verified Modules pinned to a version, or from infra/app', () => {
+    const references = bicepFiles.flatMap((f) => [...readRepoFile(f).matchAll(/^module \w+ '([^']+)'/gm)].map((m) => m[1]));
+    expect(references.length).toBeGreaterThan(5);
+    expect(references.filter((r) => !/^br\/public:avm\/res\/[\w/-]+:\d+\.\d+\.\d+$/.test(r) && !/^app\/\w+\.bicep$/.test(r))).toEqual([]);
+  });
+});
+
+describe('function app', () => {
+  test('runs Node 22 on a Flex Consumption (FC1) plan', () => {
+    expect(moduleParams(main, 'br/public:avm/res/web/serverfarm')).toMatch(/name: 'FC1'\s+tier: 'FlexConsumption'/);
+    expect(api).toMatch(/runtime: \{\s+name: 'node'\s+version: '22'\s+\}/);
+    expect(api).toContain("kind: 'functionapp,linux'");
+  });
+
+  test('is tagged for azd and uses only the user-assigned identity', () => {
+    expect(api).toContain("param serviceName string = 'api'");
+    expect(api).toContain("tags: union(tags, { 'azd-service-name': serviceName })");
+    expect(api).toMatch(/systemAssigned: false\s+userAssignedResourceIds: \[\s+identityId\s+\]/);
+    expect(api).toContain('keyVaultAccessIdentityResourceId: identityId');
+    expect(api).toMatch(/authentication: \{\s+type: 'UserAssignedIdentity'\s+userAssignedIdentityResourceId: identityId/);
+  });
+});
+
+describe('storage, monitoring and vault', () => {
+  test('storage allows no shared keys, no public blobs and nothing below TLS 1.2', () => {
+    const storage = moduleParams(main, 'br/public:avm/res/storage/storage-account');
+    expect(storage).toMatch(/^\s+allowSharedKeyAccess: false$/m);
+    expect(storage).toMatch(/^\s+minimumTlsVersion: 'TLS1_2'$/m);
+    expect(storage).toMatch(/^\s+allowBlobPublicAccess: false$/m);
+  });
+
+  test('Application Insights refuses instrumentation-key ingestion and writes to Log Analytics', () => {
+    const insights = moduleParams(main, 'br/public:avm/res/insights/component');
+    expect(insights).toMatch(/^\s+disableLocalAuth: true$/m);
+    expect(insights).toContain('workspaceResourceId: logAnalytics.outputs.resourceId');
+  });
+
+  test('Key Vault authorizes with Azure RBAC', () => {
+    expect(moduleParams(main, 'br/public:avm/res/key-vault/vault')).toMatch(/^\s+enableRbacAuthorization: true$/m);
+  });
+
+  test('the form secret is a secure parameter', () => {
+    expect(main).toMatch(/@secure\(\)\n(?:@description\(.*\)\n)?param approvalFormSecret string/);
+  });
+});
+
+describe('role assignments', () => {
+  const assignments = bicepFiles.flatMap((f) =>
+    readRepoFile(f)
+      .split(/^resource /m)
+      .filter((block) => /^\w+ 'Microsoft\.Authorization\/roleAssignments@/.test(block)),
+  );
+
+  test('are named guid(scope, principal, role)', () => {
+    expect(assignments.length).toBeGreaterThanOrEqual(5);
+    for (const block of assignments) {
+      expect(block).toMatch(/\n {2}name: guid\(\w+\.id, \w+, \w+\)\n/);
+    }
+  });
+
+  test('give the identity exactly the data roles it needs', () => {
+    const roles = {
+      'Storage Blob Data Owner': 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
+      'Storage Queue Data Contributor': '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
+      'Storage Table Data Contributor': '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
+      'Monitoring Metrics Publisher': '3913510d-42f4-4e42-8a64-420c390055eb',
+      'Key Vault Secrets User': '4633458b-17de-408a-b874-0445c86b69e6',
+    };
+    const identityAssignments = assignments.filter((b) => b.includes('principalId: managedIdentityPrincipalId'));
+    const granted = identityAssignments.map((b) => {
+      const variable = /roleDefinitions', (\w+)\)/.exec(b)?.[1];
+      return new RegExp(`^var ${variable} = '([0-9a-f-]+)'`, 'm').exec(rbac)?.[1];
+    });
+    expect(granted.sort()).toEqual(Object.values(roles).sort());
+  });
+});
+
+describe('grant script', () => {
+  const script = readRepoFile('infra/grant-permissions.ps1');
+
+  test('asks Graph for the two directory permissions and Exchange for Mail.Send, nothing broader', () => {
+    const graphPermissions = /\$GraphPermissions = @\(([^)]*)\)/.exec(script)?.[1].match(/'[^']+'/g);
+    expect(graphPermissions).toEqual(["'User.ReadWrite.All'", "'User.Invite.All'"]);
+    expect(script).toContain('"Application Mail.Send"');
+    expect(script).not.toMatch(/Directory\.ReadWrite|RoleManagement\.|Mail\.ReadWrite/);
+  });
+
+  test('supports a dry run', () => {
+    expect(script).toContain('SupportsShouldProcess');
+    expect(script).toMatch(/\[switch\]\$DryRun/);
+  });
+});

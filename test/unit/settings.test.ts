@@ -1,0 +1,43 @@
+import fs from 'node:fs';
+import { expect, test } from 'vitest';
+import { ConfigurationError, parseSettings } from '../../src/config/settings.js';
+
+const sample = JSON.parse(fs.readFileSync('local.settings.sample.json', 'utf8')).Values as Record<string, string>;
+
+test('the sample settings parse, with defaults and derived values filled in', () => {
+  const s = parseSettings({ ...sample, ADMIN_TOKEN_ISSUER: '', ADMIN_JWKS_URI: '', APPROVAL_TIMEOUT: '' });
+  expect(s.APPROVAL_TIMEOUT).toBe(7 * 86_400_000);
+  expect(s.APPROVAL_REMINDER_AFTER).toBe(5 * 60_000);
+  expect(s.TENANT_VERIFIED_DOMAINS).toEqual(['contoso.com', 'contoso.onmicrosoft.com']);
+  expect(s.adminIssuer).toBe(`https://login.microsoftonline.com/${sample.ADMIN_TENANT_ID}/v2.0`);
+  expect(s.adminJwksUri).toBe(`https://login.microsoftonline.com/${sample.ADMIN_TENANT_ID}/discovery/v2.0/keys`);
+  expect(s.SEND_INVITATION_MESSAGE).toBe(false);
+});
+
+test('one error names every missing or bad setting', () => {
+  const env = { ...sample, MAIL_SENDER: '', APPROVAL_TIMEOUT: 'seven days', RATE_LIMIT_PER_SOURCE: '-1', PUBLIC_BASE_URL: 'ftp://x' };
+  delete (env as Record<string, string | undefined>).ADMIN_TENANT_ID;
+  let error: unknown;
+  try {
+    parseSettings(env);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ConfigurationError);
+  const message = (error as Error).message;
+  for (const name of ['MAIL_SENDER', 'APPROVAL_TIMEOUT', 'RATE_LIMIT_PER_SOURCE', 'PUBLIC_BASE_URL', 'ADMIN_TENANT_ID']) expect(message).toContain(name);
+});
+
+test('the reminder must come before the deadline', () => {
+  expect(() => parseSettings({ ...sample, APPROVAL_TIMEOUT: 'PT1M', APPROVAL_REMINDER_AFTER: 'PT2M' })).toThrow(/APPROVAL_REMINDER_AFTER/);
+});
+
+test('an unresolved Key Vault reference is refused as the form secret', () => {
+  expect(() => parseSettings({ ...sample, APPROVAL_FORM_SECRET: '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/x)' })).toThrow(/Key Vault/);
+});
+
+test('storage is required in one of its two forms', () => {
+  const { AzureWebJobsStorage: _omit, ...rest } = sample;
+  expect(() => parseSettings(rest)).toThrow(/AzureWebJobsStorage/);
+  expect(parseSettings({ ...rest, AzureWebJobsStorage__tableServiceUri: 'https://acct.table.core.windows.net' }).AzureWebJobsStorage__tableServiceUri).toBe('https://acct.table.core.windows.net');
+});

@@ -1,0 +1,146 @@
+import { describe, expect, test } from 'vitest';
+import type { Approver, EmailChangeRequest, RequestStatus } from '../../src/domain/request.js';
+import {
+  approvalRequestEmail,
+  changeRequestedNoticeEmail,
+  redeemInvitationEmail,
+  requestCompletedEmail,
+  requestOutcomeEmail,
+  resetFailedAdminEmail,
+  type EmailContent,
+} from '../../src/templates/emails.js';
+import { REASON_LABELS } from '../../src/templates/format.js';
+
+const request = (overrides: Partial<EmailChangeRequest> = {}): EmailChangeRequest => ({
+  id: '6f1c2a4e-9a53-4a8e-9c0e-2a1f6b3d4e5f',
+  status: 'AwaitingApproval',
+  currentEmail: 'ada@fabrikam.com',
+  newEmail: 'ada@northwind.com',
+  reason: 'AccountRecreated',
+  reasonDetail: 'Old account deleted\nby my IT',
+  displayName: 'Ada L.',
+  guestDisplayName: 'Ada Lovelace',
+  guestId: 'guest-1',
+  source: { ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (iPhone)' },
+  submittedAt: '2024-05-01T10:00:00.000Z',
+  updatedAt: '2024-05-01T10:00:05.000Z',
+  deadline: '2024-05-08T10:00:00.000Z',
+  approvers: [],
+  ...overrides,
+});
+const approver: Approver = { id: 'sp-1', displayName: 'Grace Hopper', mail: 'grace@contoso.com' };
+const approvalUrl = 'https://app.example/api/approvals/6f1c2a4e-9a53-4a8e-9c0e-2a1f6b3d4e5f.abc?x=1&y=2';
+
+const hrefs = (email: EmailContent): string[] => [...email.html.matchAll(/<a href="([^"]*)"/g)].map((m) => m[1]);
+
+describe('approvalRequestEmail', () => {
+  const mail = approvalRequestEmail({ request: request(), approver, approvalUrl, reminder: false });
+
+  test('names the guest in the subject and carries every detail', () => {
+    expect(mail.subject).toBe('Approval needed: sign-in email change for Ada Lovelace');
+    for (const text of ['Grace Hopper', 'Ada Lovelace', 'ada@fabrikam.com', 'ada@northwind.com', REASON_LABELS.AccountRecreated, 'Old account deleted<br>by my IT', '2024-05-01 10:00 UTC', '2024-05-08 10:00 UTC', '203.0.113.7']) {
+      expect(mail.html).toContain(text);
+    }
+  });
+
+  test('the approval link is a plain anchor whose href decodes to the URL', () => {
+    expect(hrefs(mail)).toEqual([approvalUrl.replace('&', '&amp;')]);
+  });
+
+  test('the reminder says so in subject and body, with the same details', () => {
+    const reminder = approvalRequestEmail({ request: request(), approver, approvalUrl, reminder: true });
+    expect(reminder.subject).toMatch(/^Reminder: /);
+    expect(reminder.html).toContain('<strong>Reminder:</strong>');
+    expect(reminder.html).toContain('ada@northwind.com');
+    expect(hrefs(reminder)).toEqual(hrefs(mail));
+  });
+});
+
+test('changeRequestedNoticeEmail tells the current address, and who to contact, without the approval link', () => {
+  const mail = changeRequestedNoticeEmail({ request: request() });
+  expect(mail.subject).toBe('A change to your sign-in email was requested');
+  expect(mail.html).toContain('ada@northwind.com');
+  expect(mail.html).toMatch(/If this was not you/);
+  expect(mail.html).toMatch(/sponsor/);
+  expect(hrefs(mail)).toEqual([]);
+});
+
+test('redeemInvitationEmail links the redeem URL for the new address', () => {
+  const mail = redeemInvitationEmail({ request: request(), inviteRedeemUrl: 'https://login.microsoftonline.com/redeem?rd=abc' });
+  expect(hrefs(mail)).toEqual(['https://login.microsoftonline.com/redeem?rd=abc']);
+  expect(mail.html).toContain('sign in with ada@northwind.com');
+});
+
+test('requestCompletedEmail tells the approver it is done', () => {
+  const mail = requestCompletedEmail({ request: request({ status: 'Completed' }) });
+  expect(mail.subject).toBe('Done: sign-in email changed for Ada Lovelace');
+  expect(mail.html).toContain('ada@northwind.com');
+});
+
+describe('requestOutcomeEmail', () => {
+  test.each([
+    ['Rejected', 'was not approved.'],
+    ['Expired', 'was not approved in time.'],
+    ['Cancelled', 'was cancelled.'],
+    ['Failed', 'could not be completed.'],
+  ] as [RequestStatus, string][])('%s: neutral wording, no approver details', (status, sentence) => {
+    const mail = requestOutcomeEmail({
+      request: request({ status, decision: { outcome: 'rejected', by: 'grace@contoso.com', at: '2024-05-02T00:00:00Z', comment: 'Looks fishy' } }),
+    });
+    expect(mail.subject).toBe('Your sign-in email change request was closed');
+    expect(mail.html).toContain(sentence);
+    expect(mail.html).not.toMatch(/grace|Looks fishy/);
+  });
+});
+
+test('resetFailedAdminEmail gives Graph code, message and request-id', () => {
+  const mail = resetFailedAdminEmail({
+    request: request({ status: 'Failed', result: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.', requestId: 'r-123' } }),
+  });
+  expect(mail.subject).toBe('Guest sign-in email change failed: Authorization_RequestDenied');
+  for (const text of ['Authorization_RequestDenied', 'Insufficient privileges to complete the operation.', 'r-123', 'guest-1', '6f1c2a4e-9a53-4a8e-9c0e-2a1f6b3d4e5f']) {
+    expect(mail.html).toContain(text);
+  }
+});
+
+test('subjects are one line even when directory names hold line breaks', () => {
+  const mail = approvalRequestEmail({ request: request({ guestDisplayName: 'Ada\r\nBcc: x@evil.com' }), approver, approvalUrl, reminder: false });
+  expect(mail.subject).toBe('Approval needed: sign-in email change for Ada Bcc: x@evil.com');
+});
+
+describe('HTML injection in emails', () => {
+  const payloads = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>'];
+
+  test.each(payloads)('every value is escaped in every email: %s', (payload) => {
+    const hostile = request({
+      displayName: payload,
+      reasonDetail: `${payload}\n${payload}`,
+      guestDisplayName: payload,
+      guestId: payload,
+      currentEmail: `${payload}@old`,
+      newEmail: `${payload}@new`,
+      reason: payload as EmailChangeRequest['reason'],
+      source: { ip: payload, userAgent: payload },
+      submittedAt: payload,
+      deadline: payload,
+      decision: { outcome: 'approved', by: payload, at: payload, comment: payload },
+      result: { code: payload, message: payload, requestId: payload },
+      status: 'Rejected',
+    });
+    const hostileApprover: Approver = { id: payload, displayName: payload, mail: payload };
+    const mails = [
+      approvalRequestEmail({ request: hostile, approver: hostileApprover, approvalUrl: payload, reminder: false }),
+      approvalRequestEmail({ request: hostile, approver: hostileApprover, approvalUrl: payload, reminder: true }),
+      changeRequestedNoticeEmail({ request: hostile }),
+      redeemInvitationEmail({ request: hostile, inviteRedeemUrl: payload }),
+      requestCompletedEmail({ request: hostile }),
+      requestOutcomeEmail({ request: hostile }),
+      resetFailedAdminEmail({ request: hostile }),
+    ];
+    for (const mail of mails) {
+      expect(mail.html).not.toContain(payload);
+      expect(mail.html).not.toMatch(/<script|<img|onerror=alert\(1\)>/i);
+    }
+    expect(mails.every((m) => /&lt;(script|img)/.test(m.html))).toBe(true);
+  });
+});

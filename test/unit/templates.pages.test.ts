@@ -1,0 +1,163 @@
+import { describe, expect, test } from 'vitest';
+import type { Approver, EmailChangeRequest } from '../../src/domain/request.js';
+import { approvalPage, decisionResultPage, messagePage, REASON_LABELS, requestFormPage, requestReceivedPage } from '../../src/templates/pages.js';
+
+const request = (overrides: Partial<EmailChangeRequest> = {}): EmailChangeRequest => ({
+  id: '6f1c2a4e-9a53-4a8e-9c0e-2a1f6b3d4e5f',
+  status: 'AwaitingApproval',
+  currentEmail: 'ada@fabrikam.com',
+  newEmail: 'ada@northwind.com',
+  reason: 'MovedCompany',
+  reasonDetail: 'New job at Northwind',
+  displayName: 'Ada L.',
+  guestDisplayName: 'Ada Lovelace',
+  guestId: 'guest-1',
+  source: { ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (iPhone)' },
+  submittedAt: '2024-05-01T10:00:00.000Z',
+  updatedAt: '2024-05-01T10:00:05.000Z',
+  deadline: '2024-05-08T10:00:00.000Z',
+  approvers: [],
+  ...overrides,
+});
+const approver: Approver = { id: 'sp-1', displayName: 'Grace Hopper', mail: 'grace@contoso.com' };
+
+/** The text of the element with this id (first match), for checking what is next to a field. */
+const elementText = (page: string, id: string): string | undefined => new RegExp(`id="${id}"[^>]*>([^<]*)<`).exec(page)?.[1];
+
+describe('requestFormPage', () => {
+  test('has every field, the reason labels and posts to the action without JavaScript', () => {
+    const page = requestFormPage({ action: '/api/requests' });
+    expect(page).toContain('<form method="post" action="/api/requests"');
+    for (const name of ['currentEmail', 'newEmail', 'reason', 'reasonDetail', 'displayName']) {
+      expect(page).toMatch(new RegExp(`<label for="${name}">`));
+      expect(page).toMatch(new RegExp(`name="${name}"`));
+    }
+    for (const [value, label] of Object.entries(REASON_LABELS)) expect(page).toContain(`<option value="${value}">${label}</option>`);
+    expect(page).not.toMatch(/<script|aria-invalid="true"|role="alert"/);
+  });
+
+  test('keeps the submitted values and selects the chosen reason', () => {
+    const page = requestFormPage({
+      action: '/api/requests',
+      values: { currentEmail: 'ada@fabrikam.com', newEmail: 'bad+@x', reason: 'Other', reasonDetail: 'line 1\nline 2', displayName: 'Ada' },
+    });
+    expect(page).toMatch(/name="currentEmail"[^>]*value="ada@fabrikam.com"/);
+    expect(page).toMatch(/name="newEmail"[^>]*value="bad\+@x"/);
+    expect(page).toContain('<option value="Other" selected>Other</option>');
+    expect(page).toContain('>line 1\nline 2</textarea>');
+    expect(page).toMatch(/name="displayName"[^>]*value="Ada"/);
+  });
+
+  test('shows each error next to its field, linked with aria-describedby', () => {
+    const page = requestFormPage({ action: '/x', errors: { newEmail: 'The new email cannot contain "+".', reason: 'Choose a reason.' } });
+    expect(page).toContain('role="alert"');
+    expect(elementText(page, 'newEmail-error')).toBe('The new email cannot contain &quot;+&quot;.');
+    expect(elementText(page, 'reason-error')).toBe('Choose a reason.');
+    expect(page).toMatch(/<input id="newEmail"[^>]*aria-describedby="newEmail-hint newEmail-error" aria-invalid="true"/);
+    expect(page).toMatch(/<select id="reason" name="reason" aria-describedby="reason-error" aria-invalid="true"/);
+    expect(page).not.toMatch(/<input id="currentEmail"[^>]*aria-invalid/);
+    expect(page).not.toContain('currentEmail-error');
+  });
+});
+
+test('requestReceivedPage is the same neutral text for everyone', () => {
+  const page = requestReceivedPage();
+  expect(page).toContain('If an account matches, the responsible person will be asked to approve the change; you and the current address will be emailed.');
+  expect(page).toBe(requestReceivedPage());
+});
+
+describe('approvalPage', () => {
+  const page = approvalPage({ request: request(), approver, action: '/api/approvals/tok', csrf: 'csrf-value' });
+
+  test('shows guest, old and new email, reason, detail, when, from where and the deadline', () => {
+    for (const text of [
+      'Ada Lovelace',
+      'Ada L.',
+      'ada@fabrikam.com',
+      'ada@northwind.com',
+      REASON_LABELS.MovedCompany,
+      'New job at Northwind',
+      '2024-05-01 10:00 UTC',
+      '203.0.113.7',
+      'Mozilla/5.0 (iPhone)',
+      '2024-05-08 10:00 UTC',
+      'Grace Hopper',
+    ]) {
+      expect(page).toContain(text);
+    }
+  });
+
+  test('posts decision, comment and csrf from green Approve and red Reject buttons', () => {
+    expect(page).toContain('<form method="post" action="/api/approvals/tok">');
+    expect(page).toContain('<input type="hidden" name="csrf" value="csrf-value">');
+    expect(page).toContain('<textarea id="comment" name="comment"');
+    expect(page).toContain('<button type="submit" name="decision" value="approve" class="approve">Approve</button>');
+    expect(page).toContain('<button type="submit" name="decision" value="reject" class="reject">Reject</button>');
+  });
+
+  test('warns that approving hands the access to whoever controls the new address', () => {
+    expect(page).toMatch(/hands all of this guest's access to whoever controls <strong>ada@northwind.com<\/strong>/);
+  });
+
+  test('says "unknown" when the source is not known, and leaves out what is missing', () => {
+    const bare = approvalPage({
+      request: request({ source: {}, reasonDetail: undefined, displayName: undefined, deadline: undefined }),
+      approver,
+      action: '/a',
+      csrf: 'c',
+    });
+    expect(bare).toContain('<dt>Requested from</dt><dd>unknown</dd>');
+    expect(bare).not.toMatch(/Details from the requester|Name given by the requester|Decide by/);
+  });
+});
+
+test('decisionResultPage says what happened for each outcome', () => {
+  const approved = decisionResultPage({ outcome: 'approved', request: request() });
+  expect(approved).toContain('<h1>Change approved</h1>');
+  expect(approved).toContain('ada@northwind.com');
+  const rejected = decisionResultPage({ outcome: 'rejected', request: request({ decision: { outcome: 'rejected', by: 'grace@contoso.com', at: '2024-05-02T00:00:00Z', comment: 'Not known' } }) });
+  expect(rejected).toContain('<h1>Change rejected</h1>');
+  expect(rejected).toContain('Not known');
+});
+
+test('messagePage shows its title and message', () => {
+  const page = messagePage({ title: 'Already decided', message: 'This request was already approved or rejected.' });
+  expect(page).toContain('<h1>Already decided</h1>');
+  expect(page).toContain('<p>This request was already approved or rejected.</p>');
+});
+
+describe('HTML injection in pages', () => {
+  const payloads = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>'];
+
+  test.each(payloads)('every free-text value is escaped: %s', (payload) => {
+    const hostile = request({
+      displayName: payload,
+      reasonDetail: payload,
+      guestDisplayName: `${payload} guest`,
+      currentEmail: `${payload}@old`,
+      newEmail: `${payload}@new`,
+      reason: payload as EmailChangeRequest['reason'],
+      source: { ip: payload, userAgent: payload },
+      submittedAt: payload,
+      deadline: payload,
+      decision: { outcome: 'rejected', by: payload, at: payload, comment: payload },
+    });
+    const hostileApprover: Approver = { id: 'x', displayName: payload, mail: payload };
+    const pages = [
+      requestFormPage({
+        action: payload,
+        values: { currentEmail: payload, newEmail: payload, reason: payload, reasonDetail: payload, displayName: payload },
+        errors: { currentEmail: payload, newEmail: payload, reason: payload, reasonDetail: payload, displayName: payload },
+      }),
+      approvalPage({ request: hostile, approver: hostileApprover, action: payload, csrf: payload }),
+      decisionResultPage({ outcome: 'approved', request: hostile }),
+      decisionResultPage({ outcome: 'rejected', request: hostile }),
+      messagePage({ title: payload, message: payload }),
+    ];
+    for (const page of pages) {
+      expect(page).not.toContain(payload);
+      expect(page).not.toMatch(/<script|<img|onerror=alert\(1\)>/i);
+      expect(page).toMatch(/&lt;(script|img)/);
+    }
+  });
+});

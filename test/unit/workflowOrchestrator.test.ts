@@ -1,0 +1,276 @@
+import type { OrchestrationContext } from 'durable-functions';
+import { describe, expect, test } from 'vitest';
+import { ACTIVITY, INTERNAL_ERROR_CODE, type ResetOutcome, type ScreeningResult } from '../../src/workflow/activityContract.js';
+import { EVENTS, type ApprovalDecisionEvent, type CancelEvent, type EmailChangeOrchestrationInput } from '../../src/workflow/contract.js';
+import { emailChangeOrchestrator } from '../../src/workflow/emailChangeOrchestrator.js';
+import { RESET_RETRY, STEP_RETRY } from '../../src/workflow/retryPolicies.js';
+
+/**
+ * A small stand-in for `context.df` that records what the orchestrator asks for and feeds it
+ * answers, one yield at a time, the way the Durable runtime does. Activity answers come from
+ * `activities`; each `Task.any` is settled by the next entry of `race`.
+ */
+
+interface FakeTask {
+  kind: 'activity' | 'event' | 'timer' | 'any';
+  name?: string;
+  input?: unknown;
+  retry?: unknown;
+  fireAt?: Date;
+  children?: FakeTask[];
+  result?: unknown;
+  isCanceled?: boolean;
+  cancel?: () => void;
+}
+
+type RaceWinner = { timer: true } | { decision: ApprovalDecisionEvent } | { cancel: CancelEvent };
+type ActivityAnswer = (input: unknown) => unknown;
+
+interface Scenario {
+  activities: Record<string, ActivityAnswer>;
+  race?: RaceWinner[];
+}
+
+interface Run {
+  result: unknown;
+  activityCalls: FakeTask[];
+  timers: FakeTask[];
+  statuses: Record<string, unknown>[];
+}
+
+const START = new Date('2024-05-01T10:00:00.000Z');
+const INPUT: EmailChangeOrchestrationInput = {
+  requestId: '5b0f6c1e-6a43-4d0e-9c8e-3f1f0a1b2c3d',
+  submission: { currentEmail: 'old@fabrikam.example', newEmail: 'new@northwind.example', reason: 'MovedCompany' },
+  source: { ip: '203.0.113.9' },
+  submittedAt: START.toISOString(),
+};
+
+function runOrchestrator(scenario: Scenario): Run {
+  let now = START;
+  const race = [...(scenario.race ?? [])];
+  const activityCalls: FakeTask[] = [];
+  const timers: FakeTask[] = [];
+  const statuses: Record<string, unknown>[] = [];
+  const df = {
+    getInput: () => INPUT,
+    get currentUtcDateTime() {
+      return now;
+    },
+    setCustomStatus: (status: Record<string, unknown>) => statuses.push(status),
+    callActivityWithRetry: (name: string, retry: unknown, input?: unknown): FakeTask => ({ kind: 'activity', name, retry, input }),
+    waitForExternalEvent: (name: string): FakeTask => ({ kind: 'event', name }),
+    createTimer: (fireAt: Date): FakeTask => {
+      const timer: FakeTask = { kind: 'timer', fireAt, isCanceled: false };
+      timer.cancel = () => (timer.isCanceled = true);
+      timers.push(timer);
+      return timer;
+    },
+    Task: { any: (children: FakeTask[]): FakeTask => ({ kind: 'any', children }) },
+  };
+
+  const generator = emailChangeOrchestrator({ df } as unknown as OrchestrationContext);
+  let step = generator.next();
+  while (!step.done) {
+    const task = step.value as unknown as FakeTask;
+    let answer: unknown;
+    try {
+      answer = settle(task);
+    } catch (error) {
+      step = generator.throw(error);
+      continue;
+    }
+    step = generator.next(answer);
+  }
+  return { result: step.value, activityCalls, timers, statuses };
+
+  function settle(task: FakeTask): unknown {
+    if (task.kind === 'activity') {
+      activityCalls.push(task);
+      const answer = scenario.activities[task.name!];
+      if (!answer) throw new Error(`unexpected activity ${task.name}`);
+      return answer(task.input);
+    }
+    if (task.kind !== 'any') throw new Error(`unexpected yield of a bare ${task.kind}`);
+    const winner = race.shift();
+    if (!winner) throw new Error('the orchestrator waited more often than the scenario expected');
+    const children = task.children!;
+    if ('timer' in winner) {
+      const timer = children.find((c) => c.kind === 'timer')!;
+      now = timer.fireAt!;
+      return timer;
+    }
+    const name = 'decision' in winner ? EVENTS.approvalDecision : EVENTS.cancel;
+    const event = children.find((c) => c.kind === 'event' && c.name === name)!;
+    event.result = 'decision' in winner ? winner.decision : winner.cancel;
+    return event;
+  }
+}
+
+// ---- scenarios -------------------------------------------------------------------------------
+
+const HOUR = 3_600_000;
+const POLICY = { approvalTimeoutMs: 72 * HOUR, reminderAfterMs: 24 * HOUR };
+const DEADLINE = new Date(START.getTime() + POLICY.approvalTimeoutMs);
+const REMINDER_AT = new Date(START.getTime() + POLICY.reminderAfterMs);
+const APPROVER = { id: 'sponsor-1', displayName: 'Sponsor', mail: 'sponsor@contoso.com' };
+const ELIGIBLE: ScreeningResult = { outcome: 'eligible', guest: { id: 'guest-1', displayName: 'Guest' }, approvers: [APPROVER] };
+const approve = (comment?: string): RaceWinner => ({
+  decision: { outcome: 'approved', approverId: APPROVER.id, approverMail: APPROVER.mail, at: REMINDER_AT.toISOString(), ...(comment ? { comment } : {}) },
+});
+const reject: RaceWinner = { decision: { outcome: 'rejected', approverId: APPROVER.id, approverMail: APPROVER.mail, at: START.toISOString(), comment: 'Unknown to me' } };
+const cancel: RaceWinner = { cancel: { reason: 'Guest phoned', by: 'admin@contoso.com', at: START.toISOString() } };
+const timer: RaceWinner = { timer: true };
+const INVITED: ResetOutcome = { ok: true, invitationId: 'inv-1', inviteRedeemUrl: 'https://login.example/redeem' };
+
+/** The happy answers; each test overrides what it is about. */
+function activities(overrides: Record<string, ActivityAnswer> = {}): Record<string, ActivityAnswer> {
+  return {
+    [ACTIVITY.recordRequest]: () => null,
+    [ACTIVITY.getApprovalPolicy]: () => POLICY,
+    [ACTIVITY.screenRequest]: () => ELIGIBLE,
+    [ACTIVITY.requestApproval]: () => null,
+    [ACTIVITY.recordOutcome]: (input) => (input as { outcome: string }).outcome,
+    [ACTIVITY.markApproved]: () => null,
+    [ACTIVITY.executeReset]: () => INVITED,
+    [ACTIVITY.restoreMail]: () => true,
+    [ACTIVITY.completeRequest]: (input) => ((input as { outcome: ResetOutcome }).outcome.ok ? 'Completed' : 'Failed'),
+    ...overrides,
+  };
+}
+
+const names = (run: Run) => run.activityCalls.map((c) => c.name);
+const inputOf = (run: Run, name: string) => run.activityCalls.find((c) => c.name === name)?.input;
+const lastStatus = (run: Run) => run.statuses.at(-1);
+
+describe('emailChangeOrchestrator', () => {
+  test('a declined request ends after screening, without asking anyone', () => {
+    const run = runOrchestrator({ activities: activities({ [ACTIVITY.screenRequest]: () => ({ outcome: 'declined', reason: 'NotAGuest' }) }) });
+    expect(run.result).toBe('Declined');
+    expect(names(run)).toEqual([ACTIVITY.recordRequest, ACTIVITY.getApprovalPolicy, ACTIVITY.screenRequest]);
+    expect(inputOf(run, ACTIVITY.recordRequest)).toEqual(INPUT);
+    expect(inputOf(run, ACTIVITY.screenRequest)).toBe(INPUT.requestId);
+    expect(run.timers).toEqual([]);
+    expect(lastStatus(run)).toEqual({ status: 'Declined', declineReason: 'NotAGuest' });
+  });
+
+  test('a rejection records the decision and cancels the pending timer', () => {
+    const run = runOrchestrator({ activities: activities(), race: [reject] });
+    expect(run.result).toBe('Rejected');
+    expect(names(run)).toEqual([ACTIVITY.recordRequest, ACTIVITY.getApprovalPolicy, ACTIVITY.screenRequest, ACTIVITY.requestApproval, ACTIVITY.recordOutcome]);
+    expect(inputOf(run, ACTIVITY.requestApproval)).toEqual({ requestId: INPUT.requestId, deadline: DEADLINE.toISOString(), reminder: false });
+    expect(inputOf(run, ACTIVITY.recordOutcome)).toEqual({ requestId: INPUT.requestId, outcome: 'Rejected', decision: (reject as { decision: ApprovalDecisionEvent }).decision });
+    expect(run.timers).toHaveLength(1);
+    expect(run.timers[0]).toMatchObject({ fireAt: REMINDER_AT, isCanceled: true });
+    expect(lastStatus(run)).toEqual({ status: 'Rejected', decidedBy: APPROVER.mail });
+    expect(run.statuses).toContainEqual({ status: 'AwaitingApproval', deadline: DEADLINE.toISOString() });
+  });
+
+  test('an admin cancel ends the request Cancelled with who and why', () => {
+    const run = runOrchestrator({ activities: activities(), race: [timer, cancel] });
+    expect(run.result).toBe('Cancelled');
+    expect(inputOf(run, ACTIVITY.recordOutcome)).toEqual({ requestId: INPUT.requestId, outcome: 'Cancelled', cancel: (cancel as { cancel: CancelEvent }).cancel });
+    expect(run.timers.map((t) => [t.fireAt, t.isCanceled])).toEqual([
+      [REMINDER_AT, false],
+      [DEADLINE, true],
+    ]);
+    expect(lastStatus(run)).toEqual({ status: 'Cancelled', decidedBy: 'admin@contoso.com' });
+  });
+
+  test('no answer: a reminder with fresh links at the reminder time, then Expired at the deadline', () => {
+    const run = runOrchestrator({ activities: activities(), race: [timer, timer] });
+    expect(run.result).toBe('Expired');
+    const rounds = run.activityCalls.filter((c) => c.name === ACTIVITY.requestApproval).map((c) => c.input);
+    expect(rounds).toEqual([
+      { requestId: INPUT.requestId, deadline: DEADLINE.toISOString(), reminder: false },
+      { requestId: INPUT.requestId, deadline: DEADLINE.toISOString(), reminder: true },
+    ]);
+    expect(inputOf(run, ACTIVITY.recordOutcome)).toEqual({ requestId: INPUT.requestId, outcome: 'Expired' });
+    expect(run.timers.map((t) => t.fireAt)).toEqual([REMINDER_AT, DEADLINE]);
+    expect(run.statuses).toContainEqual({ status: 'AwaitingApproval', deadline: DEADLINE.toISOString(), reminderSentAt: REMINDER_AT.toISOString() });
+    expect(lastStatus(run)).toEqual({ status: 'Expired' });
+  });
+
+  test('approved after the reminder: approve, reset with the reset retry policy, complete', () => {
+    const run = runOrchestrator({ activities: activities(), race: [timer, approve('Known colleague')] });
+    expect(run.result).toBe('Completed');
+    expect(names(run)).toEqual([
+      ACTIVITY.recordRequest,
+      ACTIVITY.getApprovalPolicy,
+      ACTIVITY.screenRequest,
+      ACTIVITY.requestApproval,
+      ACTIVITY.requestApproval,
+      ACTIVITY.markApproved,
+      ACTIVITY.executeReset,
+      ACTIVITY.completeRequest,
+    ]);
+    expect(inputOf(run, ACTIVITY.markApproved)).toEqual({ requestId: INPUT.requestId, decision: (approve('Known colleague') as { decision: ApprovalDecisionEvent }).decision });
+    const reset = run.activityCalls.find((c) => c.name === ACTIVITY.executeReset)!;
+    expect(reset.retry).toBe(RESET_RETRY);
+    expect(reset.input).toBe(INPUT.requestId);
+    expect(run.activityCalls.filter((c) => c.name !== ACTIVITY.executeReset).every((c) => c.retry === STEP_RETRY)).toBe(true);
+    expect(run.timers[1]).toMatchObject({ fireAt: DEADLINE, isCanceled: true });
+    expect(inputOf(run, ACTIVITY.completeRequest)).toEqual({ requestId: INPUT.requestId, outcome: INVITED });
+  });
+
+  test('approved before the reminder: no reminder, the reminder timer is cancelled, Completed', () => {
+    const run = runOrchestrator({ activities: activities(), race: [approve()] });
+    expect(run.result).toBe('Completed');
+    expect(run.activityCalls.filter((c) => c.name === ACTIVITY.requestApproval)).toHaveLength(1);
+    expect(run.timers).toHaveLength(1);
+    expect(run.timers[0].isCanceled).toBe(true);
+    expect(run.statuses).toContainEqual({ status: 'Approved', decidedBy: APPROVER.mail });
+    expect(lastStatus(run)).toEqual({ status: 'Completed' });
+  });
+
+  test('a permanent Graph refusal of the reset ends Failed with Graph’s code', () => {
+    const refused: ResetOutcome = { ok: false, code: 'BadRequest', message: 'Invalid invitedUserEmailAddress', requestId: 'graph-req-1' };
+    const run = runOrchestrator({ activities: activities({ [ACTIVITY.executeReset]: () => refused }), race: [approve()] });
+    expect(run.result).toBe('Failed');
+    expect(inputOf(run, ACTIVITY.completeRequest)).toEqual({ requestId: INPUT.requestId, outcome: refused });
+    expect(names(run)).not.toContain(ACTIVITY.restoreMail);
+    expect(lastStatus(run)).toEqual({ status: 'Failed', errorCode: 'BadRequest' });
+  });
+
+  test('a reset that keeps throwing (retries exhausted) restores the mail and ends Failed InternalError', () => {
+    const run = runOrchestrator({
+      activities: activities({
+        [ACTIVITY.executeReset]: () => {
+          throw new Error("Activity function 'executeReset' failed: 503 ServiceUnavailable");
+        },
+      }),
+      race: [approve()],
+    });
+    expect(run.result).toBe('Failed');
+    expect(names(run).slice(-3)).toEqual([ACTIVITY.executeReset, ACTIVITY.restoreMail, ACTIVITY.completeRequest]);
+    const completion = inputOf(run, ACTIVITY.completeRequest) as { outcome: ResetOutcome };
+    expect(completion.outcome).toMatchObject({ ok: false, code: INTERNAL_ERROR_CODE });
+    expect(lastStatus(run)).toEqual({ status: 'Failed', errorCode: INTERNAL_ERROR_CODE });
+  });
+
+  test('any other step failing for good still ends the request instead of leaving it hanging', () => {
+    const run = runOrchestrator({
+      activities: activities({
+        [ACTIVITY.screenRequest]: () => {
+          throw new Error('Graph unavailable');
+        },
+      }),
+    });
+    expect(run.result).toBe('Failed');
+    expect(names(run)).toEqual([ACTIVITY.recordRequest, ACTIVITY.getApprovalPolicy, ACTIVITY.screenRequest, ACTIVITY.completeRequest]);
+    expect(inputOf(run, ACTIVITY.completeRequest)).toEqual({
+      requestId: INPUT.requestId,
+      outcome: { ok: false, code: INTERNAL_ERROR_CODE, message: 'Graph unavailable' },
+    });
+  });
+
+  test('without room for a reminder before the deadline, only the deadline timer runs', () => {
+    const run = runOrchestrator({
+      activities: activities({ [ACTIVITY.getApprovalPolicy]: () => ({ approvalTimeoutMs: HOUR, reminderAfterMs: HOUR }) }),
+      race: [timer],
+    });
+    expect(run.result).toBe('Expired');
+    expect(run.timers.map((t) => t.fireAt)).toEqual([new Date(START.getTime() + HOUR)]);
+    expect(run.activityCalls.filter((c) => c.name === ACTIVITY.requestApproval)).toHaveLength(1);
+  });
+});
