@@ -32,6 +32,45 @@ export async function freePort(): Promise<number> {
   });
 }
 
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+/**
+ * Azurite saves its database on SIGINT (and every 5 s); SIGTERM would drop the last seconds of
+ * writes. So stopping is SIGINT first, SIGKILL only if it hangs.
+ */
+async function stopGracefully(pid: number): Promise<void> {
+  if (!isAlive(pid)) return;
+  process.kill(pid, 'SIGINT');
+  if (!(await waitForExit(pid, 15_000))) process.kill(pid, 'SIGKILL');
+}
+
+/**
+ * A host killed without warning leaves its Azurite running with the data folder open. Stop that
+ * orphan (which saves what it holds) before a new Azurite opens the same folder.
+ */
+async function stopOrphan(pidFile: string): Promise<void> {
+  if (!fs.existsSync(pidFile)) return;
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+  if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) await stopGracefully(pid);
+  fs.rmSync(pidFile, { force: true });
+}
+
 /**
  * Starts Azurite's Table service (the npm package, telemetry off) as a child process on a free
  * port. `location` keeps data on disk; without it the data lives in memory only.
@@ -41,8 +80,10 @@ export async function startAzurite(options: { location?: string; port?: number }
   const main = path.join(path.dirname(require.resolve('azurite/package.json')), 'dist/src/table/main.js');
   const port = options.port ?? (await freePort());
   const args = [main, '--tableHost', '127.0.0.1', '--tablePort', String(port), '--disableTelemetry', '--skipApiVersionCheck', '--loose', '--silent'];
-  if (options.location) {
+  const pidFile = options.location && path.join(options.location, 'azurite.pid');
+  if (options.location && pidFile) {
     fs.mkdirSync(options.location, { recursive: true });
+    await stopOrphan(pidFile);
     args.push('--location', options.location);
   } else {
     args.push('--inMemoryPersistence');
@@ -66,15 +107,14 @@ export async function startAzurite(options: { location?: string; port?: number }
     });
   });
   child.removeAllListeners('exit');
+  if (pidFile && child.pid) fs.writeFileSync(pidFile, String(child.pid));
   const tableEndpoint = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
   return {
     tableEndpoint,
     connectionString: connectionStringFor(tableEndpoint),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    stop: async () => {
+      if (child.pid && child.exitCode === null && child.signalCode === null) await stopGracefully(child.pid);
+      if (pidFile) fs.rmSync(pidFile, { force: true });
+    },
   };
 }

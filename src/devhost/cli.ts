@@ -43,16 +43,11 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const host = await startHost({ appDir: values.app, port, dataDir: values.data, inMemory: values['in-memory'], hostKey: values.key });
-  console.log(describeFunctions(host).join('\n'));
-  console.log(`Host ready at ${host.url}`);
-
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal} received, stopping the host...`);
-    host.stop().then(
+  // Handlers go in before anything is printed: a supervisor may signal as soon as it reads the ready line.
+  let host: RunningHost | undefined;
+  let stopRequested = false;
+  const stopAndExit = (running: RunningHost) => {
+    running.stop().then(
       () => process.exit(0),
       (error: unknown) => {
         console.error('The host did not stop cleanly:', error);
@@ -60,8 +55,22 @@ async function main(): Promise<void> {
       },
     );
   };
+  const shutdown = (signal: string) => {
+    if (stopRequested) return;
+    stopRequested = true;
+    console.log(`${signal} received, stopping the host...`);
+    if (host) stopAndExit(host);
+  };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  host = await startHost({ appDir: values.app, port, dataDir: values.data, inMemory: values['in-memory'], hostKey: values.key });
+  if (stopRequested) {
+    stopAndExit(host);
+    return;
+  }
+  console.log(describeFunctions(host).join('\n'));
+  console.log(`Host ready at ${host.url}`);
 }
 
 main().catch((error: unknown) => {

@@ -3,7 +3,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { startAzurite, type AzuriteProcess } from './azurite.js';
-import type { DurableEngine, DurableEngineOptions, FunctionInvoker, RouteHandler } from './contracts.js';
+import type { DurableEngine, FunctionInvoker, RouteHandler } from './contracts.js';
+import { createDurableEngine } from './durable/engine.js';
 import { resolveHostKey } from './http/hostKey.js';
 import { createHttpTriggerHandler, httpRoutes, type HttpRoute } from './http/httpTriggers.js';
 import { loadApp } from './worker/loadApp.js';
@@ -45,20 +46,6 @@ interface HostJson {
 
 const DURABLE_TRIGGERS = new Set(['orchestrationtrigger', 'activitytrigger', 'entitytrigger']);
 
-/**
- * What `createDurableEngine` in `./durable/engine.js` looks like. Loaded at run time so the host
- * compiles while the Durable part is written separately.
- * TODO(lead): import `createDurableEngine` statically once src/devhost/durable/engine.ts exists.
- */
-type CreateDurableEngine = (options: DurableEngineOptions) => DurableEngine;
-
-async function loadDurableEngineFactory(): Promise<CreateDurableEngine> {
-  const enginePath = './durable/engine.js';
-  const module = (await import(enginePath)) as { createDurableEngine?: CreateDurableEngine };
-  if (!module.createDurableEngine) throw new Error('src/devhost/durable/engine.ts exports no createDurableEngine.');
-  return module.createDurableEngine;
-}
-
 const consoleLog: HostLog = (level, message) => {
   const write = level === 'error' ? console.error : level === 'warn' ? console.warn : console.log;
   write(message);
@@ -85,12 +72,15 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   let azurite: AzuriteProcess | undefined;
   let engine: DurableEngine | undefined;
   let invoker: FunctionInvoker | undefined;
-  const stop = async () => {
-    await engine?.stop();
-    await Promise.all(servers.map(closeServer));
-    await invoker?.terminate();
-    await azurite?.stop();
-  };
+  let stopping: Promise<void> | undefined;
+  // The engine stops first: its activities may still call back into this server (Graph emulator).
+  const stop = () =>
+    (stopping ??= (async () => {
+      await engine?.stop();
+      await Promise.all(servers.map(closeServer));
+      await invoker?.terminate();
+      await azurite?.stop();
+    })());
 
   try {
     applySettings(appDir, options.env ?? {});
@@ -109,7 +99,6 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     invoker = await loadApp(appDir, log);
     const functions = invoker.functions();
     if (functions.some((fn) => DURABLE_TRIGGERS.has(fn.triggerType.toLowerCase()))) {
-      const createDurableEngine = await loadDurableEngineFactory();
       engine = createDurableEngine({
         invoker,
         storageConnectionString,

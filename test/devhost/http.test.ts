@@ -156,3 +156,29 @@ describe('HTTP triggers of an ES module app with an empty route prefix', () => {
     expect(await response.text()).toBe('QUIET PLEASE');
   });
 });
+
+describe('an HTTP trigger with a durableClient input', () => {
+  let host: TestHost;
+
+  beforeAll(async () => {
+    host = await startTestHost(path.join(appsDir, 'http-durable'));
+  });
+
+  afterAll(async () => {
+    await host?.stop();
+  });
+
+  test('gets the client binding from the Durable engine and starts an orchestration that completes', async () => {
+    const started = await fetch(`${host.url}/api/greeter/Ann`, { method: 'POST' });
+    expect(started.status).toBe(202);
+    const { statusQueryGetUri } = (await started.json()) as { statusQueryGetUri: string };
+    expect(statusQueryGetUri.startsWith(`${host.url}/runtime/webhooks/durabletask/instances/`)).toBe(true);
+    expect(new URL(statusQueryGetUri).searchParams.get('taskHub')).toBe('DevhostHttpDurable');
+    let status: { runtimeStatus?: string; output?: unknown } = {};
+    while (status.runtimeStatus !== 'Completed' && status.runtimeStatus !== 'Failed') {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = (await (await fetch(statusQueryGetUri)).json()) as typeof status;
+    }
+    expect(status).toMatchObject({ runtimeStatus: 'Completed', output: 'Hello, Ann!' });
+  });
+});

@@ -4,7 +4,7 @@ import { guestWithSponsor, submit, waitForMail, waitForStatus } from './support/
 
 let app: LocalApp;
 beforeAll(async () => {
-  app = await startLocalApp({ env: { NEW_EMAIL_DENIED_DOMAINS: 'blocked.example' } });
+  app = await startLocalApp({ env: { NEW_EMAIL_DENIED_DOMAINS: 'blocked.example', RATE_LIMIT_PER_SOURCE: '1000' } });
 });
 afterAll(async () => {
   await app?.stop();

@@ -174,3 +174,20 @@ describe('throttling at the documented limit', () => {
     }
   });
 });
+
+describe('saved state', () => {
+  test('exportState then importState into a fresh emulator keeps users, invitations and the outbox', async () => {
+    const added = emulator.addUser({ displayName: 'Persisted', mail: 'persisted@fabrikam.example', userType: 'Guest' });
+    await postJson('/v1.0/invitations', { invitedUserEmailAddress: 'dan.jump@wingtiptoys.com', inviteRedirectUrl: 'https://myapps.microsoft.com', invitedUser: { id: DAN }, resetRedemption: true });
+    const saved = JSON.parse(JSON.stringify(emulator.exportState())) as unknown;
+    const restarted = createGraphEmulator();
+    restarted.importState(saved);
+    expect(restarted.snapshot()).toEqual(emulator.snapshot());
+    expect(restarted.outbox()).toEqual(emulator.outbox());
+    expect(restarted.snapshot().users.find((u) => u.id === added.id)).toMatchObject({ mail: 'persisted@fabrikam.example' });
+  });
+
+  test('importState refuses something that is not a saved state', () => {
+    expect(() => createGraphEmulator().importState({ users: [] })).toThrow(/graph-emulator-state/);
+  });
+});

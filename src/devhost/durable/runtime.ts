@@ -151,9 +151,10 @@ export class OrchestrationRuntime {
 
   /** Persists a message for an unfinished instance and wakes it; late messages are dropped. */
   private async deliver(instanceId: string, message: InboxMessage): Promise<void> {
-    const instance = this.active.get(instanceId);
-    if (!instance) return;
-    instance.inbox.push(await this.options.store.appendInbox(instanceId, message));
+    if (!this.active.has(instanceId)) return;
+    const entry = await this.options.store.appendInbox(instanceId, message);
+    // Read the instance again: an episode may have replaced its inbox array while we wrote.
+    this.active.get(instanceId)?.inbox.push(entry);
     this.kick(instanceId);
   }
 

@@ -7,7 +7,7 @@ import { postInvitation } from './invitations.js';
 import { parseFilter } from './odataFilter.js';
 import { Outbox, type OutboxMessage } from './outbox.js';
 import { SlidingWindowThrottle } from './slidingWindowThrottle.js';
-import { TenantDirectory, type InvitationResource, type TenantUser } from './tenantDirectory.js';
+import { TenantDirectory, type InvitationResource, type TenantDirectoryState, type TenantUser } from './tenantDirectory.js';
 import { tenantSeedSchema, type NewTenantUser } from './tenantSeed.js';
 
 /**
@@ -37,11 +37,22 @@ export interface GraphEmulator {
   snapshot(): { users: Record<string, unknown>[]; groups: Record<string, unknown>[]; invitations: InvitationResource[] };
   outbox(): OutboxMessage[];
   clearOutbox(): void;
+  /** The tenant and outbox as plain JSON, so the local host can resume them after a restart. */
+  exportState(): GraphEmulatorState;
+  /** Restores what `exportState` gave; throws when the value is not such a state. */
+  importState(state: unknown): void;
   /** Throws `RangeError` for a fault that could never fire. */
   addFault(fault: GraphFault): void;
   clearFaults(): void;
 }
 
+/** Saved emulator state; the format tag lets a future change refuse an old file clearly. */
+export interface GraphEmulatorState extends TenantDirectoryState {
+  format: typeof STATE_FORMAT;
+  outbox: OutboxMessage[];
+}
+
+const STATE_FORMAT = 'graph-emulator-state/1';
 const GRAPH_CONTEXT = 'https://graph.microsoft.com/v1.0/$metadata';
 const INVITATION_SENDER = 'invites@microsoft.com';
 
@@ -291,7 +302,8 @@ export function createGraphEmulator(options: GraphEmulatorOptions = {}): GraphEm
         ? error
         : new GraphHttpError(500, 'InternalServerError', `Emulator failure: ${error instanceof Error ? error.message : String(error)}`);
       if (!req.readableEnded) req.resume();
-      sendGraphError(res, ids, graphError, now);
+      if (res.headersSent) res.destroy(graphError);
+      else sendGraphError(res, ids, graphError, now);
     }
     return true;
   };
@@ -304,6 +316,15 @@ export function createGraphEmulator(options: GraphEmulatorOptions = {}): GraphEm
     snapshot: () => directory.snapshot(),
     outbox: () => outbox.list(),
     clearOutbox: () => outbox.clear(),
+    exportState: () => ({ format: STATE_FORMAT, ...directory.exportState(), outbox: outbox.list() }),
+    importState: (state) => {
+      const saved = state as Partial<GraphEmulatorState> | null;
+      if (saved?.format !== STATE_FORMAT || ![saved.users, saved.groups, saved.invitations, saved.outbox].every(Array.isArray)) {
+        throw new Error(`Not a saved Graph emulator state (expected format ${STATE_FORMAT}); delete the file to start from the seed.`);
+      }
+      directory.importState(saved as GraphEmulatorState);
+      outbox.replace((saved as GraphEmulatorState).outbox);
+    },
     addFault: (fault) => faults.add(fault),
     clearFaults: () => faults.clear(),
   };

@@ -54,6 +54,11 @@ export class Outbox {
     return this.messages.map((m) => ({ ...m, to: [...m.to], links: [...m.links] }));
   }
 
+  /** Replaces the messages, e.g. with a list saved before a restart. */
+  replace(messages: OutboxMessage[]): void {
+    this.messages.splice(0, this.messages.length, ...messages.map((m) => ({ ...m, to: [...m.to], links: [...m.links] })));
+  }
+
   clear(): void {
     this.messages.length = 0;
   }

@@ -37,6 +37,12 @@ export interface TenantGroup {
 /** An invitation as Graph returns it (graph-api.md §1.2). */
 export type InvitationResource = Record<string, unknown> & { id: string };
 
+export interface TenantDirectoryState {
+  users: TenantUser[];
+  groups: TenantGroup[];
+  invitations: InvitationResource[];
+}
+
 /** Bad input for `addUser`; the dev endpoint answers 400 with the message. */
 export class TenantInputError extends Error {
   constructor(message: string) {
@@ -261,6 +267,20 @@ export class TenantDirectory {
       }
     }
     return members;
+  }
+
+  /** Everything the directory holds, for the local host to persist across restarts. */
+  exportState(): TenantDirectoryState {
+    return structuredClone({ users: this.allUsers(), groups: [...this.groups.values()], invitations: this.invitations });
+  }
+
+  /** Replaces the directory's contents with a state from `exportState`. */
+  importState(state: TenantDirectoryState): void {
+    this.users.clear();
+    this.groups.clear();
+    for (const user of structuredClone(state.users)) this.users.set(user.id.toLowerCase(), user);
+    for (const group of structuredClone(state.groups)) this.groups.set(group.id.toLowerCase(), group);
+    this.invitations.splice(0, this.invitations.length, ...structuredClone(state.invitations));
   }
 
   /** A user as `/_dev/tenant.json` shows it: Graph's properties plus the emulator's relations. */

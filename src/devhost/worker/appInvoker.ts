@@ -109,8 +109,8 @@ export class AppInvoker implements FunctionInvoker {
   }
 
   private writeLog(functionName: string, level: string, category: string, message: string): void {
-    const workerLevel = level === 'error' || level === 'critical' ? 'error' : level === 'warning' ? 'warn' : 'info';
     if (level === 'debug' || level === 'trace') return;
+    const workerLevel = level === 'error' || level === 'critical' ? 'error' : level === 'warning' ? 'warn' : 'info';
     this.log(workerLevel, `[${functionName}]${category === 'system' ? ' (system)' : ''} ${message}`);
   }
 }

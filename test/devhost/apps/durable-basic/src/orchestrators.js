@@ -86,6 +86,8 @@ df.app.orchestration('ActivityFails', function* (context) {
 df.app.orchestration('Durable', function* (context) {
   const { file, waitFor, seconds } = context.df.getInput();
   yield context.df.callActivity('Record', { file, line: 'before' });
+  // Persisted with the activity's result: tells a test the result is safely stored.
+  context.df.setCustomStatus('waiting');
   let waited;
   if (waitFor === 'timer') {
     yield context.df.createTimer(new Date(context.df.currentUtcDateTime.getTime() + seconds * 1000));

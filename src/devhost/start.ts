@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseSettings } from '../config/settings.js';
+import { freePort } from './azurite.js';
+import { createDevEndpoints } from './devEndpoints.js';
+import { createGraphEmulator } from './graph-emulator/graphEmulator.js';
+import { createDevTokenIssuer } from './graph-emulator/devTokenIssuer.js';
+import { startHost, type RunningHost } from './host.js';
+import { openEmulatorState } from './emulatorState.js';
+
+/**
+ * `npm start [-- --port <n>] [--in-memory] [--data <dir>]`: the product on the local host with
+ * Azurite, the Graph emulator and the dev endpoints, all on one port, with working local settings
+ * (`local.settings.json` if present, else `local.settings.sample.json`; the environment wins).
+ */
+
+const appDir = path.resolve(__dirname, '../../..');
+const LOCAL_PORT_IN_SAMPLE = 'http://localhost:7071';
+
+function localSettings(port: number): Record<string, string> {
+  const own = path.join(appDir, 'local.settings.json');
+  const file = fs.existsSync(own) ? own : path.join(appDir, 'local.settings.sample.json');
+  const values = (JSON.parse(fs.readFileSync(file, 'utf8')) as { Values?: Record<string, unknown> }).Values ?? {};
+  const settings: Record<string, string> = {};
+  for (const [name, value] of Object.entries(values)) {
+    // The sample's URLs point at the default port; follow the chosen one.
+    settings[name] = String(value ?? '').split(LOCAL_PORT_IN_SAMPLE).join(`http://localhost:${port}`);
+  }
+  for (const name of Object.keys(settings)) {
+    const fromEnv = process.env[name];
+    if (fromEnv !== undefined) settings[name] = fromEnv;
+  }
+  return settings;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '7071' },
+      data: { type: 'string' },
+      'in-memory': { type: 'boolean', default: false },
+    },
+  });
+  const requested = Number(values.port);
+  if (!Number.isInteger(requested) || requested < 0 || requested > 65535) {
+    console.error('Usage: npm start -- [--port <port>] [--in-memory] [--data <dir>]');
+    process.exitCode = 2;
+    return;
+  }
+  const port = requested === 0 ? await freePort() : requested;
+  const inMemory = values['in-memory'];
+  const dataDir = inMemory ? undefined : path.resolve(values.data ?? path.join(appDir, '.devhost'));
+
+  const env = localSettings(port);
+  const settings = parseSettings({ ...process.env, ...env }); // fail here, with every problem named
+  const emulator = createGraphEmulator();
+  const state = dataDir ? openEmulatorState(emulator, path.join(dataDir, 'graph-emulator.json')) : undefined;
+  const tokenIssuer = createDevTokenIssuer({ issuer: settings.adminIssuer, audience: settings.ADMIN_API_AUDIENCE, tenantId: settings.ADMIN_TENANT_ID });
+  const devEndpoints = createDevEndpoints({ emulator, tokenIssuer });
+
+  let host: RunningHost | undefined;
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal} received, stopping...`);
+    const done = (code: number) => {
+      state?.save();
+      process.exit(code);
+    };
+    if (!host) return done(0);
+    host.stop().then(
+      () => done(0),
+      (error: unknown) => {
+        console.error('Did not stop cleanly:', error);
+        done(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  host = await startHost({
+    appDir,
+    port,
+    dataDir,
+    inMemory,
+    env,
+    extraRoutes: [...(state ? [state.handle] : []), devEndpoints, emulator.handle],
+  });
+  const adminToken = await tokenIssuer.issue({ roles: [settings.ADMIN_ROLE], name: 'Local Admin', preferred_username: 'admin@contoso.com' });
+  const guests = emulator
+    .snapshot()
+    .users.filter((u) => u.userType === 'Guest')
+    .map((u) => `    ${String(u.mail).padEnd(36)} ${String(u.displayName)}`);
+
+  console.log(`
+Guest sign-in email change, running locally${inMemory ? ' (in memory)' : ` (state in ${dataDir})`}
+  Request form:  ${host.url}/api/requests/new
+  Outbox:        ${host.url}/_dev/outbox
+  Tenant:        ${host.url}/_dev/tenant.json
+  Admin API:     curl -H "Authorization: Bearer $TOKEN" ${host.url}/api/admin/requests
+  Admin token (1 h; POST /_dev/token for another):
+    TOKEN=${adminToken}
+  Seeded guests (use one as the current email, and a new email outside ${settings.TENANT_VERIFIED_DOMAINS.join(', ')}):
+${guests.join('\n')}
+  Approval deadline ${env.APPROVAL_TIMEOUT}, reminder after ${env.APPROVAL_REMINDER_AFTER}.
+`);
+  console.log(`Host ready at ${host.url}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,140 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { freePort } from '../../src/devhost/azurite.js';
+
+/**
+ * A real host process is killed with SIGKILL while orchestrations wait for an event and for a
+ * durable timer, then started again on the same data directory. Storage (the host's Azurite
+ * child) is stopped cleanly in between: it stands for Azure Table Storage, which survives a
+ * crash of the Functions host.
+ */
+
+const repoDir = path.resolve(__dirname, '../..');
+const appDir = path.join(__dirname, 'apps', 'durable-basic');
+const cli = path.join(repoDir, 'dist/src/devhost/cli.js');
+const webhooks = '/runtime/webhooks/durabletask';
+
+let dataDir: string;
+let port: number;
+let host: ChildProcess | undefined;
+
+function hostEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.AzureWebJobsStorage;
+  return env;
+}
+
+async function startHostProcess(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [cli, '--app', appDir, '--port', String(port), '--data', dataDir], { env: hostEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Host ready at')) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`The host exited (${code}):\n${output}`)));
+  });
+  return child;
+}
+
+/** Children of a process (its Azurite), from /proc. */
+function childPids(pid: number): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        return fs.readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(pid);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+async function waitForExit(pid: number): Promise<void> {
+  while (fs.existsSync(`/proc/${pid}`) && !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** SIGKILL for the host; its storage child is shut down cleanly (Azurite saves on SIGINT only). */
+async function crashHost(child: ChildProcess): Promise<void> {
+  const storage = childPids(child.pid!);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+  for (const pid of storage) {
+    process.kill(pid, 'SIGINT');
+    await waitForExit(pid);
+  }
+}
+
+async function status(instanceId: string): Promise<{ runtimeStatus: string; output: unknown; customStatus: unknown }> {
+  const response = await fetch(`http://localhost:${port}${webhooks}/instances/${instanceId}`);
+  return (await response.json()) as { runtimeStatus: string; output: unknown; customStatus: unknown };
+}
+
+async function waitUntil(instanceId: string, until: (s: Awaited<ReturnType<typeof status>>) => boolean) {
+  for (;;) {
+    const current = await status(instanceId);
+    if (until(current)) return current;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+beforeAll(() => {
+  // The CLI runs from dist; tsc emits even while other parts of the tree have type errors.
+  try {
+    execFileSync(process.execPath, [path.join(repoDir, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: repoDir, stdio: 'pipe' });
+  } catch {
+    // Type errors elsewhere do not stop the emit; a missing CLI fails the test below.
+  }
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'durable-restart-'));
+}, 120_000);
+
+afterAll(async () => {
+  if (host && host.exitCode === null) await crashHost(host);
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('orchestrations waiting for an event and a timer survive a host crash; completed activities do not run again', async () => {
+  port = await freePort();
+  host = await startHostProcess();
+  const eventFile = path.join(dataDir, 'event.log');
+  const timerFile = path.join(dataDir, 'timer.log');
+  const startedAt = Date.now();
+  const timerSeconds = 4;
+  const startOne = async (input: unknown) => {
+    const response = await fetch(`http://localhost:${port}/api/start/Durable`, { method: 'POST', body: JSON.stringify(input) });
+    return ((await response.json()) as { id: string }).id;
+  };
+  const eventId = await startOne({ file: eventFile, waitFor: 'event' });
+  const timerId = await startOne({ file: timerFile, waitFor: 'timer', seconds: timerSeconds });
+  await waitUntil(eventId, (s) => s.customStatus === 'waiting');
+  await waitUntil(timerId, (s) => s.customStatus === 'waiting');
+
+  await crashHost(host);
+  // Let the timer come due while no host is running: it must fire late after the restart.
+  const due = startedAt + timerSeconds * 1000 + 500;
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
+  host = await startHostProcess();
+
+  const raised = await fetch(`http://localhost:${port}${webhooks}/instances/${eventId}/raiseEvent/Go`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify('approved'),
+  });
+  expect(raised.status).toBe(202);
+  const eventDone = await waitUntil(eventId, (s) => s.runtimeStatus !== 'Running');
+  const timerDone = await waitUntil(timerId, (s) => s.runtimeStatus !== 'Running');
+  expect(eventDone).toMatchObject({ runtimeStatus: 'Completed', output: 'approved' });
+  expect(timerDone).toMatchObject({ runtimeStatus: 'Completed', output: 'timer' });
+  expect(fs.readFileSync(eventFile, 'utf8')).toBe('before\nafter\n');
+  expect(fs.readFileSync(timerFile, 'utf8')).toBe('before\nafter\n');
+});
