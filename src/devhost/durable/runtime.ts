@@ -101,9 +101,6 @@ export class OrchestrationRuntime {
 
   async startNew(name: string, instanceId: string, input: string, parent?: { instanceId: string; taskId: number }): Promise<StartOutcome> {
     if (this.triggerBinding(name, 'orchestrationTrigger') === undefined) return 'unknownOrchestrator';
-    const existing = await this.readRecord(instanceId);
-    if (existing && !isTerminal(existing.runtimeStatus)) return 'conflict';
-    if (existing) await this.options.store.purge(instanceId);
     const now = new Date().toISOString();
     const record: InstanceRecord = {
       instanceId,
@@ -121,7 +118,13 @@ export class OrchestrationRuntime {
       parentTaskId: parent?.taskId ?? null,
       execution: newExecutionState(),
     };
-    if (!(await this.options.store.create(record))) return 'conflict';
+    if (!(await this.options.store.create(record))) {
+      // An id may be reused once its instance has finished (Azure overwrites it).
+      const existing = await this.readRecord(instanceId);
+      if (existing && !isTerminal(existing.runtimeStatus)) return 'conflict';
+      await this.options.store.purge(instanceId);
+      if (!(await this.options.store.create(record))) return 'conflict';
+    }
     this.active.set(instanceId, { record, history: [], inbox: [] });
     this.kick(instanceId);
     return 'created';
