@@ -1,7 +1,7 @@
 import type { Settings } from '../config/settings.js';
 import { selectApprovers } from '../domain/approvers.js';
 import type { Approver, EmailChangeRequest } from '../domain/request.js';
-import type { DirectoryUser, GraphGateway } from '../graph/graphGateway.js';
+import { GraphRequestError, type DirectoryUser, type GraphGateway } from '../graph/graphGateway.js';
 
 /**
  * Fetches every candidate from Graph (sponsors, members of group sponsors, manager, configured
@@ -12,7 +12,7 @@ export async function resolveApprovers(graph: GraphGateway, settings: Settings, 
   const userSponsors = sponsors.flatMap((s) => (s.kind === 'user' ? [s] : []));
   const groupMembers: DirectoryUser[] = [];
   for (const group of sponsors.filter((s) => s.kind === 'group')) {
-    groupMembers.push(...(await graph.getGroupMembers(group.id)));
+    groupMembers.push(...(await groupMembersIfPermitted(graph, group.id)));
   }
   const manager = await graph.getManager(guest.id);
   return selectApprovers({
@@ -23,6 +23,20 @@ export async function resolveApprovers(graph: GraphGateway, settings: Settings, 
     fallback: await resolveFallbackApprovers(graph, settings.FALLBACK_APPROVERS),
     excludedEmails: [request.currentEmail, request.newEmail],
   });
+}
+
+/**
+ * Listing a group's members needs `GroupMember.Read.All`, which the three core permissions do not
+ * include. Without it Graph answers 403 and the group simply adds no approvers: the manager or the
+ * fallback list takes over, rather than the whole request failing.
+ */
+async function groupMembersIfPermitted(graph: GraphGateway, groupId: string): Promise<DirectoryUser[]> {
+  try {
+    return await graph.getGroupMembers(groupId);
+  } catch (error) {
+    if (error instanceof GraphRequestError && error.status === 403) return [];
+    throw error;
+  }
 }
 
 function approversFrom(users: DirectoryUser[]): Approver[] {

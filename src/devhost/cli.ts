@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     return;
   }
   // Handlers go in before anything is printed: a supervisor may signal as soon as it reads the ready line.
-  let host: RunningHost | undefined;
+  const started: { host?: RunningHost } = {};
   let stopRequested = false;
   const stopAndExit = (running: RunningHost) => {
     running.stop().then(
@@ -59,12 +59,13 @@ async function main(): Promise<void> {
     if (stopRequested) return;
     stopRequested = true;
     console.log(`${signal} received, stopping the host...`);
-    if (host) stopAndExit(host);
+    if (started.host) stopAndExit(started.host);
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
-  host = await startHost({ appDir: values.app, port, dataDir: values.data, inMemory: values['in-memory'], hostKey: values.key });
+  const host = await startHost({ appDir: values.app, port, dataDir: values.data, inMemory: values['in-memory'], hostKey: values.key });
+  started.host = host;
   if (stopRequested) {
     stopAndExit(host);
     return;

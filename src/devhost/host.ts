@@ -3,8 +3,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { startAzurite, type AzuriteProcess } from './azurite.js';
-import type { DurableEngine, FunctionInvoker, RouteHandler } from './contracts.js';
-import { createDurableEngine } from './durable/engine.js';
+import type { FunctionInvoker, RouteHandler } from './contracts.js';
+import { createDurableEngine, type LocalDurableEngine } from './durable/engine.js';
 import { resolveHostKey } from './http/hostKey.js';
 import { createHttpTriggerHandler, httpRoutes, type HttpRoute } from './http/httpTriggers.js';
 import { loadApp } from './worker/loadApp.js';
@@ -34,6 +34,8 @@ export interface RunningHost {
   hostKey: string;
   invoker: FunctionInvoker;
   routes: HttpRoute[];
+  /** The Durable Task part, when the app registered orchestrations or activities (counters for benchmarks). */
+  engine?: LocalDurableEngine;
   stop(): Promise<void>;
 }
 
@@ -70,7 +72,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const baseUrl = `http://localhost:${port}`;
 
   let azurite: AzuriteProcess | undefined;
-  let engine: DurableEngine | undefined;
+  let engine: LocalDurableEngine | undefined;
   let invoker: FunctionInvoker | undefined;
   let stopping: Promise<void> | undefined;
   // The engine stops first: its activities may still call back into this server (Graph emulator).
@@ -120,7 +122,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       sendJson(res, 404, { error: 'NotFound', message: `Nothing is served at ${req.method ?? 'GET'} ${url.pathname}.` });
       return true;
     };
-    return { url: baseUrl, port, hostKey, invoker, routes: httpRoutes(functions, routePrefix), stop };
+    return { url: baseUrl, port, hostKey, invoker, routes: httpRoutes(functions, routePrefix), engine, stop };
   } catch (error) {
     await stop().catch((stopError: unknown) => log('error', `Stopping after a failed start also failed: ${String(stopError)}`));
     throw error;

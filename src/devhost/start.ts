@@ -59,7 +59,8 @@ async function main(): Promise<void> {
   const tokenIssuer = createDevTokenIssuer({ issuer: settings.adminIssuer, audience: settings.ADMIN_API_AUDIENCE, tenantId: settings.ADMIN_TENANT_ID });
   const devEndpoints = createDevEndpoints({ emulator, tokenIssuer });
 
-  let host: RunningHost | undefined;
+  // Signal handlers go in before the host starts; they stop whatever is running by then.
+  const running: { host?: RunningHost } = {};
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -69,8 +70,8 @@ async function main(): Promise<void> {
       state?.save();
       process.exit(code);
     };
-    if (!host) return done(0);
-    host.stop().then(
+    if (!running.host) return done(0);
+    running.host.stop().then(
       () => done(0),
       (error: unknown) => {
         console.error('Did not stop cleanly:', error);
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
-  host = await startHost({
+  const host = await startHost({
     appDir,
     port,
     dataDir,
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
     env,
     extraRoutes: [...(state ? [state.handle] : []), devEndpoints, emulator.handle],
   });
+  running.host = host;
   const adminToken = await tokenIssuer.issue({ roles: [settings.ADMIN_ROLE], name: 'Local Admin', preferred_username: 'admin@contoso.com' });
   const guests = emulator
     .snapshot()

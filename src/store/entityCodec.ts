@@ -59,5 +59,11 @@ export function fromColumns(entity: Record<string, unknown>, skip: readonly stri
  * control characters. Percent-encoding keeps it readable and keeps distinct values distinct.
  */
 export function keySafe(value: string): string {
-  return value.replace(/[%/\\#?\u0000-\u001f\u007f-\u009f]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`);
+  let key = '';
+  for (const c of value) {
+    const code = c.charCodeAt(0);
+    const forbidden = '%/\\#?'.includes(c) || code < 0x20 || (code >= 0x7f && code <= 0x9f);
+    key += forbidden ? `%${code.toString(16).padStart(2, '0').toUpperCase()}` : c;
+  }
+  return key;
 }

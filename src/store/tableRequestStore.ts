@@ -214,7 +214,7 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
       if (!row || row.usedAt) return false;
       try {
         const entity = { partitionKey: row.partitionKey, rowKey: row.rowKey, usedAt };
-        await tables.call('Requests', 'updateEntity', (client) => client.updateEntity(entity, 'Merge'));
+        await tables.call('Requests', 'updateEntity', (client) => client.updateEntity(entity, 'Merge', { etag: row.etag }));
         return true;
       } catch (error) {
         // 412: another caller consumed it between our read and our write.
@@ -263,7 +263,7 @@ function toRequest(row: Row): EmailChangeRequest {
 /** Server-side filter for one month partition of the index, resuming after `afterRowKey`. */
 function itemFilter(month: string, query: RequestListQuery, fromMs: number | undefined, toMs: number | undefined, afterRowKey: string | undefined): string {
   const clauses = [odata`PartitionKey eq ${month}`];
-  if (afterRowKey === 'x') clauses.push(odata`RowKey gt ${afterRowKey}`);
+  if (afterRowKey !== undefined) clauses.push(odata`RowKey gt ${afterRowKey}`);
   // Inverted times: submitted at or before `to` sorts at or after invertedTime(to).
   if (toMs !== undefined) clauses.push(odata`RowKey ge ${invertedTime(toMs)}`);
   if (fromMs !== undefined) clauses.push(odata`RowKey lt ${invertedTime(fromMs - 1)}`);

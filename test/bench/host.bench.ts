@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startedEngines, type LocalDurableEngine } from '../../src/devhost/durable/engine.js';
 import { startHost } from '../../src/devhost/host.js';
 
 /**
@@ -44,7 +43,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { n: { type: 'string', default: '500' } } });
   const count = Number(values.n);
   const host = await startHost({ appDir, port: 0, inMemory: true, log: (level, message) => level === 'error' && console.error(message) });
-  const engine = [...startedEngines][0] as LocalDurableEngine | undefined;
+  const engine = host.engine;
   if (!engine) throw new Error('The host started no Durable engine.');
 
   const startedAt = new Map<string, number>();

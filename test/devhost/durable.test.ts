@@ -90,10 +90,31 @@ describe('orchestrations on the real durable-functions library', () => {
     expect(done.lastUpdatedTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   });
 
+  test('an instance of three chained activities costs 8 Table operations (create, 4 episode commits, 3 results)', async () => {
+    const engine = host.engine!;
+    const before = engine.stats().tableOperations;
+    const finished = new Promise<number>((resolve) => engine.onInstanceFinished((record) => record.name === 'Chain' && resolve(engine.stats().tableOperations)));
+    await start('Chain');
+    expect((await finished) - before).toBeLessThanOrEqual(8);
+  });
+
   test('fans out with Task.all', async () => {
     const names = ['a', 'b', 'c', 'd', 'e', 'f'];
     const done = await waitFor(await start('FanOut', names));
     expect(done.output).toEqual(names.map((name) => `Hello ${name}`));
+  });
+
+  test('payloads larger than one Table property (64 KiB) are stored and replayed intact', async () => {
+    const big = 'x'.repeat(70_000);
+    const done = await waitFor(await start('FanOut', [big]));
+    expect(done).toMatchObject({ runtimeStatus: 'Completed', input: [big], output: [`Hello ${big}`] });
+  });
+
+  test('runs activities concurrently, at most maxConcurrentActivityFunctions (4) at once', async () => {
+    const done = await waitFor(await start('Parallel'));
+    expect(done.runtimeStatus).toBe('Completed');
+    expect(done.output).toBeGreaterThan(1);
+    expect(done.output).toBeLessThanOrEqual(4);
   });
 
   test('retries a failing activity with the id sequence of the real extension', async () => {
@@ -168,6 +189,20 @@ describe('orchestrations on the real durable-functions library', () => {
     expect(done.runtimeStatus).toBe('Completed');
     expect(done.output).toMatchObject({ child: 'Hello child x' });
     expect((done.output as { childError: string }).childError).toContain("Orchestrator function 'FailingChild' failed: child broke");
+  });
+
+  test('a failed sub-orchestration is retried as a new child', async () => {
+    const done = await waitFor(await start('ParentRetry', { key: `child-${Date.now()}`, failures: 1 }));
+    expect(done).toMatchObject({ runtimeStatus: 'Completed', output: 'ok after 1' });
+    const scheduling = (await persistedHistory(done.instanceId)).filter(([type]) => [7, 8, 9, 10, 11].includes(type));
+    expect(scheduling).toEqual([
+      [7, 0, undefined], // SubOrchestrationInstanceCreated 0
+      [9, -1, 0], // SubOrchestrationInstanceFailed(0)
+      [10, 1, undefined],
+      [11, -1, 1],
+      [7, 2, undefined], // the second attempt
+      [8, -1, 2],
+    ]);
   });
 
   test('an orchestrator that throws fails with the message Azure gives', async () => {

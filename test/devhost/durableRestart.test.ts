@@ -103,21 +103,26 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-test('orchestrations waiting for an event and a timer survive a host crash; completed activities do not run again', async () => {
+test('orchestrations waiting for an event, a timer or an activity survive a host crash; completed activities do not run again', async () => {
   port = await freePort();
   host = await startHostProcess();
   const eventFile = path.join(dataDir, 'event.log');
   const timerFile = path.join(dataDir, 'timer.log');
   const startedAt = Date.now();
   const timerSeconds = 4;
-  const startOne = async (input: unknown) => {
-    const response = await fetch(`http://localhost:${port}/api/start/Durable`, { method: 'POST', body: JSON.stringify(input) });
+  const startOne = async (input: Record<string, unknown>) => {
+    const orchestrator = 'gateFile' in input ? 'EventAfterActivity' : 'Durable';
+    const response = await fetch(`http://localhost:${port}/api/start/${orchestrator}`, { method: 'POST', body: JSON.stringify(input) });
     return ((await response.json()) as { id: string }).id;
   };
+  const gateFile = path.join(dataDir, 'gate');
+  const inFlightId = await startOne({ gateFile });
   const eventId = await startOne({ file: eventFile, waitFor: 'event' });
   const timerId = await startOne({ file: timerFile, waitFor: 'timer', seconds: timerSeconds });
   await waitUntil(eventId, (s) => s.customStatus === 'waiting');
   await waitUntil(timerId, (s) => s.customStatus === 'waiting');
+  // Its activity (blocked on the gate file) is running when the host dies: it must run again.
+  await waitUntil(inFlightId, (s) => s.runtimeStatus === 'Running');
 
   await crashHost(host);
   // Let the timer come due while no host is running: it must fire late after the restart.
@@ -135,6 +140,15 @@ test('orchestrations waiting for an event and a timer survive a host crash; comp
   const timerDone = await waitUntil(timerId, (s) => s.runtimeStatus !== 'Running');
   expect(eventDone).toMatchObject({ runtimeStatus: 'Completed', output: 'approved' });
   expect(timerDone).toMatchObject({ runtimeStatus: 'Completed', output: 'timer' });
+  fs.writeFileSync(gateFile, '');
+  for (const value of [1, 2]) {
+    await fetch(`http://localhost:${port}${webhooks}/instances/${inFlightId}/raiseEvent/Go`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(value),
+    });
+  }
+  expect(await waitUntil(inFlightId, (s) => s.runtimeStatus !== 'Running')).toMatchObject({ runtimeStatus: 'Completed', output: [1, 2] });
   expect(fs.readFileSync(eventFile, 'utf8')).toBe('before\nafter\n');
   expect(fs.readFileSync(timerFile, 'utf8')).toBe('before\nafter\n');
 });

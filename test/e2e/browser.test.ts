@@ -51,7 +51,7 @@ test('in Chromium: submit the form, open the outbox, follow the approval link, a
 
   const requestId = /\/api\/approvals\/([0-9a-f-]{36})\./.exec(href!)![1];
   const done = await waitForStatus(app, requestId, 'Completed');
-  expect(done.request.decision.comment).toBe('Checked with the team');
+  expect(done.request.decision?.comment).toBe('Checked with the team');
   await page.screenshot({ path: 'dist/browser-approval.png' });
   expect(cspErrors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startLocalApp, type LocalApp } from './support/localApp.js';
-import { guestWithSponsor, submit, waitForMail, waitForStatus } from './support/flow.js';
+import { guestWithSponsor, submit, waitForMail, waitForStatus, tenant } from './support/flow.js';
 
 let app: LocalApp;
 beforeAll(async () => {
@@ -30,8 +30,8 @@ test('an unknown email is declined GuestNotFound with the same answer as a real 
 test('a member account is declined NotAGuest (never converted to B2B)', async () => {
   const member = await app.addUser({ displayName: 'Member', mail: `member.${stamp()}@contoso.com`, userType: 'Member' });
   await expectDeclined(member.mail, 'NotAGuest');
-  const tenant = (await app.json<{ invitations: any[] }>('GET', '/_dev/tenant.json')).body;
-  expect(tenant.invitations.some((i) => i.invitedUser?.id === member.id)).toBe(false);
+  const snapshot = await tenant(app);
+  expect(snapshot.invitations.some((i) => i.invitedUser?.id === member.id)).toBe(false);
 });
 
 test('a disabled guest is declined AccountDisabled', async () => {
@@ -77,5 +77,5 @@ test('a manager approves when the guest has no sponsor', async () => {
   const guest = await app.addUser({ displayName: 'Managed', mail: `managed.${stamp()}@fabrikam.example`, userType: 'Guest', manager: manager.id });
   const id = await submit(app, { currentEmail: guest.mail, newEmail: `managed.${stamp()}@northwind.example` });
   const view = await waitForStatus(app, id, 'AwaitingApproval');
-  expect(view.request.approvers.map((a: { mail: string }) => a.mail)).toEqual([manager.mail]);
+  expect(view.request.approvers.map((a) => a.mail)).toEqual([manager.mail]);
 });

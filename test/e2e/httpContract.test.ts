@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startLocalApp, type LocalApp } from './support/localApp.js';
-import { guestWithSponsor, submit, waitForStatus } from './support/flow.js';
+import { guestWithSponsor, submit, waitForStatus, type RequestView } from './support/flow.js';
 
 let app: LocalApp;
 beforeAll(async () => {
@@ -120,16 +120,16 @@ describe('admin API', () => {
 
     const token = await app.adminToken();
     const auth = { authorization: `Bearer ${token}` };
-    const all = await app.json<{ items: any[]; continuationToken?: string | null }>('GET', '/api/admin/requests?top=200', undefined, auth);
+    const all = await app.json<{ items: RequestView[]; continuationToken?: string | null }>('GET', '/api/admin/requests?top=200', undefined, auth);
     expect(all.status).toBe(200);
     const times = all.body.items.map((i) => i.submittedAt);
     expect([...times].sort().reverse()).toEqual(times);
 
-    const byEmail = await app.json<{ items: any[] }>('GET', `/api/admin/requests?email=${encodeURIComponent(guest.mail)}`, undefined, auth);
+    const byEmail = await app.json<{ items: RequestView[] }>('GET', `/api/admin/requests?email=${encodeURIComponent(guest.mail)}`, undefined, auth);
     expect(byEmail.body.items.map((i) => i.id)).toEqual([mine]);
-    const byGuest = await app.json<{ items: any[] }>('GET', `/api/admin/requests?guestId=${guest.id}`, undefined, auth);
+    const byGuest = await app.json<{ items: RequestView[] }>('GET', `/api/admin/requests?guestId=${guest.id}`, undefined, auth);
     expect(byGuest.body.items.map((i) => i.id)).toEqual([mine]);
-    const declined = await app.json<{ items: any[] }>('GET', '/api/admin/requests?status=Declined&top=200', undefined, auth);
+    const declined = await app.json<{ items: RequestView[] }>('GET', '/api/admin/requests?status=Declined&top=200', undefined, auth);
     expect(declined.body.items.every((i) => i.status === 'Declined')).toBe(true);
     expect(declined.body.items.map((i) => i.id)).toEqual(expect.arrayContaining(ids));
 
@@ -137,7 +137,7 @@ describe('admin API', () => {
     let continuation: string | undefined | null;
     do {
       const qs = new URLSearchParams({ top: '2', ...(continuation ? { continuationToken: continuation } : {}) });
-      const page = await app.json<{ items: any[]; continuationToken?: string | null }>('GET', `/api/admin/requests?${qs}`, undefined, auth);
+      const page = await app.json<{ items: RequestView[]; continuationToken?: string | null }>('GET', `/api/admin/requests?${qs}`, undefined, auth);
       expect(page.status).toBe(200);
       expect(page.body.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.body.items.map((i) => i.id));

@@ -209,6 +209,14 @@ describe('screenRequest approvers', () => {
     await activities.recordOutcome({ requestId: id, outcome: 'Expired' });
   });
 
+  test('without GroupMember.Read.All (403 on the members list) a group sponsor adds nobody, and the request is declined rather than failed', async () => {
+    emulator.addFault({ method: 'GET', path: '/v1.0/groups/', status: 403, count: 1, code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' });
+    const id = await submit(SEEDED.ben);
+    const result = await activities.screenRequest(id);
+    expect(result).toEqual({ outcome: 'declined', reason: 'NoApprover' });
+    emulator.clearFaults();
+  });
+
   test('without sponsors the manager approves', async () => {
     const id = await submit(SEEDED.carol);
     const result = await activities.screenRequest(id);

@@ -39,6 +39,7 @@ async function readAll(query: RequestListQuery, top: number): Promise<{ pages: s
     pages.push(page.items.map((item) => item.id));
     items.push(...page.items);
     continuationToken = page.continuationToken;
+    if (pages.length > all.length + 1) throw new Error('continuation tokens do not advance');
   } while (continuationToken);
   return { pages, items };
 }

@@ -19,12 +19,6 @@ export interface LocalDurableEngine extends DurableEngine {
   onInstanceFinished(listener: (record: InstanceRecord) => void): void;
 }
 
-/**
- * Engines currently started in this process. The host does not hand its engine out, so the
- * benchmark finds it here to read counters and completion times.
- */
-export const startedEngines = new Set<LocalDurableEngine>();
-
 /** The Durable Task extension of the local host (DESIGN.md §7). */
 export function createDurableEngine(options: DurableEngineOptions): LocalDurableEngine {
   const store = new InstanceStore(options.storageConnectionString, instancesTableName(options.taskHubName));
@@ -38,10 +32,8 @@ export function createDurableEngine(options: DurableEngineOptions): LocalDurable
   const engine: LocalDurableEngine = {
     async start() {
       await runtime.start();
-      startedEngines.add(engine);
     },
     async stop() {
-      startedEngines.delete(engine);
       await runtime.stop();
     },
     clientBindingData: () => ({ string: bindingJson }),

@@ -13,7 +13,9 @@ import type { ControlOutcome, OrchestrationRuntime } from './runtime.js';
 const PREFIXES = ['/runtime/webhooks/durabletask/', '/durabletask/'];
 
 /** Instance ids become Table partition keys, which cannot hold these characters. */
-const INVALID_INSTANCE_ID = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
+function isValidInstanceId(instanceId: string): boolean {
+  return ![...instanceId].some((char) => '/\\#?'.includes(char) || char.charCodeAt(0) < 0x20 || (char.charCodeAt(0) >= 0x7f && char.charCodeAt(0) <= 0x9f));
+}
 
 type ErrorCode = 'NotFound' | 'Gone' | 'BadRequest' | 'Conflict' | 'NotImplemented' | 'MethodNotAllowed';
 
@@ -110,7 +112,7 @@ export function createDurableHttpApi(runtime: OrchestrationRuntime, options: { b
     if (collection === 'orchestrators' && segments.length <= 3 && id) {
       if (method !== 'POST') return fail(res, 'MethodNotAllowed', 'Use POST to start an orchestration.');
       const instanceId = action || options.newInstanceId();
-      if (INVALID_INSTANCE_ID.test(instanceId)) return fail(res, 'BadRequest', `The instance ID '${instanceId}' contains characters that are not allowed.`);
+      if (!isValidInstanceId(instanceId)) return fail(res, 'BadRequest', `The instance ID '${instanceId}' contains characters that are not allowed.`);
       const input = jsonOrNull(await readBody(req));
       if (input === undefined) return fail(res, 'BadRequest', 'The request body must be JSON.');
       const outcome = await runtime.startNew(id, instanceId, input ?? 'null');

@@ -68,22 +68,35 @@ function historyKey(generation: number, index: number): string {
   return `history-${String(generation).padStart(6, '0')}-${String(index).padStart(8, '0')}`;
 }
 
-function writeJson(entity: Record<string, unknown>, column: string, value: unknown): void {
-  const text = JSON.stringify(value);
+function writeText(entity: Record<string, unknown>, column: string, text: string | null): void {
+  if (text === null) return;
   for (let part = 0; part * CHUNK < text.length || part === 0; part++) {
     entity[`${column}${part}`] = text.slice(part * CHUNK, (part + 1) * CHUNK);
   }
 }
 
-function readJson<T>(entity: Record<string, unknown>, column: string): T {
+function readText(entity: Record<string, unknown>, column: string): string | null {
+  if (typeof entity[`${column}0`] !== 'string') return null;
   let text = '';
   for (let part = 0; typeof entity[`${column}${part}`] === 'string'; part++) text += entity[`${column}${part}`] as string;
-  return JSON.parse(text) as T;
+  return text;
 }
 
+function writeJson(entity: Record<string, unknown>, column: string, value: unknown): void {
+  writeText(entity, column, JSON.stringify(value));
+}
+
+function readJson<T>(entity: Record<string, unknown>, column: string): T {
+  return JSON.parse(readText(entity, column) ?? 'null') as T;
+}
+
+/** Payload columns (input, output, custom status, bookkeeping) may outgrow one property. */
 function toStateEntity(record: InstanceRecord): TableEntity {
-  const { execution, instanceId, ...fields } = record;
+  const { execution, instanceId, input, output, customStatus, ...fields } = record;
   const entity: TableEntity = { partitionKey: instanceId, rowKey: STATE_ROW, ...fields };
+  writeText(entity, 'Input', input);
+  writeText(entity, 'Output', output);
+  writeText(entity, 'CustomStatus', customStatus);
   writeJson(entity, 'Execution', execution);
   return entity;
 }
@@ -94,9 +107,9 @@ function fromStateEntity(entity: TableEntityResult<Record<string, unknown>>): In
     instanceId: entity.partitionKey ?? '',
     name: field('name'),
     runtimeStatus: field('runtimeStatus'),
-    input: field('input'),
-    output: field('output'),
-    customStatus: field('customStatus'),
+    input: readText(entity, 'Input') ?? 'null',
+    output: readText(entity, 'Output'),
+    customStatus: readText(entity, 'CustomStatus'),
     createdTime: field('createdTime'),
     lastUpdatedTime: field('lastUpdatedTime'),
     executionId: field('executionId'),

@@ -172,7 +172,9 @@ export class OrchestrationRuntime {
       try {
         while (!this.stopping && (await this.runEpisode(instanceId)));
       } catch (error) {
-        this.options.log('error', `Durable instance ${instanceId}: episode failed: ${(error as Error).stack ?? error}`);
+        this.options.log('error', `Durable instance ${instanceId}: episode failed, retrying in 1 s: ${(error as Error).stack ?? error}`);
+        // Nothing of a failed episode was committed, so trying again later is safe (e.g. storage hiccup).
+        setTimeout(() => this.kick(instanceId), 1000).unref();
       }
     });
     this.queues.set(instanceId, next);
@@ -421,6 +423,8 @@ export class OrchestrationRuntime {
     } catch (error) {
       const { message, stack } = error instanceof Error ? error : new Error(String(error));
       const stackTrace = (error as { stackTrace?: string }).stackTrace ?? stack ?? '';
+      // UNCONFIRMED: the extension cuts <msg> out of the host's RpcException text; we use the
+      // message as thrown, with one space after the colon.
       completion = {
         kind: 'taskFailed',
         taskId: task.id,

@@ -16,10 +16,33 @@ export async function submit(app: LocalApp, submission: Submission): Promise<str
   return res.body.requestId;
 }
 
+/** The request as the admin API shows it (DESIGN §4). */
+export interface RequestView {
+  id: string;
+  status: string;
+  currentEmail: string;
+  newEmail: string;
+  guestId?: string;
+  approvers: { id: string; mail: string; displayName: string }[];
+  submittedAt: string;
+  declineReason?: string;
+  decision?: { outcome: string; by: string; at: string; comment?: string };
+  result?: { invitationId?: string; code?: string; message?: string; requestId?: string };
+}
+
 export interface AdminView {
-  request: Record<string, any>;
-  events: Record<string, any>[];
-  orchestration: Record<string, any>;
+  request: RequestView;
+  events: { type: string; at: string }[];
+  orchestration: { runtimeStatus: string; customStatus: unknown; createdTime: string; lastUpdatedTime: string };
+}
+
+export interface TenantSnapshot {
+  users: { id: string; mail: string | null; userType: string }[];
+  invitations: { invitedUser?: { id: string }; invitedUserEmailAddress: string; resetRedemption?: boolean }[];
+}
+
+export async function tenant(app: LocalApp): Promise<TenantSnapshot> {
+  return (await app.json<TenantSnapshot>('GET', '/_dev/tenant.json')).body;
 }
 
 export async function adminGet(app: LocalApp, id: string): Promise<AdminView> {

@@ -39,3 +39,17 @@ df.app.activity('WaitForFile', {
     return 'released';
   },
 });
+
+let running = 0;
+
+/** Reports how many of its own kind ran at once (host.json allows 4 concurrent activities). */
+df.app.activity('Concurrent', {
+  handler: async () => {
+    running++;
+    const seen = running;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const peak = Math.max(seen, running);
+    running--;
+    return peak;
+  },
+});

@@ -103,3 +103,17 @@ df.app.orchestration('Durable', function* (context) {
 df.app.orchestration('Waiter', function* (context) {
   return yield context.df.waitForExternalEvent('Go');
 });
+
+df.app.orchestration('Parallel', function* (context) {
+  const peaks = yield context.df.Task.all(Array.from({ length: 8 }, () => context.df.callActivity('Concurrent')));
+  return Math.max(...peaks);
+});
+
+/** A sub-orchestration retried after its first attempt fails (each attempt is a new child). */
+df.app.orchestration('ParentRetry', function* (context) {
+  return yield context.df.callSubOrchestratorWithRetry('FlakyChild', new df.RetryOptions(50, 3), context.df.getInput());
+});
+
+df.app.orchestration('FlakyChild', function* (context) {
+  return yield context.df.callActivity('Flaky', context.df.getInput());
+});
