@@ -66,7 +66,7 @@ $WhatIfPreference = $false
 
 $GraphAppId = '00000003-0000-0000-c000-000000000000'
 $AzureCliAppId = '04b07795-8ddb-461a-bbee-02f9e1bf7b46'
-# The only Graph application permissions the app needs (docs/deploy.md explains each).
+# The only Graph application permissions the app needs (the README, section Deploy explains each).
 $GraphPermissions = @('User.ReadWrite.All', 'User.Invite.All')
 $ExchangeMailRole = "Application Mail.Send"
 $ExchangeScopeName = 'GuestEmailChange-Sender'

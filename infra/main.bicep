@@ -3,7 +3,7 @@ targetScope = 'subscription'
 // Guest sign-in email change: a Flex Consumption Function App (Node 22) with a user-assigned
 // managed identity, identity-only storage, Entra-authenticated Application Insights and a Key Vault
 // for the one secret. Graph and Exchange grants are not ARM resources: run
-// infra/grant-permissions.ps1 after `azd up` (see docs/deploy.md).
+// infra/grant-permissions.ps1 after `azd up` (see the README, section Deploy).
 
 @minLength(1)
 @maxLength(64)
@@ -27,7 +27,7 @@ param principalType string = 'User'
 
 param resourceGroupName string = ''
 
-// ---- Tenant-specific settings (see docs/deploy.md and src/config/settings.ts) ----
+// ---- Tenant-specific settings (see the README, section Deploy and src/config/settings.ts) ----
 
 @minLength(1)
 @description('Comma-separated verified domains of the tenant; new emails on them are declined.')

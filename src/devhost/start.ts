@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseSettings } from '../config/settings.js';
+import { parseIsoDuration } from '../domain/duration.js';
 import { freePort } from './azurite.js';
 import { createDevEndpoints } from './devEndpoints.js';
 import { createGraphEmulator } from './graph-emulator/graphEmulator.js';
@@ -30,6 +31,13 @@ function localSettings(port: number): Record<string, string> {
   for (const name of Object.keys(settings)) {
     const fromEnv = process.env[name];
     if (fromEnv !== undefined) settings[name] = fromEnv;
+  }
+  // `APPROVAL_TIMEOUT=PT30S npm start` alone must work: the sample's reminder would come after
+  // such a deadline, so the reminder follows the timeout (halfway) unless it is given too.
+  const timeout = parseIsoDuration(settings.APPROVAL_TIMEOUT ?? '');
+  if (process.env.APPROVAL_TIMEOUT !== undefined && process.env.APPROVAL_REMINDER_AFTER === undefined && timeout) {
+    const reminder = parseIsoDuration(settings.APPROVAL_REMINDER_AFTER ?? '');
+    if (reminder === undefined || reminder >= timeout) settings.APPROVAL_REMINDER_AFTER = `PT${(timeout / 2000).toFixed(3).replace(/\.?0+$/, '')}S`;
   }
   return settings;
 }

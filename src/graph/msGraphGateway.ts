@@ -151,9 +151,16 @@ export function createMsGraphGateway(settings: Settings, options: GraphGatewayOp
       return match ? toDirectoryUser(match) : undefined;
     },
 
+    /**
+     * Lists memberships without the `microsoft.graph.directoryRole` cast: a cast needs advanced
+     * query headers, and an app holding only User.ReadWrite.All still sees each membership's
+     * `@odata.type` and id ("limited information"), which is enough to know a role is held.
+     */
     async getDirectoryRoles(userId) {
-      const roles = await listAll(`/users/${segment(userId)}/memberOf/microsoft.graph.directoryRole?$select=id,displayName,roleTemplateId`);
-      return roles.map((r) => String(r.displayName));
+      const memberships = await listAll(`/users/${segment(userId)}/memberOf?$select=id,displayName`);
+      return memberships
+        .filter((m) => m['@odata.type'] === '#microsoft.graph.directoryRole')
+        .map((r) => (typeof r.displayName === 'string' && r.displayName ? r.displayName : String(r.id)));
     },
 
     async getSponsors(userId) {

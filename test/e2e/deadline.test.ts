@@ -21,3 +21,16 @@ test('an unanswered request gets a reminder, then expires, and its link answers 
   await waitForStatus(app, id, 'Expired', 30_000);
   expect((await fetch(approvalLink(first))).status).toBe(410);
 });
+
+test('APPROVAL_TIMEOUT alone (as in `APPROVAL_TIMEOUT=PT30S npm start`) starts, reminds halfway and expires', async () => {
+  const short = await startLocalApp({ env: { APPROVAL_TIMEOUT: 'PT4S' } });
+  try {
+    const { guest, sponsor } = await guestWithSponsor(short, 'alone');
+    const id = await submit(short, { currentEmail: guest.mail, newEmail: `alone.${Date.now()}@northwind.example` });
+    const first = await waitForMail(short, (m) => m.to.includes(sponsor.mail), 'approval mail');
+    await waitForMail(short, (m) => m.to.includes(sponsor.mail) && m.id !== first.id, 'reminder mail');
+    await waitForStatus(short, id, 'Expired', 30_000);
+  } finally {
+    await short.stop();
+  }
+});

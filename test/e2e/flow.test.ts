@@ -46,14 +46,20 @@ test('a sponsored guest is approved by the sponsor and the reset completes in Gr
 
   await waitForMail(app, (m) => m.to.includes(newEmail), 'redeem instructions to the new address');
 
-  // The first decision wins; the link is now spent.
+  // The first decision wins: the same form posted again is "already decided", and the link
+  // now opens a page saying what happened.
   const again = await fetch(link, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ decision: 'reject', csrf: 'x' }).toString(),
+    body: new URLSearchParams({ decision: 'reject', csrf: decided.csrf ?? '' }).toString(),
   });
-  expect([403, 409, 410]).toContain(again.status);
+  expect(again.status).toBe(409);
   expect((await fetch(link)).status).toBe(410);
+  expect((await adminGet(app, id)).request.status).toBe('Completed');
+
+  // A forged form (no valid anti-forgery value) is refused.
+  const forged = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'decision=approve&csrf=forged' });
+  expect(forged.status).toBe(403);
 });
 
 test('a rejected request ends Rejected and Graph is not touched', async () => {

@@ -113,6 +113,8 @@ describe('lookups against the seed', () => {
   test('getDirectoryRoles names the roles held', async () => {
     expect(await gateway.getDirectoryRoles(ID.frank)).toEqual(['Helpdesk Administrator']);
     expect(await gateway.getDirectoryRoles(ID.adele)).toEqual([]);
+    // Patti is in a group (Partner Managers) but holds no role: group memberships are not roles.
+    expect(await gateway.getDirectoryRoles(ID.patti)).toEqual([]);
   });
 
   test('getSponsors returns users, and groups as groups', async () => {

@@ -254,7 +254,9 @@ export function createGraphEmulator(options: GraphEmulatorOptions = {}): GraphEm
       }
       if (relation === 'memberOf' && (cast === undefined || cast === 'microsoft.graph.directoryRole')) {
         const roles = user.directoryRoles.map((name) => directory.directoryRoleResource(name));
-        sendPage(res, ids, call, cast === undefined ? 'directoryObjects' : 'directoryRoles', roles.map((r) => project(r, r, call)));
+        // Without a cast Graph lists groups and roles together; callers tell them apart by @odata.type.
+        const groups = cast === undefined ? directory.groupsWithMember(user.id).map((g) => ({ '@odata.type': '#microsoft.graph.group', ...directory.groupResource(g) })) : [];
+        sendPage(res, ids, call, cast === undefined ? 'directoryObjects' : 'directoryRoles', [...groups, ...roles].map((r) => project(r, r, call)));
         return;
       }
       throw new GraphHttpError(400, 'BadRequest', `Resource not found for the segment '${cast ?? relation}'.`);

@@ -240,6 +240,12 @@ export class TenantDirectory {
     };
   }
 
+  /** Groups the user is a direct member of (for `memberOf`). */
+  groupsWithMember(userId: string): TenantGroup[] {
+    const id = userId.toLowerCase();
+    return [...this.groups.values()].filter((g) => g.memberIds.some((m) => m.toLowerCase() === id));
+  }
+
   directoryRoleResource(name: string): Record<string, unknown> {
     const templateId = ROLE_TEMPLATE_IDS[name.toLowerCase()] ?? guidFrom(`roleTemplate:${name.toLowerCase()}`);
     return {

@@ -70,7 +70,7 @@ export function approvalLink(message: OutboxMessage): string {
 }
 
 /** Opens the confirmation page and posts the decision from its form, as a browser would. */
-export async function decide(link: string, decision: 'approve' | 'reject', comment = ''): Promise<{ status: number; html: string }> {
+export async function decide(link: string, decision: 'approve' | 'reject', comment = ''): Promise<{ status: number; html: string; csrf?: string }> {
   const page = await fetch(link);
   const html = await page.text();
   if (page.status !== 200) return { status: page.status, html };
@@ -81,7 +81,7 @@ export async function decide(link: string, decision: 'approve' | 'reject', comme
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ decision, comment, csrf }).toString(),
   });
-  return { status: res.status, html: await res.text() };
+  return { status: res.status, html: await res.text(), csrf };
 }
 
 let counter = 0;
