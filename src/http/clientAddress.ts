@@ -1,12 +1,16 @@
 import type { HttpRequest } from '@azure/functions';
 
 /**
- * The caller's IP address as the Functions front end reports it: the first hop of
- * `X-Forwarded-For`, else `Client-IP`; without a port, because Azure appends one.
+ * The caller's IP address as the Azure front end reports it. `Client-IP` is set by the platform
+ * (it replaces whatever the caller sent), so it comes first; otherwise the LAST hop of
+ * `X-Forwarded-For`, the one the nearest proxy appended. The first hop is whatever the caller
+ * chose to write, so trusting it would let anyone dodge the per-source rate limit and show the
+ * approver a made-up origin. Azure appends a port; it is dropped.
  */
 export function clientAddressOf(request: HttpRequest): string | undefined {
-  const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
-  const candidate = forwarded || request.headers.get('client-ip')?.trim();
+  const platform = request.headers.get('client-ip')?.trim();
+  const nearestHop = request.headers.get('x-forwarded-for')?.split(',').pop()?.trim();
+  const candidate = platform || nearestHop;
   return candidate ? withoutPort(candidate) : undefined;
 }
 

@@ -57,6 +57,13 @@ describe('HTTP triggers of a CommonJS app (route prefix "api")', () => {
     expect(echoed.url).toBe(`${host.url}/api/echo/42/a/b/c?x=1&x=2&y=z`);
   });
 
+  test('adds the caller address like Azure\'s front end: appended to X-Forwarded-For and set as Client-IP', async () => {
+    const response = await fetch(`${host.url}/api/echo/1/x`, { method: 'POST', headers: { 'x-forwarded-for': '198.51.100.1', 'client-ip': 'spoofed' } });
+    const echoed = (await response.json()) as { forwardedFor: string; clientIp: string };
+    expect(echoed.clientIp).toMatch(/^(127\.0\.0\.1|\[::1\]|\[::ffff:127\.0\.0\.1\]):\d+$/);
+    expect(echoed.forwardedFor).toBe(`198.51.100.1, ${echoed.clientIp}`);
+  });
+
   test('rejects a value that breaks a route constraint with 404', async () => {
     expect((await fetch(`${host.url}/api/echo/forty-two/a`, { method: 'POST' })).status).toBe(404);
     expect((await fetch(`${host.url}/api/items/123`)).status).toBe(404);

@@ -96,11 +96,14 @@ describe('responseFormatFor', () => {
 describe('clientAddressOf', () => {
   const withHeaders = (headers: Record<string, string>) => new HttpRequest({ method: 'GET', url: 'http://localhost/', headers });
   test.each([
-    [{ 'x-forwarded-for': '203.0.113.7:51234, 10.0.0.1' }, '203.0.113.7'],
+    [{ 'x-forwarded-for': '10.0.0.1, 203.0.113.7:51234' }, '203.0.113.7'],
     [{ 'x-forwarded-for': '[2001:db8::1]:443' }, '2001:db8::1'],
     [{ 'x-forwarded-for': '2001:db8::2' }, '2001:db8::2'],
     [{ 'client-ip': '198.51.100.4:80' }, '198.51.100.4'],
-    [{ 'x-forwarded-for': '198.51.100.9', 'client-ip': '10.1.1.1' }, '198.51.100.9'],
+    // The platform's Client-IP wins over anything in X-Forwarded-For.
+    [{ 'x-forwarded-for': '198.51.100.9', 'client-ip': '10.1.1.1:4431' }, '10.1.1.1'],
+    // A caller-written first hop is ignored: only the hop the proxy appended counts.
+    [{ 'x-forwarded-for': '1.2.3.4, 203.0.113.8:1000' }, '203.0.113.8'],
   ])('%j → %s', (headers, expected) => {
     expect(clientAddressOf(withHeaders(headers))).toBe(expected);
   });

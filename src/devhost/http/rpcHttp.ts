@@ -48,6 +48,13 @@ export function toRpcHttpRequest(req: IncomingMessage, url: URL, params: Record<
     if (value === undefined) continue;
     headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
+  // Like Azure's front end: the caller's address appended to X-Forwarded-For and set as Client-IP.
+  const remote = req.socket.remoteAddress;
+  if (remote) {
+    const hop = `${remote.includes(':') ? `[${remote}]` : remote}:${req.socket.remotePort ?? 0}`;
+    headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${hop}` : hop;
+    headers['client-ip'] = hop;
+  }
   const query: Record<string, string> = {};
   for (const key of new Set(url.searchParams.keys())) {
     query[key] = url.searchParams.getAll(key).join(',');

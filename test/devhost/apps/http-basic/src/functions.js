@@ -21,6 +21,8 @@ app.http('echo', {
         query: Object.fromEntries(request.query.entries()),
         contentType: request.headers.get('content-type'),
         custom: request.headers.get('x-custom'),
+        forwardedFor: request.headers.get('x-forwarded-for'),
+        clientIp: request.headers.get('client-ip'),
         bodyBase64: bytes.toString('base64'),
         url: request.url,
       },
