@@ -1,4 +1,4 @@
-import type { EmailChangeRequest } from '../domain/request.js';
+import type { EmailChangeRequest, ResetResult } from '../domain/request.js';
 
 /**
  * A request as the admin API shows it. Optional facts that are not known yet are `null` rather
@@ -11,7 +11,16 @@ export function adminViewOf(request: EmailChangeRequest): Record<string, unknown
     ...rest,
     guestId: request.guestId ?? null,
     decision: request.decision ?? null,
-    result: request.result ?? null,
+    result: request.result ? withoutRedeemLink(request.result) : null,
     ...(declineReason ? { declineReason } : {}),
   };
+}
+
+/**
+ * The redeem link belongs to the new address's owner, who was mailed it; admins need the
+ * invitation id, not a link they could forward.
+ */
+function withoutRedeemLink(result: ResetResult): ResetResult {
+  if (!('invitationId' in result)) return result;
+  return { invitationId: result.invitationId };
 }

@@ -13,7 +13,7 @@ import { keySafe } from './entityCodec.js';
 const MAX_EPOCH_MS = 8_640_000_000_000_000;
 const INVERTED_DIGITS = 16;
 export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 200;
+export const MAX_PAGE_SIZE = 1000;
 
 export function indexMonth(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 7);

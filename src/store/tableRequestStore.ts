@@ -38,6 +38,9 @@ export function createTableRequestStore(settings: Settings, options: { onOperati
   return createRequestStoreFromTables(createStoreTables(storeTablesOptionsFrom(settings, options)));
 }
 
+/** Table Storage refuses a `$top` above 1000 entities per query page. */
+const TABLE_QUERY_LIMIT = 1000;
+
 /** The store over given tables, so tests and benchmarks choose the account, prefix and listener. */
 export function createRequestStoreFromTables(tables: StoreTables): RequestStore {
   // Months already recorded in the `months` partition by this process: saves a write per create.
@@ -121,7 +124,7 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
       const filter = itemFilter(month, query, fromMs, toMs, cursor?.month === month ? cursor.afterRowKey : undefined);
       let continuationToken: string | undefined;
       do {
-        const rows = await page('RequestIndex', filter, top + 1 - found.length, continuationToken);
+        const rows = await page('RequestIndex', filter, Math.min(TABLE_QUERY_LIMIT, top + 1 - found.length), continuationToken);
         for (const row of rows) found.push({ cursor: { month, afterRowKey: row.rowKey }, request: toRequest(row) });
         continuationToken = rows.continuationToken;
       } while (continuationToken && found.length <= top);

