@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { isFinal, type EmailChangeRequest } from '../domain/request.js';
 import { StoreError } from '../store/storeError.js';
-import { EVENTS, type CancelEvent } from '../workflow/contract.js';
+import type { DurableOrchestrationStatus } from 'durable-functions';
+import { EVENTS, ORCHESTRATOR_NAME, type CancelEvent, type EmailChangeOrchestrationInput } from '../workflow/contract.js';
 import { authenticateAdmin } from './adminAuth.js';
 import { parseRequestListQuery } from './adminQuery.js';
 import { adminViewOf } from './adminView.js';
@@ -45,8 +46,11 @@ export function getAdminRequest(
 ): Promise<HttpResponse> {
   return respondSafely(context, 'json', async () => {
     await authenticateAdmin(request, deps.settings);
-    const emailChange = await requireRequest(deps, request.params.id);
-    const [events, orchestration] = await Promise.all([deps.store.listEvents(emailChange.id), findOrchestration(client, emailChange.id)]);
+    const id = request.params.id ?? '';
+    const [stored, orchestration] = await Promise.all([deps.store.getRequest(id), id ? findOrchestration(client, id) : undefined]);
+    const emailChange = stored ?? (orchestration ? requestBeingRecorded(id, orchestration) : undefined);
+    if (!emailChange) throw new HttpError('NotFound', 'No request has this id.');
+    const events = stored ? await deps.store.listEvents(id) : [];
     return jsonResponse(200, {
       request: adminViewOf(emailChange),
       events,
@@ -106,6 +110,17 @@ export function cancelAdminRequest(
     await client.raiseEvent(emailChange.id, EVENTS.cancel, cancel);
     return jsonResponse(202, { requestId: emailChange.id, status: 'Cancelling' });
   });
+}
+
+/**
+ * Between the 202 and the orchestration's first step the request exists only as the instance's
+ * input. Admins see it then too, as Received, rather than a 404 for a request the guest was just
+ * told was received.
+ */
+function requestBeingRecorded(id: string, orchestration: DurableOrchestrationStatus): EmailChangeRequest | undefined {
+  const input = orchestration.input as EmailChangeOrchestrationInput | null;
+  if (orchestration.name !== ORCHESTRATOR_NAME || !input?.submission) return undefined;
+  return { id, status: 'Received', ...input.submission, source: input.source, submittedAt: input.submittedAt, updatedAt: input.submittedAt, approvers: [] };
 }
 
 async function requireRequest(deps: HttpDependencies, id: string | undefined): Promise<EmailChangeRequest> {

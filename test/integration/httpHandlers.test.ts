@@ -86,13 +86,17 @@ function recordingClient(): RecordingClient {
   const started: RecordingClient['started'] = [];
   const raised: RecordingClient['raised'] = [];
   const runtimeStatus = new Map<string, string>();
+  const inputs = new Map<string, unknown>();
   return {
     started,
     raised,
     runtimeStatus,
     async startNew(name, options) {
       started.push({ name, instanceId: options?.instanceId, input: options?.input });
-      if (options?.instanceId) runtimeStatus.set(options.instanceId, 'Pending');
+      if (options?.instanceId) {
+        runtimeStatus.set(options.instanceId, 'Pending');
+        inputs.set(options.instanceId, options.input);
+      }
       return options?.instanceId ?? randomUUID();
     },
     async raiseEvent(instanceId, eventName, data) {
@@ -106,7 +110,7 @@ function recordingClient(): RecordingClient {
         instanceId,
         createdTime: new Date('2030-01-01T00:00:00Z'),
         lastUpdatedTime: new Date('2030-01-01T00:01:00Z'),
-        input: null,
+        input: inputs.get(instanceId) ?? null,
         output: null,
         runtimeStatus: status,
         customStatus: { status: 'AwaitingApproval' },
@@ -591,8 +595,20 @@ describe('admin API', () => {
     expect(filtered.items).toEqual([]);
   });
 
+  test('a request just submitted, not yet recorded by its orchestration, is shown as Received', async () => {
+    const submitted = await submit(json(submission()));
+    expect(submitted.status).toBe(202);
+    const { requestId } = (await submitted.json()) as { requestId: string };
+    const response = await get(requestId);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { request: EmailChangeRequest; events: unknown[]; orchestration: { runtimeStatus: string } };
+    expect(body.request).toMatchObject({ id: requestId, status: 'Received', reason: 'MovedCompany', approvers: [], guestId: null });
+    expect(body.events).toEqual([]);
+    expect(body.orchestration.runtimeStatus).toBe('Pending');
+  });
+
   test('400 InvalidQuery for a bad status, date, top or continuation token', async () => {
-    for (const query of ['?status=Bogus', '?from=yesterday', '?top=0', '?top=1000', '?continuationToken=garbage']) {
+    for (const query of ['?status=Bogus', '?from=yesterday', '?top=0', '?top=1001', '?continuationToken=garbage']) {
       const response = await list(query);
       expect(response.status, query).toBe(400);
       expect((await errorOf(response)).code).toBe('InvalidQuery');
