@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { escapeHtml } from '../templates/escape.js';
 import type { RouteHandler } from './contracts.js';
 import type { DevTokenIssuer } from './graph-emulator/devTokenIssuer.js';
 import type { GraphEmulator } from './graph-emulator/graphEmulator.js';
@@ -6,6 +7,7 @@ import type { OutboxMessage } from './graph-emulator/outbox.js';
 import { TenantInputError } from './graph-emulator/tenantDirectory.js';
 import type { NewTenantUser } from './graph-emulator/tenantSeed.js';
 import type { GraphFault } from './graph-emulator/faults.js';
+import { readBody, sendJson } from './nodeHttp.js';
 
 /**
  * The local host's dev-only endpoints (DESIGN §7, never deployed): read the outbox, inspect and
@@ -36,30 +38,16 @@ class DevEndpointError extends Error {
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
-
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
-  res.end(text);
-}
+const NO_STORE = { 'cache-control': 'no-store' };
 
 async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
   const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/json') throw new DevEndpointError('UnsupportedMediaType', 'Send the body as application/json.');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new DevEndpointError('PayloadTooLarge', `The body is over ${MAX_BODY_BYTES} bytes.`);
-    chunks.push(chunk as Buffer);
-  }
+  const bytes = await readBody(req, MAX_BODY_BYTES);
+  if (bytes === 'TooLarge') throw new DevEndpointError('PayloadTooLarge', `The body is over ${MAX_BODY_BYTES} bytes.`);
   let body: unknown;
   try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    body = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw new DevEndpointError('BadRequest', 'The body is not valid JSON.');
   }
@@ -126,8 +114,8 @@ export function createDevEndpoints({ emulator, tokenIssuer }: DevEndpointsOption
         res.writeHead(204).end();
       },
     },
-    '/_dev/outbox.json': { GET: async (_req, res) => sendJson(res, 200, emulator.outbox()) },
-    '/_dev/tenant.json': { GET: async (_req, res) => sendJson(res, 200, emulator.snapshot()) },
+    '/_dev/outbox.json': { GET: async (_req, res) => sendJson(res, 200, emulator.outbox(), NO_STORE) },
+    '/_dev/tenant.json': { GET: async (_req, res) => sendJson(res, 200, emulator.snapshot(), NO_STORE) },
     '/_dev/tenant/users': {
       POST: async (req, res) => {
         const body = await readJsonObject(req);

@@ -7,6 +7,7 @@ import type { FunctionInvoker, RouteHandler } from './contracts.js';
 import { createDurableEngine, type LocalDurableEngine } from './durable/engine.js';
 import { resolveHostKey } from './http/hostKey.js';
 import { createHttpTriggerHandler, httpRoutes, type HttpRoute } from './http/httpTriggers.js';
+import { sendJson } from './nodeHttp.js';
 import { loadApp } from './worker/loadApp.js';
 
 export type HostLog = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -155,12 +156,6 @@ async function serve(req: IncomingMessage, res: ServerResponse, route: RouteHand
     if (!res.headersSent) sendJson(res, 500, { error: 'InternalServerError' });
     else res.destroy();
   }
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }
 
 /** Listens on 127.0.0.1 and, when the machine has IPv6, on ::1 with the same port (`localhost` may resolve to either). */

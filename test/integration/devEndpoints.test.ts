@@ -64,7 +64,7 @@ describe('outbox', () => {
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
     const page = await res.text();
     expect(page).not.toContain('<script>alert');
-    expect(page).toContain('&#60;script&#62;alert(&#34;subject&#34;)&#60;/script&#62;');
+    expect(page).toContain('&lt;script&gt;alert(&quot;subject&quot;)&lt;/script&gt;');
     expect(page).toContain('<a href="https://app.example/ok">https://app.example/ok</a>');
     expect(page).not.toContain('<a href="javascript:');
   });

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createGraphEmulator, type GraphEmulator } from '../../src/devhost/graph-emulator/graphEmulator.js';
 import { EMAIL_NOT_ON_USER_MESSAGE } from '../../src/devhost/graph-emulator/invitations.js';
+import { GRAPH_JSON } from '../../src/devhost/graph-emulator/graphHttp.js';
 
 /** The emulator's wire behaviour, driven with plain fetch: shapes, headers, validation, throttling. */
 
@@ -38,7 +39,7 @@ describe('wire shape', () => {
   test('a 404 has the Graph error body, ids in headers and innerError, and a zone-less date', async () => {
     const res = await get('/v1.0/users/99999999-0000-4000-8000-000000000000', { 'client-request-id': 'my-client-id' });
     expect(res.status).toBe(404);
-    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.headers.get('content-type')).toBe(GRAPH_JSON);
     expect(res.headers.get('client-request-id')).toBe('my-client-id');
     const body = (await res.json()) as GraphErrorBody;
     expect(body.error.code).toBe('Request_ResourceNotFound');

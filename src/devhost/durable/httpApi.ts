@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from '../nodeHttp.js';
 import type { RouteHandler } from '../contracts.js';
 import { managementUrls } from './bindingData.js';
 import type { InstanceRecord, RuntimeStatus } from './instanceStore.js';
@@ -61,10 +62,9 @@ function fail(res: ServerResponse, code: ErrorCode, message: string): true {
   return send(res, STATUS_OF[code], { error: code, message });
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+async function readText(req: IncomingMessage): Promise<string> {
+  const body = await readBody(req); // no limit: never 'TooLarge'
+  return body === 'TooLarge' ? '' : body.toString('utf8');
 }
 
 /** Empty means no input (`null`); anything else must be JSON. */
@@ -113,7 +113,7 @@ export function createDurableHttpApi(runtime: OrchestrationRuntime, options: { b
       if (method !== 'POST') return fail(res, 'MethodNotAllowed', 'Use POST to start an orchestration.');
       const instanceId = action || options.newInstanceId();
       if (!isValidInstanceId(instanceId)) return fail(res, 'BadRequest', `The instance ID '${instanceId}' contains characters that are not allowed.`);
-      const input = jsonOrNull(await readBody(req));
+      const input = jsonOrNull(await readText(req));
       if (input === undefined) return fail(res, 'BadRequest', 'The request body must be JSON.');
       const outcome = await runtime.startNew(id, instanceId, input ?? 'null');
       if (outcome === 'unknownOrchestrator') return fail(res, 'BadRequest', `The function '${id}' doesn't exist, is disabled, or is not an orchestrator function.`);
@@ -155,7 +155,7 @@ export function createDurableHttpApi(runtime: OrchestrationRuntime, options: { b
       case 'raiseEvent': {
         if (!eventName) return fail(res, 'BadRequest', 'An event name is required.');
         if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return fail(res, 'BadRequest', 'The content type must be application/json.');
-        const input = jsonOrNull(await readBody(req));
+        const input = jsonOrNull(await readText(req));
         if (input === undefined) return fail(res, 'BadRequest', 'The request body must be JSON.');
         return controlResponse(res, await runtime.raiseEvent(id, eventName, input), id);
       }

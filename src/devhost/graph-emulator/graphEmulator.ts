@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { escapeHtml } from '../../templates/escape.js';
 import type { RouteHandler } from '../contracts.js';
 import defaultSeed from '../tenant.seed.json';
 import { FaultInjector, type GraphFault } from './faults.js';
@@ -63,10 +64,6 @@ interface Call {
   segments: string[];
   query: Map<string, string>;
   now: Date;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function isEmail(value: unknown): value is string {

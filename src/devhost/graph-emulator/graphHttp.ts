@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, sendJson as sendJsonBody } from '../nodeHttp.js';
 
 /**
  * The wire details every emulated Graph response shares (graph-api.md §7, §9): JSON bodies,
@@ -44,11 +45,12 @@ function writeIdHeaders(res: ServerResponse, ids: CallIds): void {
 }
 
 export function sendJson(res: ServerResponse, ids: CallIds, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
   writeIdHeaders(res, ids);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
+  sendJsonBody(res, status, body, { 'content-type': GRAPH_JSON });
 }
+
+/** The content type Graph itself answers with. */
+export const GRAPH_JSON = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 
 /** 202/204 answers carry no body at all, as Graph's do. */
 export function sendEmpty(res: ServerResponse, ids: CallIds, status: number): void {
@@ -75,15 +77,9 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Reads a JSON request body; a body that is not JSON is Graph's 400 BadRequest. */
 export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) throw new GraphHttpError(413, 'Request_EntityTooLarge', 'The request body is too large.');
-    chunks.push(buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const bytes = await readBody(req, MAX_BODY_BYTES);
+  if (bytes === 'TooLarge') throw new GraphHttpError(413, 'Request_EntityTooLarge', 'The request body is too large.');
+  const text = bytes.toString('utf8');
   if (!text.trim()) return undefined;
   try {
     return JSON.parse(text) as unknown;

@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvocationFailure, type DurableEngine, type FunctionInvoker, type InvocationInput, type RegisteredFunction, type RouteHandler, type TypedData } from '../contracts.js';
 import { isAuthorized } from './hostKey.js';
 import { compareRoutePrecedence, compileRouteTemplate, type CompiledRoute } from './routeTemplate.js';
-import { readBody, toRpcHttpRequest, writeRpcHttpResponse, type RpcHttpResponse } from './rpcHttp.js';
+import { readBody } from '../nodeHttp.js';
+import { toRpcHttpRequest, writeRpcHttpResponse, type RpcHttpResponse } from './rpcHttp.js';
 
 /** The Functions host's default request size limit (100 MB). */
 const MAX_REQUEST_BYTES = 100 * 1024 * 1024;

@@ -62,19 +62,6 @@ export function toRpcHttpRequest(req: IncomingMessage, url: URL, params: Record<
   return { method: (req.method ?? 'GET').toUpperCase(), url: url.href, headers, query, params, body: { bytes: body } };
 }
 
-export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer | 'TooLarge'> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limitBytes) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > limitBytes ? 'TooLarge' : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 function bodyBytes(body: TypedData | null | undefined): Buffer {
   if (!body) return Buffer.alloc(0);
   if (body.bytes) return Buffer.from(body.bytes);
