@@ -1,17 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import type { OutboxMessage } from '../../../src/devhost/graph-emulator/outbox.js';
+
+export type { OutboxMessage };
 
 const repoRoot = path.resolve(__dirname, '../../..');
-
-export interface OutboxMessage {
-  id: string;
-  from: string;
-  to: string[];
-  subject: string;
-  html: string;
-  links: string[];
-  sentAt: string;
-}
 
 export interface LocalApp {
   url: string;
