@@ -284,4 +284,34 @@ describe('Durable HTTP API', () => {
     expect(await purge.json()).toEqual({ instancesDeleted: 1 });
     expect((await fetch(`${host.url}${webhooks}/instances/${id}`)).status).toBe(404);
   });
+
+  test('DurableClient suspend, resume and purgeInstanceHistory', async () => {
+    const id = await start('Waiter');
+    await waitFor(id, (s) => s.runtimeStatus === 'Running');
+    expect((await fetch(`${host.url}/api/client/suspend/${id}`, { method: 'POST' })).status).toBe(202);
+    await waitFor(id, (s) => s.runtimeStatus === 'Suspended');
+    expect((await fetch(`${host.url}/api/client/raise/${id}?event=Go`, { method: 'POST', body: JSON.stringify('held') })).status).toBe(202);
+    expect((await status(id)).runtimeStatus).toBe('Suspended');
+    expect((await fetch(`${host.url}/api/client/resume/${id}`, { method: 'POST' })).status).toBe(202);
+    expect(await waitFor(id)).toMatchObject({ runtimeStatus: 'Completed', output: 'held' });
+    const purged = await fetch(`${host.url}/api/client/purge/${id}`, { method: 'POST' });
+    expect(await purged.json()).toEqual({ instancesDeleted: 1 });
+    expect((await fetch(`${host.url}${webhooks}/instances/${id}`)).status).toBe(404);
+  });
+
+  test('createCheckStatusResponse links work as a browser follows them: status, then raise event', async () => {
+    const started = await fetch(`${host.url}/api/start/Waiter`, { method: 'POST' });
+    expect(started.status).toBe(202);
+    const links = (await started.json()) as { id: string; statusQueryGetUri: string; sendEventPostUri: string };
+    expect(new URL(links.statusQueryGetUri).origin).toBe(new URL(host.url).origin);
+    const running = await fetch(links.statusQueryGetUri);
+    expect(running.status).toBe(202);
+    expect(((await running.json()) as Status).instanceId).toBe(links.id);
+    const raised = await fetch(links.sendEventPostUri.replace('{eventName}', 'Go'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '"from the link"' });
+    expect(raised.status).toBe(202);
+    await waitFor(links.id);
+    const done = await fetch(links.statusQueryGetUri);
+    expect(done.status).toBe(200);
+    expect(await done.json()).toMatchObject({ runtimeStatus: 'Completed', output: 'from the link' });
+  });
 });

@@ -31,6 +31,14 @@ app.http('ClientOperation', {
       case 'terminate':
         await client.terminate(instanceId, request.query.get('reason') ?? 'stopped');
         return { status: 202 };
+      case 'suspend':
+        await client.suspend(instanceId, 'paused by test');
+        return { status: 202 };
+      case 'resume':
+        await client.resume(instanceId, 'resumed by test');
+        return { status: 202 };
+      case 'purge':
+        return { jsonBody: await client.purgeInstanceHistory(instanceId) };
       case 'list':
         return { jsonBody: await client.getStatusBy({ runtimeStatus: [df.OrchestrationRuntimeStatus.Completed] }) };
       default:
