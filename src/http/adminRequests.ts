@@ -46,11 +46,8 @@ export function getAdminRequest(
 ): Promise<HttpResponse> {
   return respondSafely(context, 'json', async () => {
     await authenticateAdmin(request, deps.settings);
-    const id = request.params.id ?? '';
-    const [stored, orchestration] = await Promise.all([deps.store.getRequest(id), id ? findOrchestration(client, id) : undefined]);
-    const emailChange = stored ?? (orchestration ? requestBeingRecorded(id, orchestration) : undefined);
-    if (!emailChange) throw new HttpError('NotFound', 'No request has this id.');
-    const events = stored ? await deps.store.listEvents(id) : [];
+    const { emailChange, recorded, orchestration } = await findRequest(deps, client, request.params.id);
+    const events = recorded ? await deps.store.listEvents(emailChange.id) : [];
     return jsonResponse(200, {
       request: adminViewOf(emailChange),
       events,
@@ -85,14 +82,13 @@ export function cancelAdminRequest(
         details: { reason: `Give a reason of 1 to ${MAX_CANCEL_REASON_LENGTH} characters.` },
       });
     }
-    const emailChange = await requireRequest(deps, request.params.id);
+    const { emailChange, orchestration } = await findRequest(deps, client, request.params.id);
     if (isFinal(emailChange.status)) {
       throw new HttpError('AlreadyFinished', `The request is already ${emailChange.status}.`);
     }
     if (emailChange.status === 'Approved' || firstDecisionClaim(await deps.store.listEvents(emailChange.id))) {
       throw new HttpError('AlreadyDecided', 'An approver already decided this request; it can no longer be cancelled.');
     }
-    const orchestration = await findOrchestration(client, emailChange.id);
     if (!orchestration || !CANCELLABLE_RUNTIME_STATUSES.includes(orchestration.runtimeStatus)) {
       throw new HttpError('AlreadyFinished', 'The request is no longer running.');
     }
@@ -123,8 +119,13 @@ function requestBeingRecorded(id: string, orchestration: DurableOrchestrationSta
   return { id, status: 'Received', ...input.submission, source: input.source, submittedAt: input.submittedAt, updatedAt: input.submittedAt, approvers: [] };
 }
 
-async function requireRequest(deps: HttpDependencies, id: string | undefined): Promise<EmailChangeRequest> {
-  const found = id ? await deps.store.getRequest(id) : undefined;
-  if (!found) throw new HttpError('NotFound', 'No request has this id.');
-  return found;
+/**
+ * The stored request, or, between the 202 and the orchestration's first step, the one its
+ * instance is about to record; with the instance's status either way. Unknown ids are a 404.
+ */
+async function findRequest(deps: HttpDependencies, client: OrchestrationClient, id: string | undefined) {
+  const [stored, orchestration] = id ? await Promise.all([deps.store.getRequest(id), findOrchestration(client, id)]) : [undefined, undefined];
+  const emailChange = stored ?? (id && orchestration ? requestBeingRecorded(id, orchestration) : undefined);
+  if (!emailChange) throw new HttpError('NotFound', 'No request has this id.');
+  return { emailChange, recorded: stored !== undefined, orchestration };
 }

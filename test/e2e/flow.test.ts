@@ -86,3 +86,13 @@ test('an admin cancels a pending request; a second cancel is a conflict', async 
   expect(second.status).toBe(409);
   expect(second.body.error.code).toBeTruthy();
 });
+
+test('a request cancelled right after it was submitted ends Cancelled once its instance gets to the wait', async () => {
+  const { guest } = await guestWithSponsor(app, 'hasty');
+  const id = await submit(app, { currentEmail: guest.mail, newEmail: `hasty.${Date.now()}@northwind.example` });
+  const token = await app.adminToken();
+  const cancel = await app.json('POST', `/api/admin/requests/${id}/cancel`, { reason: 'Submitted by mistake' }, { authorization: `Bearer ${token}` });
+  expect(cancel.status).toBe(202);
+  const done = await waitForStatus(app, id, 'Cancelled');
+  expect(done.events.map((e) => e.type)).toContain('CancelRequested');
+});

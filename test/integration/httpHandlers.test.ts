@@ -605,6 +605,11 @@ describe('admin API', () => {
     expect(body.request).toMatchObject({ id: requestId, status: 'Received', reason: 'MovedCompany', approvers: [], guestId: null });
     expect(body.events).toEqual([]);
     expect(body.orchestration.runtimeStatus).toBe('Pending');
+
+    // It can be cancelled at once too: the instance reads the buffered event when it gets there.
+    const cancelled = await cancel(requestId, { reason: 'Submitted by mistake' });
+    expect(cancelled.status).toBe(202);
+    expect(client.raised.at(-1)).toMatchObject({ instanceId: requestId, eventName: EVENTS.cancel });
   });
 
   test('400 InvalidQuery for a bad status, date, top or continuation token', async () => {
