@@ -88,7 +88,9 @@ export function createActivities(deps: ActivityDependencies) {
       if (reminder) {
         await store.appendEvent(auditEvent(deps, requestId, 'reminder', 'ReminderSent', 'system', { approvers: request.approvers.map((a) => a.mail) }));
       } else {
-        await mailOnce('change-requested', [request.currentEmail], changeRequestedNoticeEmail({ request }));
+        // The typed address may be an alias (otherMails): the directory's `mail` is told too.
+        const noticeTo = [...new Set([request.currentEmail, ...(request.guestMail ? [request.guestMail.toLowerCase()] : [])])];
+        await mailOnce('change-requested', noticeTo, changeRequestedNoticeEmail({ request }));
       }
     },
 
@@ -146,7 +148,7 @@ export function createActivities(deps: ActivityDependencies) {
     /**
      * Stores the reset's result as `Completed` or `Failed`, releases the guest lock and tells
      * people: the new address how to redeem (unless Graph sends its own invitation), the approver
-     * that it is done; on failure the admins and the current address.
+     * that it is done; on failure the admins, the approver and the current address.
      */
     async completeRequest(input: CompleteRequestInput): Promise<FinalStatus> {
       const { requestId, outcome } = input;
@@ -173,16 +175,21 @@ export function createActivities(deps: ActivityDependencies) {
         if (!settings.SEND_INVITATION_MESSAGE) {
           await mailOnce('redeem', [request.newEmail], redeemInvitationEmail({ request, inviteRedeemUrl: outcome.inviteRedeemUrl }));
         }
-        const deciders = request.decision ? [request.decision.by] : request.approvers.map((a) => a.mail);
-        await mailOnce('completed', deciders, requestCompletedEmail({ request }));
+        await mailOnce('completed', decidersOf(request), requestCompletedEmail({ request }));
       } else {
         await mailOnce('admin-failure', settings.ADMIN_NOTIFICATION_EMAILS, resetFailedAdminEmail({ request }));
+        // The approver expects a "done": tell them it did not happen, with what Graph said.
+        await mailOnce('approver-failure', decidersOf(request), resetFailedAdminEmail({ request }));
         // Only a real guest's address hears about it: the form must not mail arbitrary addresses.
         if (request.guestId) await mailOnce('outcome', [request.currentEmail], requestOutcomeEmail({ request }));
       }
       return target;
     },
   };
+}
+
+function decidersOf(request: EmailChangeRequest): string[] {
+  return request.decision ? [request.decision.by] : request.approvers.map((a) => a.mail);
 }
 
 function decisionOf(event: MarkApprovedInput['decision']): NonNullable<EmailChangeRequest['decision']> {

@@ -1,5 +1,6 @@
 import type { Settings } from '../config/settings.js';
 import { selectApprovers } from '../domain/approvers.js';
+import type { ApproverCandidate } from '../domain/approvers.js';
 import type { Approver, EmailChangeRequest } from '../domain/request.js';
 import { GraphRequestError, type DirectoryUser, type GraphGateway } from '../graph/graphGateway.js';
 
@@ -39,8 +40,15 @@ async function groupMembersIfPermitted(graph: GraphGateway, groupId: string): Pr
   }
 }
 
-function approversFrom(users: DirectoryUser[]): Approver[] {
-  return users.filter((u) => u.accountEnabled !== false).map((u) => ({ id: u.id, displayName: u.displayName, mail: (u.mail ?? '').toLowerCase() }));
+function approversFrom(users: DirectoryUser[]): ApproverCandidate[] {
+  return users
+    .filter((u) => u.accountEnabled !== false)
+    .map((u) => ({
+      id: u.id,
+      displayName: u.displayName,
+      mail: (u.mail ?? '').toLowerCase(),
+      otherAddresses: [...(u.otherMails ?? []), ...(u.userPrincipalName ? [u.userPrincipalName] : [])],
+    }));
 }
 
 /**
@@ -48,8 +56,8 @@ function approversFrom(users: DirectoryUser[]): Approver[] {
  * id and a name; an address Graph does not know (a shared mailbox elsewhere, say) is still used,
  * since an administrator configured it, while an unknown id is dropped (there is nobody to mail).
  */
-async function resolveFallbackApprovers(graph: GraphGateway, entries: string[]): Promise<Approver[]> {
-  const approvers: Approver[] = [];
+async function resolveFallbackApprovers(graph: GraphGateway, entries: string[]): Promise<ApproverCandidate[]> {
+  const approvers: ApproverCandidate[] = [];
   for (const entry of entries) {
     const isMail = entry.includes('@');
     const user = isMail ? await graph.findUserByEmail(entry) : await graph.getUser(entry);

@@ -42,7 +42,7 @@ export async function screenRequest(deps: ActivityDependencies, requestId: strin
 
   await store.updateRequest(
     requestId,
-    { guestId: guest.id, guestDisplayName: guest.displayName, approvers },
+    { guestId: guest.id, guestDisplayName: guest.displayName, guestMail: guest.mail, approvers },
     auditEvent(deps, requestId, 'screened', 'Screened', 'system', { guestId: guest.id, approvers: approvers.map((a) => a.mail) }),
   );
   if (!(await store.acquireGuestLock(guest.id, requestId))) return decline('DuplicateActiveRequest', guest);

@@ -1,15 +1,21 @@
 import type { Approver } from './request.js';
 
+/**
+ * A possible approver. Besides `mail`, a directory user may receive mail or sign in at other
+ * addresses (`otherMails`, the UPN): those count for the exclusions too.
+ */
+export type ApproverCandidate = Approver & { otherAddresses?: string[] };
+
 /** Everything the approver policy looks at, already fetched from Graph and settings by the caller. */
 export interface ApproverCandidates {
   guest: { id: string; mail: string | null; otherMails: string[] };
   /** Sponsors that are users. */
-  sponsors: Approver[];
+  sponsors: ApproverCandidate[];
   /** User members of the guest's group sponsors. */
-  groupSponsorMembers: Approver[];
-  manager?: Approver;
+  groupSponsorMembers: ApproverCandidate[];
+  manager?: ApproverCandidate;
   /** From the FALLBACK_APPROVERS setting. */
-  fallback: Approver[];
+  fallback: ApproverCandidate[];
   /** The request's old and new email (and anything else nobody with that address may approve). */
   excludedEmails: string[];
 }
@@ -27,25 +33,26 @@ export function selectApprovers(input: ApproverCandidates): Approver[] {
   const excluded = new Set(
     [...input.excludedEmails, ...(input.guest.mail ? [input.guest.mail] : []), ...input.guest.otherMails].map(normalise),
   );
-  const eligible = (candidate: Approver): boolean => {
+  const eligible = (candidate: ApproverCandidate): boolean => {
     const mail = normalise(candidate.mail ?? '');
-    return candidate.id !== input.guest.id && mail !== '' && !excluded.has(mail);
+    const addresses = [mail, ...(candidate.otherAddresses ?? []).map(normalise)];
+    return candidate.id !== input.guest.id && mail !== '' && !addresses.some((address) => excluded.has(address));
   };
 
-  const tiers: Approver[][] = [
+  const tiers: ApproverCandidate[][] = [
     [...input.sponsors, ...input.groupSponsorMembers],
     input.manager ? [input.manager] : [],
     input.fallback,
   ];
   for (const tier of tiers) {
     const chosen = distinct(tier.filter(eligible));
-    if (chosen.length > 0) return chosen;
+    if (chosen.length > 0) return chosen.map(({ id, displayName, mail }) => ({ id, displayName, mail }));
   }
   return [];
 }
 
 /** Keeps the first of each person, by object id and by mail, so nobody gets two approval links. */
-function distinct(approvers: Approver[]): Approver[] {
+function distinct(approvers: ApproverCandidate[]): ApproverCandidate[] {
   const seenIds = new Set<string>();
   const seenMails = new Set<string>();
   return approvers.filter((approver) => {

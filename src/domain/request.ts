@@ -73,6 +73,8 @@ export interface EmailChangeRequest extends EmailChangeSubmission {
   updatedAt: string;
   guestId?: string;
   guestDisplayName?: string;
+  /** The guest's `mail` in the directory when screened; told of the request too (the typed address may be an alias). */
+  guestMail?: string | null;
   approvers: Approver[];
   /** When the approval links stop working (ISO). */
   deadline?: string;

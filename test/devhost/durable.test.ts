@@ -245,6 +245,10 @@ describe('Durable HTTP API', () => {
     expect(response.headers.get('location')).toBe(payload.statusQueryGetUri);
     expect(payload.sendEventPostUri).toContain(`/instances/${payload.id}/raiseEvent/{eventName}`);
     expect(await waitFor(payload.id)).toMatchObject({ runtimeStatus: 'Completed', input: null });
+    const withInput = await start('Chain', { hidden: true });
+    await waitFor(withInput);
+    expect(((await (await fetch(`${host.url}${webhooks}/instances/${withInput}`)).json()) as Status).input).toEqual({ hidden: true });
+    expect(((await (await fetch(`${host.url}${webhooks}/instances/${withInput}?showInput=false`)).json()) as Status).input).toBeNull();
     const unknown = await fetch(`${host.url}${webhooks}/orchestrators/NoSuchOrchestrator`, { method: 'POST' });
     expect(unknown.status).toBe(400);
   });

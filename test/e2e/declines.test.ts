@@ -79,3 +79,26 @@ test('a manager approves when the guest has no sponsor', async () => {
   const view = await waitForStatus(app, id, 'AwaitingApproval');
   expect(view.request.approvers.map((a) => a.mail)).toEqual([manager.mail]);
 });
+
+test('a sponsor who receives mail at the new address through otherMails never approves', async () => {
+  const n = stamp();
+  const newEmail = `taken.${n}@northwind.example`;
+  const holder = await app.addUser({ displayName: 'Holder', mail: `holder.${n}@contoso.com`, otherMails: [newEmail], userType: 'Member' });
+  const other = await app.addUser({ displayName: 'Other', mail: `other.${n}@contoso.com`, userType: 'Member' });
+  const guest = await app.addUser({ displayName: 'Target', mail: `target.${n}@fabrikam.example`, userType: 'Guest', sponsors: [holder.id, other.id] });
+  const res = await app.json<{ requestId: string }>('POST', '/api/requests', { currentEmail: guest.mail, newEmail, reason: 'MovedCompany' });
+  expect(res.status).toBe(202);
+  const view = await waitForStatus(app, res.body.requestId, 'AwaitingApproval');
+  expect(view.request.approvers.map((a) => a.mail)).toEqual([other.mail]);
+});
+
+test('a guest found by one of its otherMails: both that address and its directory mail are told', async () => {
+  const n = stamp();
+  const sponsor = await app.addUser({ displayName: 'S', mail: `s.${n}@contoso.com`, userType: 'Member' });
+  const alias = `alias.${n}@outlook.example`;
+  const guest = await app.addUser({ displayName: 'Aliased', mail: `aliased.${n}@fabrikam.example`, otherMails: [alias], userType: 'Guest', sponsors: [sponsor.id] });
+  const res = await app.json<{ requestId: string }>('POST', '/api/requests', { currentEmail: alias, newEmail: `aliased.${n}@northwind.example`, reason: 'MovedCompany' });
+  await waitForStatus(app, res.body.requestId, 'AwaitingApproval');
+  const notice = await waitForMail(app, (m) => m.to.includes(alias), 'notice');
+  expect(notice.to).toEqual(expect.arrayContaining([alias, guest.mail]));
+});

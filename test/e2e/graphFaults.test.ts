@@ -16,7 +16,7 @@ async function approvedRequest(label: string) {
   const id = await submit(app, { currentEmail: guest.mail, newEmail });
   const mail = await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'approval mail');
   await waitForStatus(app, id, 'AwaitingApproval');
-  return { id, guest, newEmail, link: approvalLink(mail) };
+  return { id, guest, sponsor, newEmail, link: approvalLink(mail) };
 }
 
 test('Graph throttling (429 twice) is retried and the reset completes', async () => {
@@ -29,7 +29,7 @@ test('Graph throttling (429 twice) is retried and the reset completes', async ()
 });
 
 test('a permanent 403 ends Failed with Graph code and request-id kept, mail restored, admins told', async () => {
-  const { id, guest, link } = await approvedRequest('forbidden');
+  const { id, guest, sponsor, link } = await approvedRequest('forbidden');
   await app.json('POST', '/_dev/graph/faults', { method: 'POST', path: '/v1.0/invitations', status: 403, count: 1, code: 'Forbidden', message: 'Generic authorization exception.' });
   expect((await decide(link, 'approve')).status).toBe(200);
   const failed = await waitForStatus(app, id, 'Failed');
@@ -38,5 +38,6 @@ test('a permanent 403 ends Failed with Graph code and request-id kept, mail rest
   const snapshot = await tenant(app);
   expect(snapshot.users.find((u) => u.id === guest.id)?.mail).toBe(guest.mail);
   await waitForMail(app, (m) => m.to.includes('it-admins@contoso.com'), 'failure notice to admins');
+  await waitForMail(app, (m) => m.to.includes(sponsor.mail) && /failed/i.test(m.subject), 'failure notice to the approver');
   await app.json('DELETE', '/_dev/graph/faults');
 });

@@ -90,3 +90,13 @@ test('fallback approvers without object ids are told apart by mail', () => {
   const result = selectApprovers(candidates({ fallback: [person('', 'a@contoso.com'), person('', 'b@contoso.com'), person('', 'A@contoso.com')] }));
   expect(result.map((a) => a.mail)).toEqual(['a@contoso.com', 'b@contoso.com']);
 });
+
+test('a candidate whose other addresses (otherMails, UPN) include the old or new email is excluded too', () => {
+  const aliasOfNew = { ...person('s1', 's1@contoso.com'), otherAddresses: ['ADA@northwind.com'] };
+  const upnOfOld = { ...person('s2', 's2@contoso.com'), otherAddresses: ['ada@fabrikam.com'] };
+  const clean = { ...person('s3', 's3@contoso.com'), otherAddresses: ['s3.alt@contoso.com'] };
+  const result = selectApprovers(candidates({ sponsors: [aliasOfNew, upnOfOld, clean] }));
+  expect(ids(result)).toEqual(['s3']);
+  // What is stored and mailed is the approver, without the addresses used for the check.
+  expect(result[0]).toEqual({ id: 's3', mail: 's3@contoso.com', displayName: 's3' });
+});

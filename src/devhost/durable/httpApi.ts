@@ -38,12 +38,13 @@ function parseOrNull(json: string | null): unknown {
   return json === null ? null : JSON.parse(json);
 }
 
-export function statusPayload(record: InstanceRecord): Record<string, unknown> {
+/** `showInput=false` leaves the input out (`null`), as the extension does; it is shown by default. */
+export function statusPayload(record: InstanceRecord, query?: URLSearchParams): Record<string, unknown> {
   return {
     name: record.name,
     instanceId: record.instanceId,
     runtimeStatus: record.runtimeStatus,
-    input: parseOrNull(record.input),
+    input: query?.get('showInput')?.toLowerCase() === 'false' ? null : parseOrNull(record.input),
     customStatus: parseOrNull(record.customStatus),
     output: parseOrNull(record.output),
     createdTime: statusTime(record.createdTime),
@@ -126,7 +127,7 @@ export function createDurableHttpApi(runtime: OrchestrationRuntime, options: { b
 
     if (!id) {
       const records = (await runtime.listRecords()).filter((record) => matchesFilter(record, url.searchParams));
-      if (method === 'GET') return send(res, 200, records.map(statusPayload));
+      if (method === 'GET') return send(res, 200, records.map((record) => statusPayload(record, url.searchParams)));
       if (method === 'DELETE') {
         let instancesDeleted = 0;
         for (const record of records) instancesDeleted += await runtime.purge(record.instanceId);
@@ -144,9 +145,9 @@ export function createDurableHttpApi(runtime: OrchestrationRuntime, options: { b
       const record = await runtime.readRecord(id);
       if (!record) return fail(res, 'NotFound', `No instance with ID '${id}' found.`);
       if (RUNNING_LIKE.includes(record.runtimeStatus)) {
-        return send(res, 202, statusPayload(record), { location: links(id).statusQueryGetUri, 'retry-after': '5' });
+        return send(res, 202, statusPayload(record, url.searchParams), { location: links(id).statusQueryGetUri, 'retry-after': '5' });
       }
-      return send(res, 200, statusPayload(record));
+      return send(res, 200, statusPayload(record, url.searchParams));
     }
 
     if (method !== 'POST') return fail(res, 'MethodNotAllowed', `Use POST for ${action}.`);
