@@ -210,6 +210,13 @@ describe('orchestrations on the real durable-functions library', () => {
     expect(done).toMatchObject({ runtimeStatus: 'Failed', output: "Orchestrator function 'Fails' failed: boom" });
   });
 
+  test('calling an activity that does not exist fails the orchestration with the extension\'s message and no host internals', async () => {
+    const done = await waitFor(await start('CallsMissing'));
+    expect(done.runtimeStatus).toBe('Failed');
+    expect(String(done.output)).toContain("The function 'DoesNotExist' doesn't exist, is disabled, or is not an activity function.");
+    expect(String(done.output)).not.toMatch(/StackTrace|runtime\.js/);
+  });
+
   test('an unhandled activity failure fails the orchestration with the activity message', async () => {
     const done = await waitFor(await start('ActivityFails'));
     expect(done.runtimeStatus).toBe('Failed');

@@ -415,9 +415,15 @@ export class OrchestrationRuntime {
     if (this.stopping) return;
     this.activityExecutions++;
     let completion: Completion;
+    const binding = this.triggerBinding(task.name, 'activityTrigger');
+    if (binding === undefined) {
+      // The extension refuses the call itself, so no activity ran and no worker stack exists.
+      const known = this.options.invoker.functions().filter((fn) => fn.triggerType === 'activityTrigger').map((fn) => `'${fn.name}'`);
+      const reason = `The function '${task.name}' doesn't exist, is disabled, or is not an activity function. Additional info: the known activity functions are ${known.join(', ') || 'none'}.`;
+      await this.deliver(instanceId, { type: 'completion', completion: { kind: 'taskFailed', taskId: task.id, reason, details: '' } });
+      return;
+    }
     try {
-      const binding = this.triggerBinding(task.name, 'activityTrigger');
-      if (binding === undefined) throw new Error(`The function '${task.name}' doesn't exist, is disabled, or is not an activity function.`);
       const result = await this.options.invoker.invoke(task.name, [{ name: binding, data: { string: task.input } }], { instanceId: { string: instanceId } });
       completion = { kind: 'taskCompleted', taskId: task.id, result: typedDataJson(result.returnValue) };
     } catch (error) {

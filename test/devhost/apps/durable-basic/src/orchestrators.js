@@ -117,3 +117,8 @@ df.app.orchestration('ParentRetry', function* (context) {
 df.app.orchestration('FlakyChild', function* (context) {
   return yield context.df.callActivity('Flaky', context.df.getInput());
 });
+
+// Calls an activity no function provides.
+df.app.orchestration('CallsMissing', function* (context) {
+  return yield context.df.callActivity('DoesNotExist', 1);
+});
