@@ -88,7 +88,20 @@ export async function startAzurite(options: { location?: string; port?: number }
   } else {
     args.push('--inMemoryPersistence');
   }
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: options.location ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+  // Azurite outlives a host killed with SIGKILL unless told: the bootstrap below turns the end of
+  // its stdin (the host's end of the pipe closes when the host dies) into the SIGINT on which
+  // Azurite saves and stops. Azurite listens for one SIGINT only and a second one (Ctrl-C reaches
+  // the whole process group, then the host stops it too) would kill it mid-save, so later ones
+  // are absorbed (and stdin let go, so the process can end). In `-e` mode argv[1] is the script,
+  // so Azurite sees its usual argv.
+  const [script, ...rest] = args;
+  const bootstrap = [
+    "process.on('SIGINT', () => process.stdin.destroy());",
+    "process.stdin.on('end', () => process.kill(process.pid, 'SIGINT'));",
+    'process.stdin.resume();',
+    'require(process.argv[1]);',
+  ].join(' ');
+  const child: ChildProcess = spawn(process.execPath, ['-e', bootstrap, script, ...rest], { cwd: options.location ?? process.cwd(), stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`Azurite did not start within 20 s:\n${output}`)), 20_000);
