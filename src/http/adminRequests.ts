@@ -7,7 +7,7 @@ import { EVENTS, ORCHESTRATOR_NAME, type CancelEvent, type EmailChangeOrchestrat
 import { authenticateAdmin } from './adminAuth.js';
 import { parseRequestListQuery } from './adminQuery.js';
 import { adminViewOf } from './adminView.js';
-import { firstDecisionClaim } from './approvalState.js';
+import { recordedDecision } from './approvalState.js';
 import { readBody } from './body.js';
 import { findOrchestration, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
 import { HttpError, respondSafely } from './errors.js';
@@ -86,7 +86,7 @@ export function cancelAdminRequest(
     if (isFinal(emailChange.status)) {
       throw new HttpError('AlreadyFinished', `The request is already ${emailChange.status}.`);
     }
-    if (emailChange.status === 'Approved' || firstDecisionClaim(await deps.store.listEvents(emailChange.id))) {
+    if (emailChange.status === 'Approved' || recordedDecision(await deps.store.listEvents(emailChange.id))) {
       throw new HttpError('AlreadyDecided', 'An approver already decided this request; it can no longer be cancelled.');
     }
     if (!orchestration || !CANCELLABLE_RUNTIME_STATUSES.includes(orchestration.runtimeStatus)) {

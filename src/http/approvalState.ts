@@ -6,6 +6,8 @@ import { HttpError } from './errors.js';
 
 /** Audit type written when an approver's decision is accepted and raised on the instance. */
 export const DECISION_RECEIVED = 'DecisionReceived';
+/** The one event id every decision is written under: the first insert wins. */
+export const DECISION_CLAIM_ID = 'decision';
 
 /** What an approval link leads to right now. */
 export type ApprovalState =
@@ -34,7 +36,7 @@ export async function loadApprovalState(store: RequestStore, tokenText: string, 
     throw new HttpError('NotFound', 'This approval link is not valid. Check that you opened the whole link from the email.', { title: 'Link not found' });
   }
 
-  const decision = request.decision ?? firstDecisionClaim(await store.listEvents(request.id));
+  const decision = request.decision ?? recordedDecision(await store.listEvents(request.id));
   if (decision) return { kind: 'decided', token, request, title: ALREADY_DECIDED, explanation: describeDecision(decision) };
   if (DECIDED_STATUSES.includes(request.status) || token.usedAt) {
     return { kind: 'decided', token, request, title: ALREADY_DECIDED, explanation: 'This request was already decided.' };
@@ -48,22 +50,12 @@ export async function loadApprovalState(store: RequestStore, tokenText: string, 
   return { kind: 'open', token, request };
 }
 
-/**
- * The decision that won among those recorded in the audit trail but not yet applied by the
- * orchestrator: the earliest, with the event id breaking ties so every reader agrees.
- */
-export function firstDecisionClaim(events: readonly AuditEvent[]): Decision | undefined {
-  const first = decisionClaims(events)[0];
-  if (!first) return undefined;
-  const detail = first.detail ?? {};
-  const outcome = detail.outcome === 'rejected' ? 'rejected' : 'approved';
-  return { outcome, by: first.actor, at: first.at };
-}
-
-export function decisionClaims(events: readonly AuditEvent[]): AuditEvent[] {
-  return events
-    .filter((event) => event.type === DECISION_RECEIVED)
-    .sort((a, b) => a.at.localeCompare(b.at) || a.id.localeCompare(b.id));
+/** The decision recorded in the audit trail but perhaps not yet applied by the orchestrator. */
+export function recordedDecision(events: readonly AuditEvent[]): Decision | undefined {
+  const claim = events.find((event) => event.type === DECISION_RECEIVED);
+  if (!claim) return undefined;
+  const outcome = claim.detail?.outcome === 'rejected' ? 'rejected' : 'approved';
+  return { outcome, by: claim.actor, at: claim.at };
 }
 
 function describeDecision(decision: Decision): string {

@@ -6,7 +6,7 @@ import { stripControlCharacters } from '../domain/validation.js';
 import type { RequestStore, StoredApprovalToken } from '../store/requestStore.js';
 import { approvalPage, decisionResultPage } from '../templates/pages.js';
 import { EVENTS, type ApprovalDecisionEvent } from '../workflow/contract.js';
-import { DECISION_RECEIVED, decisionClaims, loadApprovalState } from './approvalState.js';
+import { DECISION_CLAIM_ID, DECISION_RECEIVED, loadApprovalState } from './approvalState.js';
 import { readBody } from './body.js';
 import { findOrchestration, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
 import { HttpError, respondSafely } from './errors.js';
@@ -76,29 +76,21 @@ export function decideApproval(
 }
 
 /**
- * Tokens are per approver, so consuming one does not stop a second approver. Each decider
- * writes its claim and then reads all claims; the earliest claim wins. Whoever writes second
- * sees the first claim, so at most one decision is raised even when two arrive together.
+ * Tokens are per approver, so consuming one does not stop a second approver. Every decision is
+ * written under the same event id with insert-if-absent: Table Storage lets exactly one insert
+ * of a row succeed, so exactly one decision is raised even when two arrive at the same moment.
  */
 async function claimFirstDecision(store: RequestStore, decision: ApprovalDecisionEvent, requestId: string): Promise<boolean> {
-  const claim: AuditEvent = {
-    requestId,
-    id: `decision-${randomUUID()}`,
-    at: decision.at,
-    type: DECISION_RECEIVED,
-    actor: decision.approverMail,
-    detail: { outcome: decision.outcome, approverId: decision.approverId, ...(decision.comment ? { comment: decision.comment } : {}) },
-  };
-  await store.appendEvent(claim);
-  const winner = decisionClaims(await store.listEvents(requestId))[0];
-  if (winner?.id === claim.id) return true;
+  const detail = { outcome: decision.outcome, approverId: decision.approverId, ...(decision.comment ? { comment: decision.comment } : {}) };
+  const claim: AuditEvent = { requestId, id: DECISION_CLAIM_ID, at: decision.at, type: DECISION_RECEIVED, actor: decision.approverMail, detail };
+  if (await store.appendEvent(claim)) return true;
   await store.appendEvent({
     requestId,
     id: `decision-ignored-${randomUUID()}`,
     at: decision.at,
     type: 'DecisionIgnored',
     actor: decision.approverMail,
-    detail: { claimId: claim.id, reason: 'Another approver decided first.' },
+    detail: { ...detail, reason: 'Another approver decided first.' },
   });
   return false;
 }

@@ -14,8 +14,11 @@ export interface RequestStore {
    * list index. Writing the same event id twice is a no-op. Returns the updated request.
    */
   updateRequest(id: string, changes: Partial<EmailChangeRequest>, event: AuditEvent): Promise<EmailChangeRequest>;
-  /** Appends an audit event without changing the request (idempotent by event id). */
-  appendEvent(event: AuditEvent): Promise<void>;
+  /**
+   * Appends an audit event without changing the request. Insert-if-absent by event id: true when
+   * this call wrote it, false when an event with that id was already there.
+   */
+  appendEvent(event: AuditEvent): Promise<boolean>;
   listEvents(id: string): Promise<AuditEvent[]>;
   /** Newest first; `continuationToken` is opaque to callers. */
   listRequests(query: RequestListQuery): Promise<RequestListPage>;

@@ -189,8 +189,8 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
       }
     },
 
-    async appendEvent(event) {
-      await insert('Requests', eventEntity(event.requestId, event));
+    appendEvent(event) {
+      return insert('Requests', eventEntity(event.requestId, event));
     },
 
     async listEvents(id) {

@@ -163,6 +163,19 @@ describe('audit events', () => {
     expect(events[2]).toEqual({ requestId: request.id, id: 'a-reminder', at: '2025-03-06T10:00:00.000Z', type: 'a-reminder', actor: 'system', detail: { to: ['bob@contoso.example'] } });
   });
 
+  test('appendEvent says whether it wrote: of many concurrent appends under one id exactly one wins', async () => {
+    const request = newRequest();
+    await store.createRequest(request, event(request, 'created', request.submittedAt));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store.appendEvent({ ...event(request, 'claim', '2025-03-05T10:00:00.000Z'), actor: `approver-${i}` })),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const claims = (await store.listEvents(request.id)).filter((e) => e.id === 'claim');
+    expect(claims).toHaveLength(1);
+    expect(claims[0]!.actor).toBe(`approver-${results.indexOf(true)}`);
+    expect(await store.appendEvent(event(request, 'claim', '2025-03-05T10:00:00.000Z'))).toBe(false);
+  });
+
   test('accept ids with characters that Table keys forbid', async () => {
     const request = newRequest();
     await store.createRequest(request, event(request, 'step/1#a?b\\c%', request.submittedAt));
