@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { isFinal, type EmailChangeRequest } from '../domain/request.js';
 import { StoreError } from '../store/storeError.js';
@@ -7,10 +6,10 @@ import { EVENTS, ORCHESTRATOR_NAME, type CancelEvent, type EmailChangeOrchestrat
 import { authenticateAdmin } from './adminAuth.js';
 import { parseRequestListQuery } from './adminQuery.js';
 import { adminViewOf } from './adminView.js';
-import { recordedDecision } from './approvalState.js';
 import { readBody } from './body.js';
 import { findOrchestration, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
 import { HttpError, respondSafely } from './errors.js';
+import { CANCEL_REQUESTED, claimOutcome, DECISION_RECEIVED } from './outcomeClaim.js';
 import { jsonResponse } from './security.js';
 
 export const MAX_CANCEL_REASON_LENGTH = 500;
@@ -86,7 +85,7 @@ export function cancelAdminRequest(
     if (isFinal(emailChange.status)) {
       throw new HttpError('AlreadyFinished', `The request is already ${emailChange.status}.`);
     }
-    if (emailChange.status === 'Approved' || recordedDecision(await deps.store.listEvents(emailChange.id))) {
+    if (emailChange.status === 'Approved') {
       throw new HttpError('AlreadyDecided', 'An approver already decided this request; it can no longer be cancelled.');
     }
     if (!orchestration || !CANCELLABLE_RUNTIME_STATUSES.includes(orchestration.runtimeStatus)) {
@@ -94,15 +93,13 @@ export function cancelAdminRequest(
     }
 
     const at = deps.clock().toISOString();
-    const cancel: CancelEvent = { reason, by: admin.name, at };
-    await deps.store.appendEvent({
-      requestId: emailChange.id,
-      id: `cancel-${randomUUID()}`,
-      at,
-      type: 'CancelRequested',
-      actor: admin.name,
-      detail: { reason, ...(admin.objectId ? { objectId: admin.objectId } : {}) },
-    });
+    const detail = { reason, ...(admin.objectId ? { objectId: admin.objectId } : {}) };
+    const first = await claimOutcome(deps.store, { requestId: emailChange.id, at, type: CANCEL_REQUESTED, actor: admin.name, detail });
+    if (first?.type === DECISION_RECEIVED) {
+      throw new HttpError('AlreadyDecided', 'An approver already decided this request; it can no longer be cancelled.');
+    }
+    // A cancel that won earlier is raised again: raising twice is harmless, and it heals a raise that failed.
+    const cancel: CancelEvent = first ? { reason: String(first.detail?.reason ?? reason), by: first.actor, at: first.at } : { reason, by: admin.name, at };
     await client.raiseEvent(emailChange.id, EVENTS.cancel, cancel);
     return jsonResponse(202, { requestId: emailChange.id, status: 'Cancelling' });
   });

@@ -3,11 +3,7 @@ import { parseApprovalToken } from '../domain/approvalToken.js';
 import type { RequestStore, StoredApprovalToken } from '../store/requestStore.js';
 import { formatTimestamp } from '../templates/format.js';
 import { HttpError } from './errors.js';
-
-/** Audit type written when an approver's decision is accepted and raised on the instance. */
-export const DECISION_RECEIVED = 'DecisionReceived';
-/** The one event id every decision is written under: the first insert wins. */
-export const DECISION_CLAIM_ID = 'decision';
+import { CANCEL_REQUESTED, recordedClaim } from './outcomeClaim.js';
 
 /** What an approval link leads to right now. */
 export type ApprovalState =
@@ -17,7 +13,7 @@ export type ApprovalState =
 const DECIDED_STATUSES: readonly RequestStatus[] = ['Approved', 'Completed', 'Failed', 'Rejected'];
 const OPEN_STATUSES: readonly RequestStatus[] = ['Received', 'AwaitingApproval'];
 
-const CLOSED: Record<'Expired' | 'Cancelled' | 'Closed', { title: string; explanation: string }> = {
+export const CLOSED: Record<'Expired' | 'Cancelled' | 'Closed', { title: string; explanation: string }> = {
   Expired: { title: 'Link expired', explanation: 'This request expired: no decision was made before its deadline. The requester can submit a new request.' },
   Cancelled: { title: 'Request cancelled', explanation: 'This request was cancelled by an administrator, so it no longer needs a decision.' },
   Closed: { title: 'Request closed', explanation: 'This request was closed and no longer needs a decision.' },
@@ -36,28 +32,30 @@ export async function loadApprovalState(store: RequestStore, tokenText: string, 
     throw new HttpError('NotFound', 'This approval link is not valid. Check that you opened the whole link from the email.', { title: 'Link not found' });
   }
 
-  const decision = request.decision ?? recordedDecision(await store.listEvents(request.id));
-  if (decision) return { kind: 'decided', token, request, title: ALREADY_DECIDED, explanation: describeDecision(decision) };
-  if (DECIDED_STATUSES.includes(request.status) || token.usedAt) {
-    return { kind: 'decided', token, request, title: ALREADY_DECIDED, explanation: 'This request was already decided.' };
-  }
-  if (!OPEN_STATUSES.includes(request.status)) {
+  if (request.decision) return decided(token, request, describeDecision(request.decision));
+  if (!OPEN_STATUSES.includes(request.status) && !DECIDED_STATUSES.includes(request.status)) {
     const closed = request.status === 'Expired' || request.status === 'Cancelled' ? CLOSED[request.status] : CLOSED.Closed;
     return { kind: 'closed', token, request, ...closed };
   }
+  // Accepted but not yet applied by the orchestrator: the link must already say so.
+  const claim = recordedClaim(await store.listEvents(request.id));
+  if (claim?.type === CANCEL_REQUESTED) return { kind: 'closed', token, request, ...CLOSED.Cancelled };
+  if (claim) return decided(token, request, describeDecision(decisionOf(claim)));
+  if (DECIDED_STATUSES.includes(request.status) || token.usedAt) return decided(token, request, 'This request was already decided.');
   // An unparseable expiry counts as expired: a link must never outlive its request by accident.
   if (!(now.getTime() < Date.parse(token.expiresAt))) return { kind: 'closed', token, request, ...CLOSED.Expired };
   return { kind: 'open', token, request };
 }
 
-/** The decision recorded in the audit trail but perhaps not yet applied by the orchestrator. */
-export function recordedDecision(events: readonly AuditEvent[]): Decision | undefined {
-  const claim = events.find((event) => event.type === DECISION_RECEIVED);
-  if (!claim) return undefined;
-  const outcome = claim.detail?.outcome === 'rejected' ? 'rejected' : 'approved';
-  return { outcome, by: claim.actor, at: claim.at };
+/** The decision an accepted `DecisionReceived` claim carries. */
+export function decisionOf(claim: AuditEvent): Decision {
+  return { outcome: claim.detail?.outcome === 'rejected' ? 'rejected' : 'approved', by: claim.actor, at: claim.at };
 }
 
-function describeDecision(decision: Decision): string {
+function decided(token: StoredApprovalToken, request: EmailChangeRequest, explanation: string): ApprovalState {
+  return { kind: 'decided', token, request, title: ALREADY_DECIDED, explanation };
+}
+
+export function describeDecision(decision: Decision): string {
   return `This request was already decided: ${decision.outcome} by ${decision.by} at ${formatTimestamp(decision.at)}.`;
 }

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { createAntiForgeryValue, verifyAntiForgeryValue } from '../domain/approvalToken.js';
-import type { Approver, AuditEvent } from '../domain/request.js';
+import type { Approver } from '../domain/request.js';
 import { stripControlCharacters } from '../domain/validation.js';
 import type { RequestStore, StoredApprovalToken } from '../store/requestStore.js';
 import { approvalPage, decisionResultPage } from '../templates/pages.js';
 import { EVENTS, type ApprovalDecisionEvent } from '../workflow/contract.js';
-import { DECISION_CLAIM_ID, DECISION_RECEIVED, loadApprovalState } from './approvalState.js';
+import { CLOSED, decisionOf, describeDecision, loadApprovalState } from './approvalState.js';
 import { readBody } from './body.js';
 import { findOrchestration, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
 import { HttpError, respondSafely } from './errors.js';
+import { CANCEL_REQUESTED, claimOutcome, DECISION_RECEIVED } from './outcomeClaim.js';
 import { pageResponse } from './security.js';
 
 export const MAX_DECISION_COMMENT_LENGTH = 1000;
@@ -66,33 +67,53 @@ export function decideApproval(
     }
     const decision: ApprovalDecisionEvent = { outcome, approverId: token.approverId, approverMail: token.approverMail, at: now.toISOString() };
     if (comment) decision.comment = comment;
-    if (!(await claimFirstDecision(deps.store, decision, emailChange.id))) {
-      throw new HttpError('AlreadyDecided', 'Another approver decided this request first.', { title: 'Already decided' });
-    }
-    await client.raiseEvent(emailChange.id, EVENTS.approvalDecision, decision);
+    await claimDecision(deps.store, decision, emailChange.id);
+    await raiseDecision(deps.store, client, decision, emailChange.id);
     const decided = { ...emailChange, decision: { outcome, by: decision.approverMail, at: decision.at, ...(comment ? { comment } : {}) } };
     return pageResponse(200, decisionResultPage({ outcome, request: decided }));
   });
 }
 
 /**
- * Tokens are per approver, so consuming one does not stop a second approver. Every decision is
- * written under the same event id with insert-if-absent: Table Storage lets exactly one insert
- * of a row succeed, so exactly one decision is raised even when two arrive at the same moment.
+ * Tokens are per approver, so consuming one does not stop a second approver, or an administrator
+ * cancelling at the same moment: the outcome claim lets exactly one of them through.
  */
-async function claimFirstDecision(store: RequestStore, decision: ApprovalDecisionEvent, requestId: string): Promise<boolean> {
+async function claimDecision(store: RequestStore, decision: ApprovalDecisionEvent, requestId: string): Promise<void> {
   const detail = { outcome: decision.outcome, approverId: decision.approverId, ...(decision.comment ? { comment: decision.comment } : {}) };
-  const claim: AuditEvent = { requestId, id: DECISION_CLAIM_ID, at: decision.at, type: DECISION_RECEIVED, actor: decision.approverMail, detail };
-  if (await store.appendEvent(claim)) return true;
+  const first = await claimOutcome(store, { requestId, at: decision.at, type: DECISION_RECEIVED, actor: decision.approverMail, detail });
+  if (!first) return;
+  const cancelled = first.type === CANCEL_REQUESTED;
   await store.appendEvent({
     requestId,
     id: `decision-ignored-${randomUUID()}`,
     at: decision.at,
     type: 'DecisionIgnored',
     actor: decision.approverMail,
-    detail: { ...detail, reason: 'Another approver decided first.' },
+    detail: { ...detail, reason: cancelled ? 'An administrator cancelled the request first.' : 'Another approver decided first.' },
   });
-  return false;
+  if (cancelled) throw new HttpError('Gone', CLOSED.Cancelled.explanation, { title: CLOSED.Cancelled.title });
+  throw new HttpError('AlreadyDecided', describeDecision(decisionOf(first)), { title: 'Already decided' });
+}
+
+/**
+ * The instance may stop waiting between our check and the raise (its deadline fired): then the
+ * approver is told the request closed, and the audit trail says the decision never arrived.
+ */
+async function raiseDecision(store: RequestStore, client: OrchestrationClient, decision: ApprovalDecisionEvent, requestId: string): Promise<void> {
+  try {
+    await client.raiseEvent(requestId, EVENTS.approvalDecision, decision);
+  } catch (error) {
+    await store.appendEvent({
+      requestId,
+      id: `decision-undelivered-${randomUUID()}`,
+      at: decision.at,
+      type: 'DecisionUndelivered',
+      actor: decision.approverMail,
+      detail: { outcome: decision.outcome, reason: error instanceof Error ? error.message : String(error) },
+    });
+    await requireWaitingInstance(client, requestId);
+    throw error;
+  }
 }
 
 async function requireWaitingInstance(client: OrchestrationClient, instanceId: string): Promise<void> {

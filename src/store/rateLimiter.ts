@@ -1,3 +1,4 @@
+import { odata } from '@azure/data-tables';
 import { createHash } from 'node:crypto';
 import type { Settings } from '../config/settings.js';
 import { StoreError, tableStatusOf } from './storeError.js';
@@ -10,6 +11,9 @@ export interface RateLimiter {
 
 /** Enough for every one of a burst of concurrent hits on one key to get its turn. */
 const MAX_ATTEMPTS = 50;
+/** Rows of ended windows deleted per sweep, and how many deletes run at once. */
+const SWEEP_LIMIT = 1000;
+const SWEEP_PARALLELISM = 10;
 
 export function createTableRateLimiter(settings: Settings, options: { onOperation?: TableOperationListener } = {}): RateLimiter {
   return createRateLimiterFromTables(createStoreTables(storeTablesOptionsFrom(settings, options)));
@@ -19,15 +23,17 @@ export function createTableRateLimiter(settings: Settings, options: { onOperatio
  * Fixed windows in the RateLimits table: PK = SHA-256 of the key (keys hold emails and IP
  * addresses, which we do not store), RK = window length and start. The count is raised with
  * optimistic concurrency, so concurrent hits let exactly `limit` through. A refused hit writes
- * nothing, so a flood does not keep a window busy.
+ * nothing, so a flood does not keep a window busy. Ended windows are swept by the first hit that
+ * opens a new window in this process, so the table holds about one window of keys.
  */
 export function createRateLimiterFromTables(tables: StoreTables): RateLimiter {
+  const sweptWindows = new Set<string>();
   return {
     async hit(key, limit, windowMs, now) {
       const windowStart = Math.floor(now.getTime() / windowMs) * windowMs;
       const retryAfterSeconds = Math.max(1, Math.ceil((windowStart + windowMs - now.getTime()) / 1000));
       const partitionKey = createHash('sha256').update(key).digest('hex');
-      const rowKey = `${windowMs}_${String(windowStart).padStart(16, '0')}`;
+      const rowKey = windowRowKey(windowMs, windowStart);
 
       for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
         try {
@@ -35,6 +41,10 @@ export function createRateLimiterFromTables(tables: StoreTables): RateLimiter {
           if (!window) {
             if (limit < 1) return { allowed: false, retryAfterSeconds };
             await tables.call('RateLimits', 'createEntity', (client) => client.createEntity({ partitionKey, rowKey, count: 1 }));
+            if (!sweptWindows.has(rowKey)) {
+              sweptWindows.add(rowKey);
+              await sweepEndedWindows(tables, windowMs, windowStart);
+            }
             return { allowed: true, retryAfterSeconds };
           }
           if (window.count >= limit) return { allowed: false, retryAfterSeconds };
@@ -51,6 +61,32 @@ export function createRateLimiterFromTables(tables: StoreTables): RateLimiter {
       throw new StoreError('Contention', 'Too many concurrent hits on one rate-limit window');
     },
   };
+}
+
+/**
+ * Deletes rows of windows of this length that ended more than a window ago (one to spare, so a
+ * host whose clock runs ahead never deletes a window another host still counts in). Best effort:
+ * a row left now goes with the next sweep, and a failed sweep must not refuse a submission.
+ */
+async function sweepEndedWindows(tables: StoreTables, windowMs: number, windowStart: number): Promise<void> {
+  try {
+    const filter = odata`RowKey ge ${`${windowMs}_`} and RowKey lt ${windowRowKey(windowMs, windowStart - windowMs)}`;
+    const ended = await tables.call('RateLimits', 'listEntities', async (client): Promise<{ partitionKey?: string; rowKey?: string }[]> => {
+      const { value } = await client.listEntities({ queryOptions: { filter, select: ['PartitionKey', 'RowKey'] } }).byPage({ maxPageSize: SWEEP_LIMIT }).next();
+      return value ?? [];
+    });
+    for (let i = 0; i < ended.length; i += SWEEP_PARALLELISM) {
+      await Promise.allSettled(
+        ended.slice(i, i + SWEEP_PARALLELISM).map((row) => tables.call('RateLimits', 'deleteEntity', (client) => client.deleteEntity(row.partitionKey!, row.rowKey!))),
+      );
+    }
+  } catch {
+    // Nothing lost: the rows stay until the next window's sweep.
+  }
+}
+
+function windowRowKey(windowMs: number, windowStart: number): string {
+  return `${windowMs}_${String(windowStart).padStart(16, '0')}`;
 }
 
 async function readWindow(tables: StoreTables, partitionKey: string, rowKey: string): Promise<{ count: number; etag: string } | undefined> {

@@ -522,6 +522,19 @@ describe('POST /api/approvals/{token}', () => {
     expect(client.raised).toHaveLength(1);
   });
 
+  test('410 when the instance stops waiting between the check and the raise (its deadline fired)', async () => {
+    const { id, links } = await seedPendingRequest();
+    client.raiseEvent = async (instanceId) => {
+      client.runtimeStatus.set(instanceId, 'Completed');
+      throw new Error(`DurableClient error: Durable Functions extension replied with HTTP 410 response. ${instanceId}`);
+    };
+    const response = await decide(links.a, 'approve');
+    expect(response.status).toBe(410);
+    expect(await response.text()).toContain('no longer waiting for a decision');
+    const undelivered = (await store.listEvents(id)).filter((e) => e.type === 'DecisionUndelivered');
+    expect(undelivered).toMatchObject([{ actor: 'alice@contoso.com', detail: { outcome: 'approved' } }]);
+  });
+
   test('410 when the link expired', async () => {
     const { links } = await seedPendingRequest();
     const page = await (await openApproval(links.a)).text();
@@ -678,5 +691,49 @@ describe('admin API', () => {
     expect(finished.status).toBe(409);
     expect((await errorOf(finished)).code).toBe('AlreadyFinished');
     expect(client.raised).toHaveLength(0);
+  });
+
+  test('cancel after an approver decided, not yet applied: 409 AlreadyDecided and no Cancel raised', async () => {
+    const { id, links } = await seedPendingRequest();
+    expect((await decide(links.a, 'approve')).status).toBe(200);
+    const response = await cancel(id, { reason: 'Too late' });
+    expect(response.status).toBe(409);
+    expect((await errorOf(response)).code).toBe('AlreadyDecided');
+    expect(client.raised.map((r) => r.eventName)).toEqual([EVENTS.approvalDecision]);
+  });
+
+  test('a decision after a cancel, not yet applied: the link says cancelled (410) and nothing is raised', async () => {
+    const { id, links } = await seedPendingRequest();
+    const page = await (await openApproval(links.a)).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+    expect((await cancel(id, { reason: 'Guest asked us to stop' })).status).toBe(202);
+    const reopened = await openApproval(links.b);
+    expect(reopened.status).toBe(410);
+    expect(await reopened.text()).toContain('cancelled by an administrator');
+    const late = await post(links.a, { decision: 'approve', csrf });
+    expect(late.status).toBe(410);
+    expect(await late.text()).toContain('cancelled by an administrator');
+    expect(client.raised.map((r) => r.eventName)).toEqual([EVENTS.cancel]);
+  });
+
+  test('a cancel and a decision at the same moment: exactly one of them is raised, the other refused', async () => {
+    for (let round = 0; round < 8; round++) {
+      const { id, links } = await seedPendingRequest();
+      const page = await (await openApproval(links.a)).text();
+      const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+      const [cancelled, decided] = await Promise.all([cancel(id, { reason: 'Race' }), post(links.a, { decision: 'approve', csrf })]);
+      const raised = client.raised.filter((r) => r.instanceId === id).map((r) => r.eventName);
+      if (raised[0] === EVENTS.cancel) expect([cancelled.status, decided.status]).toEqual([202, 410]);
+      else expect([cancelled.status, decided.status]).toEqual([409, 200]);
+      expect(raised).toHaveLength(1);
+    }
+  });
+
+  test('cancel twice: both 202, the second raises the first cancel again', async () => {
+    const { id } = await seedPendingRequest();
+    expect((await cancel(id, { reason: 'First' })).status).toBe(202);
+    expect((await cancel(id, { reason: 'Second' })).status).toBe(202);
+    expect(client.raised.map((r) => (r.data as { reason: string }).reason)).toEqual(['First', 'First']);
+    expect((await store.listEvents(id)).filter((e) => e.type === 'CancelRequested')).toHaveLength(1);
   });
 });

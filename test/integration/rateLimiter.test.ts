@@ -55,6 +55,27 @@ describe('table rate limiter', () => {
     }
   });
 
+  test('the first hit of a new window sweeps windows that ended over a window ago, keeping the last one', async () => {
+    const prefix = `Sweep${Date.now()}`;
+    const fresh = () => createRateLimiterFromTables(createStoreTables({ connectionString: inject('azuriteConnectionString'), tableNamePrefix: prefix }));
+    const table = TableClient.fromConnectionString(inject('azuriteConnectionString'), `${prefix}RateLimits`, { allowInsecureConnection: true });
+    const windows = async () => {
+      const starts: string[] = [];
+      for await (const row of table.listEntities()) starts.push(new Date(Number(row.rowKey!.split('_')[1])).toISOString().slice(11, 16));
+      return starts.sort();
+    };
+    const first = fresh();
+    for (const key of ['source:a', 'source:b', 'source:c']) await first.hit(key, 5, HOUR, new Date('2025-05-01T08:10:00.000Z'));
+    await first.hit('source:a', 5, HOUR, new Date('2025-05-01T09:10:00.000Z'));
+    await first.hit('source:a', 5, 60_000, new Date('2025-05-01T09:10:00.000Z'));
+    expect(await windows()).toEqual(['08:00', '08:00', '08:00', '09:00', '09:10']);
+
+    // Another process (or the next hour) opens 10:00: the 08:00 rows go, 09:00 stays for clock skew,
+    // and a window of another length is not touched by this one's sweep.
+    await fresh().hit('source:d', 5, HOUR, new Date('2025-05-01T10:00:00.000Z'));
+    expect(await windows()).toEqual(['09:00', '09:10', '10:00']);
+  });
+
   test('costs two Table calls per allowed hit and one per refused hit', async () => {
     const now = new Date('2025-03-04T15:00:00.000Z');
     await limiter.hit('source:count', 2, HOUR, now);
