@@ -16,7 +16,9 @@ import type {
   RecordOutcomeInput,
   RequestApprovalInput,
 } from '../workflow/activityContract.js';
-import type { EmailChangeOrchestrationInput } from '../workflow/contract.js';
+import type { ApprovalDecisionEvent, EmailChangeOrchestrationInput } from '../workflow/contract.js';
+import type { WaitOutcome } from '../workflow/waitForDecisionOrDeadline.js';
+import { CANCEL_REQUESTED, claimOutcome, DEADLINE_PASSED } from '../store/outcomeClaim.js';
 import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
 import { executeReset, restoreMail } from './executeReset.js';
 import { mailOnceFor } from './mailOnce.js';
@@ -92,6 +94,26 @@ export function createActivities(deps: ActivityDependencies) {
         const noticeTo = [...new Set([request.currentEmail, ...(request.guestMail ? [request.guestMail.toLowerCase()] : [])])];
         await mailOnce('change-requested', noticeTo, changeRequestedNoticeEmail({ request }));
       }
+    },
+
+    /**
+     * The deadline fired. An approver or an admin may have been told they won just before it
+     * (their claim is written, their event not yet read): then their outcome stands, not the
+     * expiry. Run again, it finds its own claim and still answers the deadline.
+     */
+    async settleDeadline(requestId: string): Promise<WaitOutcome> {
+      const first = await claimOutcome(store, { requestId, at: deps.clock().toISOString(), type: DEADLINE_PASSED, actor: 'system' });
+      if (!first || first.type === DEADLINE_PASSED) return { kind: 'deadline' };
+      const detail = first.detail ?? {};
+      if (first.type === CANCEL_REQUESTED) return { kind: 'cancel', cancel: { reason: String(detail.reason ?? ''), by: first.actor, at: first.at } };
+      const decision: ApprovalDecisionEvent = {
+        outcome: detail.outcome === 'rejected' ? 'rejected' : 'approved',
+        approverId: String(detail.approverId ?? ''),
+        approverMail: first.actor,
+        at: first.at,
+        ...(typeof detail.comment === 'string' ? { comment: detail.comment } : {}),
+      };
+      return { kind: 'decision', decision };
     },
 
     /** Ends a request that never reached Graph: rejected, cancelled by an admin, or expired. */

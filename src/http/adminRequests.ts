@@ -9,7 +9,7 @@ import { adminViewOf } from './adminView.js';
 import { readBody } from './body.js';
 import { findOrchestration, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
 import { HttpError, respondSafely } from './errors.js';
-import { CANCEL_REQUESTED, claimOutcome, DECISION_RECEIVED } from './outcomeClaim.js';
+import { CANCEL_REQUESTED, claimOutcome, DEADLINE_PASSED, DECISION_RECEIVED } from '../store/outcomeClaim.js';
 import { jsonResponse } from './security.js';
 
 export const MAX_CANCEL_REASON_LENGTH = 500;
@@ -98,6 +98,7 @@ export function cancelAdminRequest(
     if (first?.type === DECISION_RECEIVED) {
       throw new HttpError('AlreadyDecided', 'An approver already decided this request; it can no longer be cancelled.');
     }
+    if (first?.type === DEADLINE_PASSED) throw new HttpError('AlreadyFinished', 'The request expired.');
     // A cancel that won earlier is raised again: raising twice is harmless, and it heals a raise that failed.
     const cancel: CancelEvent = first ? { reason: String(first.detail?.reason ?? reason), by: first.actor, at: first.at } : { reason, by: admin.name, at };
     await client.raiseEvent(emailChange.id, EVENTS.cancel, cancel);

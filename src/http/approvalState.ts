@@ -3,7 +3,7 @@ import { parseApprovalToken } from '../domain/approvalToken.js';
 import type { RequestStore, StoredApprovalToken } from '../store/requestStore.js';
 import { formatTimestamp } from '../templates/format.js';
 import { HttpError } from './errors.js';
-import { CANCEL_REQUESTED, recordedClaim } from './outcomeClaim.js';
+import { CANCEL_REQUESTED, DEADLINE_PASSED, recordedClaim } from '../store/outcomeClaim.js';
 
 /** What an approval link leads to right now. */
 export type ApprovalState =
@@ -13,7 +13,7 @@ export type ApprovalState =
 const DECIDED_STATUSES: readonly RequestStatus[] = ['Approved', 'Completed', 'Failed', 'Rejected'];
 const OPEN_STATUSES: readonly RequestStatus[] = ['Received', 'AwaitingApproval'];
 
-export const CLOSED: Record<'Expired' | 'Cancelled' | 'Closed', { title: string; explanation: string }> = {
+const CLOSED: Record<'Expired' | 'Cancelled' | 'Closed', { title: string; explanation: string }> = {
   Expired: { title: 'Link expired', explanation: 'This request expired: no decision was made before its deadline. The requester can submit a new request.' },
   Cancelled: { title: 'Request cancelled', explanation: 'This request was cancelled by an administrator, so it no longer needs a decision.' },
   Closed: { title: 'Request closed', explanation: 'This request was closed and no longer needs a decision.' },
@@ -39,16 +39,22 @@ export async function loadApprovalState(store: RequestStore, tokenText: string, 
   }
   // Accepted but not yet applied by the orchestrator: the link must already say so.
   const claim = recordedClaim(await store.listEvents(request.id));
-  if (claim?.type === CANCEL_REQUESTED) return { kind: 'closed', token, request, ...CLOSED.Cancelled };
-  if (claim) return decided(token, request, describeDecision(decisionOf(claim)));
+  if (claim) return { token, request, ...claimedOutcome(claim) };
   if (DECIDED_STATUSES.includes(request.status) || token.usedAt) return decided(token, request, 'This request was already decided.');
   // An unparseable expiry counts as expired: a link must never outlive its request by accident.
   if (!(now.getTime() < Date.parse(token.expiresAt))) return { kind: 'closed', token, request, ...CLOSED.Expired };
   return { kind: 'open', token, request };
 }
 
+/** What a link says once an outcome was claimed, applied by the orchestrator or not yet. */
+export function claimedOutcome(claim: AuditEvent): { kind: 'decided' | 'closed'; title: string; explanation: string } {
+  if (claim.type === CANCEL_REQUESTED) return { kind: 'closed', ...CLOSED.Cancelled };
+  if (claim.type === DEADLINE_PASSED) return { kind: 'closed', ...CLOSED.Expired };
+  return { kind: 'decided', title: ALREADY_DECIDED, explanation: describeDecision(decisionOf(claim)) };
+}
+
 /** The decision an accepted `DecisionReceived` claim carries. */
-export function decisionOf(claim: AuditEvent): Decision {
+function decisionOf(claim: AuditEvent): Decision {
   return { outcome: claim.detail?.outcome === 'rejected' ? 'rejected' : 'approved', by: claim.actor, at: claim.at };
 }
 
@@ -56,6 +62,6 @@ function decided(token: StoredApprovalToken, request: EmailChangeRequest, explan
   return { kind: 'decided', token, request, title: ALREADY_DECIDED, explanation };
 }
 
-export function describeDecision(decision: Decision): string {
+function describeDecision(decision: Decision): string {
   return `This request was already decided: ${decision.outcome} by ${decision.by} at ${formatTimestamp(decision.at)}.`;
 }

@@ -6,11 +6,11 @@ import { stripControlCharacters } from '../domain/validation.js';
 import type { RequestStore, StoredApprovalToken } from '../store/requestStore.js';
 import { approvalPage, decisionResultPage } from '../templates/pages.js';
 import { EVENTS, type ApprovalDecisionEvent } from '../workflow/contract.js';
-import { CLOSED, decisionOf, describeDecision, loadApprovalState } from './approvalState.js';
+import { claimedOutcome, loadApprovalState } from './approvalState.js';
 import { readBody } from './body.js';
 import { findOrchestration, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
 import { HttpError, respondSafely } from './errors.js';
-import { CANCEL_REQUESTED, claimOutcome, DECISION_RECEIVED } from './outcomeClaim.js';
+import { claimOutcome, DECISION_RECEIVED } from '../store/outcomeClaim.js';
 import { pageResponse } from './security.js';
 
 export const MAX_DECISION_COMMENT_LENGTH = 1000;
@@ -39,7 +39,8 @@ export function showApproval(request: HttpRequest, context: InvocationContext, d
 
 /**
  * `POST /api/approvals/{token}`: records the approver's decision and raises it on the waiting
- * instance. The first decision wins, for one approver's double click and across approvers.
+ * instance. The first decision wins, for one approver's double click and across approvers; every
+ * refused attempt is audited, so a late or second-guessing approver leaves a trace.
  */
 export function decideApproval(
   request: HttpRequest,
@@ -57,60 +58,51 @@ export function decideApproval(
       });
     }
     const { outcome, comment } = readDecision(fields);
-    if (state.kind === 'decided') throw new HttpError('AlreadyDecided', state.explanation, { title: state.title });
-    if (state.kind === 'closed') throw new HttpError('Gone', state.explanation, { title: state.title });
-    await requireWaitingInstance(client, state.request.id);
-
     const { token, request: emailChange } = state;
-    if (!(await deps.store.consumeApprovalToken(token.requestId, token.tokenHash, now.toISOString()))) {
-      throw new HttpError('AlreadyDecided', 'This link was already used to decide this request.', { title: 'Already decided' });
-    }
     const decision: ApprovalDecisionEvent = { outcome, approverId: token.approverId, approverMail: token.approverMail, at: now.toISOString() };
     if (comment) decision.comment = comment;
-    await claimDecision(deps.store, decision, emailChange.id);
+    try {
+      if (state.kind !== 'open') throw refusal(state);
+      await requireWaitingInstance(client, emailChange.id);
+      if (!(await deps.store.consumeApprovalToken(token.requestId, token.tokenHash, decision.at))) {
+        throw new HttpError('AlreadyDecided', 'This link was already used to decide this request.', { title: 'Already decided' });
+      }
+      // Tokens are per approver: the outcome claim is what stops a second approver, an admin's
+      // cancel or the deadline arriving in the same instant.
+      const first = await claimOutcome(deps.store, { requestId: emailChange.id, at: decision.at, type: DECISION_RECEIVED, actor: decision.approverMail, detail: detailOf(decision) });
+      if (first) throw refusal(claimedOutcome(first));
+    } catch (error) {
+      if (error instanceof HttpError) await audit(deps.store, emailChange.id, decision, 'DecisionIgnored', error.message);
+      throw error;
+    }
     await raiseDecision(deps.store, client, decision, emailChange.id);
     const decided = { ...emailChange, decision: { outcome, by: decision.approverMail, at: decision.at, ...(comment ? { comment } : {}) } };
     return pageResponse(200, decisionResultPage({ outcome, request: decided }));
   });
 }
 
-/**
- * Tokens are per approver, so consuming one does not stop a second approver, or an administrator
- * cancelling at the same moment: the outcome claim lets exactly one of them through.
- */
-async function claimDecision(store: RequestStore, decision: ApprovalDecisionEvent, requestId: string): Promise<void> {
-  const detail = { outcome: decision.outcome, approverId: decision.approverId, ...(decision.comment ? { comment: decision.comment } : {}) };
-  const first = await claimOutcome(store, { requestId, at: decision.at, type: DECISION_RECEIVED, actor: decision.approverMail, detail });
-  if (!first) return;
-  const cancelled = first.type === CANCEL_REQUESTED;
-  await store.appendEvent({
-    requestId,
-    id: `decision-ignored-${randomUUID()}`,
-    at: decision.at,
-    type: 'DecisionIgnored',
-    actor: decision.approverMail,
-    detail: { ...detail, reason: cancelled ? 'An administrator cancelled the request first.' : 'Another approver decided first.' },
-  });
-  if (cancelled) throw new HttpError('Gone', CLOSED.Cancelled.explanation, { title: CLOSED.Cancelled.title });
-  throw new HttpError('AlreadyDecided', describeDecision(decisionOf(first)), { title: 'Already decided' });
+const refusal = (state: { kind: 'decided' | 'closed'; title: string; explanation: string }) =>
+  new HttpError(state.kind === 'decided' ? 'AlreadyDecided' : 'Gone', state.explanation, { title: state.title });
+
+const detailOf = (decision: ApprovalDecisionEvent) => ({
+  outcome: decision.outcome,
+  approverId: decision.approverId,
+  ...(decision.comment ? { comment: decision.comment } : {}),
+});
+
+function audit(store: RequestStore, requestId: string, decision: ApprovalDecisionEvent, type: string, reason: string): Promise<boolean> {
+  return store.appendEvent({ requestId, id: `${type}-${randomUUID()}`, at: decision.at, type, actor: decision.approverMail, detail: { ...detailOf(decision), reason } });
 }
 
 /**
- * The instance may stop waiting between our check and the raise (its deadline fired): then the
- * approver is told the request closed, and the audit trail says the decision never arrived.
+ * The instance may stop waiting between our check and the raise: then the approver is told the
+ * request closed, and the audit trail says the decision never arrived.
  */
 async function raiseDecision(store: RequestStore, client: OrchestrationClient, decision: ApprovalDecisionEvent, requestId: string): Promise<void> {
   try {
     await client.raiseEvent(requestId, EVENTS.approvalDecision, decision);
   } catch (error) {
-    await store.appendEvent({
-      requestId,
-      id: `decision-undelivered-${randomUUID()}`,
-      at: decision.at,
-      type: 'DecisionUndelivered',
-      actor: decision.approverMail,
-      detail: { outcome: decision.outcome, reason: error instanceof Error ? error.message : String(error) },
-    });
+    await audit(store, requestId, decision, 'DecisionUndelivered', error instanceof Error ? error.message : String(error));
     await requireWaitingInstance(client, requestId);
     throw error;
   }

@@ -11,6 +11,7 @@ export const ACTIVITY = {
   getApprovalPolicy: 'getApprovalPolicy',
   screenRequest: 'screenRequest',
   requestApproval: 'requestApproval',
+  settleDeadline: 'settleDeadline',
   recordOutcome: 'recordOutcome',
   markApproved: 'markApproved',
   executeReset: 'executeReset',

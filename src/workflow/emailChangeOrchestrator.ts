@@ -16,7 +16,7 @@ import {
 import type { EmailChangeOrchestrationInput } from './contract.js';
 import type { OrchestrationCustomStatus } from './customStatus.js';
 import { RESET_RETRY, STEP_RETRY } from './retryPolicies.js';
-import { waitForDecisionOrDeadline } from './waitForDecisionOrDeadline.js';
+import { waitForDecisionOrDeadline, type WaitOutcome } from './waitForDecisionOrDeadline.js';
 
 type Step = Generator<Task, RequestStatus, unknown>;
 
@@ -61,7 +61,7 @@ export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
     const awaiting: OrchestrationCustomStatus = { status: 'AwaitingApproval', deadline: deadline.toISOString() };
     publish(awaiting);
 
-    const waited = yield* waitForDecisionOrDeadline(context, {
+    let waited = yield* waitForDecisionOrDeadline(context, {
       deadline,
       reminderAt,
       sendReminder: () => {
@@ -69,6 +69,9 @@ export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
         return approvalRound(true);
       },
     });
+    // A decision or cancel accepted in the instant before the deadline may still be on its way:
+    // the outcome claimed first in storage stands, so nobody was told a result that did not happen.
+    if (waited.kind === 'deadline') waited = (yield call(ACTIVITY.settleDeadline, requestId)) as WaitOutcome;
 
     if (waited.kind !== 'decision' || waited.decision.outcome === 'rejected') {
       const ending: RecordOutcomeInput =

@@ -108,7 +108,6 @@ test('orchestrations waiting for an event, a timer or an activity survive a host
   host = await startHostProcess();
   const eventFile = path.join(dataDir, 'event.log');
   const timerFile = path.join(dataDir, 'timer.log');
-  const startedAt = Date.now();
   const timerSeconds = 4;
   const startOne = async (input: Record<string, unknown>) => {
     const orchestrator = 'gateFile' in input ? 'EventAfterActivity' : 'Durable';
@@ -121,13 +120,14 @@ test('orchestrations waiting for an event, a timer or an activity survive a host
   const timerId = await startOne({ file: timerFile, waitFor: 'timer', seconds: timerSeconds });
   await waitUntil(eventId, (s) => s.customStatus === 'waiting');
   await waitUntil(timerId, (s) => s.customStatus === 'waiting');
+  // The timer was created before its instance said so: it is due at the latest this long from now.
+  const timerDueBy = Date.now() + timerSeconds * 1000;
   // Its activity (blocked on the gate file) is running when the host dies: it must run again.
   await waitUntil(inFlightId, (s) => s.runtimeStatus === 'Running');
 
   await crashHost(host);
   // Let the timer come due while no host is running: it must fire late after the restart.
-  const due = startedAt + timerSeconds * 1000 + 500;
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, timerDueBy + 500 - Date.now())));
   host = await startHostProcess();
 
   const raised = await fetch(`http://localhost:${port}${webhooks}/instances/${eventId}/raiseEvent/Go`, {

@@ -4,7 +4,8 @@ import { guestWithSponsor, submit, waitForStatus, type RequestView } from './sup
 
 let app: LocalApp;
 beforeAll(async () => {
-  app = await startLocalApp({ env: { RATE_LIMIT_PER_TARGET: '2', RATE_LIMIT_PER_SOURCE: '1000' } });
+  // One window for the whole file: an hour boundary between two posts must not reset the count.
+  app = await startLocalApp({ env: { RATE_LIMIT_PER_TARGET: '2', RATE_LIMIT_PER_SOURCE: '1000', RATE_LIMIT_WINDOW: 'P3650D' } });
 });
 afterAll(async () => {
   await app?.stop();

@@ -3,7 +3,8 @@ import { startLocalApp, type LocalApp } from './support/localApp.js';
 
 let app: LocalApp;
 beforeAll(async () => {
-  app = await startLocalApp({ env: { RATE_LIMIT_PER_SOURCE: '3', RATE_LIMIT_PER_TARGET: '100' } });
+  // One window for the whole file: an hour boundary between two posts must not reset the count.
+  app = await startLocalApp({ env: { RATE_LIMIT_PER_SOURCE: '3', RATE_LIMIT_PER_TARGET: '100', RATE_LIMIT_WINDOW: 'P3650D' } });
 });
 afterAll(async () => {
   await app?.stop();

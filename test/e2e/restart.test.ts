@@ -21,6 +21,9 @@ test('a request awaiting approval survives a killed host and completes after the
   const newEmail = `restart.${Date.now()}@northwind.example`;
   const id = await submit(app, { currentEmail: guest.mail, newEmail });
   const approval = await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'approval mail');
+  // The guest's notice goes out after the approval mail was recorded as sent: a kill before that
+  // record would rightly send the approval mail again (mail is at least once).
+  await waitForMail(app, (m) => m.to.includes(guest.mail), 'change-requested notice');
   await waitForStatus(app, id, 'AwaitingApproval');
 
   await app.kill();

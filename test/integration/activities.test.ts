@@ -10,6 +10,7 @@ import type { DeclineReason, EmailChangeRequest } from '../../src/domain/request
 import { GraphRequestError, type GraphGateway } from '../../src/graph/graphGateway.js';
 import { createMsGraphGateway } from '../../src/graph/msGraphGateway.js';
 import { createMailer } from '../../src/mail/mailer.js';
+import { CANCEL_REQUESTED, claimOutcome, DEADLINE_PASSED, DECISION_RECEIVED } from '../../src/store/outcomeClaim.js';
 import type { RequestStore } from '../../src/store/requestStore.js';
 import { createRequestStoreFromTables } from '../../src/store/tableRequestStore.js';
 import { createStoreTables } from '../../src/store/tables.js';
@@ -283,6 +284,33 @@ describe('recordOutcome', () => {
     expect(await request(next)).toMatchObject({ status: 'Cancelled', cancelReason: 'Phoned' });
     // A final request keeps its status whatever ends it later.
     expect(await activities.recordOutcome({ requestId: next, outcome: 'Expired' })).toBe('Cancelled');
+  });
+});
+
+describe('settleDeadline', () => {
+  test('with nothing claimed the deadline wins, also when run again', async () => {
+    const id = await submit(sponsoredGuest('late').guest.mail);
+    expect(await activities.settleDeadline(id)).toEqual({ kind: 'deadline' });
+    expect(await activities.settleDeadline(id)).toEqual({ kind: 'deadline' });
+    expect((await eventTypes(id)).filter((type) => type === DEADLINE_PASSED)).toHaveLength(1);
+    // An approver arriving now loses to the deadline.
+    expect(await claimOutcome(store, { requestId: id, at: new Date().toISOString(), type: DECISION_RECEIVED, actor: 'sponsor@contoso.com' })).toMatchObject({ type: DEADLINE_PASSED });
+  });
+
+  test('a decision or a cancel claimed just before the deadline stands', async () => {
+    const decided = await submit(sponsoredGuest('just').guest.mail);
+    const at = new Date().toISOString();
+    const detail = { outcome: 'approved', approverId: 'approver-id', comment: 'In time' };
+    expect(await claimOutcome(store, { requestId: decided, at, type: DECISION_RECEIVED, actor: 'sponsor@contoso.com', detail })).toBeUndefined();
+    expect(await activities.settleDeadline(decided)).toEqual({
+      kind: 'decision',
+      decision: { outcome: 'approved', approverId: 'approver-id', approverMail: 'sponsor@contoso.com', at, comment: 'In time' },
+    });
+
+    const cancelled = await submit(sponsoredGuest('stop').guest.mail);
+    await claimOutcome(store, { requestId: cancelled, at, type: CANCEL_REQUESTED, actor: 'admin@contoso.com', detail: { reason: 'Phoned' } });
+    expect(await activities.settleDeadline(cancelled)).toEqual({ kind: 'cancel', cancel: { reason: 'Phoned', by: 'admin@contoso.com', at } });
+    expect(await eventTypes(cancelled)).not.toContain(DEADLINE_PASSED);
   });
 });
 

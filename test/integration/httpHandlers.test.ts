@@ -11,6 +11,7 @@ import { cancelAdminRequest, getAdminRequest, listAdminRequests } from '../../sr
 import { decideApproval, showApproval } from '../../src/http/approvals.js';
 import type { HttpDependencies, OrchestrationClient } from '../../src/http/dependencies.js';
 import { showRequestForm, submitRequest } from '../../src/http/submitRequest.js';
+import { claimOutcome, DEADLINE_PASSED } from '../../src/store/outcomeClaim.js';
 import { createTableRateLimiter } from '../../src/store/rateLimiter.js';
 import type { RequestStore } from '../../src/store/requestStore.js';
 import { createTableRequestStore } from '../../src/store/tableRequestStore.js';
@@ -479,7 +480,7 @@ describe('POST /api/approvals/{token}', () => {
   });
 
   test('the same link twice: 200 then 409', async () => {
-    const { links } = await seedPendingRequest();
+    const { id, links } = await seedPendingRequest();
     const page = await (await openApproval(links.a)).text();
     const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
     expect((await post(links.a, { decision: 'approve', csrf })).status).toBe(200);
@@ -487,6 +488,8 @@ describe('POST /api/approvals/{token}', () => {
     expect(again.status).toBe(409);
     expect(await again.text()).toContain('already decided');
     expect(client.raised).toHaveLength(1);
+    const ignored = (await store.listEvents(id)).filter((e) => e.type === 'DecisionIgnored');
+    expect(ignored).toMatchObject([{ actor: 'alice@contoso.com', detail: { outcome: 'rejected' } }]);
   });
 
   test('first decision wins across approvers posting at the same moment', async () => {
@@ -533,6 +536,21 @@ describe('POST /api/approvals/{token}', () => {
     expect(await response.text()).toContain('no longer waiting for a decision');
     const undelivered = (await store.listEvents(id)).filter((e) => e.type === 'DecisionUndelivered');
     expect(undelivered).toMatchObject([{ actor: 'alice@contoso.com', detail: { outcome: 'approved' } }]);
+  });
+
+  test('410 once the deadline claimed the outcome, before the orchestrator recorded Expired; the attempt is audited', async () => {
+    const { id, links } = await seedPendingRequest();
+    const page = await (await openApproval(links.a)).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+    await claimOutcome(store, { requestId: id, at: now.toISOString(), type: DEADLINE_PASSED, actor: 'system' });
+    expect((await openApproval(links.b)).status).toBe(410);
+    const response = await post(links.a, { decision: 'approve', csrf });
+    expect(response.status).toBe(410);
+    expect(await response.text()).toContain('expired');
+    expect(client.raised).toHaveLength(0);
+    const ignored = (await store.listEvents(id)).filter((e) => e.type === 'DecisionIgnored');
+    expect(ignored).toMatchObject([{ actor: 'alice@contoso.com', detail: { outcome: 'approved' } }]);
+    expect(String(ignored[0]!.detail?.reason)).toContain('expired');
   });
 
   test('410 when the link expired', async () => {
@@ -727,6 +745,15 @@ describe('admin API', () => {
       else expect([cancelled.status, decided.status]).toEqual([409, 200]);
       expect(raised).toHaveLength(1);
     }
+  });
+
+  test('cancel once the deadline claimed the outcome: 409 AlreadyFinished', async () => {
+    const { id } = await seedPendingRequest();
+    await claimOutcome(store, { requestId: id, at: now.toISOString(), type: DEADLINE_PASSED, actor: 'system' });
+    const response = await cancel(id, { reason: 'Too late' });
+    expect(response.status).toBe(409);
+    expect((await errorOf(response)).code).toBe('AlreadyFinished');
+    expect(client.raised).toHaveLength(0);
   });
 
   test('cancel twice: both 202, the second raises the first cancel again', async () => {

@@ -130,6 +130,7 @@ function activities(overrides: Record<string, ActivityAnswer> = {}): Record<stri
     [ACTIVITY.getApprovalPolicy]: () => POLICY,
     [ACTIVITY.screenRequest]: () => ELIGIBLE,
     [ACTIVITY.requestApproval]: () => null,
+    [ACTIVITY.settleDeadline]: () => ({ kind: 'deadline' }),
     [ACTIVITY.recordOutcome]: (input) => (input as { outcome: string }).outcome,
     [ACTIVITY.markApproved]: () => null,
     [ACTIVITY.executeReset]: () => INVITED,
@@ -185,10 +186,28 @@ describe('emailChangeOrchestrator', () => {
       { requestId: INPUT.requestId, deadline: DEADLINE.toISOString(), reminder: false },
       { requestId: INPUT.requestId, deadline: DEADLINE.toISOString(), reminder: true },
     ]);
+    expect(inputOf(run, ACTIVITY.settleDeadline)).toBe(INPUT.requestId);
     expect(inputOf(run, ACTIVITY.recordOutcome)).toEqual({ requestId: INPUT.requestId, outcome: 'Expired' });
     expect(run.timers.map((t) => t.fireAt)).toEqual([REMINDER_AT, DEADLINE]);
     expect(run.statuses).toContainEqual({ status: 'AwaitingApproval', deadline: DEADLINE.toISOString(), reminderSentAt: REMINDER_AT.toISOString() });
     expect(lastStatus(run)).toEqual({ status: 'Expired' });
+  });
+
+  test('the deadline fires, but an approval claimed just before it stands: approve, reset, complete', () => {
+    const { decision } = approve('Just in time') as { decision: ApprovalDecisionEvent };
+    const run = runOrchestrator({ activities: activities({ [ACTIVITY.settleDeadline]: () => ({ kind: 'decision', decision }) }), race: [timer, timer] });
+    expect(run.result).toBe('Completed');
+    expect(names(run).slice(-4)).toEqual([ACTIVITY.settleDeadline, ACTIVITY.markApproved, ACTIVITY.executeReset, ACTIVITY.completeRequest]);
+    expect(inputOf(run, ACTIVITY.markApproved)).toEqual({ requestId: INPUT.requestId, decision });
+    expect(run.statuses).toContainEqual({ status: 'Approved', decidedBy: APPROVER.mail });
+  });
+
+  test('the deadline fires, but a cancel claimed just before it stands: Cancelled, not Expired', () => {
+    const { cancel: claimed } = cancel as { cancel: CancelEvent };
+    const run = runOrchestrator({ activities: activities({ [ACTIVITY.settleDeadline]: () => ({ kind: 'cancel', cancel: claimed }) }), race: [timer, timer] });
+    expect(run.result).toBe('Cancelled');
+    expect(inputOf(run, ACTIVITY.recordOutcome)).toEqual({ requestId: INPUT.requestId, outcome: 'Cancelled', cancel: claimed });
+    expect(lastStatus(run)).toEqual({ status: 'Cancelled', decidedBy: 'admin@contoso.com' });
   });
 
   test('approved after the reminder: approve, reset with the reset retry policy, complete', () => {

@@ -108,6 +108,8 @@ const answers = (name: string, input: unknown): unknown => {
       return { outcome: 'eligible', guest: { id: 'g', displayName: 'G' }, approvers: [{ id: 'a', displayName: 'A', mail: 'a@contoso.com' }] };
     case ACTIVITY.executeReset:
       return INVITED;
+    case ACTIVITY.settleDeadline:
+      return { kind: 'deadline' };
     case ACTIVITY.recordOutcome:
       return (input as { outcome: string }).outcome;
     case ACTIVITY.completeRequest:
@@ -144,6 +146,7 @@ test('under the real replay engine: reminder, then approval, reset and completio
 test('under the real replay engine: an unanswered request expires at the deadline', async () => {
   const { state, calls } = await replay(answers, [{ timer: true }, { timer: true }]);
   expect(state.output).toBe('Expired');
+  expect(calls.at(-2)).toEqual({ name: ACTIVITY.settleDeadline, input: INPUT.requestId });
   expect(calls.at(-1)).toEqual({ name: ACTIVITY.recordOutcome, input: { requestId: INPUT.requestId, outcome: 'Expired' } });
 });
 
