@@ -1,5 +1,6 @@
 import { createApprovalToken } from '../domain/approvalToken.js';
 import { isFinal, type EmailChangeRequest, type RequestStatus } from '../domain/request.js';
+import { CANCEL_REQUESTED, claimOutcome, DEADLINE_PASSED } from '../store/outcomeClaim.js';
 import {
   approvalRequestEmail,
   changeRequestedNoticeEmail,
@@ -18,7 +19,6 @@ import type {
 } from '../workflow/activityContract.js';
 import type { ApprovalDecisionEvent, EmailChangeOrchestrationInput } from '../workflow/contract.js';
 import type { WaitOutcome } from '../workflow/waitForDecisionOrDeadline.js';
-import { CANCEL_REQUESTED, claimOutcome, DEADLINE_PASSED } from '../store/outcomeClaim.js';
 import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
 import { executeReset, restoreMail } from './executeReset.js';
 import { mailOnceFor } from './mailOnce.js';

@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { isFinal, type EmailChangeRequest } from '../domain/request.js';
+import { CANCEL_REQUESTED, claimOutcome, DEADLINE_PASSED, DECISION_RECEIVED } from '../store/outcomeClaim.js';
 import { StoreError } from '../store/storeError.js';
 import type { DurableOrchestrationStatus } from 'durable-functions';
 import { EVENTS, ORCHESTRATOR_NAME, type CancelEvent, type EmailChangeOrchestrationInput } from '../workflow/contract.js';
@@ -9,7 +10,6 @@ import { adminViewOf } from './adminView.js';
 import { readBody } from './body.js';
 import { findOrchestration, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
 import { HttpError, respondSafely } from './errors.js';
-import { CANCEL_REQUESTED, claimOutcome, DEADLINE_PASSED, DECISION_RECEIVED } from '../store/outcomeClaim.js';
 import { jsonResponse } from './security.js';
 
 export const MAX_CANCEL_REASON_LENGTH = 500;

@@ -1,9 +1,9 @@
 import type { AuditEvent, Decision, EmailChangeRequest, RequestStatus } from '../domain/request.js';
 import { parseApprovalToken } from '../domain/approvalToken.js';
+import { CANCEL_REQUESTED, DEADLINE_PASSED, recordedClaim } from '../store/outcomeClaim.js';
 import type { RequestStore, StoredApprovalToken } from '../store/requestStore.js';
 import { formatTimestamp } from '../templates/format.js';
 import { HttpError } from './errors.js';
-import { CANCEL_REQUESTED, DEADLINE_PASSED, recordedClaim } from '../store/outcomeClaim.js';
 
 /** What an approval link leads to right now. */
 export type ApprovalState =

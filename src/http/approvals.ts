@@ -3,6 +3,7 @@ import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functi
 import { createAntiForgeryValue, verifyAntiForgeryValue } from '../domain/approvalToken.js';
 import type { Approver } from '../domain/request.js';
 import { stripControlCharacters } from '../domain/validation.js';
+import { claimOutcome, DECISION_RECEIVED } from '../store/outcomeClaim.js';
 import type { RequestStore, StoredApprovalToken } from '../store/requestStore.js';
 import { approvalPage, decisionResultPage } from '../templates/pages.js';
 import { EVENTS, type ApprovalDecisionEvent } from '../workflow/contract.js';
@@ -10,7 +11,6 @@ import { claimedOutcome, loadApprovalState } from './approvalState.js';
 import { readBody } from './body.js';
 import { findOrchestration, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
 import { HttpError, respondSafely } from './errors.js';
-import { claimOutcome, DECISION_RECEIVED } from '../store/outcomeClaim.js';
 import { pageResponse } from './security.js';
 
 export const MAX_DECISION_COMMENT_LENGTH = 1000;
