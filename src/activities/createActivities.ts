@@ -1,6 +1,6 @@
 import { createApprovalToken } from '../domain/approvalToken.js';
 import { isFinal, type EmailChangeRequest, type RequestStatus } from '../domain/request.js';
-import { CANCEL_REQUESTED, claimOutcome, DEADLINE_PASSED } from '../store/outcomeClaim.js';
+import { CANCEL_REQUESTED, claimOutcome, DEADLINE_PASSED, recordedClaim } from '../store/outcomeClaim.js';
 import {
   approvalRequestEmail,
   changeRequestedNoticeEmail,
@@ -71,6 +71,10 @@ export function createActivities(deps: ActivityDependencies) {
       const { requestId, deadline, reminder } = input;
       let request = await requireRequest(store, requestId);
       if (reminder ? request.status !== 'AwaitingApproval' : request.status !== 'Received' && request.status !== 'AwaitingApproval') return;
+      // An admin cancelled (or an approver decided) before this round: nobody is asked again, and
+      // the waiting instance reads that outcome next.
+      const events = await store.listEvents(requestId);
+      if (recordedClaim(events)) return;
       if (!reminder) {
         request = await store.updateRequest(
           requestId,
@@ -78,7 +82,7 @@ export function createActivities(deps: ActivityDependencies) {
           auditEvent(deps, requestId, 'approval-requested', 'ApprovalRequested', 'system', { approvers: request.approvers.map((a) => a.mail), deadline }),
         );
       }
-      const mailOnce = await mailOnceFor(deps, requestId);
+      const mailOnce = await mailOnceFor(deps, requestId, events);
       const round = reminder ? 'reminder' : 'approval';
       for (const approver of request.approvers) {
         await mailOnce(`${round}:${approver.id || approver.mail}`, [approver.mail], async () => {

@@ -1,3 +1,4 @@
+import type { AuditEvent } from '../domain/request.js';
 import { auditEvent, type ActivityDependencies } from './activityDependencies.js';
 
 export interface RenderedMail {
@@ -15,9 +16,10 @@ export type MailOnce = (key: string, to: string[], mail: RenderedMail | (() => P
  * Mail that a re-run step must not send again. Each sent message leaves a `MailSent` audit event
  * with a stable id; a retry of the step (say after a later mail failed) skips the ones already
  * recorded. The trail also tells admins who was told what, without the message's links.
+ * `events` saves the read when the caller has just listed the request's audit trail.
  */
-export async function mailOnceFor(deps: ActivityDependencies, requestId: string): Promise<MailOnce> {
-  const recorded = new Set((await deps.store.listEvents(requestId)).map((event) => event.id));
+export async function mailOnceFor(deps: ActivityDependencies, requestId: string, events?: readonly AuditEvent[]): Promise<MailOnce> {
+  const recorded = new Set((events ?? (await deps.store.listEvents(requestId))).map((event) => event.id));
   return async (key, to, mail) => {
     const recipients = to.filter(Boolean);
     const markerId = `${requestId}:mail:${key}`;

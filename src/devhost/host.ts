@@ -120,7 +120,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       for (const handler of handlers) {
         if (await handler(req, res, url)) return true;
       }
-      sendJson(res, 404, { error: 'NotFound', message: `Nothing is served at ${req.method ?? 'GET'} ${url.pathname}.` });
+      // Azure answers an unmatched route or method with a bare 404; the body only helps a developer.
+      sendJson(res, 404, { error: { code: 'NotFound', message: `Nothing is served at ${req.method ?? 'GET'} ${url.pathname}.` } });
       return true;
     };
     return { url: baseUrl, port, hostKey, invoker, routes: httpRoutes(functions, routePrefix), engine, stop };

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
-import { isFinal, type EmailChangeRequest } from '../domain/request.js';
+import { isFinal, type AuditEvent, type EmailChangeRequest } from '../domain/request.js';
 import { CANCEL_REQUESTED, claimOutcome, DEADLINE_PASSED, DECISION_RECEIVED } from '../store/outcomeClaim.js';
 import { StoreError } from '../store/storeError.js';
 import type { DurableOrchestrationStatus } from 'durable-functions';
@@ -13,6 +14,8 @@ import { HttpError, respondSafely } from './errors.js';
 import { jsonResponse } from './security.js';
 
 export const MAX_CANCEL_REASON_LENGTH = 500;
+
+const ALREADY_DECIDED = 'An approver already decided this request; it can no longer be cancelled.';
 
 /** Runtime states in which the instance still reads the Cancel event. */
 const CANCELLABLE_RUNTIME_STATUSES = ['Running', 'Pending'];
@@ -82,24 +85,27 @@ export function cancelAdminRequest(
       });
     }
     const { emailChange, orchestration } = await findRequest(deps, client, request.params.id);
-    if (isFinal(emailChange.status)) {
-      throw new HttpError('AlreadyFinished', `The request is already ${emailChange.status}.`);
-    }
-    if (emailChange.status === 'Approved') {
-      throw new HttpError('AlreadyDecided', 'An approver already decided this request; it can no longer be cancelled.');
-    }
-    if (!orchestration || !CANCELLABLE_RUNTIME_STATUSES.includes(orchestration.runtimeStatus)) {
-      throw new HttpError('AlreadyFinished', 'The request is no longer running.');
-    }
-
     const at = deps.clock().toISOString();
     const detail = { reason, ...(admin.objectId ? { objectId: admin.objectId } : {}) };
-    const first = await claimOutcome(deps.store, { requestId: emailChange.id, at, type: CANCEL_REQUESTED, actor: admin.name, detail });
-    if (first?.type === DECISION_RECEIVED) {
-      throw new HttpError('AlreadyDecided', 'An approver already decided this request; it can no longer be cancelled.');
+    // Refused and repeated cancels are audited too: every admin action on a request leaves a trace.
+    const ignored = (why: string) =>
+      deps.store.appendEvent({ requestId: emailChange.id, id: `CancelIgnored-${randomUUID()}`, at, type: 'CancelIgnored', actor: admin.name, detail: { ...detail, why } });
+    let first: AuditEvent | undefined;
+    try {
+      if (isFinal(emailChange.status)) throw new HttpError('AlreadyFinished', `The request is already ${emailChange.status}.`);
+      if (emailChange.status === 'Approved') throw new HttpError('AlreadyDecided', ALREADY_DECIDED);
+      if (!orchestration || !CANCELLABLE_RUNTIME_STATUSES.includes(orchestration.runtimeStatus)) {
+        throw new HttpError('AlreadyFinished', 'The request is no longer running.');
+      }
+      first = await claimOutcome(deps.store, { requestId: emailChange.id, at, type: CANCEL_REQUESTED, actor: admin.name, detail });
+      if (first?.type === DECISION_RECEIVED) throw new HttpError('AlreadyDecided', ALREADY_DECIDED);
+      if (first?.type === DEADLINE_PASSED) throw new HttpError('AlreadyFinished', 'The request expired.');
+    } catch (error) {
+      if (error instanceof HttpError) await ignored(error.message);
+      throw error;
     }
-    if (first?.type === DEADLINE_PASSED) throw new HttpError('AlreadyFinished', 'The request expired.');
     // A cancel that won earlier is raised again: raising twice is harmless, and it heals a raise that failed.
+    if (first) await ignored(`Already being cancelled by ${first.actor}.`);
     const cancel: CancelEvent = first ? { reason: String(first.detail?.reason ?? reason), by: first.actor, at: first.at } : { reason, by: admin.name, at };
     await client.raiseEvent(emailChange.id, EVENTS.cancel, cancel);
     return jsonResponse(202, { requestId: emailChange.id, status: 'Cancelling' });

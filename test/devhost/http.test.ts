@@ -126,7 +126,7 @@ describe('HTTP triggers of a CommonJS app (route prefix "api")', () => {
     expect(await (await fetch(`${host.url}/_dev/ping`)).text()).toBe('pong');
     const missing = await fetch(`${host.url}/api/nope`);
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toMatchObject({ error: 'NotFound' });
+    expect(await missing.json()).toMatchObject({ error: { code: 'NotFound' } });
   });
 
   test('gives the app its settings and WEBSITE_HOSTNAME before it runs', async () => {

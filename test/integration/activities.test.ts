@@ -265,6 +265,18 @@ describe('requestApproval', () => {
     expect(await eventTypes(id)).toContain('ReminderSent');
     await activities.recordOutcome({ requestId: id, outcome: 'Expired' });
   });
+
+  test('asks nobody once an admin cancelled the request, and leaves it for the waiting instance to close', async () => {
+    const { guest, sponsor } = sponsoredGuest('early');
+    const id = await submit(guest.mail);
+    await activities.screenRequest(id);
+    await claimOutcome(store, { requestId: id, at: new Date().toISOString(), type: CANCEL_REQUESTED, actor: 'admin@contoso.com', detail: { reason: 'Mistake' } });
+    await activities.requestApproval({ requestId: id, deadline: new Date(Date.now() + 3_600_000).toISOString(), reminder: false });
+    expect(mailTo(sponsor.mail)).toEqual([]);
+    expect(mailTo(guest.mail)).toEqual([]);
+    expect((await request(id)).status).toBe('Received');
+    expect(await activities.recordOutcome({ requestId: id, outcome: 'Cancelled', cancel: { reason: 'Mistake', by: 'admin@contoso.com', at: new Date().toISOString() } })).toBe('Cancelled');
+  });
 });
 
 describe('recordOutcome', () => {

@@ -709,6 +709,7 @@ describe('admin API', () => {
     expect(finished.status).toBe(409);
     expect((await errorOf(finished)).code).toBe('AlreadyFinished');
     expect(client.raised).toHaveLength(0);
+    expect((await store.listEvents(id)).map((e) => e.type).sort()).toEqual(['CancelIgnored', 'Received']);
   });
 
   test('cancel after an approver decided, not yet applied: 409 AlreadyDecided and no Cancel raised', async () => {
@@ -718,6 +719,8 @@ describe('admin API', () => {
     expect(response.status).toBe(409);
     expect((await errorOf(response)).code).toBe('AlreadyDecided');
     expect(client.raised.map((r) => r.eventName)).toEqual([EVENTS.approvalDecision]);
+    const ignored = (await store.listEvents(id)).filter((e) => e.type === 'CancelIgnored');
+    expect(ignored).toMatchObject([{ actor: 'admin@contoso.com', detail: { reason: 'Too late', why: expect.stringContaining('already decided') } }]);
   });
 
   test('a decision after a cancel, not yet applied: the link says cancelled (410) and nothing is raised', async () => {
@@ -761,6 +764,8 @@ describe('admin API', () => {
     expect((await cancel(id, { reason: 'First' })).status).toBe(202);
     expect((await cancel(id, { reason: 'Second' })).status).toBe(202);
     expect(client.raised.map((r) => (r.data as { reason: string }).reason)).toEqual(['First', 'First']);
-    expect((await store.listEvents(id)).filter((e) => e.type === 'CancelRequested')).toHaveLength(1);
+    const events = await store.listEvents(id);
+    expect(events.filter((e) => e.type === 'CancelRequested')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'CancelIgnored')).toMatchObject([{ detail: { reason: 'Second', why: 'Already being cancelled by admin@contoso.com.' } }]);
   });
 });
