@@ -55,10 +55,12 @@ const positiveInt = (fallback: number) =>
       return n;
     });
 
-const url = z.url({ protocol: /^https?$/ });
+const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 /** An optional URL where an empty value (as in the sample settings) means "not set". */
 const optionalUrl = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), url.optional());
 const required = (what: string) => z.string({ error: `is required (${what})` }).trim().min(1, `is required (${what})`);
+const requiredUrl = (what: string) =>
+  z.url({ protocol: /^https?$/, error: (issue) => (issue.input === undefined || issue.input === '' ? `is required (${what})` : 'must be an http(s) URL') });
 
 export const settingsSchema = z
   .object({
@@ -81,7 +83,7 @@ export const settingsSchema = z
     NEW_EMAIL_DENIED_DOMAINS: lowerList,
 
     // Approval.
-    PUBLIC_BASE_URL: url,
+    PUBLIC_BASE_URL: requiredUrl('the https address of this app, the base of the links in emails'),
     APPROVAL_TIMEOUT: duration('P7D'),
     APPROVAL_REMINDER_AFTER: duration('P3D'),
     // An unresolved Key Vault reference reaches the app as its literal text: refuse it rather

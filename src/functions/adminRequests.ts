@@ -2,6 +2,7 @@ import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { getDependencies } from '../composition.js';
 import { cancelAdminRequest, getAdminRequest, listAdminRequests } from '../http/adminRequests.js';
+import { respondSafely } from '../http/errors.js';
 
 /**
  * The admin API (DESIGN §4, Admin). Anonymous at the Functions level: the bearer JWT is checked
@@ -15,7 +16,7 @@ app.http('listEmailChangeRequests', {
   route: `${ADMIN}/requests`,
   methods: ['GET'],
   authLevel: 'anonymous',
-  handler: (request, context) => listAdminRequests(request, context, getDependencies()),
+  handler: (request, context) => respondSafely(context, 'json', () => listAdminRequests(request, context, getDependencies())),
 });
 
 app.http('getEmailChangeRequest', {
@@ -23,7 +24,7 @@ app.http('getEmailChangeRequest', {
   methods: ['GET'],
   authLevel: 'anonymous',
   extraInputs: [df.input.durableClient()],
-  handler: (request, context) => getAdminRequest(request, context, getDependencies(), df.getClient(context)),
+  handler: (request, context) => respondSafely(context, 'json', () => getAdminRequest(request, context, getDependencies(), df.getClient(context))),
 });
 
 app.http('cancelEmailChangeRequest', {
@@ -31,5 +32,5 @@ app.http('cancelEmailChangeRequest', {
   methods: ['POST'],
   authLevel: 'anonymous',
   extraInputs: [df.input.durableClient()],
-  handler: (request, context) => cancelAdminRequest(request, context, getDependencies(), df.getClient(context)),
+  handler: (request, context) => respondSafely(context, 'json', () => cancelAdminRequest(request, context, getDependencies(), df.getClient(context))),
 });

@@ -2,6 +2,7 @@ import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { getDependencies } from '../composition.js';
 import { decideApproval, showApproval } from '../http/approvals.js';
+import { respondSafely } from '../http/errors.js';
 
 /** The approver's confirmation page and its decision post (DESIGN §4, Approver). */
 
@@ -9,7 +10,7 @@ app.http('showApproval', {
   route: 'approvals/{token}',
   methods: ['GET'],
   authLevel: 'anonymous',
-  handler: (request, context) => showApproval(request, context, getDependencies()),
+  handler: (request, context) => respondSafely(context, 'html', () => showApproval(request, context, getDependencies())),
 });
 
 app.http('decideApproval', {
@@ -17,5 +18,5 @@ app.http('decideApproval', {
   methods: ['POST'],
   authLevel: 'anonymous',
   extraInputs: [df.input.durableClient()],
-  handler: (request, context) => decideApproval(request, context, getDependencies(), df.getClient(context)),
+  handler: (request, context) => respondSafely(context, 'html', () => decideApproval(request, context, getDependencies(), df.getClient(context))),
 });

@@ -1,6 +1,8 @@
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { getDependencies } from '../composition.js';
+import { respondSafely } from '../http/errors.js';
+import { responseFormatFor } from '../http/negotiation.js';
 import { showRequestForm, submitRequest } from '../http/submitRequest.js';
 
 /** The public request form and its submission (DESIGN §4, Public). */
@@ -17,5 +19,8 @@ app.http('submitRequest', {
   methods: ['POST'],
   authLevel: 'anonymous',
   extraInputs: [df.input.durableClient()],
-  handler: (request, context) => submitRequest(request, context, getDependencies(), df.getClient(context)),
+  // Inside respondSafely: building the dependencies validates the settings, and a bad
+  // configuration must answer like any failure (logged, a generic 500), not the host's bare 500.
+  handler: (request, context) =>
+    respondSafely(context, responseFormatFor(request), () => submitRequest(request, context, getDependencies(), df.getClient(context))),
 });

@@ -28,6 +28,21 @@ test('one error names every missing or bad setting', () => {
   for (const name of ['MAIL_SENDER', 'APPROVAL_TIMEOUT', 'RATE_LIMIT_PER_SOURCE', 'PUBLIC_BASE_URL', 'ADMIN_TENANT_ID']) expect(message).toContain(name);
 });
 
+test('URL settings say whether they are missing or malformed', () => {
+  const messageFor = (values: Record<string, string | undefined>) => {
+    try {
+      parseSettings({ ...sample, ...values });
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return '';
+  };
+  expect(messageFor({ PUBLIC_BASE_URL: undefined })).toContain('PUBLIC_BASE_URL is required (the https address of this app');
+  expect(messageFor({ PUBLIC_BASE_URL: '' })).toContain('PUBLIC_BASE_URL is required');
+  expect(messageFor({ PUBLIC_BASE_URL: 'guest-reset.contoso.com' })).toContain('PUBLIC_BASE_URL must be an http(s) URL');
+  expect(messageFor({ GRAPH_BASE_URL: 'ftp://graph' })).toContain('GRAPH_BASE_URL must be an http(s) URL');
+});
+
 test('the reminder must come before the deadline', () => {
   expect(() => parseSettings({ ...sample, APPROVAL_TIMEOUT: 'PT1M', APPROVAL_REMINDER_AFTER: 'PT2M' })).toThrow(/APPROVAL_REMINDER_AFTER/);
 });
