@@ -39,8 +39,9 @@ export function showApproval(request: HttpRequest, context: InvocationContext, d
 
 /**
  * `POST /api/approvals/{token}`: records the approver's decision and raises it on the waiting
- * instance. The first decision wins, for one approver's double click and across approvers; every
- * refused attempt is audited, so a late or second-guessing approver leaves a trace.
+ * instance. The first decision wins, for one approver's double click and across approvers; a
+ * genuine attempt refused because the request was decided or closed is audited, so a late or
+ * second-guessing approver leaves a trace.
  */
 export function decideApproval(
   request: HttpRequest,
