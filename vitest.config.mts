@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` runs without any service (fast loop: `npm run test:unit`);
-// `integration` gets a real Azurite started once by the global setup.
+// Three projects: `unit` runs without any service (fast loop: `npm run test:unit`);
+// `integration` gets a real Azurite started once by the global setup; `deploy` builds the
+// deployment package from a clean copy of the project, as azd does.
 export default defineConfig({
   test: {
     projects: [
@@ -19,6 +20,13 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'deploy',
+          include: ['test/deploy/**/*.test.ts'],
+          testTimeout: 60_000,
         },
       },
     ],

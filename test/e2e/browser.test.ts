@@ -1,20 +1,14 @@
-import fs from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { launchChromium } from '../support/chromium.js';
 import { startLocalApp, type LocalApp } from './support/localApp.js';
 import { approvalLink, guestWithSponsor, waitForMail, waitForStatus } from './support/flow.js';
-
-const executablePath = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
 
 let app: LocalApp;
 let browser: Browser;
 beforeAll(async () => {
-  if (!executablePath) throw new Error('Chromium is required for the browser test: apt-get install -y chromium (or set CHROMIUM_PATH)');
   app = await startLocalApp();
-  browser = await chromium.launch({
-    executablePath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
