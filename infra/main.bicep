@@ -10,8 +10,44 @@ targetScope = 'subscription'
 @description('Name of the azd environment; used to make a short unique token for resource names.')
 param environmentName string
 
+// The regions that offer Flex Consumption, as listed by the azd Flex Consumption quickstart
+// (Azure-Samples/functions-quickstart-typescript-azd, infra/main.bicep); azd offers only these.
 @minLength(1)
 @description('Primary location for all resources. Must be a region that offers Flex Consumption.')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'eastus2euap'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
 @metadata({
   azd: {
     type: 'location'
@@ -26,6 +62,9 @@ param principalId string = ''
 param principalType string = 'User'
 
 param resourceGroupName string = ''
+
+@description('Puts storage (blob, queue, table) and Key Vault behind private endpoints in a new VNet, turns off their public network access and runs the app on a delegated subnet of that VNet.')
+param vnetEnabled bool = false
 
 // ---- Tenant-specific settings (see the README, section Deploy and src/config/settings.ts) ----
 
@@ -81,6 +120,7 @@ var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-$
 var effectiveAdminTenantId = empty(adminTenantId) ? tenant().tenantId : adminTenantId
 var adminApiIdentifierUri = 'api://guest-email-change-${resourceToken}'
 var approvalFormSecretName = 'approval-form-secret'
+var vNetName = '${abbrs.networkVirtualNetworks}${resourceToken}'
 
 resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
@@ -130,8 +170,11 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
     dnsEndpointType: 'Standard'
-    publicNetworkAccess: 'Enabled'
-    networkAcls: {
+    publicNetworkAccess: vnetEnabled ? 'Disabled' : 'Enabled'
+    networkAcls: vnetEnabled ? {
+      defaultAction: 'Deny'
+      bypass: 'None'
+    } : {
       defaultAction: 'Allow'
       bypass: 'AzureServices'
     }
@@ -165,13 +208,19 @@ module monitoring 'br/public:avm/res/insights/component:0.6.0' = {
   }
 }
 
-// RBAC-mode vault for the anti-forgery key. Purge protection is off so that `azd down --purge`
-// can free the name; the only secret is regenerable.
+// RBAC-mode vault for the anti-forgery key.
+// `azd down` without `--purge` leaves the vault soft-deleted, still holding its globally unique
+// name, so a name made from resourceToken alone would come back on the next `azd up` and ARM would
+// refuse to create it. The name therefore also follows the identity's principal id: the same
+// while the environment lives (re-provisioning finds the same vault), new once `azd down` has
+// deleted the identity. `kv-` plus 13 characters of uniqueString is 16 of the 24 allowed and
+// starts with a letter. Purge protection off and the 7-day minimum retention let left-over vaults
+// be purged at once (`az keyvault purge`) or disappear within a week; the secret is regenerable.
 module keyVault 'br/public:avm/res/key-vault/vault:0.11.0' = {
   name: 'keyvault'
   scope: rg
   params: {
-    name: '${abbrs.keyVaultVaults}${resourceToken}'
+    name: '${abbrs.keyVaultVaults}${uniqueString(resourceToken, apiIdentity.outputs.principalId)}'
     location: location
     tags: tags
     sku: 'standard'
@@ -181,12 +230,46 @@ module keyVault 'br/public:avm/res/key-vault/vault:0.11.0' = {
     enableVaultForDeployment: false
     enableVaultForDiskEncryption: false
     enableVaultForTemplateDeployment: false
+    // With vnetEnabled only the private endpoint reaches the vault: ARM still writes the secret
+    // (approvalFormSecret), but a deployer's machine outside the VNet cannot read or set it. Flex
+    // Consumption's documentation (2025) says Key Vault references do not resolve from a
+    // network-restricted vault even with VNet integration; see the README, section Deploy.
+    publicNetworkAccess: vnetEnabled ? 'Disabled' : 'Enabled'
+    networkAcls: vnetEnabled ? {
+      defaultAction: 'Deny'
+      bypass: 'None'
+    } : null
     secrets: empty(approvalFormSecret) ? [] : [
       {
         name: approvalFormSecretName
         value: approvalFormSecret
       }
     ]
+  }
+}
+
+// With vnetEnabled, storage and the vault answer only on their private endpoints in this VNet, and
+// the app reaches them through its delegated subnet.
+module serviceVirtualNetwork 'app/vnet.bicep' = if (vnetEnabled) {
+  name: 'serviceVirtualNetwork'
+  scope: rg
+  params: {
+    vNetName: vNetName
+    location: location
+    tags: tags
+  }
+}
+
+module privateEndpoints 'app/privateEndpoints.bicep' = if (vnetEnabled) {
+  name: 'privateEndpoints'
+  scope: rg
+  params: {
+    virtualNetworkName: vNetName
+    subnetName: vnetEnabled ? serviceVirtualNetwork.outputs.peSubnetName : ''
+    storageAccountName: storage.outputs.name
+    keyVaultName: keyVault.outputs.name
+    location: location
+    tags: tags
   }
 }
 
@@ -216,6 +299,7 @@ module api 'app/api.bicep' = {
     applicationInsightsName: monitoring.outputs.name
     identityId: apiIdentity.outputs.resourceId
     identityClientId: apiIdentity.outputs.clientId
+    virtualNetworkSubnetId: vnetEnabled ? serviceVirtualNetwork.outputs.appSubnetID : ''
     approvalFormSecretUri: '${keyVault.outputs.uri}secrets/${approvalFormSecretName}'
     tableNamePrefix: tableNamePrefix
     tenantVerifiedDomains: tenantVerifiedDomains
@@ -236,9 +320,11 @@ module api 'app/api.bicep' = {
     rateLimitPerSource: rateLimitPerSource
     rateLimitPerTarget: rateLimitPerTarget
   }
-  // The host starts as soon as the app exists; give it its storage and vault roles first.
+  // The host starts as soon as the app exists; give it its storage and vault roles first and,
+  // with vnetEnabled, the private endpoints it reaches them through.
   dependsOn: [
     rbac
+    privateEndpoints
   ]
 }
 

@@ -14,6 +14,9 @@ param instanceMemoryMB int = 2048
 @minValue(40)
 param maximumInstanceCount int = 40
 
+@description('Delegated subnet for outbound traffic when storage and Key Vault are private (vnetEnabled); empty: no VNet integration.')
+param virtualNetworkSubnetId string = ''
+
 @description('Key Vault secret URI without a version, so the app always reads the latest one.')
 param approvalFormSecretUri string
 
@@ -101,6 +104,7 @@ module api 'br/public:avm/res/web/site:0.15.1' = {
     }
     // Key Vault references resolve with this identity (there is no system-assigned one).
     keyVaultAccessIdentityResourceId: identityId
+    virtualNetworkSubnetId: !empty(virtualNetworkSubnetId) ? virtualNetworkSubnetId : null
     functionAppConfig: {
       deployment: {
         storage: {

@@ -4,9 +4,10 @@ import { describe, expect, test } from 'vitest';
 import { SETTING_NAMES } from '../../src/config/settings.js';
 
 /**
- * Bicep cannot be compiled here (no Bicep CLI), so these checks read the files as text and hold
- * them to the security and layout decisions of DESIGN.md §8: identity-only storage, Node 22 on
- * Flex Consumption, deterministic role assignment names, and the azd layout.
+ * Bicep cannot be compiled here (no Bicep CLI): bicepSyntax.test.ts parses every file, and these
+ * checks read the files as text and hold them to the decisions of DESIGN.md §8: identity-only
+ * storage, Node 22 on Flex Consumption in a region that offers it, deterministic role assignment
+ * names, a vault name that survives `azd down`, the optional private network, and the azd layout.
  */
 
 const repoRoot = path.resolve(__dirname, '../..');
@@ -15,7 +16,20 @@ const readRepoFile = (file: string) => readFileSync(path.join(repoRoot, file), '
 const main = readRepoFile('infra/main.bicep');
 const api = readRepoFile('infra/app/api.bicep');
 const rbac = readRepoFile('infra/app/rbac.bicep');
+const vnet = readRepoFile('infra/app/vnet.bicep');
+const privateEndpoints = readRepoFile('infra/app/privateEndpoints.bicep');
+const abbreviations = JSON.parse(readRepoFile('infra/abbreviations.json')) as Record<string, string>;
 const bicepFiles = ['infra/main.bicep', ...readdirSync(path.join(repoRoot, 'infra/app')).filter((f) => f.endsWith('.bicep')).map((f) => `infra/app/${f}`)];
+
+/** azd variables that switch infra features on and are not app settings. */
+const INFRA_SWITCHES = ['VNET_ENABLED'];
+
+/** The declaration of `param <name>` with the decorators above it (a block ends at a blank line). */
+function paramDeclaration(bicep: string, name: string): string {
+  const block = bicep.split(/\n\s*\n/).find((b) => new RegExp(`^param ${name} `, 'm').test(b));
+  if (!block) throw new Error(`no param ${name}`);
+  return block;
+}
 
 /** The `params: { ... }` text of the module whose reference starts with `reference`. */
 function moduleParams(bicep: string, reference: string): string {
@@ -45,10 +59,16 @@ describe('azd layout', () => {
   });
 
   test('every abbreviation used exists in abbreviations.json', () => {
-    const abbrs = JSON.parse(readRepoFile('infra/abbreviations.json')) as Record<string, string>;
     const used = [...main.matchAll(/abbrs\.(\w+)/g)].map((m) => m[1]);
     expect(used.length).toBeGreaterThan(5);
-    expect(used.filter((k) => !(k in abbrs))).toEqual([]);
+    expect(used.filter((k) => !(k in abbreviations))).toEqual([]);
+  });
+
+  test('location is limited to regions that offer Flex Consumption', () => {
+    const allowed = /@allowed\(\[([^\]]*)\]\)/.exec(paramDeclaration(main, 'location'))?.[1].match(/'[a-z0-9]+'/g) ?? [];
+    expect(allowed.length).toBeGreaterThan(10);
+    expect(allowed).toEqual(expect.arrayContaining(["'eastus'", "'westeurope'", "'swedencentral'"]));
+    expect(new Set(allowed).size).toBe(allowed.length);
   });
 
   test('main.parameters.json and main.bicep agree on parameter names', () => {
@@ -59,10 +79,10 @@ describe('azd layout', () => {
     expect(required.filter((p) => !parameters.includes(p))).toEqual([]);
   });
 
-  test('azd variables in main.parameters.json are azd\'s own or named after app settings', () => {
+  test('azd variables in main.parameters.json are azd\'s own, named after app settings, or infra switches', () => {
     const variables = [...readRepoFile('infra/main.parameters.json').matchAll(/\$\{(\w+)/g)].map((m) => m[1]);
     const settingNames: readonly string[] = SETTING_NAMES;
-    expect(variables.filter((v) => !v.startsWith('AZURE_') && !settingNames.includes(v))).toEqual([]);
+    expect(variables.filter((v) => !v.startsWith('AZURE_') && !settingNames.includes(v) && !INFRA_SWITCHES.includes(v))).toEqual([]);
   });
 
   test('modules come from Azure Verified Modules pinned to a version, or from infra/app', () => {
@@ -106,8 +126,74 @@ describe('storage, monitoring and vault', () => {
     expect(moduleParams(main, 'br/public:avm/res/key-vault/vault')).toMatch(/^\s+enableRbacAuthorization: true$/m);
   });
 
+  test('the vault name follows the identity, so a vault soft-deleted by `azd down` does not block the next `azd up`', () => {
+    const vault = moduleParams(main, 'br/public:avm/res/key-vault/vault');
+    const name = /^ {4}name: '(.*)'$/m.exec(vault)?.[1];
+    expect(name).toBe('${abbrs.keyVaultVaults}${uniqueString(resourceToken, apiIdentity.outputs.principalId)}');
+    // Key Vault names: 3 to 24 characters, a letter first; uniqueString always gives 13.
+    expect(abbreviations.keyVaultVaults).toMatch(/^[a-z][a-z0-9-]*$/);
+    expect(abbreviations.keyVaultVaults.length + 13).toBeLessThanOrEqual(24);
+  });
+
+  test('left-over vaults can be purged: no purge protection, the shortest soft-delete retention', () => {
+    const vault = moduleParams(main, 'br/public:avm/res/key-vault/vault');
+    expect(vault).toMatch(/^\s+enablePurgeProtection: false$/m);
+    expect(vault).toMatch(/^\s+softDeleteRetentionInDays: 7$/m);
+  });
+
   test('the form secret is a secure parameter', () => {
     expect(main).toMatch(/@secure\(\)\n(?:@description\(.*\)\n)?param approvalFormSecret string/);
+  });
+});
+
+describe('vnetEnabled', () => {
+  const storage = moduleParams(main, 'br/public:avm/res/storage/storage-account');
+  const vault = moduleParams(main, 'br/public:avm/res/key-vault/vault');
+
+  test('is an optional switch, off by default and mapped from VNET_ENABLED', () => {
+    expect(main).toMatch(/^param vnetEnabled bool = false$/m);
+    const parameters = (JSON.parse(readRepoFile('infra/main.parameters.json')) as { parameters: Record<string, { value: string }> }).parameters;
+    expect(parameters.vnetEnabled).toEqual({ value: '${VNET_ENABLED=false}' });
+  });
+
+  test('creates the VNet and the private endpoints only when on', () => {
+    expect(main).toMatch(/^module serviceVirtualNetwork 'app\/vnet\.bicep' = if \(vnetEnabled\) \{$/m);
+    expect(main).toMatch(/^module privateEndpoints 'app\/privateEndpoints\.bicep' = if \(vnetEnabled\) \{$/m);
+    const wiring = moduleParams(main, 'app/privateEndpoints.bicep');
+    expect(wiring).toContain('storageAccountName: storage.outputs.name');
+    expect(wiring).toContain('keyVaultName: keyVault.outputs.name');
+  });
+
+  test('gives storage private endpoints for blob, queue and table and the vault one for vault, each with a linked private DNS zone', () => {
+    const groupIds = [...privateEndpoints.matchAll(/^\s+groupId: '(\w+)'\n\s+privateLinkServiceId: (\w+)\.id\n\s+zoneName: '(.+)'$/gm)].map((m) => [m[1], m[2], m[3]]);
+    expect(groupIds).toEqual([
+      ['blob', 'storageAccount', 'privatelink.blob.${environment().suffixes.storage}'],
+      ['queue', 'storageAccount', 'privatelink.queue.${environment().suffixes.storage}'],
+      ['table', 'storageAccount', 'privatelink.table.${environment().suffixes.storage}'],
+      ['vault', 'keyVault', "privatelink${replace(environment().suffixes.keyvaultDns, 'vault', 'vaultcore')}"],
+    ]);
+    expect(privateEndpoints).toMatch(/for endpoint in endpoints: \{[\s\S]*virtualNetworkResourceId: vnet\.id/);
+    expect(privateEndpoints).toMatch(/for \(endpoint, i\) in endpoints: \{[\s\S]*groupIds: \[\s+endpoint\.groupId\s+\][\s\S]*privateDnsZoneResourceId: privateDnsZones\[i\]\.outputs\.resourceId/);
+  });
+
+  test('turns off public network access to storage and the vault when on, and changes nothing when off', () => {
+    for (const params of [storage, vault]) {
+      expect(params).toMatch(/^\s+publicNetworkAccess: vnetEnabled \? 'Disabled' : 'Enabled'$/m);
+      expect(params).toMatch(/^\s+networkAcls: vnetEnabled \? \{\s+defaultAction: 'Deny'\s+bypass: 'None'\s+\} : /m);
+    }
+    expect(storage).toMatch(/\} : \{\s+defaultAction: 'Allow'\s+bypass: 'AzureServices'\s+\}/);
+    expect(vault).toMatch(/\} : null$/m);
+  });
+
+  test('puts the app on a subnet delegated to Microsoft.App/environments (Flex Consumption)', () => {
+    expect(vnet).toMatch(/name: appSubnetName[\s\S]*?delegation: 'Microsoft\.App\/environments'/);
+    expect(vnet).toMatch(/^output appSubnetID string = '\$\{virtualNetwork\.outputs\.resourceId\}\/subnets\/\$\{appSubnetName\}'$/m);
+    expect(moduleParams(main, 'app/api.bicep')).toContain("virtualNetworkSubnetId: vnetEnabled ? serviceVirtualNetwork.outputs.appSubnetID : ''");
+    expect(api).toContain('virtualNetworkSubnetId: !empty(virtualNetworkSubnetId) ? virtualNetworkSubnetId : null');
+  });
+
+  test('the app starts only after its private endpoints exist', () => {
+    expect(moduleParams(main, 'app/api.bicep')).toMatch(/dependsOn: \[\s+rbac\s+privateEndpoints\s+\]/);
   });
 });
 
