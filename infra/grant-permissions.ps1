@@ -12,13 +12,19 @@
 
     What it does, in order:
       1. Graph application permissions for the identity: User.ReadWrite.All and User.Invite.All.
+         The tenant-wide Entra ID Mail.Send permission is NOT granted and is REMOVED if present:
+         Exchange adds RBAC grants to Entra grants, so while the Entra Mail.Send consent exists the
+         identity can send as every mailbox in the tenant and the scope has no effect.
       2. Mail: Exchange RBAC for Applications. An Exchange service principal for the identity, a
-         management scope that matches only the sender mailbox, and the "Application Mail.Send"
-         role assigned with that scope. The tenant-wide Entra ID Mail.Send permission is NOT granted
-         and is REMOVED if present: Exchange adds RBAC grants to Entra grants, so while the Entra
-         Mail.Send consent exists the identity can send as every mailbox in the tenant and the
-         scope has no effect. DESIGN.md's "Mail.Send scoped with Exchange RBAC" means exactly
-         this: the Mail.Send permission, granted by Exchange, for one mailbox.
+         management scope that matches only the sender mailbox (found by its filter: an existing
+         scope with exactly that filter is reused whatever its name; the script's own scope is
+         corrected if its filter differs), and the "Application Mail.Send" role assigned with that
+         scope. Assignments are found by role and scope, not by name: any other assignment to the
+         identity of a role that grants Mail.Send (Application Mail.Send with another scope or none,
+         Application Mail Full Access, Application Exchange Full Access) defeats the mailbox scope,
+         so the script names it, says how to remove it, and ends with an error until it is gone.
+         DESIGN.md's "Mail.Send scoped with Exchange RBAC" means exactly this: the Mail.Send
+         permission, granted by Exchange, for one mailbox.
       3. With -CreateAdminApp: the admin API app registration (application ID URI, v2 tokens, the
          GuestReset.Admin app role for users and applications, Azure CLI pre-authorized so that
          `az account get-access-token` works), its service principal with assignment required,
@@ -26,11 +32,35 @@
       4. The APPROVAL_FORM_SECRET in Key Vault, created (48 random bytes) when absent, or replaced
          with -RotateFormSecret.
 
+    Entra ID and Exchange Online replicate new objects with a delay: a step that uses a service
+    principal, app registration or app role created a moment before is retried with backoff for up
+    to two minutes ("waiting for ... to replicate"), then the script stops naming what failed.
+
     Inputs default to the values `azd up` left in the azd environment (`azd env get-values`).
+
+    Microsoft Graph consent (delegated, for the signed-in administrator; the least each run needs):
+      Application.Read.All             always: read Microsoft Graph's app roles, the identity's service
+                                       principal and its app role assignments.
+      AppRoleAssignment.ReadWrite.All  not in a dry run: grant and remove the identity's Graph
+                                       application permissions (and, with -CreateAdminApp, assign
+                                       the admin role to -AdminUsers).
+      User.ReadBasic.All               with -CreateAdminApp: look up -AdminUsers.
+      Application.ReadWrite.All        with -CreateAdminApp, not in a dry run: create and update the
+                                       admin API app registration and its service principal.
 
     Roles needed: Privileged Role Administrator or Global Administrator (Graph application
     permissions), Application Administrator (app registration), Exchange Administrator (step 2),
     Key Vault Secrets Officer on the vault (step 4; main.bicep grants it to the deployer).
+
+.NOTES
+    Requires PowerShell 7.2 or later (7.4 LTS recommended); the script checks it (#Requires) and
+    stops under Windows PowerShell 5.1.
+    Requires these modules, checked at start with a message saying how to install what is missing:
+      Microsoft.Graph.Authentication, Microsoft.Graph.Applications, Microsoft.Graph.Users
+        2.25.0 or later, all three the same version (Connect-MgGraph -NoWelcome needs 2.x);
+      ExchangeOnlineManagement 3.0.0 or later (REST-based cmdlets; not needed with -SkipExchange).
+    Install-Module Microsoft.Graph.Authentication, Microsoft.Graph.Applications, Microsoft.Graph.Users, ExchangeOnlineManagement -Scope CurrentUser
+    Also: Azure CLI (`az`, signed in) for step 4, and azd for the default inputs.
 
 .EXAMPLE
     ./infra/grant-permissions.ps1 -DryRun -CreateAdminApp -AdminUsers alice@contoso.com
@@ -58,19 +88,44 @@ param(
 
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
+# Native commands (az, azd) are judged by their exit code, checked after each call with its own message.
+$PSNativeCommandUseErrorActionPreference = $false
 
 # Read what the dry run needs to decide, change nothing. -WhatIf is honoured the same way; the
 # preference is cleared so that the read-only cmdlets below are not themselves put in what-if mode.
 $script:IsDryRun = $DryRun.IsPresent -or $WhatIfPreference
 $WhatIfPreference = $false
 
+# The modules and the least versions this script is written against (see .NOTES).
+$RequiredModules = [ordered]@{
+    'Microsoft.Graph.Authentication' = '2.25.0'
+    'Microsoft.Graph.Applications'   = '2.25.0'
+    'Microsoft.Graph.Users'          = '2.25.0'
+    'ExchangeOnlineManagement'       = '3.0.0'
+}
+
 $GraphAppId = '00000003-0000-0000-c000-000000000000'
 $AzureCliAppId = '04b07795-8ddb-461a-bbee-02f9e1bf7b46'
 # The only Graph application permissions the app needs (the README, section Deploy explains each).
 $GraphPermissions = @('User.ReadWrite.All', 'User.Invite.All')
-$ExchangeMailRole = "Application Mail.Send"
+$ExchangeMailRole = 'Application Mail.Send'
+# Exchange application roles that include the Mail.Send permission (Microsoft's "Supported Application
+# Roles" table for RBAC for Applications): any of them assigned without the mailbox scope defeats it.
+$ExchangeMailSendRoles = @($ExchangeMailRole, 'Application Mail Full Access', 'Application Exchange Full Access')
 $ExchangeScopeName = 'GuestEmailChange-Sender'
 $ExchangeAssignmentName = 'GuestEmailChange-MailSend'
+# How long a step waits for something just created to replicate before it gives up.
+$ReplicationTimeoutSeconds = 120
+
+# What the lookups below may answer when the object does not exist: Graph's 404 Request_ResourceNotFound,
+# Exchange's ManagementObjectNotFoundException ("couldn't be found"). Anything else is a real error.
+$NotFoundPattern = 'Request_ResourceNotFound|ResourceNotFound|ManagementObjectNotFound|\(NotFound\)|couldn''t be found|could not be found|wasn''t found|was not found|does not exist|doesn''t exist'
+# What Entra ID and Exchange answer while a new object has not replicated yet (not found, plus
+# "reference-property objects are not present" and "does not reference a valid application object").
+$ReplicationPattern = "$NotFoundPattern|are not present|does not reference a valid application object|NoBackingApplicationObject"
+
+# Problems that leave the setup unsafe; reported at the end, where the script fails if there are any.
+$script:Blockers = [System.Collections.Generic.List[string]]::new()
 
 function Invoke-Change {
     <# Runs a change, or in a dry run only says what it would be. #>
@@ -85,12 +140,89 @@ function Invoke-Change {
 
 function Write-Ok([string]$Message) { Write-Host "  ok: $Message" -ForegroundColor Green }
 
+function Test-NotFoundError {
+    <# True when the error says that the object looked up does not exist; false for every other error. #>
+    param([Parameter(Mandatory)][System.Management.Automation.ErrorRecord]$ErrorRecord)
+    if ($ErrorRecord.CategoryInfo.Category -eq [System.Management.Automation.ErrorCategory]::ObjectNotFound) { return $true }
+    "$($ErrorRecord.FullyQualifiedErrorId) $($ErrorRecord.Exception.Message)" -match $NotFoundPattern
+}
+
+function Test-ReplicationError {
+    <# True when the error is what Entra ID or Exchange answer about an object that has not replicated yet. #>
+    param([Parameter(Mandatory)][System.Management.Automation.ErrorRecord]$ErrorRecord)
+    "$($ErrorRecord.FullyQualifiedErrorId) $($ErrorRecord.Exception.Message)" -match $ReplicationPattern
+}
+
+function Invoke-WithReplicationRetry {
+    <#
+    Runs an action that can fail only because something created a moment before has not replicated
+    yet. Such failures are retried with backoff (5, 10, 20, 30, 30 ... seconds) for up to
+    $ReplicationTimeoutSeconds; any other error ends the script at once, and so does the last
+    replication failure, each with what failed and what to do.
+    #>
+    param(
+        [Parameter(Mandatory)][string]$What,
+        [Parameter(Mandatory)][string]$WaitingFor,
+        [Parameter(Mandatory)][string]$Remedy,
+        [Parameter(Mandatory)][scriptblock]$Action
+    )
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    $delay = 5
+    while ($true) {
+        try {
+            return (& $Action)
+        } catch {
+            $failure = $_
+            if (-not (Test-ReplicationError $failure)) {
+                throw "Could not ${What}: $($failure.Exception.Message)"
+            }
+            $waited = [int]$clock.Elapsed.TotalSeconds
+            if ($waited + $delay -gt $ReplicationTimeoutSeconds) {
+                throw "Could not ${What}: $WaitingFor has still not replicated after $waited seconds (last error: $($failure.Exception.Message)). $Remedy"
+            }
+            Write-Host "  waiting for $WaitingFor to replicate (next try in $delay s) ..." -ForegroundColor DarkYellow
+            Start-Sleep -Seconds $delay
+            $delay = [Math]::Min($delay * 2, 30)
+        }
+    }
+}
+
+function Get-PropertyText($InputObject, [string]$Name) {
+    <# A property's value as text, or '' when the object has no such property (strict mode would throw). #>
+    if ($null -eq $InputObject) { return '' }
+    $property = $InputObject.PSObject.Properties[$Name]
+    if ($null -eq $property -or $null -eq $property.Value) { return '' }
+    "$($property.Value)"
+}
+
+function Get-ObjectKeys($InputObject, [string[]]$Names) {
+    <# The non-empty values of the named properties: the ways another object may refer to this one. #>
+    @($Names | ForEach-Object { Get-PropertyText $InputObject $_ } | Where-Object { $_ })
+}
+
+function Test-CommandAvailable([string]$Name) {
+    <# Whether an executable is on PATH; "not found" is the expected no, any other error is thrown. #>
+    try {
+        $null = Get-Command -Name $Name -CommandType Application -ErrorAction Stop
+        $true
+    } catch [System.Management.Automation.CommandNotFoundException] {
+        $false
+    }
+}
+
 function Get-AzdValues {
     <# The azd environment's KEY="value" pairs, or nothing when azd is absent. #>
     $values = @{}
-    if (-not (Get-Command azd -ErrorAction SilentlyContinue)) { return $values }
-    foreach ($line in (azd env get-values 2>$null)) {
-        if ($line -match '^([A-Za-z_][A-Za-z0-9_]*)="?(.*?)"?$') { $values[$Matches[1]] = $Matches[2] }
+    if (-not (Test-CommandAvailable 'azd')) { return $values }
+    # azd's error output is captured and shown, not hidden: with no environment selected it says so.
+    $output = @(azd env get-values 2>&1)
+    if ($LASTEXITCODE -ne 0) {
+        $message = ($output | ForEach-Object { "$_" }) -join ' '
+        Write-Warning "'azd env get-values' failed (exit code $LASTEXITCODE): $message Inputs must then come from parameters."
+        return $values
+    }
+    foreach ($line in $output) {
+        if ("$line" -match '^([A-Za-z_][A-Za-z0-9_]*)="?(.*?)"?$') { $values[$Matches[1]] = $Matches[2] }
     }
     $values
 }
@@ -99,6 +231,24 @@ function Resolve-Input([string]$Given, [string]$AzdName, [hashtable]$Azd, [strin
     if ($Given) { return $Given }
     if ($Azd.ContainsKey($AzdName) -and $Azd[$AzdName]) { return $Azd[$AzdName] }
     $Default
+}
+
+function ConvertTo-FilterKey([string]$Filter) {
+    <# An OPATH filter reduced for comparison: Exchange may re-space, re-quote or bracket what it stores. #>
+    ($Filter -replace '[\s()]', '' -replace '"', "'").ToLowerInvariant()
+}
+
+# ---- 0: PowerShell modules ------------------------------------------------------------------------
+foreach ($module in $RequiredModules.Keys) {
+    if ($module -eq 'ExchangeOnlineManagement' -and $SkipExchange) { continue }
+    $minimum = [version]$RequiredModules[$module]
+    $installed = @(Get-Module -ListAvailable -Name $module)
+    if (-not @($installed | Where-Object { $_.Version -ge $minimum })) {
+        $found = ($installed | ForEach-Object { "$($_.Version)" }) -join ', '
+        if (-not $found) { $found = 'none' }
+        throw "PowerShell module $module $minimum or later is required (installed: $found). Run: Install-Module $module -MinimumVersion $minimum -Scope CurrentUser"
+    }
+    Import-Module $module -MinimumVersion $minimum -ErrorAction Stop
 }
 
 $azd = Get-AzdValues
@@ -125,27 +275,38 @@ if ($missing) {
     throw "Missing input: $($missing -join ', '). Run 'azd up' first (its outputs feed this script) or pass them as parameters."
 }
 
-foreach ($module in @('Microsoft.Graph.Authentication', 'Microsoft.Graph.Applications', 'Microsoft.Graph.Users') + @(if (-not $SkipExchange) { 'ExchangeOnlineManagement' })) {
-    if (-not (Get-Module -ListAvailable -Name $module)) {
-        throw "PowerShell module $module is missing: Install-Module $module -Scope CurrentUser"
-    }
-    Import-Module $module -ErrorAction Stop
-}
-
 Write-Host ($script:IsDryRun ? 'DRY RUN: nothing will be changed.' : 'Applying changes.') -ForegroundColor Magenta
 Write-Host "Tenant $TenantId, identity $IdentityClientId (object $IdentityPrincipalId), sender $SenderMailbox"
 
-$graphScopes = if ($script:IsDryRun) {
-    @('Application.Read.All', 'User.Read.All')
-} else {
-    @('Application.ReadWrite.All', 'AppRoleAssignment.ReadWrite.All', 'User.Read.All')
+# Microsoft Graph delegated scopes: built here only, the least this run needs (Microsoft Graph API
+# reference, "Permissions" of each call; see also the help above).
+#   Application.Read.All: read service principals and their app roles, and list a service principal's
+#     appRoleAssignments / appRoleAssignedTo (least privileged for those reads).
+#   AppRoleAssignment.ReadWrite.All: POST .../appRoleAssignments and .../appRoleAssignedTo need it
+#     together with Application.Read.All; DELETE .../appRoleAssignments needs it alone.
+#   User.ReadBasic.All: GET /users/{upn} for -AdminUsers (id and userPrincipalName are basic properties).
+#   Application.ReadWrite.All: POST /applications, PATCH /applications/{id}, POST /servicePrincipals
+#     (the admin API app registration), so only when this run creates or updates it.
+$graphScopes = @('Application.Read.All')
+if (-not $script:IsDryRun) { $graphScopes += 'AppRoleAssignment.ReadWrite.All' }
+if ($CreateAdminApp) {
+    $graphScopes += 'User.ReadBasic.All'
+    if (-not $script:IsDryRun) { $graphScopes += 'Application.ReadWrite.All' }
 }
+Write-Host "Microsoft Graph consent requested: $($graphScopes -join ', ')"
 Connect-MgGraph -TenantId $TenantId -Scopes $graphScopes -NoWelcome
 
 # ---- 1: Graph application permissions on the identity, and no tenant-wide Mail.Send -------------
 Write-Host "`nMicrosoft Graph application permissions"
 $graphSp = Get-MgServicePrincipal -Filter "appId eq '$GraphAppId'"
-$identitySp = Get-MgServicePrincipal -ServicePrincipalId $IdentityPrincipalId
+if (-not $graphSp) { throw "Microsoft Graph's service principal ($GraphAppId) was not found in tenant $TenantId." }
+$identitySp = Invoke-WithReplicationRetry -What "read the managed identity's service principal $IdentityPrincipalId" `
+    -WaitingFor "the managed identity's service principal" `
+    -Remedy "Check that AZURE_FUNCTION_IDENTITY_PRINCIPAL_ID is the principal (object) id of the identity 'azd up' created, in tenant $TenantId." `
+    -Action { Get-MgServicePrincipal -ServicePrincipalId $IdentityPrincipalId }
+if ($identitySp.AppId -ne $IdentityClientId) {
+    throw "Service principal $IdentityPrincipalId has client id $($identitySp.AppId), not ${IdentityClientId}: AZURE_FUNCTION_IDENTITY_PRINCIPAL_ID and AZURE_FUNCTION_IDENTITY_CLIENT_ID must be the same managed identity."
+}
 $assigned = @(Get-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $identitySp.Id -All |
         Where-Object { $_.ResourceId -eq $graphSp.Id })
 
@@ -162,8 +323,13 @@ foreach ($permission in $GraphPermissions) {
         continue
     }
     Invoke-Change "grant Graph application permission $permission to $($identitySp.DisplayName)" {
-        New-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $identitySp.Id -PrincipalId $identitySp.Id `
-            -ResourceId $graphSp.Id -AppRoleId $role.Id | Out-Null
+        Invoke-WithReplicationRetry -What "grant $permission to the managed identity" `
+            -WaitingFor "the managed identity's service principal" `
+            -Remedy 'Run the script again in a few minutes.' `
+            -Action {
+            New-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $identitySp.Id -PrincipalId $identitySp.Id `
+                -ResourceId $graphSp.Id -AppRoleId $role.Id | Out-Null
+        }
     }
 }
 
@@ -187,51 +353,151 @@ if ($SkipExchange) {
     Write-Host "`nExchange Online: $ExchangeMailRole scoped to $SenderMailbox"
     Connect-ExchangeOnline -ShowBanner:$false
 
-    $mailbox = Get-EXOMailbox -Identity $SenderMailbox -ErrorAction SilentlyContinue
+    $mailbox = $null
+    try {
+        $mailbox = Get-EXOMailbox -Identity $SenderMailbox -ErrorAction Stop
+    } catch {
+        # Not found is the expected "no" (handled below); permissions, throttling or network are not.
+        if (-not (Test-NotFoundError $_)) { throw }
+    }
     if (-not $mailbox) {
         throw "$SenderMailbox is not an Exchange Online mailbox. MAIL_SENDER must be one (a shared mailbox works)."
     }
-    $smtp = $mailbox.PrimarySmtpAddress
-    $filter = "PrimarySmtpAddress -eq '$smtp'"
+    $smtp = "$($mailbox.PrimarySmtpAddress)"
+    $smtpLiteral = $smtp -replace "'", "''"
+    $filter = "PrimarySmtpAddress -eq '$smtpLiteral'"
 
-    $exchangeSp = Get-ServicePrincipal | Where-Object { $_.AppId -eq $IdentityClientId }
+    # The Exchange service principal: a pointer to the identity's Entra service principal. Listed and
+    # filtered here, because Get-ServicePrincipal -Identity with an unknown value returns every one.
+    $exchangeSps = @(Get-ServicePrincipal -ErrorAction Stop)
+    $exchangeSp = $exchangeSps | Where-Object { (Get-PropertyText $_ 'AppId') -eq $IdentityClientId } | Select-Object -First 1
     if ($exchangeSp) {
         Write-Ok "Exchange service principal exists"
     } else {
         Invoke-Change "create the Exchange service principal for $($identitySp.DisplayName)" {
-            New-ServicePrincipal -AppId $IdentityClientId -ObjectId $IdentityPrincipalId -DisplayName $identitySp.DisplayName
+            Invoke-WithReplicationRetry -What 'create the Exchange service principal (New-ServicePrincipal)' `
+                -WaitingFor "the managed identity's service principal ($IdentityPrincipalId) in Exchange Online" `
+                -Remedy 'Run the script again in a few minutes; Exchange Online picks up new Entra service principals with a delay.' `
+                -Action {
+                New-ServicePrincipal -AppId $IdentityClientId -ObjectId $IdentityPrincipalId -DisplayName $identitySp.DisplayName | Out-Null
+            }
         }
     }
 
-    $scope = Get-ManagementScope -Identity $ExchangeScopeName -ErrorAction SilentlyContinue
-    if (-not $scope) {
+    # The management scope, found by its filter: any regular scope that matches exactly the sender counts.
+    $wantedFilterKey = ConvertTo-FilterKey $filter
+    $allScopes = @(Get-ManagementScope -ErrorAction Stop)
+    $matchingScopes = @($allScopes | Where-Object {
+            (Get-PropertyText $_ 'Exclusive') -ne 'True' -and (ConvertTo-FilterKey (Get-PropertyText $_ 'RecipientFilter')) -eq $wantedFilterKey
+        })
+    $ownScope = $allScopes | Where-Object { (Get-PropertyText $_ 'Name') -eq $ExchangeScopeName } | Select-Object -First 1
+    $ownScopeMatches = @($matchingScopes | Where-Object { (Get-PropertyText $_ 'Name') -eq $ExchangeScopeName }).Count -gt 0
+    $scopeName = $ExchangeScopeName
+    if ($ownScopeMatches) {
+        Write-Ok "management scope $ExchangeScopeName matches only $smtp"
+    } elseif ($matchingScopes) {
+        $scopeName = Get-PropertyText $matchingScopes[0] 'Name'
+        Write-Ok "management scope $scopeName already matches only $smtp ($(Get-PropertyText $matchingScopes[0] 'RecipientFilter')): using it"
+    } elseif ($ownScope) {
+        Invoke-Change "point management scope $ExchangeScopeName at $smtp (was: $(Get-PropertyText $ownScope 'RecipientFilter'); this changes every role assignment that uses it)" {
+            Set-ManagementScope -Identity $ExchangeScopeName -RecipientRestrictionFilter $filter
+        }
+        $matchingScopes = @($ownScope)
+    } else {
         Invoke-Change "create management scope $ExchangeScopeName ($filter)" {
             New-ManagementScope -Name $ExchangeScopeName -RecipientRestrictionFilter $filter | Out-Null
         }
-    } elseif ($scope.RecipientFilter -notmatch [regex]::Escape($smtp)) {
-        # Exchange may rewrite the filter's text, so only the address decides.
-        Invoke-Change "point management scope $ExchangeScopeName at $smtp (was: $($scope.RecipientFilter))" {
-            Set-ManagementScope -Identity $ExchangeScopeName -RecipientRestrictionFilter $filter
+    }
+    # The names an assignment may show in CustomResourceScope for a scope that matches only the sender.
+    $scopeKeys = @(@($scopeName) + @($matchingScopes | ForEach-Object { Get-ObjectKeys $_ @('Name', 'Identity', 'Guid', 'DistinguishedName') }))
+
+    # The identity's Mail.Send role assignments, found by role and assignee, never by name: Exchange
+    # lists an app's assignee by the service principal's object id (RoleAssigneeName).
+    $assigneeKeys = @($IdentityPrincipalId, $IdentityClientId) + @(Get-ObjectKeys $exchangeSp @('ObjectId', 'AppId', 'Name', 'Identity'))
+    $exchangeSpName = Get-PropertyText $exchangeSp 'DisplayName'
+    if ($exchangeSpName -and @($exchangeSps | Where-Object { (Get-PropertyText $_ 'DisplayName') -eq $exchangeSpName }).Count -eq 1) {
+        $assigneeKeys += $exchangeSpName
+    }
+    $availableRoles = @(Get-ManagementRole -ErrorAction Stop | ForEach-Object { Get-PropertyText $_ 'Name' })
+    if ($availableRoles -notcontains $ExchangeMailRole) {
+        throw "Exchange Online shows no role '$ExchangeMailRole': sign in as an Exchange Administrator (Organization Management) of tenant $TenantId."
+    }
+    $mailAssignments = @(foreach ($roleName in @($ExchangeMailSendRoles | Where-Object { $availableRoles -contains $_ })) {
+            Get-ManagementRoleAssignment -Role $roleName -ErrorAction Stop | Where-Object {
+                $assignee = @((Get-PropertyText $_ 'RoleAssigneeName'), (Get-PropertyText $_ 'RoleAssignee')) | Where-Object { $_ }
+                @($assignee | Where-Object { $assigneeKeys -contains $_ }).Count -gt 0
+            }
+        })
+
+    $scopedAssignment = $null
+    $otherAssignments = [System.Collections.Generic.List[object]]::new()
+    foreach ($assignment in $mailAssignments) {
+        $assignmentName = Get-PropertyText $assignment 'Name'
+        if ((Get-PropertyText $assignment 'Enabled') -eq 'False') {
+            Write-Host "  note: role assignment $assignmentName is disabled and grants nothing" -ForegroundColor DarkYellow
+            continue
         }
-    } else {
-        Write-Ok "management scope $ExchangeScopeName matches $smtp"
+        $sameRole = (Get-PropertyText $assignment 'Role') -eq $ExchangeMailRole
+        $sameScope = ($scopeKeys -contains (Get-PropertyText $assignment 'CustomResourceScope')) -and
+            -not (Get-PropertyText $assignment 'RecipientAdministrativeUnitScope') -and
+            -not (Get-PropertyText $assignment 'RecipientGroupScope')
+        if ($sameRole -and $sameScope -and -not $scopedAssignment) {
+            $scopedAssignment = $assignment
+        } elseif (-not ($sameRole -and $sameScope)) {
+            $otherAssignments.Add($assignment)
+        }
     }
 
-    $assignment = Get-ManagementRoleAssignment -Identity $ExchangeAssignmentName -ErrorAction SilentlyContinue
-    if ($assignment) {
-        Write-Ok "role assignment $ExchangeAssignmentName exists"
+    if ($scopedAssignment) {
+        Write-Ok "role assignment $(Get-PropertyText $scopedAssignment 'Name') gives '$ExchangeMailRole' with scope $(Get-PropertyText $scopedAssignment 'CustomResourceScope')"
     } else {
-        Invoke-Change "assign '$ExchangeMailRole' to the identity with scope $ExchangeScopeName" {
-            New-ManagementRoleAssignment -Name $ExchangeAssignmentName -App $IdentityPrincipalId -Role $ExchangeMailRole `
-                -CustomResourceScope $ExchangeScopeName | Out-Null
+        $ownAssignment = $otherAssignments | Where-Object {
+            (Get-PropertyText $_ 'Name') -eq $ExchangeAssignmentName -and (Get-PropertyText $_ 'Role') -eq $ExchangeMailRole
+        } | Select-Object -First 1
+        if ($ownAssignment) {
+            # This script's own assignment with another scope: put the scope right instead of adding one.
+            $otherAssignments = @($otherAssignments | Where-Object { (Get-PropertyText $_ 'Name') -ne $ExchangeAssignmentName })
+            Invoke-Change "set the scope of role assignment $ExchangeAssignmentName to $scopeName (was: $(Get-PropertyText $ownAssignment 'CustomResourceScope'))" {
+                Invoke-WithReplicationRetry -What "set the scope of role assignment $ExchangeAssignmentName" `
+                    -WaitingFor "management scope $scopeName" `
+                    -Remedy 'Run the script again in a few minutes.' `
+                    -Action { Set-ManagementRoleAssignment -Identity $ExchangeAssignmentName -CustomResourceScope $scopeName }
+            }
+        } else {
+            Invoke-Change "assign '$ExchangeMailRole' to the identity with scope $scopeName" {
+                Invoke-WithReplicationRetry -What "assign '$ExchangeMailRole' (New-ManagementRoleAssignment)" `
+                    -WaitingFor 'the new Exchange service principal and management scope' `
+                    -Remedy 'Run the script again in a few minutes; nothing else needs undoing.' `
+                    -Action {
+                    New-ManagementRoleAssignment -Name $ExchangeAssignmentName -App $IdentityPrincipalId -Role $ExchangeMailRole `
+                        -CustomResourceScope $scopeName | Out-Null
+                }
+            }
         }
+    }
+
+    # Exchange adds grants up: one assignment without the mailbox scope lets the app send as anyone.
+    foreach ($assignment in $otherAssignments) {
+        $assignmentName = Get-PropertyText $assignment 'Name'
+        $assignmentScope = Get-PropertyText $assignment 'CustomResourceScope'
+        foreach ($property in @('RecipientAdministrativeUnitScope', 'RecipientGroupScope')) {
+            if (Get-PropertyText $assignment $property) { $assignmentScope = "$property $(Get-PropertyText $assignment $property)" }
+        }
+        $scopeText = $assignmentScope ? "scope $assignmentScope" : 'no scope (every mailbox)'
+        $problem = "Exchange role assignment '$assignmentName' gives the identity '$(Get-PropertyText $assignment 'Role')' with $scopeText, which defeats the scope to $smtp. Remove it: Remove-ManagementRoleAssignment -Identity '$assignmentName'"
+        Write-Warning $problem
+        $script:Blockers.Add($problem)
     }
 
     if (-not $script:IsDryRun) {
         # Exchange caches permissions; a new assignment can take 30 minutes to 2 hours to apply.
-        $check = Test-ServicePrincipalAuthorization -Identity $IdentityPrincipalId -Resource $smtp |
-            Where-Object { $_.RoleName -eq $ExchangeMailRole }
-        if ($check -and $check.InScope) {
+        # Test-ServicePrincipalAuthorization bypasses that cache.
+        $check = Invoke-WithReplicationRetry -What 'run Test-ServicePrincipalAuthorization' `
+            -WaitingFor 'the Exchange service principal' `
+            -Remedy 'Run the script again in a few minutes to check.' `
+            -Action { Test-ServicePrincipalAuthorization -Identity $IdentityPrincipalId -Resource $smtp } |
+            Where-Object { (Get-PropertyText $_ 'RoleName') -eq $ExchangeMailRole -and (Get-PropertyText $_ 'InScope') -eq 'True' }
+        if ($check) {
             Write-Ok "Test-ServicePrincipalAuthorization: $ExchangeMailRole is in scope for $smtp"
         } else {
             Write-Warning "Test-ServicePrincipalAuthorization does not show $ExchangeMailRole in scope for $smtp yet. Re-run this script later to check."
@@ -263,6 +529,7 @@ if ($CreateAdminApp) {
     }
 
     if ($adminApp) {
+        $replicationRemedy = "Run the script again in a few minutes; it picks up the app registration $AdminApiIdentifierUri where it stopped."
         $roles = @($adminApp.AppRoles)
         if ($roles | Where-Object { $_.Value -eq $AdminRole }) {
             Write-Ok "app role $AdminRole exists"
@@ -276,7 +543,9 @@ if ($CreateAdminApp) {
                     allowedMemberTypes = @('User', 'Application')
                     isEnabled          = $true
                 }
-                Update-MgApplication -ApplicationId $adminApp.Id -AppRoles (@($roles) + $newRole)
+                Invoke-WithReplicationRetry -What "add app role $AdminRole" -WaitingFor 'the new app registration' `
+                    -Remedy $replicationRemedy `
+                    -Action { Update-MgApplication -ApplicationId $adminApp.Id -AppRoles (@($roles) + $newRole) }
             }
         }
 
@@ -287,10 +556,14 @@ if ($CreateAdminApp) {
         } elseif ($scopeId) {
             Invoke-Change "request v2 tokens and pre-authorize Azure CLI for user_impersonation" {
                 # The whole `api` object is sent so that the existing scope is kept.
-                Update-MgApplication -ApplicationId $adminApp.Id -Api @{
-                    requestedAccessTokenVersion = 2
-                    oauth2PermissionScopes      = @($adminApp.Api.Oauth2PermissionScopes)
-                    preAuthorizedApplications   = @(@{ appId = $AzureCliAppId; delegatedPermissionIds = @($scopeId) })
+                Invoke-WithReplicationRetry -What 'pre-authorize Azure CLI' -WaitingFor 'the new app registration' `
+                    -Remedy $replicationRemedy `
+                    -Action {
+                    Update-MgApplication -ApplicationId $adminApp.Id -Api @{
+                        requestedAccessTokenVersion = 2
+                        oauth2PermissionScopes      = @($adminApp.Api.Oauth2PermissionScopes)
+                        preAuthorizedApplications   = @(@{ appId = $AzureCliAppId; delegatedPermissionIds = @($scopeId) })
+                    }
                 }
             }
         } else {
@@ -298,35 +571,61 @@ if ($CreateAdminApp) {
         }
 
         $adminSp = Get-MgServicePrincipal -Filter "appId eq '$($adminApp.AppId)'"
+        $adminSpIsNew = -not $adminSp
         if ($adminSp) {
             Write-Ok "service principal exists"
         } else {
             $adminSp = Invoke-Change "create its service principal with assignment required (only assigned admins get tokens)" {
-                New-MgServicePrincipal -AppId $adminApp.AppId -AppRoleAssignmentRequired:$true
+                Invoke-WithReplicationRetry -What 'create the admin API service principal' -WaitingFor 'the new app registration' `
+                    -Remedy $replicationRemedy `
+                    -Action { New-MgServicePrincipal -AppId $adminApp.AppId -AppRoleAssignmentRequired:$true }
             }
         }
 
-        $adminRoleId = (Get-MgApplication -ApplicationId $adminApp.Id).AppRoles | Where-Object { $_.Value -eq $AdminRole } | ForEach-Object { $_.Id }
+        if ($script:IsDryRun) {
+            $adminRoleId = @($adminApp.AppRoles | Where-Object { $_.Value -eq $AdminRole } | ForEach-Object { $_.Id }) | Select-Object -First 1
+        } else {
+            # Read back until the role added above is visible: a stale replica would not show it yet.
+            $adminRoleId = Invoke-WithReplicationRetry -What "read app role $AdminRole" -WaitingFor "app role $AdminRole" `
+                -Remedy $replicationRemedy `
+                -Action {
+                $id = (Get-MgApplication -ApplicationId $adminApp.Id).AppRoles | Where-Object { $_.Value -eq $AdminRole } |
+                    ForEach-Object { $_.Id } | Select-Object -First 1
+                if (-not $id) { throw "App role $AdminRole was not found on the app registration yet." }
+                $id
+            }
+        }
         foreach ($upn in $AdminUsers) {
-            $user = Get-MgUser -UserId $upn
-            $has = $adminSp -and $adminRoleId -and (Get-MgServicePrincipalAppRoleAssignedTo -ServicePrincipalId $adminSp.Id -All |
+            $user = $null
+            try {
+                $user = Get-MgUser -UserId $upn -Property 'Id', 'UserPrincipalName' -ErrorAction Stop
+            } catch {
+                if (-not (Test-NotFoundError $_)) { throw }
+            }
+            if (-not $user) { throw "-AdminUsers: no user $upn in tenant $TenantId." }
+            $has = $adminSp -and $adminRoleId -and -not $adminSpIsNew -and (Get-MgServicePrincipalAppRoleAssignedTo -ServicePrincipalId $adminSp.Id -All |
                     Where-Object { $_.PrincipalId -eq $user.Id -and $_.AppRoleId -eq $adminRoleId })
             if ($has) {
                 Write-Ok "$upn holds $AdminRole"
                 continue
             }
             Invoke-Change "assign $AdminRole to $upn" {
-                New-MgServicePrincipalAppRoleAssignedTo -ServicePrincipalId $adminSp.Id -PrincipalId $user.Id `
-                    -ResourceId $adminSp.Id -AppRoleId $adminRoleId | Out-Null
+                Invoke-WithReplicationRetry -What "assign $AdminRole to $upn" -WaitingFor 'the admin API service principal and its app role' `
+                    -Remedy $replicationRemedy `
+                    -Action {
+                    New-MgServicePrincipalAppRoleAssignedTo -ServicePrincipalId $adminSp.Id -PrincipalId $user.Id `
+                        -ResourceId $adminSp.Id -AppRoleId $adminRoleId | Out-Null
+                }
             }
         }
 
         # v2 access tokens carry the client id as `aud`: that is the audience the app must check.
         if ($azd['ADMIN_API_AUDIENCE'] -eq $adminApp.AppId) {
             Write-Ok "ADMIN_API_AUDIENCE is $($adminApp.AppId)"
-        } elseif (Get-Command azd -ErrorAction SilentlyContinue) {
+        } elseif (Test-CommandAvailable 'azd') {
             Invoke-Change "set ADMIN_API_AUDIENCE=$($adminApp.AppId) in the azd environment (then run 'azd provision')" {
                 azd env set ADMIN_API_AUDIENCE $adminApp.AppId
+                if ($LASTEXITCODE -ne 0) { throw "'azd env set ADMIN_API_AUDIENCE' failed (exit code $LASTEXITCODE): set it by hand to $($adminApp.AppId)." }
                 Write-Host "  Run 'azd provision' to apply ADMIN_API_AUDIENCE to the function app." -ForegroundColor Magenta
             }
         } else {
@@ -360,8 +659,15 @@ if ($existingSecret -and -not $RotateFormSecret) {
         if ($FunctionAppName -and $ResourceGroupName) {
             # Key Vault references are re-read on restart (otherwise within 24 hours).
             az functionapp restart --name $FunctionAppName --resource-group $ResourceGroupName --output none
+            if ($LASTEXITCODE -ne 0) {
+                Write-Warning "Restarting $FunctionAppName failed (exit code $LASTEXITCODE): restart it yourself, or the app reads the new secret within 24 hours."
+            }
         }
     }
+}
+
+if ($script:Blockers.Count -gt 0) {
+    throw "Not done: $($script:Blockers.Count) problem(s) leave the mail scope open.`n - $($script:Blockers -join "`n - ")"
 }
 
 Write-Host "`nDone$($script:IsDryRun ? ' (dry run)' : '')."

@@ -234,7 +234,7 @@ describe('grant script', () => {
   test('asks Graph for the two directory permissions and Exchange for Mail.Send, nothing broader', () => {
     const graphPermissions = /\$GraphPermissions = @\(([^)]*)\)/.exec(script)?.[1].match(/'[^']+'/g);
     expect(graphPermissions).toEqual(["'User.ReadWrite.All'", "'User.Invite.All'"]);
-    expect(script).toContain('"Application Mail.Send"');
+    expect(script).toMatch(/^\$ExchangeMailRole = 'Application Mail\.Send'$/m);
     expect(script).not.toMatch(/Directory\.ReadWrite|RoleManagement\.|Mail\.ReadWrite/);
   });
 
