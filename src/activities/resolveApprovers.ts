@@ -1,14 +1,18 @@
 import type { Settings } from '../config/settings.js';
-import { selectApprovers } from '../domain/approvers.js';
-import type { ApproverCandidate } from '../domain/approvers.js';
-import type { Approver, EmailChangeRequest } from '../domain/request.js';
+import { selectApprovers, type ApproverCandidate, type ApproverSelection } from '../domain/approvers.js';
+import type { EmailChangeRequest } from '../domain/request.js';
 import { GraphRequestError, type DirectoryUser, type GraphGateway } from '../graph/graphGateway.js';
 
 /**
  * Fetches every candidate from Graph (sponsors, members of group sponsors, manager, configured
- * fallback) and lets the approver policy choose. Disabled accounts never approve.
+ * fallback) and lets the approver policy choose; it also says whom it skipped and why.
  */
-export async function resolveApprovers(graph: GraphGateway, settings: Settings, guest: DirectoryUser, request: EmailChangeRequest): Promise<Approver[]> {
+export async function resolveApprovers(
+  graph: GraphGateway,
+  settings: Settings,
+  guest: DirectoryUser,
+  request: Pick<EmailChangeRequest, 'currentEmail' | 'newEmail'>,
+): Promise<ApproverSelection> {
   const sponsors = await graph.getSponsors(guest.id);
   const userSponsors = sponsors.flatMap((s) => (s.kind === 'user' ? [s] : []));
   const groupMembers: DirectoryUser[] = [];
@@ -41,20 +45,20 @@ async function groupMembersIfPermitted(graph: GraphGateway, groupId: string): Pr
 }
 
 function approversFrom(users: DirectoryUser[]): ApproverCandidate[] {
-  return users
-    .filter((u) => u.accountEnabled !== false)
-    .map((u) => ({
-      id: u.id,
-      displayName: u.displayName,
-      mail: (u.mail ?? '').toLowerCase(),
-      otherAddresses: [...(u.otherMails ?? []), ...(u.userPrincipalName ? [u.userPrincipalName] : [])],
-    }));
+  return users.map((u) => ({
+    id: u.id,
+    displayName: u.displayName,
+    mail: (u.mail ?? '').toLowerCase(),
+    otherAddresses: [...(u.otherMails ?? []), ...(u.userPrincipalName ? [u.userPrincipalName] : [])],
+    userType: u.userType,
+    accountEnabled: u.accountEnabled,
+  }));
 }
 
 /**
- * FALLBACK_APPROVERS holds mail addresses or object ids. Each is looked up so the approver has an
- * id and a name; an address Graph does not know (a shared mailbox elsewhere, say) is still used,
- * since an administrator configured it, while an unknown id is dropped (there is nobody to mail).
+ * FALLBACK_APPROVERS holds mail addresses or object ids. Each is looked up so the approver is a
+ * directory user whose membership and state can be checked; an entry Graph does not know (a
+ * shared mailbox elsewhere, a deleted user) cannot approve, and the skip says so.
  */
 async function resolveFallbackApprovers(graph: GraphGateway, entries: string[]): Promise<ApproverCandidate[]> {
   const approvers: ApproverCandidate[] = [];
@@ -62,7 +66,7 @@ async function resolveFallbackApprovers(graph: GraphGateway, entries: string[]):
     const isMail = entry.includes('@');
     const user = isMail ? await graph.findUserByEmail(entry) : await graph.getUser(entry);
     if (user) approvers.push(...approversFrom([{ ...user, mail: user.mail ?? (isMail ? entry : null) }]));
-    else if (isMail) approvers.push({ id: '', displayName: entry, mail: entry });
+    else approvers.push({ id: '', displayName: entry, mail: isMail ? entry : '' });
   }
   return approvers;
 }

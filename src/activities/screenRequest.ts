@@ -2,13 +2,16 @@ import { checkEligibility } from '../domain/eligibility.js';
 import { checkDomainPolicy } from '../domain/emailPolicy.js';
 import type { DeclineReason, EmailChangeRequest } from '../domain/request.js';
 import type { DirectoryUser } from '../graph/graphGateway.js';
+import { noApproverAdminEmail } from '../templates/emails.js';
 import type { ScreeningResult } from '../workflow/activityContract.js';
 import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
+import { mailOnceFor } from './mailOnce.js';
 import { resolveApprovers } from './resolveApprovers.js';
 
 /**
  * Decides whether a request may go to approval (DESIGN §2 step 3, §5): domain policy before any
- * Graph call, then the guest, its eligibility, its approvers, and last the per-guest lock, so a
+ * Graph call, then the guest, its eligibility, its approvers (every skipped candidate audited as
+ * `ApproverSkipped`; nobody left: declined and the admins told), and last the per-guest lock, so a
  * decline never leaves a lock behind. The guest id is stored before the lock is taken, so
  * whichever step ends the request can release it.
  */
@@ -37,8 +40,17 @@ export async function screenRequest(deps: ActivityDependencies, requestId: strin
   const ineligible = checkEligibility(guest, await graph.getDirectoryRoles(guest.id));
   if (ineligible) return decline(ineligible, guest);
 
-  const approvers = await resolveApprovers(graph, settings, guest, request);
-  if (approvers.length === 0) return decline('NoApprover', guest);
+  const { approvers, skipped } = await resolveApprovers(graph, settings, guest, request);
+  for (const skip of skipped) {
+    await store.appendEvent(auditEvent(deps, requestId, `approver-skipped:${skip.tier}:${skip.id || skip.mail}`, 'ApproverSkipped', 'system', { ...skip }));
+  }
+  if (approvers.length === 0) {
+    // Mail before the decline: a re-run stops at the stored decline, so it must not be owed a mail.
+    const mailOnce = await mailOnceFor(deps, requestId);
+    const declinedRequest = { ...request, guestId: guest.id, guestDisplayName: guest.displayName };
+    await mailOnce('admin-no-approver', settings.ADMIN_NOTIFICATION_EMAILS, noApproverAdminEmail({ request: declinedRequest, skipped }));
+    return decline('NoApprover', guest, { skipped: skipped.length });
+  }
 
   await store.updateRequest(
     requestId,

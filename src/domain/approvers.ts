@@ -1,17 +1,33 @@
 import type { Approver } from './request.js';
 
 /**
- * A possible approver. Besides `mail`, a directory user may receive mail or sign in at other
- * addresses (`otherMails`, the UPN): those count for the exclusions too.
+ * A possible approver as the directory describes them. Besides `mail`, a directory user may
+ * receive mail or sign in at other addresses (`otherMails`, the UPN): those count for the
+ * exclusions too. `userType` and `accountEnabled` are absent for someone the directory does not
+ * know (a fallback address with no user), who therefore cannot approve.
  */
-export type ApproverCandidate = Approver & { otherAddresses?: string[] };
+export type ApproverCandidate = Approver & { otherAddresses?: string[]; userType?: string; accountEnabled?: boolean };
+
+/** Where a candidate came from, in the order the tiers are tried. */
+export type ApproverTier = 'sponsor' | 'sponsorGroupMember' | 'manager' | 'fallback';
+
+/** Why a candidate may not approve; each skip is audited (`ApproverSkipped`). */
+export type ApproverSkipReason = 'NotInDirectory' | 'NotAMember' | 'AccountDisabled' | 'IsTheGuest' | 'HoldsRequestAddress' | 'NoMail';
+
+export interface SkippedApprover {
+  id: string;
+  displayName: string;
+  mail: string;
+  tier: ApproverTier;
+  reason: ApproverSkipReason;
+}
 
 /** Everything the approver policy looks at, already fetched from Graph and settings by the caller. */
 export interface ApproverCandidates {
   guest: { id: string; mail: string | null; otherMails: string[] };
   /** Sponsors that are users. */
   sponsors: ApproverCandidate[];
-  /** User members of the guest's group sponsors. */
+  /** User members of the guest's group sponsors (transitively). */
   groupSponsorMembers: ApproverCandidate[];
   manager?: ApproverCandidate;
   /** From the FALLBACK_APPROVERS setting. */
@@ -20,35 +36,61 @@ export interface ApproverCandidates {
   excludedEmails: string[];
 }
 
+export interface ApproverSelection {
+  approvers: Approver[];
+  /** Candidates of the tiers tried who may not approve, with the reason. */
+  skipped: SkippedApprover[];
+}
+
 const normalise = (mail: string): string => mail.trim().toLowerCase();
 
 /**
  * Who approves a guest's email change, resolved server-side so the requester never chooses: the
  * guest's sponsors (users and members of group sponsors), else the manager, else the fallback
- * approvers. Nobody approves a change to their own account, and nobody who receives mail at the
- * old or new address, or at any of the guest's addresses, may approve: that person could be the
- * attacker. An empty result means nobody may approve (the caller declines with `NoApprover`).
+ * approvers. At every tier only enabled internal members approve: a guest (an outsider, who might
+ * be the attacker's accomplice), a disabled account, someone the directory does not know, the
+ * guest themself, and anyone who receives mail at the old or new address or at any of the
+ * guest's addresses are skipped. A tier with nobody eligible falls to the next; an empty result
+ * means nobody may approve (the caller declines with `NoApprover`).
  */
-export function selectApprovers(input: ApproverCandidates): Approver[] {
+export function selectApprovers(input: ApproverCandidates): ApproverSelection {
   const excluded = new Set(
     [...input.excludedEmails, ...(input.guest.mail ? [input.guest.mail] : []), ...input.guest.otherMails].map(normalise),
   );
-  const eligible = (candidate: ApproverCandidate): boolean => {
+  const skipReason = (candidate: ApproverCandidate): ApproverSkipReason | undefined => {
     const mail = normalise(candidate.mail ?? '');
     const addresses = [mail, ...(candidate.otherAddresses ?? []).map(normalise)];
-    return candidate.id !== input.guest.id && mail !== '' && !addresses.some((address) => excluded.has(address));
+    if (!candidate.id || candidate.userType === undefined) return 'NotInDirectory';
+    if (candidate.id === input.guest.id) return 'IsTheGuest';
+    if (candidate.userType !== 'Member') return 'NotAMember';
+    if (candidate.accountEnabled !== true) return 'AccountDisabled';
+    if (addresses.some((address) => excluded.has(address))) return 'HoldsRequestAddress';
+    if (mail === '') return 'NoMail';
+    return undefined;
   };
 
-  const tiers: ApproverCandidate[][] = [
-    [...input.sponsors, ...input.groupSponsorMembers],
-    input.manager ? [input.manager] : [],
-    input.fallback,
-  ];
+  const candidatesFrom: Record<ApproverTier, ApproverCandidate[]> = {
+    sponsor: input.sponsors,
+    sponsorGroupMember: input.groupSponsorMembers,
+    manager: input.manager ? [input.manager] : [],
+    fallback: input.fallback,
+  };
+  // Sponsors and members of sponsor groups form one tier: either kind makes the other unnecessary.
+  const tiers: ApproverTier[][] = [['sponsor', 'sponsorGroupMember'], ['manager'], ['fallback']];
+  const skipped: SkippedApprover[] = [];
   for (const tier of tiers) {
-    const chosen = distinct(tier.filter(eligible));
-    if (chosen.length > 0) return chosen.map(({ id, displayName, mail }) => ({ id, displayName, mail }));
+    const chosen: ApproverCandidate[] = [];
+    for (const source of tier) {
+      for (const candidate of candidatesFrom[source]) {
+        const reason = skipReason(candidate);
+        if (reason) skipped.push({ id: candidate.id, displayName: candidate.displayName, mail: candidate.mail, tier: source, reason });
+        else chosen.push(candidate);
+      }
+    }
+    const approvers = distinct(chosen).map(({ id, displayName, mail }) => ({ id, displayName, mail }));
+    if (approvers.length > 0) return { approvers, skipped };
   }
-  return [];
+  return { approvers: [], skipped };
 }
 
 /** Keeps the first of each person, by object id and by mail, so nobody gets two approval links. */
@@ -57,9 +99,8 @@ function distinct(approvers: ApproverCandidate[]): ApproverCandidate[] {
   const seenMails = new Set<string>();
   return approvers.filter((approver) => {
     const mail = normalise(approver.mail);
-    // Fallback approvers may come from settings without an object id; only real ids identify.
-    if ((approver.id && seenIds.has(approver.id)) || seenMails.has(mail)) return false;
-    if (approver.id) seenIds.add(approver.id);
+    if (seenIds.has(approver.id) || seenMails.has(mail)) return false;
+    seenIds.add(approver.id);
     seenMails.add(mail);
     return true;
   });

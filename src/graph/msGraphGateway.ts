@@ -63,11 +63,12 @@ function toDirectoryUser(raw: GraphObject): DirectoryUser {
     mail: typeof raw.mail === 'string' ? raw.mail : null,
     otherMails: Array.isArray(raw.otherMails) ? raw.otherMails.filter((m): m is string => typeof m === 'string') : [],
     userPrincipalName: typeof raw.userPrincipalName === 'string' ? raw.userPrincipalName : undefined,
-    userType: typeof raw.userType === 'string' ? raw.userType : 'Member',
+    // Unknown is never a member nor enabled: a manager can be an organizational contact, which has
+    // neither field and cannot sign in, so it must not approve.
+    userType: typeof raw.userType === 'string' ? raw.userType : '',
     externalUserState: typeof raw.externalUserState === 'string' ? raw.externalUserState : null,
     creationType: typeof raw.creationType === 'string' ? raw.creationType : null,
-    // A manager can be an organizational contact, which has no accountEnabled and cannot be disabled.
-    accountEnabled: raw.accountEnabled !== false,
+    accountEnabled: raw.accountEnabled === true,
   };
 }
 

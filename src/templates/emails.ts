@@ -1,3 +1,4 @@
+import type { ApproverSkipReason, SkippedApprover } from '../domain/approvers.js';
 import type { Approver, EmailChangeRequest, RequestStatus } from '../domain/request.js';
 import { html, type SafeHtml } from './escape.js';
 import { PRODUCT_NAME, formatTimestamp, guestName, oneLine, reasonLabel } from './format.js';
@@ -136,6 +137,32 @@ ${request.decision?.comment && row('Approver comment', multiline(request.decisio
 ${row('Graph error code', failure?.code ?? 'unknown')}
 ${row('Graph error message', failure?.message ?? 'unknown')}
 ${row('Graph request-id', failure?.requestId ?? 'unknown')}
+</table>`,
+  );
+}
+
+const SKIP_REASONS: Record<ApproverSkipReason, string> = {
+  NotInDirectory: 'not a user of this directory',
+  NotAMember: 'not an internal member (a guest or a contact)',
+  AccountDisabled: 'account disabled',
+  IsTheGuest: 'is the guest',
+  HoldsRequestAddress: "receives mail at the request's old or new address",
+  NoMail: 'has no mail address',
+};
+
+/** To the admins when nobody may approve: the request was declined `NoApprover`. */
+export function noApproverAdminEmail(input: { request: EmailChangeRequest; skipped: readonly SkippedApprover[] }): EmailContent {
+  const { request, skipped } = input;
+  return renderEmail(
+    'Guest sign-in email change declined: nobody may approve it',
+    html`<p>A sign-in email change was declined because the guest has no sponsor, manager or fallback approver who is an enabled internal member. Give the guest a sponsor (or set FALLBACK_APPROVERS) and ask the guest to submit again.</p>
+<table cellpadding="4" cellspacing="0">
+${row('Request id', request.id)}
+${row('Guest', guestName(request))}
+${row('Guest object id', request.guestId ?? 'unknown')}
+${row('Current sign-in email', request.currentEmail)}
+${row('New sign-in email', request.newEmail)}
+${row('Skipped', skipped.length === 0 ? 'nobody: no sponsor, manager or fallback approver is configured' : skipped.map((s, i) => html`${i === 0 ? '' : html`<br>`}${s.displayName} &lt;${s.mail || s.id}&gt; (${s.tier}): ${SKIP_REASONS[s.reason]}`))}
 </table>`,
   );
 }

@@ -1,8 +1,10 @@
-import { expect, test } from 'vitest';
-import { selectApprovers, type ApproverCandidates } from '../../src/domain/approvers.js';
+import { describe, expect, test } from 'vitest';
+import { selectApprovers as selectWithSkips, type ApproverCandidate, type ApproverCandidates } from '../../src/domain/approvers.js';
 import type { Approver } from '../../src/domain/request.js';
 
-const person = (id: string, mail: string, displayName = id): Approver => ({ id, mail, displayName });
+/** An enabled internal member: the only kind of person who may approve. */
+const person = (id: string, mail: string, displayName = id): ApproverCandidate => ({ id, mail, displayName, userType: 'Member', accountEnabled: true });
+const selectApprovers = (input: ApproverCandidates): Approver[] => selectWithSkips(input).approvers;
 const guest = { id: 'guest-1', mail: 'ada@fabrikam.com', otherMails: ['ada.alt@fabrikam.com'] };
 
 const candidates = (overrides: Partial<ApproverCandidates> = {}): ApproverCandidates => ({
@@ -72,7 +74,7 @@ test('a guest without mail still leaves other sponsors eligible', () => {
 });
 
 test('anyone without a mail is skipped', () => {
-  const noMail = { id: 'x', displayName: 'X', mail: null } as unknown as Approver;
+  const noMail = { ...person('x', ''), mail: null } as unknown as ApproverCandidate;
   expect(ids(selectApprovers(candidates({ sponsors: [noMail, person('blank', '  ')] })))).toEqual(['fb-1']);
 });
 
@@ -86,9 +88,49 @@ test('de-duplicated by id and by mail, first one kept', () => {
   expect(result.map((a) => `${a.id}:${a.displayName}`)).toEqual(['s1:First', 'g1:g1']);
 });
 
-test('fallback approvers without object ids are told apart by mail', () => {
-  const result = selectApprovers(candidates({ fallback: [person('', 'a@contoso.com'), person('', 'b@contoso.com'), person('', 'A@contoso.com')] }));
+test('fallback approvers are told apart by mail as well as by id', () => {
+  const result = selectApprovers(candidates({ fallback: [person('f1', 'a@contoso.com'), person('f2', 'b@contoso.com'), person('f3', 'A@contoso.com')] }));
   expect(result.map((a) => a.mail)).toEqual(['a@contoso.com', 'b@contoso.com']);
+});
+
+describe('only enabled internal members approve, at every tier, and every skip says why', () => {
+  const outsider = (id: string) => ({ ...person(id, `${id}@partner.example`), userType: 'Guest' });
+  const disabled = (id: string) => ({ ...person(id, `${id}@contoso.com`), accountEnabled: false });
+
+  test('a guest sponsor, a guest member of a sponsor group and a disabled sponsor are skipped; the manager approves', () => {
+    const { approvers, skipped } = selectWithSkips(
+      candidates({ sponsors: [outsider('gs'), disabled('ds')], groupSponsorMembers: [outsider('gm')], manager: person('m', 'm@contoso.com') }),
+    );
+    expect(ids(approvers)).toEqual(['m']);
+    expect(skipped.map((s) => `${s.id}:${s.tier}:${s.reason}`)).toEqual(['gs:sponsor:NotAMember', 'ds:sponsor:AccountDisabled', 'gm:sponsorGroupMember:NotAMember']);
+  });
+
+  test('a guest or contact manager is skipped and the fallback approves', () => {
+    const contact = { ...person('c', 'c@contoso.com'), userType: '', accountEnabled: false };
+    for (const manager of [outsider('gm'), contact]) {
+      const { approvers, skipped } = selectWithSkips(candidates({ manager }));
+      expect(ids(approvers)).toEqual(['fb-1']);
+      expect(skipped).toEqual([expect.objectContaining({ id: manager.id, tier: 'manager', reason: 'NotAMember' })]);
+    }
+  });
+
+  test('fallback entries that are guests, disabled, or unknown to the directory leave nobody: empty, with every skip', () => {
+    const unknown: ApproverCandidate = { id: '', displayName: 'shared@elsewhere.example', mail: 'shared@elsewhere.example' };
+    const { approvers, skipped } = selectWithSkips(candidates({ fallback: [outsider('fg'), disabled('fd'), unknown] }));
+    expect(approvers).toEqual([]);
+    expect(skipped.map((s) => s.reason)).toEqual(['NotAMember', 'AccountDisabled', 'NotInDirectory']);
+  });
+
+  test('the guest themself and holders of the old or new address are skipped with their reason', () => {
+    const { skipped } = selectWithSkips(candidates({ sponsors: [person('guest-1', 'x@contoso.com'), person('o', 'ada@fabrikam.com'), person('ok', 'ok@contoso.com')] }));
+    expect(skipped.map((s) => `${s.id}:${s.reason}`)).toEqual(['guest-1:IsTheGuest', 'o:HoldsRequestAddress']);
+  });
+
+  test('tiers after the one that yields approvers are not looked at, so they report no skips', () => {
+    const { approvers, skipped } = selectWithSkips(candidates({ sponsors: [person('s', 's@contoso.com')], manager: outsider('m') }));
+    expect(ids(approvers)).toEqual(['s']);
+    expect(skipped).toEqual([]);
+  });
 });
 
 test('a candidate whose other addresses (otherMails, UPN) include the old or new email is excluded too', () => {
