@@ -29,7 +29,17 @@
          GuestReset.Admin app role for users and applications, Azure CLI pre-authorized so that
          `az account get-access-token` works), its service principal with assignment required,
          the role assigned to -AdminUsers, and ADMIN_API_AUDIENCE set in the azd environment.
-      4. The APPROVAL_FORM_SECRET in Key Vault, created (48 random bytes) when absent, or replaced
+      4. With -CreateSignInApp: the app registration approvers sign in with (App Service
+         Authentication in front of the function app): single tenant, the web redirect URI
+         https://<function app host>/.auth/login/aad/callback, ID tokens, its service principal,
+         and no client secret: a federated identity credential lets the managed identity stand in
+         for one (issuer https://login.microsoftonline.com/<tenant>/v2.0, subject the identity's
+         principal id, audience api://AzureADTokenExchange; the app setting
+         OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID names the identity). It prints the
+         `azd env set APPROVER_SIGN_IN_CLIENT_ID ...` command; `azd provision` then turns
+         authentication on. A registration of its own, not the admin API's: that one requires an
+         app role assignment, which approvers do not have.
+      5. The APPROVAL_FORM_SECRET in Key Vault, created (48 random bytes) when absent, or replaced
          with -RotateFormSecret.
 
     Entra ID and Exchange Online replicate new objects with a delay: a step that uses a service
@@ -45,12 +55,13 @@
                                        application permissions (and, with -CreateAdminApp, assign
                                        the admin role to -AdminUsers).
       User.ReadBasic.All               with -CreateAdminApp: look up -AdminUsers.
-      Application.ReadWrite.All        with -CreateAdminApp, not in a dry run: create and update the
-                                       admin API app registration and its service principal.
+      Application.ReadWrite.All        with -CreateAdminApp or -CreateSignInApp, not in a dry run:
+                                       create and update the admin API or sign-in app registration,
+                                       its service principal and federated identity credential.
 
     Roles needed: Privileged Role Administrator or Global Administrator (Graph application
     permissions), Application Administrator (app registration), Exchange Administrator (step 2),
-    Key Vault Secrets Officer on the vault (step 4; main.bicep grants it to the deployer).
+    Key Vault Secrets Officer on the vault (step 5; main.bicep grants it to the deployer).
 
 .NOTES
     Requires PowerShell 7.2 or later (7.4 LTS recommended); the script checks it (#Requires) and
@@ -66,6 +77,8 @@
     ./infra/grant-permissions.ps1 -DryRun -CreateAdminApp -AdminUsers alice@contoso.com
 .EXAMPLE
     ./infra/grant-permissions.ps1 -CreateAdminApp -AdminUsers alice@contoso.com
+.EXAMPLE
+    ./infra/grant-permissions.ps1 -CreateSignInApp
 #>
 [CmdletBinding(SupportsShouldProcess)]
 param(
@@ -81,6 +94,9 @@ param(
     [string]$AdminApiIdentifierUri,
     [string]$AdminRole,
     [string[]]$AdminUsers = @(),
+    [switch]$CreateSignInApp,
+    [string]$SignInClientId,
+    [string]$FunctionAppUrl,
     [switch]$SkipExchange,
     [switch]$RotateFormSecret,
     [switch]$DryRun
@@ -262,6 +278,8 @@ $FunctionAppName = Resolve-Input $FunctionAppName 'AZURE_FUNCTION_NAME' $azd
 $ResourceGroupName = Resolve-Input $ResourceGroupName 'AZURE_RESOURCE_GROUP' $azd
 $AdminApiIdentifierUri = Resolve-Input $AdminApiIdentifierUri 'ADMIN_API_IDENTIFIER_URI' $azd
 $AdminRole = Resolve-Input $AdminRole 'ADMIN_ROLE' $azd 'GuestReset.Admin'
+$SignInClientId = Resolve-Input $SignInClientId 'APPROVER_SIGN_IN_CLIENT_ID' $azd
+$FunctionAppUrl = Resolve-Input $FunctionAppUrl 'AZURE_FUNCTION_URL' $azd
 
 $missing = @(@(
     @{ Name = 'TenantId'; Value = $TenantId },
@@ -271,6 +289,7 @@ $missing = @(@(
     @{ Name = 'KeyVaultName'; Value = $KeyVaultName }
 ) | Where-Object { -not $_.Value } | ForEach-Object { $_.Name })
 if ($CreateAdminApp -and -not $AdminApiIdentifierUri) { $missing += 'AdminApiIdentifierUri' }
+if ($CreateSignInApp -and -not ($FunctionAppUrl -and $FunctionAppName)) { $missing += 'FunctionAppUrl and FunctionAppName' }
 if ($missing) {
     throw "Missing input: $($missing -join ', '). Run 'azd up' first (its outputs feed this script) or pass them as parameters."
 }
@@ -285,14 +304,13 @@ Write-Host "Tenant $TenantId, identity $IdentityClientId (object $IdentityPrinci
 #   AppRoleAssignment.ReadWrite.All: POST .../appRoleAssignments and .../appRoleAssignedTo need it
 #     together with Application.Read.All; DELETE .../appRoleAssignments needs it alone.
 #   User.ReadBasic.All: GET /users/{upn} for -AdminUsers (id and userPrincipalName are basic properties).
-#   Application.ReadWrite.All: POST /applications, PATCH /applications/{id}, POST /servicePrincipals
-#     (the admin API app registration), so only when this run creates or updates it.
+#   Application.ReadWrite.All: POST /applications, PATCH /applications/{id}, POST /servicePrincipals,
+#     POST /applications/{id}/federatedIdentityCredentials (the admin API or sign-in app
+#     registration), so only when this run creates or updates one.
 $graphScopes = @('Application.Read.All')
 if (-not $script:IsDryRun) { $graphScopes += 'AppRoleAssignment.ReadWrite.All' }
-if ($CreateAdminApp) {
-    $graphScopes += 'User.ReadBasic.All'
-    if (-not $script:IsDryRun) { $graphScopes += 'Application.ReadWrite.All' }
-}
+if ($CreateAdminApp) { $graphScopes += 'User.ReadBasic.All' }
+if (($CreateAdminApp -or $CreateSignInApp) -and -not $script:IsDryRun) { $graphScopes += 'Application.ReadWrite.All' }
 Write-Host "Microsoft Graph consent requested: $($graphScopes -join ', ')"
 Connect-MgGraph -TenantId $TenantId -Scopes $graphScopes -NoWelcome
 
@@ -636,7 +654,100 @@ if ($CreateAdminApp) {
     }
 }
 
-# ---- 4: the anti-forgery secret ----------------------------------------------------------------
+# ---- 4: the approver sign-in app registration (App Service Authentication) ---------------------
+if ($CreateSignInApp) {
+    $callbackUri = "https://$(([Uri]$FunctionAppUrl).Host)/.auth/login/aad/callback"
+    $signInIssuer = "https://login.microsoftonline.com/$TenantId/v2.0"
+    $tokenExchangeAudience = 'api://AzureADTokenExchange'
+    $signInAppName = "Guest email change approver sign-in ($FunctionAppName)"
+    $credentialName = 'function-app-managed-identity'
+    Write-Host "`nApprover sign-in app registration '$signInAppName'"
+
+    if ($SignInClientId) {
+        $signInApp = Get-MgApplication -Filter "appId eq '$SignInClientId'"
+        if (-not $signInApp) {
+            throw "APPROVER_SIGN_IN_CLIENT_ID is $SignInClientId, but tenant $TenantId has no app registration with that client id. Clear it (azd env set APPROVER_SIGN_IN_CLIENT_ID '') to create one."
+        }
+    } else {
+        $named = @(Get-MgApplication -Filter "displayName eq '$($signInAppName -replace "'", "''")'")
+        if ($named.Count -gt 1) {
+            throw "Several app registrations are named '$signInAppName' ($(($named | ForEach-Object { $_.AppId }) -join ', ')): pass the one to use as -SignInClientId."
+        }
+        $signInApp = $named | Select-Object -First 1
+    }
+    $web = @{ redirectUris = @($callbackUri); implicitGrantSettings = @{ enableIdTokenIssuance = $true } }
+    if ($signInApp) {
+        Write-Ok "app registration exists (client id $($signInApp.AppId))"
+    } else {
+        $signInApp = Invoke-Change "create app registration '$signInAppName' (single tenant, redirect URI $callbackUri, ID tokens)" {
+            New-MgApplication -DisplayName $signInAppName -SignInAudience 'AzureADMyOrg' -Web $web
+        }
+    }
+
+    if ($signInApp) {
+        $replicationRemedy = "Run the script again in a few minutes; it picks up the app registration $($signInApp.AppId) where it stopped."
+        $redirectUris = @($signInApp.Web.RedirectUris)
+        $idTokens = (Get-PropertyText $signInApp.Web.ImplicitGrantSettings 'EnableIdTokenIssuance') -eq 'True'
+        if ($redirectUris -contains $callbackUri -and $idTokens) {
+            Write-Ok "redirect URI $callbackUri, ID tokens issued"
+        } else {
+            Invoke-Change "add redirect URI $callbackUri and issue ID tokens" {
+                $web.redirectUris = @(@($redirectUris) + $callbackUri | Select-Object -Unique)
+                Invoke-WithReplicationRetry -What 'set the redirect URI and ID tokens' -WaitingFor 'the new app registration' `
+                    -Remedy $replicationRemedy `
+                    -Action { Update-MgApplication -ApplicationId $signInApp.Id -Web $web }
+            }
+        }
+
+        if (Get-MgServicePrincipal -Filter "appId eq '$($signInApp.AppId)'") {
+            Write-Ok "service principal exists"
+        } else {
+            Invoke-Change "create its service principal (approvers sign in to it)" {
+                Invoke-WithReplicationRetry -What 'create the sign-in service principal' -WaitingFor 'the new app registration' `
+                    -Remedy $replicationRemedy `
+                    -Action { New-MgServicePrincipal -AppId $signInApp.AppId | Out-Null }
+            }
+        }
+
+        # Secretless: the platform signs its token requests with the managed identity's token,
+        # which this credential lets stand for the app registration.
+        $credentials = @(Invoke-WithReplicationRetry -What 'read the federated identity credentials' -WaitingFor 'the new app registration' `
+                -Remedy $replicationRemedy `
+                -Action { Get-MgApplicationFederatedIdentityCredential -ApplicationId $signInApp.Id -All })
+        $trust = $credentials | Where-Object {
+            $_.Issuer -eq $signInIssuer -and $_.Subject -eq $IdentityPrincipalId -and @($_.Audiences) -contains $tokenExchangeAudience
+        }
+        if ($trust) {
+            Write-Ok "federated identity credential trusts the managed identity $IdentityPrincipalId"
+        } elseif ($credentials | Where-Object { $_.Name -eq $credentialName }) {
+            throw "The federated identity credential '$credentialName' of app registration $($signInApp.AppId) trusts something else. Remove it in the portal (Certificates & secrets) and run the script again."
+        } else {
+            Invoke-Change "add federated identity credential '$credentialName' (issuer $signInIssuer, subject $IdentityPrincipalId, audience $tokenExchangeAudience)" {
+                Invoke-WithReplicationRetry -What 'add the federated identity credential' -WaitingFor 'the new app registration' `
+                    -Remedy $replicationRemedy `
+                    -Action {
+                    New-MgApplicationFederatedIdentityCredential -ApplicationId $signInApp.Id -BodyParameter @{
+                        name        = $credentialName
+                        issuer      = $signInIssuer
+                        subject     = $IdentityPrincipalId
+                        audiences   = @($tokenExchangeAudience)
+                        description = 'The function app signs approvers in with its user-assigned managed identity instead of a client secret.'
+                    } | Out-Null
+                }
+            }
+        }
+
+        if ($azd['APPROVER_SIGN_IN_CLIENT_ID'] -eq $signInApp.AppId) {
+            Write-Ok "APPROVER_SIGN_IN_CLIENT_ID is $($signInApp.AppId)"
+        } else {
+            Write-Host "  Turn approver sign-in on: azd env set APPROVER_SIGN_IN_CLIENT_ID $($signInApp.AppId); azd provision" -ForegroundColor Magenta
+        }
+    } else {
+        Write-Host "  [dry run] would then create its service principal, add the federated identity credential for the managed identity and print the azd env set APPROVER_SIGN_IN_CLIENT_ID command" -ForegroundColor Yellow
+    }
+}
+
+# ---- 5: the anti-forgery secret ----------------------------------------------------------------
 Write-Host "`nKey Vault $KeyVaultName secret $FormSecretName"
 $existingSecret = az keyvault secret list --vault-name $KeyVaultName --query "[?name=='$FormSecretName'].id" -o tsv
 if ($LASTEXITCODE -ne 0) { throw "Cannot list secrets in ${KeyVaultName}: you need Key Vault Secrets Officer on it (main.bicep grants it to the deployer)." }

@@ -84,6 +84,13 @@ param adminApiAudience string = ''
 
 param adminRole string = 'GuestReset.Admin'
 
+@allowed(['required', 'off'])
+@description('required: approvers sign in with Entra ID as the user the link was sent to before deciding.')
+param approverSignIn string = 'required'
+
+@description('Client id of the app registration approvers sign in with (infra/grant-permissions.ps1 -CreateSignInApp prints it). Empty: App Service Authentication is not configured, and with approverSignIn required approvals cannot be decided.')
+param approverSignInClientId string = ''
+
 @description('Comma-separated approvers used when a guest has no sponsor and no manager.')
 param fallbackApprovers string = ''
 
@@ -316,6 +323,8 @@ module api 'app/api.bicep' = {
     adminTenantId: effectiveAdminTenantId
     adminApiAudience: !empty(adminApiAudience) ? adminApiAudience : adminApiIdentifierUri
     adminRole: adminRole
+    approverSignIn: approverSignIn
+    approverSignInClientId: approverSignInClientId
     rateLimitWindow: rateLimitWindow
     rateLimitPerSource: rateLimitPerSource
     rateLimitPerTarget: rateLimitPerTarget

@@ -1,6 +1,7 @@
 import { loadSettings, type Settings } from './config/settings.js';
 import type { GraphGateway } from './graph/graphGateway.js';
 import { createMsGraphGateway } from './graph/msGraphGateway.js';
+import { isPlatformAuthenticationOn } from './http/approverIdentity.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { createTableRateLimiter, type RateLimiter } from './store/rateLimiter.js';
 import type { RequestStore } from './store/requestStore.js';
@@ -14,6 +15,8 @@ export interface Dependencies {
   mailer: Mailer;
   rateLimiter: RateLimiter;
   clock: () => Date;
+  /** The platform's built-in authentication runs in front of the app (see `approverIdentity.ts`). */
+  platformAuthenticationOn: boolean;
 }
 
 let dependencies: Dependencies | undefined;
@@ -34,6 +37,7 @@ export function getDependencies(): Dependencies {
       mailer: createMailer(graph, settings),
       rateLimiter: createTableRateLimiter(settings),
       clock: () => new Date(),
+      platformAuthenticationOn: isPlatformAuthenticationOn(),
     };
   }
   return dependencies;

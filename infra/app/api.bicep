@@ -33,6 +33,10 @@ param adminNotificationEmails string
 param inviteRedirectUrl string
 param sendInvitationMessage bool
 param adminTenantId string
+param approverSignIn string
+
+@description('Client id of the app registration approvers sign in with (App Service Authentication). Empty: authentication is not configured and, with approverSignIn required, no approval can be decided.')
+param approverSignInClientId string = ''
 param adminApiAudience string
 param adminRole string
 param rateLimitWindow string
@@ -79,7 +83,14 @@ var appSettings = {
   ADMIN_NOTIFICATION_EMAILS: adminNotificationEmails
   INVITE_REDIRECT_URL: inviteRedirectUrl
   SEND_INVITATION_MESSAGE: sendInvitationMessage ? 'true' : 'false'
+  MAIL_RESTORE_FIRST_RETRY: 'PT30S'
+  MAIL_RESTORE_MAX_RETRY: 'PT5M'
   ADMIN_TENANT_ID: adminTenantId
+  APPROVER_SIGN_IN: approverSignIn
+  // Platform setting read by App Service Authentication (authsettingsV2 below): the client id of
+  // the managed identity whose token is the sign-in app registration's credential, so there is no
+  // client secret to keep (a federated identity credential on the app registration trusts it).
+  OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID: identityClientId
   ADMIN_API_AUDIENCE: adminApiAudience
   ADMIN_ROLE: adminRole
   RATE_LIMIT_WINDOW: rateLimitWindow
@@ -132,6 +143,55 @@ module api 'br/public:avm/res/web/site:0.15.1' = {
     }
     appSettingsKeyValuePairs: appSettings
   }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' existing = {
+  name: name
+}
+
+// App Service Authentication ("Easy Auth") signs approvers in with Entra ID. Anonymous requests
+// still reach the app (the public form, the approval page that offers sign-in); the app decides
+// per route and trusts the X-MS-CLIENT-PRINCIPAL* headers only because the platform, with this
+// on, strips them from incoming requests and sets them itself (WEBSITE_AUTH_ENABLED=True).
+resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(approverSignInClientId)) {
+  parent: site
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: false
+      unauthenticatedClientAction: 'AllowAnonymous'
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: approverSignInClientId
+          clientSecretSettingName: 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'
+          openIdIssuer: 'https://login.microsoftonline.com/${adminTenantId}/v2.0'
+        }
+        // The platform also validates any bearer token a request carries: admin API tokens
+        // (audience ADMIN_API_AUDIENCE, same tenant and issuer) must pass to reach the app's own check.
+        validation: {
+          allowedAudiences: [
+            approverSignInClientId
+            adminApiAudience
+          ]
+        }
+      }
+    }
+    login: {
+      // The app needs only who signed in, never a token to call anything with.
+      tokenStore: {
+        enabled: false
+      }
+    }
+  }
+  dependsOn: [
+    api
+  ]
 }
 
 output SERVICE_API_NAME string = api.outputs.name

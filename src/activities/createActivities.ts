@@ -1,4 +1,5 @@
 import { createApprovalToken } from '../domain/approvalToken.js';
+import { lockExpiryOnceApproved } from '../domain/guestLock.js';
 import { isFinal, type EmailChangeRequest, type RequestStatus } from '../domain/request.js';
 import { CANCEL_REQUESTED, claimOutcome, DEADLINE_PASSED, recordedClaim } from '../store/outcomeClaim.js';
 import {
@@ -13,6 +14,7 @@ import type {
   ApprovalPolicy,
   CompleteRequestInput,
   FinalStatus,
+  MailRestorePolicy,
   MarkApprovedInput,
   RecordOutcomeInput,
   RequestApprovalInput,
@@ -20,7 +22,7 @@ import type {
 import type { ApprovalDecisionEvent, EmailChangeOrchestrationInput } from '../workflow/contract.js';
 import type { WaitOutcome } from '../workflow/waitForDecisionOrDeadline.js';
 import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
-import { executeReset, restoreMail } from './executeReset.js';
+import { executeReset, MAIL_RESTORE_WINDOW_MS, restoreMail } from './executeReset.js';
 import { mailOnceFor } from './mailOnce.js';
 import { screenRequest } from './screenRequest.js';
 
@@ -160,6 +162,8 @@ export function createActivities(deps: ActivityDependencies) {
       if (request.status !== 'AwaitingApproval') {
         throw new Error(`Request ${requestId} is ${request.status}; an approval cannot apply to it`);
       }
+      // The reset and any restore of `mail` may outlast the deadline: the guest stays locked till they end.
+      if (request.guestId) await store.extendGuestLock(request.guestId, requestId, lockExpiryOnceApproved(deps.clock()));
       await store.updateRequest(
         requestId,
         { status: 'Approved', decision: decisionOf(decision) },
@@ -170,6 +174,11 @@ export function createActivities(deps: ActivityDependencies) {
     executeReset: (requestId: string) => executeReset(deps, requestId),
 
     restoreMail: (requestId: string) => restoreMail(deps, requestId),
+
+    /** Read when a restore is left pending, so the instance repeats it on the timing it started with. */
+    async getMailRestorePolicy(): Promise<MailRestorePolicy> {
+      return { firstRetryMs: settings.MAIL_RESTORE_FIRST_RETRY, maxRetryMs: settings.MAIL_RESTORE_MAX_RETRY, windowMs: MAIL_RESTORE_WINDOW_MS };
+    },
 
     /**
      * Stores the reset's result as `Completed` or `Failed`, releases the guest lock and tells
@@ -194,7 +203,8 @@ export function createActivities(deps: ActivityDependencies) {
         },
         auditEvent(deps, requestId, target.toLowerCase(), target, 'system', outcome.ok ? { invitationId: outcome.invitationId } : { code: outcome.code }),
       );
-      await releaseLock(request);
+      // While `mail` still points at the new address no other request may start; `restoreMail` releases it.
+      if (request.mailRestore !== 'pending') await releaseLock(request);
 
       const mailOnce = await mailOnceFor(deps, requestId);
       if (outcome.ok) {

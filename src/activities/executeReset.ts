@@ -1,8 +1,14 @@
 import { checkEligibility } from '../domain/eligibility.js';
-import type { DeclineReason, EmailChangeRequest, ResetResult } from '../domain/request.js';
+import { logAndStoreError, type FailureLog } from '../domain/errorText.js';
+import { isFinal, type DeclineReason, type EmailChangeRequest, type ResetResult } from '../domain/request.js';
 import { GraphRequestError } from '../graph/graphGateway.js';
-import type { ResetOutcome } from '../workflow/activityContract.js';
+import { mailRestoredAdminEmail, mailRestoreFailedAdminEmail } from '../templates/emails.js';
+import type { MailRestoreState, ResetOutcome } from '../workflow/activityContract.js';
 import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
+import { mailOnceFor } from './mailOnce.js';
+
+/** Activities log through the worker's console, which the Functions host records as the invocation's log. */
+const logFailure: FailureLog = (message, error) => console.error(message, error);
 
 /** Codes for refusals we decide ourselves (eligibility re-checked at reset time), next to Graph's own codes. */
 export type ResetRefusalCode = 'NotApproved' | DeclineReason;
@@ -12,7 +18,8 @@ export type ResetRefusalCode = 'NotApproved' | DeclineReason;
  * `resetRedemption`. Safe to run twice: the previous `mail` is saved before the PATCH (and never
  * overwritten), the PATCH is skipped when already done, and once a result is stored it is returned
  * as is, so a finished reset never sends a second invitation. A transient Graph fault is thrown
- * for the orchestrator to retry; a permanent one restores `mail` and is returned as the outcome.
+ * for the orchestrator to retry; a permanent one is stored and returned as the outcome, and the
+ * orchestrator then puts `mail` back with `restoreMail` for as long as that takes.
  */
 export async function executeReset(deps: ActivityDependencies, requestId: string): Promise<ResetOutcome> {
   const { graph, settings, store } = deps;
@@ -58,41 +65,74 @@ export async function executeReset(deps: ActivityDependencies, requestId: string
     return { ok: true, invitationId: invitation.invitationId, inviteRedeemUrl: invitation.inviteRedeemUrl };
   } catch (error) {
     if (!(error instanceof GraphRequestError) || error.transient) throw error;
-    await restoreMail(deps, requestId);
-    return storeFailure(deps, request, {
-      ok: false,
-      code: error.code,
-      message: error.message,
-      ...(error.requestId ? { requestId: error.requestId } : {}),
-    });
+    return storeFailure(deps, request, { ok: false, ...logAndStoreError(error, logFailure) });
   }
 }
 
+/** How long after the first failed try a restore is still tried (DESIGN §5: at least 24 hours). */
+export const MAIL_RESTORE_WINDOW_MS = 24 * 3_600_000;
+
 /**
- * Puts the guest's `mail` back to what it was before this request changed it. Only acts when the
- * address is still the one this request wrote and no invitation went out, so it is safe to call
- * from any failure path, any number of times. A permanent Graph refusal is recorded for admins
- * rather than thrown: the request fails either way and the admin mail tells them to look.
+ * One try at putting the guest's `mail` back to what it was before this request changed it
+ * (DESIGN §5). Acts only while `mail` still holds the address this request wrote and no
+ * invitation went out, so it is safe from any failure path, any number of times. Every Graph
+ * failure is an answer, not an exception: the try is audited with Graph's code and request-id,
+ * the request shows `mailRestore: pending`, the admins are alerted at the first failure, and the
+ * orchestrator tries again later. When `mail` is back after failures, the admins are told.
  */
-export async function restoreMail(deps: ActivityDependencies, requestId: string): Promise<boolean> {
+export async function restoreMail(deps: ActivityDependencies, requestId: string): Promise<MailRestoreState> {
   const { graph, store } = deps;
-  const request = await requireRequest(store, requestId);
-  if (!request.guestId || request.previousMail === undefined) return false;
-  if (request.result && 'invitationId' in request.result) return false;
-  const guest = await graph.getUser(request.guestId);
-  if (!guest || (guest.mail ?? '').toLowerCase() !== request.newEmail.toLowerCase()) return false;
-  if ((request.previousMail ?? '').toLowerCase() === request.newEmail.toLowerCase()) return false;
+  let request = await requireRequest(store, requestId);
+  if (!request.guestId || request.previousMail === undefined) return 'notNeeded';
+  if (request.result && 'invitationId' in request.result) return 'notNeeded';
+  if ((request.previousMail ?? '').toLowerCase() === request.newEmail.toLowerCase()) return 'notNeeded';
+  const guestId = request.guestId;
+  const previousMail = request.previousMail;
   try {
-    await graph.updateMail(request.guestId, request.previousMail);
+    const guest = await graph.getUser(guestId);
+    const mail = guest?.mail ?? null;
+    if ((mail ?? '').toLowerCase() !== request.newEmail.toLowerCase()) {
+      // Not (or no longer) the address this request wrote: put back by an earlier try whose answer
+      // was lost, by an admin, or never changed. Only a restore that was pending has anything to end.
+      if (request.mailRestore !== 'pending') return 'notNeeded';
+      request = await store.updateRequest(requestId, { mailRestore: 'done' }, auditEvent(deps, requestId, 'mail-restored', 'MailRestored', 'system', { from: request.newEmail, to: mail }));
+      await restoredAfterFailures(deps, request);
+      return 'done';
+    }
+    await graph.updateMail(guestId, previousMail);
   } catch (error) {
-    if (!(error instanceof GraphRequestError) || error.transient) throw error;
-    await store.appendEvent(
-      auditEvent(deps, requestId, 'mail-restore-failed', 'MailRestoreFailed', 'system', { code: error.code, message: error.message, requestId: error.requestId }),
-    );
-    return false;
+    if (!(error instanceof GraphRequestError)) throw error;
+    await recordFailedTry(deps, request, error);
+    return 'pending';
   }
-  await store.appendEvent(auditEvent(deps, requestId, 'mail-restored', 'MailRestored', 'system', { from: request.newEmail, to: request.previousMail }));
-  return true;
+  const wasPending = request.mailRestore === 'pending';
+  request = await store.updateRequest(requestId, { mailRestore: 'done' }, auditEvent(deps, requestId, 'mail-restored', 'MailRestored', 'system', { from: request.newEmail, to: previousMail }));
+  if (wasPending) await restoredAfterFailures(deps, request);
+  return 'done';
+}
+
+/** Audits one failed try (numbered, so every try has its line) and alerts the admins at the first. */
+async function recordFailedTry(deps: ActivityDependencies, request: EmailChangeRequest, error: GraphRequestError): Promise<void> {
+  const { store, settings } = deps;
+  const events = await store.listEvents(request.id);
+  const attempt = events.filter((event) => event.type === 'MailRestoreFailed').length + 1;
+  const failure = logAndStoreError(error, logFailure);
+  const audit = auditEvent(deps, request.id, `mail-restore-failed:${attempt}`, 'MailRestoreFailed', 'system', { attempt, status: error.status, ...failure });
+  if (request.mailRestore === 'pending') {
+    await store.appendEvent(audit);
+    return;
+  }
+  const pending = await store.updateRequest(request.id, { mailRestore: 'pending' }, audit);
+  const mailOnce = await mailOnceFor(deps, request.id, events);
+  const retryUntil = new Date(deps.clock().getTime() + MAIL_RESTORE_WINDOW_MS).toISOString();
+  await mailOnce('mail-restore-alert', settings.ADMIN_NOTIFICATION_EMAILS, mailRestoreFailedAdminEmail({ request: pending, failure, retryUntil }));
+}
+
+/** `mail` is back after failed tries: the admins were alerted, so they hear it is over; the guest may ask again. */
+async function restoredAfterFailures(deps: ActivityDependencies, request: EmailChangeRequest): Promise<void> {
+  const mailOnce = await mailOnceFor(deps, request.id);
+  await mailOnce('mail-restored', deps.settings.ADMIN_NOTIFICATION_EMAILS, mailRestoredAdminEmail({ request }));
+  if (request.guestId && isFinal(request.status)) await deps.store.releaseGuestLock(request.guestId, request.id);
 }
 
 async function storeFailure(deps: ActivityDependencies, request: EmailChangeRequest, outcome: Extract<ResetOutcome, { ok: false }>): Promise<ResetOutcome> {

@@ -1,8 +1,9 @@
 import { checkEligibility } from '../domain/eligibility.js';
 import { checkDomainPolicy } from '../domain/emailPolicy.js';
-import type { DeclineReason, EmailChangeRequest } from '../domain/request.js';
+import { lockExpiryWhileAwaiting } from '../domain/guestLock.js';
+import { isFinal, type DeclineReason, type EmailChangeRequest } from '../domain/request.js';
 import type { DirectoryUser } from '../graph/graphGateway.js';
-import { noApproverAdminEmail } from '../templates/emails.js';
+import { anotherAttemptApproverEmail, anotherAttemptGuestEmail, noApproverAdminEmail } from '../templates/emails.js';
 import type { ScreeningResult } from '../workflow/activityContract.js';
 import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
 import { mailOnceFor } from './mailOnce.js';
@@ -57,7 +58,28 @@ export async function screenRequest(deps: ActivityDependencies, requestId: strin
     { guestId: guest.id, guestDisplayName: guest.displayName, guestMail: guest.mail, approvers },
     auditEvent(deps, requestId, 'screened', 'Screened', 'system', { guestId: guest.id, approvers: approvers.map((a) => a.mail) }),
   );
-  if (!(await store.acquireGuestLock(guest.id, requestId))) return decline('DuplicateActiveRequest', guest);
+  const now = deps.clock();
+  const lock = await store.acquireGuestLock(guest.id, requestId, lockExpiryWhileAwaiting(now, settings.APPROVAL_TIMEOUT), now);
+  if (lock.requestId !== requestId) {
+    await warnOfAnotherAttempt(deps, request, guest, lock.requestId);
+    return decline('DuplicateActiveRequest', guest, { activeRequestId: lock.requestId });
+  }
 
   return { outcome: 'eligible', guest: { id: guest.id, displayName: guest.displayName }, approvers };
 }
+
+/**
+ * A second request for a guest who has one waiting is declined, and the people of the waiting one
+ * hear of it: its approvers (so one called by the real guest is not fooled into approving an
+ * attacker's earlier request) and the guest's current address.
+ */
+async function warnOfAnotherAttempt(deps: ActivityDependencies, attempt: EmailChangeRequest, guest: DirectoryUser, activeRequestId: string): Promise<void> {
+  const active = await deps.store.getRequest(activeRequestId);
+  if (!active || isFinal(active.status)) return;
+  const mailOnce = await mailOnceFor(deps, attempt.id);
+  const content = { active, attempt };
+  await mailOnce('another-attempt:approvers', active.approvers.map((a) => a.mail), anotherAttemptApproverEmail(content));
+  await mailOnce('another-attempt:guest', distinctAddresses([active.currentEmail, guest.mail]), anotherAttemptGuestEmail(content));
+}
+
+const distinctAddresses = (addresses: (string | null | undefined)[]): string[] => [...new Set(addresses.filter((a): a is string => !!a).map((a) => a.toLowerCase()))];

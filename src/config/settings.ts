@@ -92,15 +92,25 @@ export const settingsSchema = z
       .min(32, 'must be at least 32 characters')
       .refine((v) => !v.startsWith('@Microsoft.KeyVault('), 'is an unresolved Key Vault reference: grant the app identity "Key Vault Secrets User"'),
     FALLBACK_APPROVERS: lowerList,
+    // `required`: deciding needs the approver signed in with Entra ID (the platform's built-in
+    // authentication) as the user the link was sent to. `off` lets the link alone decide.
+    APPROVER_SIGN_IN: z.preprocess(
+      (v) => (typeof v === 'string' ? v.trim().toLowerCase() || undefined : v),
+      z.enum(['required', 'off'], { error: 'must be required or off' }).default('required'),
+    ),
 
     // Mail and the reset itself.
     MAIL_SENDER: required('the mailbox (UPN or object id) that sends mail'),
     ADMIN_NOTIFICATION_EMAILS: lowerList,
     INVITE_REDIRECT_URL: url.default('https://myapps.microsoft.com'),
     SEND_INVITATION_MESSAGE: bool(false),
+    // Putting `mail` back after a failed reset: the wait after the first failed try, doubled after
+    // each further one up to the maximum; tries go on for 24 hours after the first failure.
+    MAIL_RESTORE_FIRST_RETRY: duration('PT30S'),
+    MAIL_RESTORE_MAX_RETRY: duration('PT5M'),
 
-    // Admin API (bearer JWT from Entra ID).
-    ADMIN_TENANT_ID: required('the Entra tenant id that issues admin tokens'),
+    // Admin API (bearer JWT from Entra ID); the tenant is also the one approvers sign in to.
+    ADMIN_TENANT_ID: required('the Entra tenant id that issues admin tokens and signs approvers in'),
     ADMIN_API_AUDIENCE: required('the audience (application ID URI or client id) of the admin API'),
     ADMIN_ROLE: z.string().trim().min(1).default('GuestReset.Admin'),
     ADMIN_TOKEN_ISSUER: optionalUrl,

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { escapeHtml } from '../templates/escape.js';
 import type { RouteHandler } from './contracts.js';
+import type { EasyAuthEmulation } from './easyAuth.js';
 import type { DevTokenIssuer } from './graph-emulator/devTokenIssuer.js';
 import type { GraphEmulator } from './graph-emulator/graphEmulator.js';
 import type { OutboxMessage } from './graph-emulator/outbox.js';
@@ -11,13 +12,15 @@ import { readBody, sendJson } from './nodeHttp.js';
 
 /**
  * The local host's dev-only endpoints (DESIGN §7, never deployed): read the outbox, inspect and
- * extend the emulated tenant, inject Graph faults, and mint admin tokens the app's real JWT
- * check accepts. Served on the app's port beside the Graph emulator.
+ * extend the emulated tenant, inject Graph faults, mint admin tokens the app's real JWT check
+ * accepts, and open sign-in sessions the app's real approver check accepts. Served on the app's port beside the Graph emulator.
  */
 
 export interface DevEndpointsOptions {
   emulator: GraphEmulator;
   tokenIssuer: DevTokenIssuer;
+  /** The sign-in emulation `POST /_dev/session` opens sessions of. */
+  easyAuth: EasyAuthEmulation;
 }
 
 type DevErrorCode = 'BadRequest' | 'NotFound' | 'MethodNotAllowed' | 'PayloadTooLarge' | 'UnsupportedMediaType';
@@ -96,7 +99,17 @@ function parseTokenRequest(body: Record<string, unknown>): { roles: string[]; oi
   return { roles, oid: oid as string | undefined, name: name as string | undefined, preferred_username: username as string | undefined };
 }
 
-export function createDevEndpoints({ emulator, tokenIssuer }: DevEndpointsOptions): RouteHandler {
+/** `{mail}` or `{userId}`: whom `POST /_dev/session` signs in. */
+function parseSessionRequest(body: Record<string, unknown>): { mail?: string; userId?: string } {
+  const { mail, userId } = body;
+  const given = [mail, userId].filter((v) => v !== undefined);
+  if (given.length !== 1 || typeof given[0] !== 'string' || given[0].trim() === '') {
+    throw new DevEndpointError('BadRequest', 'Give either mail or userId, as a non-empty string.');
+  }
+  return mail !== undefined ? { mail: mail as string } : { userId: userId as string };
+}
+
+export function createDevEndpoints({ emulator, tokenIssuer, easyAuth }: DevEndpointsOptions): RouteHandler {
   type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   const routes: Record<string, Partial<Record<string, Handler>>> = {
     '/_dev/outbox': {
@@ -150,6 +163,15 @@ export function createDevEndpoints({ emulator, tokenIssuer }: DevEndpointsOption
       },
     },
     '/_dev/jwks.json': { GET: async (_req, res) => sendJson(res, 200, await tokenIssuer.jwks()) },
+    '/_dev/session': {
+      POST: async (req, res) => {
+        const by = parseSessionRequest(await readJsonObject(req));
+        const session = easyAuth.signIn(by);
+        if (!session) throw new DevEndpointError('NotFound', `No user ${by.mail ?? by.userId} in the emulated tenant.`);
+        const { id, displayName, mail, userPrincipalName } = session.user;
+        sendJson(res, 200, { id, displayName, mail, userPrincipalName }, { ...NO_STORE, 'set-cookie': session.setCookie });
+      },
+    },
   };
 
   return async (req, res, url) => {

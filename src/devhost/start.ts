@@ -9,6 +9,7 @@ import { createGraphEmulator } from './graph-emulator/graphEmulator.js';
 import { createDevTokenIssuer } from './graph-emulator/devTokenIssuer.js';
 import { startHost, type RunningHost } from './host.js';
 import { openEmulatorState } from './emulatorState.js';
+import { createTenantEasyAuth } from './tenantSignIn.js';
 
 /**
  * `npm start [-- --port <n>] [--in-memory] [--data <dir>]`: the product on the local host with
@@ -65,7 +66,11 @@ async function main(): Promise<void> {
   const emulator = createGraphEmulator();
   const state = dataDir ? openEmulatorState(emulator, path.join(dataDir, 'graph-emulator.json')) : undefined;
   const tokenIssuer = createDevTokenIssuer({ issuer: settings.adminIssuer, audience: settings.ADMIN_API_AUDIENCE, tenantId: settings.ADMIN_TENANT_ID });
-  const devEndpoints = createDevEndpoints({ emulator, tokenIssuer });
+  // The local host plays App Service Authentication as deployed with a sign-in app registration:
+  // always on (whatever APPROVER_SIGN_IN says), over the emulated tenant.
+  const easyAuth = createTenantEasyAuth(emulator, settings.ADMIN_TENANT_ID);
+  env.WEBSITE_AUTH_ENABLED = 'True';
+  const devEndpoints = createDevEndpoints({ emulator, tokenIssuer, easyAuth });
 
   // Signal handlers go in before the host starts; they stop whatever is running by then.
   const running: { host?: RunningHost } = {};
@@ -96,7 +101,7 @@ async function main(): Promise<void> {
     dataDir,
     inMemory,
     env,
-    extraRoutes: [...(state ? [state.handle] : []), devEndpoints, emulator.handle],
+    extraRoutes: [easyAuth.handle, ...(state ? [state.handle] : []), devEndpoints, emulator.handle],
   });
   running.host = host;
   const adminToken = await tokenIssuer.issue({ roles: [settings.ADMIN_ROLE], name: 'Local Admin', preferred_username: 'admin@contoso.com' });
@@ -109,6 +114,7 @@ async function main(): Promise<void> {
 Guest sign-in email change, running locally${inMemory ? ' (in memory)' : ` (state in ${dataDir})`}
   Request form:  ${host.url}/api/requests/new
   Outbox:        ${host.url}/_dev/outbox
+  Sign in:       ${host.url}/.auth/login/aad (pick a user of the emulated tenant; approvers sign in to decide)
   Tenant:        ${host.url}/_dev/tenant.json
   Admin API:     curl -H "Authorization: Bearer $TOKEN" ${host.url}/api/admin/requests
   Admin token (1 h; POST /_dev/token for another):

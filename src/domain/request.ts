@@ -43,6 +43,10 @@ export interface EmailChangeSubmission {
 /** Where a request came from, shown to the approver ("when and from where it was asked"). */
 export interface RequestSource {
   ip?: string;
+  /**
+   * As the browser sent it (bounded), for admins in the admin API. Mails and pages show only the
+   * browser and system parsed from it (`describeRequestSource`), never the raw text.
+   */
   userAgent?: string;
 }
 
@@ -60,6 +64,8 @@ export interface Decision {
   at: string;
   comment?: string;
 }
+
+export type MailRestore = 'pending' | 'done';
 
 export type ResetResult =
   | { invitationId: string; inviteRedeemUrl?: string }
@@ -83,6 +89,11 @@ export interface EmailChangeRequest extends EmailChangeSubmission {
   result?: ResetResult;
   /** The guest's `mail` before the reset, kept so a failed reset can restore it. */
   previousMail?: string | null;
+  /**
+   * Putting `previousMail` back after a failed reset that had changed `mail`: `pending` while
+   * Graph keeps refusing (it is retried), `done` once `mail` is back. Absent when nothing changed.
+   */
+  mailRestore?: MailRestore;
   cancelReason?: string;
 }
 

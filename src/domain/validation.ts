@@ -42,14 +42,27 @@ function invitationProblemMessage(problem: InvitationAddressProblem): string {
 }
 
 /**
- * Removes control characters (and bidirectional overrides, which can make text shown to an
- * approver read differently from what it is). Newlines survive only where asked for.
+ * Characters that change how text reads without being seen: bidirectional controls (U+061C,
+ * U+200E, U+200F, U+202A–U+202E, U+2066–U+2069), which can make text shown to an approver read
+ * differently from what it is, and zero-width characters and byte-order marks (U+180E,
+ * U+200B–U+200D, U+2060–U+2064, U+FEFF), which hide words or split them past a reader's eye.
+ */
+const INVISIBLE_FORMATTING = /[\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\u0000-\u001F\u007F-\u009F]/g;
+// eslint-disable-next-line no-control-regex
+const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/g;
+
+/** Removes the invisible formatting characters above, and nothing else. */
+export const stripInvisibleFormatting = (text: string): string => text.replace(INVISIBLE_FORMATTING, '');
+
+/**
+ * The one cleaning of free text a person typed (the requester's detail and name, the approver's
+ * comment): control characters and invisible formatting go. Newlines survive only where asked for.
  */
 export function stripControlCharacters(text: string, keepNewlines: boolean): string {
   const unified = text.replace(/\r\n?/g, '\n').replace(/\t/g, ' ');
-  // eslint-disable-next-line no-control-regex
-  const controls = keepNewlines ? /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g : /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
-  return unified.replace(controls, '');
+  return stripInvisibleFormatting(unified.replace(keepNewlines ? CONTROLS_BUT_NEWLINE : CONTROLS, ''));
 }
 
 const characterCount = (text: string): number => Array.from(text).length;

@@ -1,6 +1,7 @@
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { getDependencies } from '../composition.js';
+import { releaseGuestLock } from '../http/adminGuestLocks.js';
 import { cancelAdminRequest, getAdminRequest, listAdminRequests } from '../http/adminRequests.js';
 import { respondSafely } from '../http/errors.js';
 
@@ -33,4 +34,11 @@ app.http('cancelEmailChangeRequest', {
   authLevel: 'anonymous',
   extraInputs: [df.input.durableClient()],
   handler: (request, context) => respondSafely(context, 'json', () => cancelAdminRequest(request, context, getDependencies(), df.getClient(context))),
+});
+
+app.http('releaseGuestLock', {
+  route: `${ADMIN}/guests/{guestId}/release-lock`,
+  methods: ['POST'],
+  authLevel: 'anonymous',
+  handler: (request, context) => respondSafely(context, 'json', () => releaseGuestLock(request, context, getDependencies())),
 });

@@ -1,8 +1,17 @@
 import { GraphClientError, GraphError } from '@microsoft/microsoft-graph-client';
 import { GraphRequestError } from './graphGateway.js';
 
-/** Statuses Graph asks callers to retry (graph-api.md §6); everything else is final. */
-const TRANSIENT_STATUSES = new Set([429, 503, 504]);
+/**
+ * Statuses worth retrying for every call (DESIGN §5): throttling (graph-api.md §6) and the server
+ * or gateway faults Graph answers now and then. Everything else is final, but for one 400 below.
+ */
+const TRANSIENT_STATUSES = new Set([429, 500, 502, 503, 504]);
+
+/**
+ * The invitation service's "doesn't match any emails on the user object" 400 can follow a `mail`
+ * PATCH that has not replicated yet (graph-api.md §9): retried like a transient fault, a few times.
+ */
+const EMAIL_NOT_ON_USER_YET = /doesn.t match any emails on the user object/i;
 
 /** Code of a failure that never got an HTTP answer. */
 export const NETWORK_ERROR_CODE = 'NetworkError';
@@ -19,7 +28,8 @@ export function toGraphRequestError(error: unknown): GraphRequestError {
     const status = error.statusCode;
     const code = error.code || `HttpStatus${status}`;
     const requestId = error.requestId || error.headers?.get('request-id') || undefined;
-    return new GraphRequestError(status, code, error.message || code, requestId, TRANSIENT_STATUSES.has(status));
+    const transient = TRANSIENT_STATUSES.has(status) || (status === 400 && EMAIL_NOT_ON_USER_YET.test(error.message ?? ''));
+    return new GraphRequestError(status, code, error.message || code, requestId, transient);
   }
   if (error instanceof GraphClientError) {
     // The SDK refused the call before sending it: a defect here, not something to retry.

@@ -59,8 +59,9 @@ export interface MailMessage {
 }
 
 /**
- * A Graph call that failed. `transient` faults (429, 503, 504, network) were already retried by
- * the client and may be retried again by the orchestrator; the rest are final.
+ * A Graph call that failed. `transient` faults (429, 500, 502, 503, 504, network, and the
+ * invitation 400 that can follow a fresh `mail` PATCH) may be retried by the orchestrator (the
+ * client already retried 429, 503, 504 and network failures); the rest are final.
  */
 export class GraphRequestError extends Error {
   constructor(

@@ -7,13 +7,11 @@ import type { DurableOrchestrationStatus } from 'durable-functions';
 import { EVENTS, ORCHESTRATOR_NAME, type CancelEvent, type EmailChangeOrchestrationInput } from '../workflow/contract.js';
 import { authenticateAdmin } from './adminAuth.js';
 import { parseRequestListQuery } from './adminQuery.js';
+import { readAdminReason } from './adminReason.js';
 import { adminViewOf } from './adminView.js';
-import { readBody } from './body.js';
 import { findOrchestration, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
 import { HttpError, respondSafely } from './errors.js';
 import { jsonResponse } from './security.js';
-
-export const MAX_CANCEL_REASON_LENGTH = 500;
 
 const ALREADY_DECIDED = 'An approver already decided this request; it can no longer be cancelled.';
 
@@ -77,13 +75,7 @@ export function cancelAdminRequest(
 ): Promise<HttpResponse> {
   return respondSafely(context, 'json', async () => {
     const admin = await authenticateAdmin(request, deps.settings);
-    const { fields } = await readBody(request);
-    const reason = typeof fields.reason === 'string' ? fields.reason.trim() : '';
-    if (!reason || Array.from(reason).length > MAX_CANCEL_REASON_LENGTH) {
-      throw new HttpError('ValidationFailed', 'A reason is required.', {
-        details: { reason: `Give a reason of 1 to ${MAX_CANCEL_REASON_LENGTH} characters.` },
-      });
-    }
+    const reason = await readAdminReason(request);
     const { emailChange, orchestration } = await findRequest(deps, client, request.params.id);
     const at = deps.clock().toISOString();
     const detail = { reason, ...(admin.objectId ? { objectId: admin.objectId } : {}) };

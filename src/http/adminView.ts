@@ -12,6 +12,7 @@ export function adminViewOf(request: EmailChangeRequest): Record<string, unknown
     guestId: request.guestId ?? null,
     decision: request.decision ?? null,
     result: request.result ? withoutRedeemLink(request.result) : null,
+    mailRestore: request.mailRestore ?? null,
     ...(declineReason ? { declineReason } : {}),
   };
 }

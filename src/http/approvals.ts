@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { createAntiForgeryValue, verifyAntiForgeryValue } from '../domain/approvalToken.js';
-import type { Approver } from '../domain/request.js';
+import { logAndStoreError, storedErrorText } from '../domain/errorText.js';
+import { resolveApprovers } from '../activities/resolveApprovers.js';
+import type { Approver, EmailChangeRequest } from '../domain/request.js';
 import { stripControlCharacters } from '../domain/validation.js';
 import { claimOutcome, DECISION_RECEIVED } from '../store/outcomeClaim.js';
 import type { RequestStore, StoredApprovalToken } from '../store/requestStore.js';
-import { approvalPage, decisionResultPage } from '../templates/pages.js';
+import { approvalPage, approverSignInPage, decisionResultPage, maskEmail } from '../templates/pages.js';
 import { EVENTS, type ApprovalDecisionEvent } from '../workflow/contract.js';
 import { claimedOutcome, loadApprovalState } from './approvalState.js';
+import { signedInUser, type SignedInUser } from './approverIdentity.js';
 import { readBody } from './body.js';
 import { findOrchestration, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
 import { HttpError, respondSafely } from './errors.js';
@@ -27,11 +30,17 @@ export function showApproval(request: HttpRequest, context: InvocationContext, d
     const state = await loadApprovalState(deps.store, request.params.token ?? '', deps.clock());
     if (state.kind !== 'open') throw new HttpError('Gone', state.explanation, { title: state.title });
     const { token, request: emailChange } = state;
+    const path = new URL(request.url).pathname;
+    const viewer = viewerOf(request, deps, token);
     const page = approvalPage({
       request: emailChange,
       approver: approverOf(token, emailChange.approvers),
-      action: new URL(request.url).pathname,
+      action: path,
       csrf: createAntiForgeryValue(deps.settings.APPROVAL_FORM_SECRET, token.tokenHash),
+      ...(viewer.kind === 'signedOut' ? { signIn: { state: 'signedOut', signInUrl: signInUrl(path) } } : {}),
+      ...(viewer.kind === 'someoneElse'
+        ? { signIn: { state: 'someoneElse', signedInAs: viewer.user.name, expected: maskEmail(token.approverMail), signOutUrl: signOutUrl(path) } }
+        : {}),
     });
     return pageResponse(200, page);
   });
@@ -39,9 +48,10 @@ export function showApproval(request: HttpRequest, context: InvocationContext, d
 
 /**
  * `POST /api/approvals/{token}`: records the approver's decision and raises it on the waiting
- * instance. The first decision wins, for one approver's double click and across approvers; a
- * genuine attempt refused because the request was decided or closed is audited, so a late or
- * second-guessing approver leaves a trace.
+ * instance. Only the approver the link was sent to, signed in (`APPROVER_SIGN_IN=required`) and
+ * still an approver by the directory at this moment, decides. The first decision wins, for one
+ * approver's double click and across approvers; a genuine attempt refused because the request
+ * was decided or closed is audited, so a late or second-guessing approver leaves a trace.
  */
 export function decideApproval(
   request: HttpRequest,
@@ -52,19 +62,30 @@ export function decideApproval(
   return respondSafely(context, 'html', async () => {
     const now = deps.clock();
     const state = await loadApprovalState(deps.store, request.params.token ?? '', now);
+    const viewer = viewerOf(request, deps, state.token);
+    const notTheApprover = viewer.kind === 'signedOut' || viewer.kind === 'someoneElse';
+    // Before the form check: a signed-out approver was shown no form, so has no anti-forgery value.
+    if (state.kind === 'open' && notTheApprover) return refuseOtherViewers(request, deps, state.token, viewer, now);
     const { fields } = await readBody(request);
     if (!verifyAntiForgeryValue(deps.settings.APPROVAL_FORM_SECRET, state.token.tokenHash, textOf(fields.csrf))) {
       throw new HttpError('Forbidden', 'This form could not be verified. Open the link from the email again and decide from that page.', {
         title: 'Form expired or not genuine',
       });
     }
+    // A request past deciding says so to anyone holding the link, as its page does; only the
+    // approver's own attempt is audited, so nobody else can write to the trail in their name.
+    if (state.kind !== 'open' && notTheApprover) throw refusal(state);
     const { outcome, comment } = readDecision(fields);
     const { token, request: emailChange } = state;
     const decision: ApprovalDecisionEvent = { outcome, approverId: token.approverId, approverMail: token.approverMail, at: now.toISOString() };
     if (comment) decision.comment = comment;
-    try {
+    await auditedIfIgnored(deps.store, emailChange.id, decision, async () => {
       if (state.kind !== 'open') throw refusal(state);
       await requireWaitingInstance(client, emailChange.id);
+    });
+    // Before anything is consumed or claimed: a refused approver leaves the request waiting for the others.
+    await requireStillAnApprover(deps, emailChange, decision);
+    await auditedIfIgnored(deps.store, emailChange.id, decision, async () => {
       if (!(await deps.store.consumeApprovalToken(token.requestId, token.tokenHash, decision.at))) {
         throw new HttpError('AlreadyDecided', 'This link was already used to decide this request.', { title: 'Already decided' });
       }
@@ -72,10 +93,7 @@ export function decideApproval(
       // cancel or the deadline arriving in the same instant.
       const first = await claimOutcome(deps.store, { requestId: emailChange.id, at: decision.at, type: DECISION_RECEIVED, actor: decision.approverMail, detail: detailOf(decision) });
       if (first) throw refusal(claimedOutcome(first));
-    } catch (error) {
-      if (error instanceof HttpError) await audit(deps.store, emailChange.id, decision, 'DecisionIgnored', error.message);
-      throw error;
-    }
+    });
     await raiseDecision(deps.store, client, decision, emailChange.id);
     const decided = { ...emailChange, decision: { outcome, by: decision.approverMail, at: decision.at, ...(comment ? { comment } : {}) } };
     return pageResponse(200, decisionResultPage({ outcome, request: decided }));
@@ -95,6 +113,107 @@ function audit(store: RequestStore, requestId: string, decision: ApprovalDecisio
   return store.appendEvent({ requestId, id: `${type}-${randomUUID()}`, at: decision.at, type, actor: decision.approverMail, detail: { ...detailOf(decision), reason } });
 }
 
+/** Runs a step whose refusal (an `HttpError`) is audited as `DecisionIgnored`. */
+async function auditedIfIgnored(store: RequestStore, requestId: string, decision: ApprovalDecisionEvent, step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    if (error instanceof HttpError) await audit(store, requestId, decision, 'DecisionIgnored', error.message);
+    throw error;
+  }
+}
+
+type Viewer = { kind: 'approver' | 'signInOff' } | { kind: 'signedOut' } | { kind: 'someoneElse'; user: SignedInUser };
+
+/** Who opened or posted the approval page, measured against the approver the link was sent to. */
+function viewerOf(request: HttpRequest, deps: HttpDependencies, token: StoredApprovalToken): Viewer {
+  if (deps.settings.APPROVER_SIGN_IN === 'off') return { kind: 'signInOff' };
+  const user = signedInUser(request, deps.settings.ADMIN_TENANT_ID, deps.platformAuthenticationOn);
+  if (!user) return { kind: 'signedOut' };
+  return user.objectId === token.approverId.trim().toLowerCase() ? { kind: 'approver' } : { kind: 'someoneElse', user };
+}
+
+/**
+ * The page a decision gets when nobody, or somebody else, is signed in. Someone else's attempt is
+ * audited with who they are: a forwarded link being used.
+ */
+async function refuseOtherViewers(
+  request: HttpRequest,
+  deps: HttpDependencies,
+  token: StoredApprovalToken,
+  viewer: Extract<Viewer, { kind: 'signedOut' | 'someoneElse' }>,
+  now: Date,
+): Promise<HttpResponse> {
+  const path = new URL(request.url).pathname;
+  if (viewer.kind === 'signedOut') {
+    return pageResponse(
+      401,
+      approverSignInPage({
+        title: 'Sign-in required',
+        message: 'To approve or reject, sign in with your work account as the person this link was sent to. You will come back to the request.',
+        link: { href: signInUrl(path), label: 'Sign in to decide' },
+      }),
+    );
+  }
+  const expected = maskEmail(token.approverMail);
+  await deps.store.appendEvent({
+    requestId: token.requestId,
+    id: `DecisionRefused-${randomUUID()}`,
+    at: now.toISOString(),
+    type: 'DecisionRefused',
+    actor: viewer.user.name,
+    detail: { reason: 'SignedInAsSomeoneElse', signedInId: viewer.user.objectId, approverId: token.approverId },
+  });
+  return pageResponse(
+    403,
+    approverSignInPage({
+      title: 'Signed in as someone else',
+      message: `You are signed in as ${viewer.user.name}, but this link was sent to ${expected}. Only they can decide; nothing was recorded.`,
+      link: { href: signOutUrl(path), label: `Sign out, then sign in as ${expected}` },
+    }),
+  );
+}
+
+/** Why an approver may no longer decide, for the audit trail and the page. */
+const NO_LONGER_ELIGIBLE = {
+  NotInDirectory: 'your account is no longer in the directory',
+  AccountDisabled: 'your account is disabled',
+  NotAMember: 'your account is not a member of the organisation',
+  GuestNotFound: 'the guest is no longer in the directory',
+  NoLongerAnApprover: "you are no longer the guest's sponsor, a member of a sponsoring group, their manager or a fallback approver",
+} as const;
+type NoLongerEligibleReason = keyof typeof NO_LONGER_ELIGIBLE;
+
+/**
+ * The approver is checked against the directory as it is now, not as it was when the link was
+ * mailed: still an enabled member and still among the request's approvers. A refusal is
+ * audited (`ApproverNoLongerEligible`) and leaves the token, the outcome and the instance
+ * untouched, so the other approvers can still decide.
+ */
+async function requireStillAnApprover(deps: HttpDependencies, request: EmailChangeRequest, decision: ApprovalDecisionEvent): Promise<void> {
+  const reason = await whyNoLongerAnApprover(deps, request, decision.approverId);
+  if (!reason) return;
+  await audit(deps.store, request.id, decision, 'ApproverNoLongerEligible', reason);
+  throw new HttpError('Forbidden', `You can no longer decide this request: ${NO_LONGER_ELIGIBLE[reason]}. Nothing was recorded; the request still waits for its other approvers.`, {
+    title: 'No longer an approver',
+  });
+}
+
+async function whyNoLongerAnApprover(deps: HttpDependencies, request: EmailChangeRequest, approverId: string): Promise<NoLongerEligibleReason | undefined> {
+  const approver = approverId ? await deps.graph.getUser(approverId) : undefined;
+  if (!approver) return 'NotInDirectory';
+  if (approver.accountEnabled !== true) return 'AccountDisabled';
+  if (approver.userType !== 'Member') return 'NotAMember';
+  const guest = request.guestId ? await deps.graph.getUser(request.guestId) : undefined;
+  if (!guest) return 'GuestNotFound';
+  const { approvers } = await resolveApprovers(deps.graph, deps.settings, guest, request);
+  return approvers.some((a) => a.id.toLowerCase() === approver.id.toLowerCase()) ? undefined : 'NoLongerAnApprover';
+}
+
+/** The platform's sign-in (`/.auth/login/aad`), coming back to the approval page. */
+const signInUrl = (path: string) => `/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent(path)}`;
+const signOutUrl = (path: string) => `/.auth/logout?post_logout_redirect_uri=${encodeURIComponent(path)}`;
+
 /**
  * The instance may stop waiting between our check and the raise: then the approver is told the
  * request closed, and the audit trail says the decision never arrived.
@@ -103,7 +222,7 @@ async function raiseDecision(store: RequestStore, client: OrchestrationClient, d
   try {
     await client.raiseEvent(requestId, EVENTS.approvalDecision, decision);
   } catch (error) {
-    await audit(store, requestId, decision, 'DecisionUndelivered', error instanceof Error ? error.message : String(error));
+    await audit(store, requestId, decision, 'DecisionUndelivered', storedErrorText(logAndStoreError(error, console.error)));
     await requireWaitingInstance(client, requestId);
     throw error;
   }

@@ -19,17 +19,20 @@ export function mediaTypeOf(request: HttpRequest): string {
 /**
  * Reads a JSON object or a form-encoded body of at most MAX_BODY_BYTES. The declared length is
  * checked first so a large upload is refused unread; the bytes are counted too because the
- * declared length may be absent or false.
+ * declared length may be absent or false. With `emptyIsNoFields`, an empty body (with or without
+ * a content type) reads as no fields, so the caller can say which field is missing.
  */
-export async function readBody(request: HttpRequest): Promise<ParsedBody> {
+export async function readBody(request: HttpRequest, options: { emptyIsNoFields?: boolean } = {}): Promise<ParsedBody> {
   const mediaType = mediaTypeOf(request);
-  if (mediaType !== 'application/json' && mediaType !== 'application/x-www-form-urlencoded') {
-    throw new HttpError('UnsupportedMediaType', 'Send application/json or application/x-www-form-urlencoded.', { title: 'Unsupported request' });
-  }
+  const supported = mediaType === 'application/json' || mediaType === 'application/x-www-form-urlencoded';
+  const unsupported = () => new HttpError('UnsupportedMediaType', 'Send application/json or application/x-www-form-urlencoded.', { title: 'Unsupported request' });
+  if (!supported && !(options.emptyIsNoFields && mediaType === '')) throw unsupported();
   const declaredLength = Number(request.headers.get('content-length') ?? '0');
   if (declaredLength > MAX_BODY_BYTES) throw tooLarge();
 
   const text = await readLimitedText(request);
+  if (options.emptyIsNoFields && text.trim() === '') return { format: 'json', fields: {} };
+  if (!supported) throw unsupported();
   if (mediaType === 'application/x-www-form-urlencoded') {
     return { format: 'form', fields: Object.fromEntries(new URLSearchParams(text)) };
   }

@@ -3,7 +3,7 @@ import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functi
 import type { EmailChangeSubmission, RequestSource } from '../domain/request.js';
 import { validateSubmission } from '../domain/validation.js';
 import { requestFormPage, requestReceivedPage } from '../templates/pages.js';
-import { ORCHESTRATOR_NAME, type EmailChangeOrchestrationInput } from '../workflow/contract.js';
+import { ORCHESTRATOR_NAME, WORKFLOW_VERSION, type EmailChangeOrchestrationInput } from '../workflow/contract.js';
 import { readBody } from './body.js';
 import { clientAddressOf } from './clientAddress.js';
 import type { HttpDependencies, OrchestrationClient } from './dependencies.js';
@@ -47,7 +47,7 @@ export function submitRequest(
     await enforceRateLimits(deps, source, validation.value, now);
 
     const requestId = randomUUID();
-    const input: EmailChangeOrchestrationInput = { requestId, submission: validation.value, source, submittedAt: now.toISOString() };
+    const input: EmailChangeOrchestrationInput = { requestId, submission: validation.value, source, submittedAt: now.toISOString(), workflowVersion: WORKFLOW_VERSION };
     await client.startNew(ORCHESTRATOR_NAME, { instanceId: requestId, input });
     return format === 'json' ? jsonResponse(202, { requestId, status: 'Received' }) : pageResponse(202, requestReceivedPage());
   });

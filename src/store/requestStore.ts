@@ -28,10 +28,25 @@ export interface RequestStore {
   /** Marks the token used; true for the first caller only (optimistic concurrency). */
   consumeApprovalToken(requestId: string, tokenHash: string, usedAt: string): Promise<boolean>;
 
-  /** Insert-if-absent lock: one active request per guest. True when held by `requestId`. */
-  acquireGuestLock(guestId: string, requestId: string): Promise<boolean>;
+  /**
+   * Insert-if-absent lock: one active request per guest, held until `expiresAt`. A lock whose
+   * expiry has passed at `now` is taken over, so an instance that died cannot strand its guest.
+   * Returns the lock as it stands after the call: held by `requestId` when acquired.
+   */
+  acquireGuestLock(guestId: string, requestId: string, expiresAt: string, now: Date): Promise<GuestLock>;
+  /** Moves the expiry of the lock if `requestId` holds it. */
+  extendGuestLock(guestId: string, requestId: string, expiresAt: string): Promise<void>;
   /** Releases the lock only if `requestId` holds it. */
   releaseGuestLock(guestId: string, requestId: string): Promise<void>;
+  /** Removes the guest's lock whoever holds it (an admin's action); the removed lock, if any. */
+  forceReleaseGuestLock(guestId: string): Promise<GuestLock | undefined>;
+}
+
+export interface GuestLock {
+  guestId: string;
+  requestId: string;
+  /** ISO time after which another request may take the lock; absent on locks written before expiry existed. */
+  expiresAt?: string;
 }
 
 export interface StoredApprovalToken {

@@ -3,7 +3,7 @@ import type { Settings } from '../config/settings.js';
 import type { AuditEvent, EmailChangeRequest } from '../domain/request.js';
 import { fromColumns, keySafe, toColumns } from './entityCodec.js';
 import { decodeCursor, encodeCursor, indexKeys, indexMonth, invertedTime, pageSize, parseListBound, type ListCursor } from './listIndex.js';
-import type { RequestListPage, RequestListQuery, RequestStore, StoredApprovalToken } from './requestStore.js';
+import type { GuestLock, RequestListPage, RequestListQuery, RequestStore, StoredApprovalToken } from './requestStore.js';
 import { StoreError, tableStatusOf } from './storeError.js';
 import { createStoreTables, storeTablesOptionsFrom, type StoreTableName, type StoreTables, type TableOperationListener } from './tables.js';
 
@@ -80,6 +80,28 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
       return true;
     } catch (error) {
       if (tableStatusOf(error) === 409) return false;
+      throw error;
+    }
+  };
+
+  /** Replaces a row read with `etag`; false when it changed or went away since (412, 404). */
+  const replaceIfUnchanged = async (table: StoreTableName, entity: NewEntity, etag: string): Promise<boolean> => {
+    try {
+      await tables.call(table, 'updateEntity', (client) => client.updateEntity(entity, 'Replace', { etag }));
+      return true;
+    } catch (error) {
+      if (tableStatusOf(error) === 412 || tableStatusOf(error) === 404) return false;
+      throw error;
+    }
+  };
+
+  /** Deletes a row as it was read; false when it changed or went away since (412, 404). */
+  const deleteIfUnchanged = async (table: StoreTableName, row: Row): Promise<boolean> => {
+    try {
+      await tables.call(table, 'deleteEntity', (client) => client.deleteEntity(row.partitionKey, row.rowKey, { etag: row.etag }));
+      return true;
+    } catch (error) {
+      if (tableStatusOf(error) === 412 || tableStatusOf(error) === 404) return false;
       throw error;
     }
   };
@@ -226,28 +248,48 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
       }
     },
 
-    async acquireGuestLock(guestId, requestId) {
+    async acquireGuestLock(guestId, requestId, expiresAt, now) {
       const partitionKey = keySafe(guestId);
       for (let attempt = 1; attempt <= MAX_LOCK_ATTEMPTS; attempt++) {
-        if (await insert('GuestLocks', { partitionKey, rowKey: LOCK_ROW, requestId })) return true;
+        if (await insert('GuestLocks', { partitionKey, rowKey: LOCK_ROW, requestId, expiresAt })) return { guestId, requestId, expiresAt };
         const holder = await getRow('GuestLocks', partitionKey, LOCK_ROW);
         // Released between our insert and our read: try the insert again.
-        if (holder) return holder.requestId === requestId;
+        if (!holder) continue;
+        const held = lockOf(guestId, holder);
+        if (held.requestId === requestId || !held.expiresAt || Date.parse(held.expiresAt) > now.getTime()) return held;
+        // Expired: take it over, unless someone else did first (then look again).
+        const entity = { partitionKey, rowKey: LOCK_ROW, requestId, expiresAt };
+        if (await replaceIfUnchanged('GuestLocks', entity, holder.etag)) return { guestId, requestId, expiresAt };
       }
       throw new StoreError('Contention', `The lock of guest ${guestId} kept changing hands`);
+    },
+
+    async extendGuestLock(guestId, requestId, expiresAt) {
+      const holder = await getRow('GuestLocks', keySafe(guestId), LOCK_ROW);
+      if (!holder || holder.requestId !== requestId) return;
+      // Lost to a release or a takeover after our read: then there is nothing of ours to extend.
+      await replaceIfUnchanged('GuestLocks', { partitionKey: holder.partitionKey, rowKey: holder.rowKey, requestId, expiresAt }, holder.etag);
     },
 
     async releaseGuestLock(guestId, requestId) {
       const holder = await getRow('GuestLocks', keySafe(guestId), LOCK_ROW);
       if (!holder || holder.requestId !== requestId) return;
-      try {
-        await tables.call('GuestLocks', 'deleteEntity', (client) => client.deleteEntity(holder.partitionKey, holder.rowKey, { etag: holder.etag }));
-      } catch (error) {
-        // Already gone, or taken over by another request after our read: not ours to delete.
-        if (tableStatusOf(error) !== 404 && tableStatusOf(error) !== 412) throw error;
+      await deleteIfUnchanged('GuestLocks', holder);
+    },
+
+    async forceReleaseGuestLock(guestId) {
+      for (let attempt = 1; attempt <= MAX_LOCK_ATTEMPTS; attempt++) {
+        const holder = await getRow('GuestLocks', keySafe(guestId), LOCK_ROW);
+        if (!holder) return undefined;
+        if (await deleteIfUnchanged('GuestLocks', holder)) return lockOf(guestId, holder);
       }
+      throw new StoreError('Contention', `The lock of guest ${guestId} kept changing hands`);
     },
   };
+}
+
+function lockOf(guestId: string, row: Row): GuestLock {
+  return { guestId, requestId: String(row.requestId), ...(typeof row.expiresAt === 'string' ? { expiresAt: row.expiresAt } : {}) };
 }
 
 function eventEntity(requestId: string, event: AuditEvent) {

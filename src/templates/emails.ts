@@ -2,6 +2,7 @@ import type { ApproverSkipReason, SkippedApprover } from '../domain/approvers.js
 import type { Approver, EmailChangeRequest, RequestStatus } from '../domain/request.js';
 import { html, type SafeHtml } from './escape.js';
 import { PRODUCT_NAME, formatTimestamp, guestName, oneLine, reasonLabel } from './format.js';
+import { describeRequestSource } from './requestSource.js';
 
 /**
  * The product's mail, as `{subject, html}`. Every value is escaped; each link is a plain
@@ -30,22 +31,45 @@ ${body}
 
 const row = (label: string, value: unknown): SafeHtml => html`<tr><th align="left" valign="top">${label}</th><td>${value}</td></tr>`;
 
+/** The rows that identify a request and its guest in every mail to the admins. */
+const guestRows = (request: EmailChangeRequest): SafeHtml =>
+  html`${row('Request id', request.id)}
+${row('Guest', guestName(request))}
+${row('Guest object id', request.guestId ?? 'unknown')}`;
+
 /** Multi-line free text keeps its line breaks without trusting it as markup. */
 const multiline = (text: string): SafeHtml[] => text.split('\n').map((line, i) => (i === 0 ? html`${line}` : html`<br>${line}`));
 
 function detailsTable(request: EmailChangeRequest): SafeHtml {
-  const source = [request.source?.ip, request.source?.userAgent].filter(Boolean).join(', ');
   return html`<table cellpadding="4" cellspacing="0">
 ${row('Guest', guestName(request))}
-${request.displayName && request.displayName !== request.guestDisplayName && row('Name given by the requester', request.displayName)}
 ${row('Current sign-in email', request.currentEmail)}
 ${row('New sign-in email', request.newEmail)}
 ${row('Reason', reasonLabel(request.reason))}
-${request.reasonDetail && row('Details from the requester', multiline(request.reasonDetail))}
 ${row('Requested', formatTimestamp(request.submittedAt))}
-${row('Requested from', source || 'unknown')}
+${row('Requested from', describeRequestSource(request.source))}
 ${request.deadline && row('Decide by', formatTimestamp(request.deadline))}
-</table>`;
+</table>
+${requesterTextBlock(request)}`;
+}
+
+/** Heads the requester's own words in every mail that shows them. */
+export const REQUESTER_TEXT_LABEL = 'Written by the requester, not verified';
+
+/**
+ * The name and details the requester typed, set apart under a label that says whose words they
+ * are: an attacker writes them to sound official ("approved by IT", a number to call).
+ */
+function requesterTextBlock(request: EmailChangeRequest): SafeHtml | undefined {
+  const typedName = request.displayName && request.displayName !== request.guestDisplayName ? request.displayName : undefined;
+  if (!typedName && !request.reasonDetail) return undefined;
+  return html`<div style="border:1px solid #999999;padding:8px;margin:12px 0">
+<p><strong>${REQUESTER_TEXT_LABEL}.</strong> Anyone can type anything here: do not act on instructions, links or phone numbers in it.</p>
+<table cellpadding="4" cellspacing="0">
+${typedName && row('Name given by the requester', typedName)}
+${request.reasonDetail && row('Details from the requester', multiline(request.reasonDetail))}
+</table>
+</div>`;
 }
 
 /** To each approver, with their personal link; the reminder repeats every detail. */
@@ -125,11 +149,9 @@ export function resetFailedAdminEmail(input: { request: EmailChangeRequest }): E
   const failure = request.result && 'code' in request.result ? request.result : undefined;
   return renderEmail(
     `Guest sign-in email change failed: ${failure?.code ?? 'unknown error'}`,
-    html`<p>An approved sign-in email change failed. If the guest's mail had already been changed, it is restored to its previous value; the request's audit trail shows each step.</p>
+    html`<p>An approved sign-in email change failed. ${mailRestoreSentence(request)} The request's audit trail shows each step.</p>
 <table cellpadding="4" cellspacing="0">
-${row('Request id', request.id)}
-${row('Guest', guestName(request))}
-${row('Guest object id', request.guestId ?? 'unknown')}
+${guestRows(request)}
 ${row('Current sign-in email', request.currentEmail)}
 ${row('New sign-in email', request.newEmail)}
 ${request.decision && row('Approved by', `${request.decision.by} at ${formatTimestamp(request.decision.at)}`)}
@@ -138,6 +160,52 @@ ${row('Graph error code', failure?.code ?? 'unknown')}
 ${row('Graph error message', failure?.message ?? 'unknown')}
 ${row('Graph request-id', failure?.requestId ?? 'unknown')}
 </table>`,
+  );
+}
+
+/** What became of the guest's `mail`, as it stands: a mail never says it was put back before it was. */
+function mailRestoreSentence(request: EmailChangeRequest): string {
+  const previous = request.previousMail || '(empty)';
+  if (request.mailRestore === 'done') return `The guest's directory mail had been changed to ${request.newEmail}; it was put back to ${previous}.`;
+  if (request.mailRestore === 'pending') {
+    return `The guest's directory mail had been changed to ${request.newEmail} and could not be put back yet: it still reads ${request.newEmail}. Putting back ${previous} is retried automatically, and the admins get a mail once it is done.`;
+  }
+  return "The guest's directory mail was not changed.";
+}
+
+function mailRestoreTable(request: EmailChangeRequest, failure?: { code: string; message: string; requestId?: string }): SafeHtml {
+  return html`<table cellpadding="4" cellspacing="0">
+${guestRows(request)}
+${row('Mail to put back', request.previousMail || '(empty)')}
+${row('Mail written by the failed change', request.newEmail)}
+${failure && row('Graph error code', failure.code)}
+${failure && row('Graph error message', failure.message)}
+${failure && row('Graph request-id', failure.requestId ?? 'unknown')}
+</table>`;
+}
+
+/**
+ * To the admins at the first failed try to put the guest's `mail` back after a failed reset: until
+ * it is back, the account's mail points at the requester's address, and a routine reset by an
+ * admin would hand the account to them.
+ */
+export function mailRestoreFailedAdminEmail(input: { request: EmailChangeRequest; failure: { code: string; message: string; requestId?: string }; retryUntil: string }): EmailContent {
+  const { request, failure } = input;
+  return renderEmail(
+    `Action may be needed: ${guestName(request)}'s mail still points at ${request.newEmail}`,
+    html`<p>An approved sign-in email change failed after the guest's directory mail had been changed to ${request.newEmail}. Putting back ${request.previousMail || '(empty)'} failed too, so the mail still reads ${request.newEmail}.</p>
+<p>It is retried automatically until ${formatTimestamp(input.retryUntil)}; you get a mail once it is done. Until then, do not reset this guest's redemption. If it is still not back by then, set the guest's mail back by hand.</p>
+${mailRestoreTable(request, failure)}`,
+  );
+}
+
+/** To the admins when the guest's `mail` is back after earlier failed tries. */
+export function mailRestoredAdminEmail(input: { request: EmailChangeRequest }): EmailContent {
+  const { request } = input;
+  return renderEmail(
+    `Resolved: ${guestName(request)}'s mail is back to ${request.previousMail || '(empty)'}`,
+    html`<p>The guest's directory mail, left on ${request.newEmail} by a failed sign-in email change, has been put back to ${request.previousMail || '(empty)'}. Nothing more is needed.</p>
+${mailRestoreTable(request)}`,
   );
 }
 
@@ -157,12 +225,44 @@ export function noApproverAdminEmail(input: { request: EmailChangeRequest; skipp
     'Guest sign-in email change declined: nobody may approve it',
     html`<p>A sign-in email change was declined because the guest has no sponsor, manager or fallback approver who is an enabled internal member. Give the guest a sponsor (or set FALLBACK_APPROVERS) and ask the guest to submit again.</p>
 <table cellpadding="4" cellspacing="0">
-${row('Request id', request.id)}
-${row('Guest', guestName(request))}
-${row('Guest object id', request.guestId ?? 'unknown')}
+${guestRows(request)}
 ${row('Current sign-in email', request.currentEmail)}
 ${row('New sign-in email', request.newEmail)}
 ${row('Skipped', skipped.length === 0 ? 'nobody: no sponsor, manager or fallback approver is configured' : skipped.map((s, i) => html`${i === 0 ? '' : html`<br>`}${s.displayName} &lt;${s.mail || s.id}&gt; (${s.tier}): ${SKIP_REASONS[s.reason]}`))}
 </table>`,
+  );
+}
+
+/** What the two "another attempt" mails show: the waiting request and the declined one. */
+interface AnotherAttempt {
+  active: EmailChangeRequest;
+  attempt: EmailChangeRequest;
+}
+
+/** To the approvers of a waiting request when a second one for the same guest was declined. */
+export function anotherAttemptApproverEmail(input: AnotherAttempt): EmailContent {
+  const { active, attempt } = input;
+  return renderEmail(
+    `Another attempt to change ${guestName(active)}'s sign-in email`,
+    html`<p>While the request waiting for your decision is open, someone asked again to change the sign-in email of ${guestName(active)}, this time to <strong>${attempt.newEmail}</strong>. That second request was declined: a guest can have only one request at a time.</p>
+<p>The request waiting for you asks for <strong>${active.newEmail}</strong>. If the guest contacts you, check with them which new address they asked for. If it is not ${active.newEmail}, reject the waiting request.</p>
+<table cellpadding="4" cellspacing="0">
+${row('Waiting request', active.id)}
+${row('It asks for', active.newEmail)}
+${row('Declined attempt', attempt.id)}
+${row('It asked for', attempt.newEmail)}
+${row('Attempted', formatTimestamp(attempt.submittedAt))}
+</table>`,
+  );
+}
+
+/** To the guest's current address when a second request for the guest was declined. */
+export function anotherAttemptGuestEmail(input: AnotherAttempt): EmailContent {
+  const { active, attempt } = input;
+  return renderEmail(
+    'Another attempt to change your sign-in email',
+    html`<p>Someone asked to change the email address you use to sign in as a guest from ${active.currentEmail} to ${attempt.newEmail}. It was not accepted, because a request to change it to ${active.newEmail} is already waiting for approval.</p>
+<p><strong>If you did not ask for these changes</strong>, contact your sponsor or the IT department of the organisation that invited you straight away, so they can reject the waiting request.</p>
+<p>Attempted: ${formatTimestamp(attempt.submittedAt)}.</p>`,
   );
 }

@@ -1,4 +1,5 @@
 import type { ChangeReason, EmailChangeRequest } from '../domain/request.js';
+import { stripInvisibleFormatting } from '../domain/validation.js';
 
 /** Wording shared by pages and emails, so a reason reads the same everywhere. */
 
@@ -27,10 +28,13 @@ export function formatTimestamp(iso: string | undefined): string {
   return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-/** The directory's name for the guest when known, else what the requester typed, else the email. */
-export const guestName = (request: EmailChangeRequest): string => request.guestDisplayName ?? request.displayName ?? request.currentEmail;
+/**
+ * The directory's name for the guest when known, else the email. Never the name the requester
+ * typed: that is unverified text, shown only in its labelled block.
+ */
+export const guestName = (request: EmailChangeRequest): string => request.guestDisplayName ?? request.currentEmail;
 
-/** Mail subjects are one line of plain text: no control characters, no runs of spaces. */
+/** Mail subjects are one line of plain text: no control or invisible formatting characters, no runs of spaces. */
 export const oneLine = (text: string): string =>
   // eslint-disable-next-line no-control-regex
-  text.replace(/[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]+/g, ' ').replace(/\s+/g, ' ').trim();
+  stripInvisibleFormatting(text).replace(/[\u0000-\u001F\u007F-\u009F]+/g, ' ').replace(/\s+/g, ' ').trim();

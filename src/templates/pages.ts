@@ -4,6 +4,7 @@ import { MAX_DISPLAY_NAME_LENGTH, MAX_REASON_DETAIL_LENGTH } from '../domain/val
 import { html, type SafeHtml } from './escape.js';
 import { REASON_LABELS, formatTimestamp, guestName, reasonLabel } from './format.js';
 import { renderPage } from './layout.js';
+import { describeRequestSource } from './requestSource.js';
 
 /** Server-rendered pages: each returns a complete HTML document with every value escaped. */
 
@@ -100,9 +101,6 @@ export function requestReceivedPage(): string {
 
 /** What an approver must see to judge the request: who, what change, why, when and from where. */
 function requestDetails(request: EmailChangeRequest): SafeHtml {
-  const source = [request.source?.ip && `IP address ${request.source.ip}`, request.source?.userAgent && `browser ${request.source.userAgent}`]
-    .filter(Boolean)
-    .join(', ');
   const typedName = request.displayName && request.displayName !== request.guestDisplayName ? request.displayName : undefined;
   return html`<dl>
 <dt>Guest</dt><dd>${guestName(request)}</dd>
@@ -112,24 +110,46 @@ ${typedName && html`<dt>Name given by the requester</dt><dd>${typedName}</dd>`}
 <dt>Reason</dt><dd>${reasonLabel(request.reason)}</dd>
 ${request.reasonDetail && html`<dt>Details from the requester</dt><dd class="detail">${request.reasonDetail}</dd>`}
 <dt>Requested</dt><dd>${formatTimestamp(request.submittedAt)}</dd>
-<dt>Requested from</dt><dd>${source || 'unknown'}</dd>
+<dt>Requested from</dt><dd>${describeRequestSource(request.source)}</dd>
 ${request.deadline && html`<dt>Decide by</dt><dd>${formatTimestamp(request.deadline)}</dd>`}
 </dl>`;
 }
 
 /**
+ * Where the approval page's viewer stands with sign-in (`APPROVER_SIGN_IN=required`): signed out
+ * (the page offers sign-in instead of the buttons), or signed in as someone other than the
+ * approver (told so; their decision would be refused). Absent: the buttons, as for the approver.
+ */
+export type ApproverSignIn =
+  | { state: 'signedOut'; signInUrl: string }
+  | { state: 'someoneElse'; signedInAs: string; expected: string; signOutUrl: string };
+
+/**
  * The approval confirmation page. Opening it never decides (mail scanners prefetch links); the
  * decision is the POST from one of its buttons, carrying the anti-forgery value.
  */
-export function approvalPage(input: { request: EmailChangeRequest; approver: Approver; action: string; csrf: string }): string {
-  const { request, approver } = input;
+export function approvalPage(input: { request: EmailChangeRequest; approver: Approver; action: string; csrf: string; signIn?: ApproverSignIn }): string {
+  const { request, approver, signIn } = input;
   const body = html`<h1>Approve a sign-in email change?</h1>
 <p>${approver.displayName || approver.mail}, you are asked because you are responsible for this guest's access.</p>
 ${requestDetails(request)}
 <div class="warning" role="note"><p><strong>Approve only if you are sure the guest asked for this.</strong></p>
 <p>Approving hands all of this guest's access to whoever controls <strong>${request.newEmail}</strong>. If in doubt, reach the guest through a channel you already know before you decide.</p></div>
-<form method="post" action="${input.action}">
-<input type="hidden" name="csrf" value="${input.csrf}">
+${signIn?.state === 'signedOut' ? signInOffer(signIn.signInUrl) : decisionForm(input.action, input.csrf, signIn)}`;
+  return renderPage({ title: 'Approve a sign-in email change?', body });
+}
+
+/** Instead of the buttons: a link alone would let anyone holding it decide. */
+function signInOffer(signInUrl: string): SafeHtml {
+  return html`<h2>Sign in to decide</h2>
+<p>To approve or reject, sign in with your work account: only the person this link was sent to can decide.</p>
+<p><a href="${signInUrl}">Sign in to decide</a></p>`;
+}
+
+function decisionForm(action: string, csrf: string, signIn: Extract<ApproverSignIn, { state: 'someoneElse' }> | undefined): SafeHtml {
+  return html`${signIn && html`<div class="summary" role="alert"><p><strong>You are signed in as ${signIn.signedInAs}.</strong> This link was sent to ${signIn.expected}, and only they can decide. <a href="${signIn.signOutUrl}">Sign out</a> and sign in as them.</p></div>
+`}<form method="post" action="${action}">
+<input type="hidden" name="csrf" value="${csrf}">
 <label for="comment">Comment (optional)</label>
 <textarea id="comment" name="comment" maxlength="${MAX_REASON_DETAIL_LENGTH}"></textarea>
 <div class="actions">
@@ -137,7 +157,29 @@ ${requestDetails(request)}
 <button type="submit" name="decision" value="reject" class="reject">Reject</button>
 </div>
 </form>`;
-  return renderPage({ title: 'Approve a sign-in email change?', body });
+}
+
+/**
+ * A refused decision whose way on is a link: sign in (401), or sign out and in as the approver
+ * the link was sent to (403).
+ */
+export function approverSignInPage(input: { title: string; message: string; link: { href: string; label: string } }): string {
+  return renderPage({
+    title: input.title,
+    body: html`<h1>${input.title}</h1>
+<p>${input.message}</p>
+<p><a href="${input.link.href}">${input.link.label}</a></p>`,
+  });
+}
+
+/**
+ * An address shown to someone who is not its owner: enough to recognise, not to harvest
+ * (`megan.bowen@contoso.com` → `m***@contoso.com`).
+ */
+export function maskEmail(mail: string): string {
+  const at = mail.lastIndexOf('@');
+  if (at < 1) return '***';
+  return `${mail.slice(0, 1)}***${mail.slice(at)}`;
 }
 
 /** Shown after the approver's POST was accepted. */

@@ -16,6 +16,7 @@ export const ACTIVITY = {
   markApproved: 'markApproved',
   executeReset: 'executeReset',
   restoreMail: 'restoreMail',
+  getMailRestorePolicy: 'getMailRestorePolicy',
   completeRequest: 'completeRequest',
 } as const;
 export type ActivityName = (typeof ACTIVITY)[keyof typeof ACTIVITY];
@@ -54,13 +55,28 @@ export type ResetOutcome =
   | { ok: true; invitationId: string; inviteRedeemUrl: string }
   | { ok: false; code: string; message: string; requestId?: string };
 
+/**
+ * One try at putting the guest's `mail` back after a failed reset: `pending` when Graph refused
+ * (the try is audited and will be repeated), `notNeeded` when this request never changed it.
+ */
+export type MailRestoreState = 'notNeeded' | 'pending' | 'done';
+
+/** How the orchestrator repeats a pending restore; read from settings by an activity so replay sees one value. */
+export interface MailRestorePolicy {
+  /** Delay after the first failed try; doubled after each further one. */
+  firstRetryMs: number;
+  maxRetryMs: number;
+  /** How long after the first failed try new tries still start. */
+  windowMs: number;
+}
+
 export interface CompleteRequestInput {
   requestId: string;
   outcome: ResetOutcome;
 }
 
 /** Code stored when the workflow itself could not finish a step (retries exhausted, a bug). */
-export const INTERNAL_ERROR_CODE = 'InternalError';
+export { INTERNAL_ERROR_CODE } from '../domain/errorText.js';
 
 /** Final statuses an activity can report back to the orchestrator. */
 export type FinalStatus = Extract<RequestStatus, 'Completed' | 'Failed' | 'Rejected' | 'Expired' | 'Cancelled' | 'Declined'>;

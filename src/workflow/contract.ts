@@ -13,12 +13,21 @@ export const EVENTS = {
   cancel: 'Cancel',
 } as const;
 
+/**
+ * The orchestration code version new instances run (README "Changing the orchestration"). An
+ * instance keeps the version it started with for its whole life, since it replays its history
+ * with the code of that version: 1 (or absent) waits in rounds, 2 keeps one set of event waiters.
+ */
+export const WORKFLOW_VERSION = 2;
+
 /** The orchestration's input; its instance id is `requestId`. */
 export interface EmailChangeOrchestrationInput {
   requestId: string;
   submission: EmailChangeSubmission;
   source: RequestSource;
   submittedAt: string;
+  /** `WORKFLOW_VERSION` when the instance started; absent on instances started before versioning. */
+  workflowVersion?: number;
 }
 
 export interface ApprovalDecisionEvent {

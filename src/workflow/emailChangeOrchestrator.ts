@@ -1,12 +1,14 @@
 import type { OrchestrationContext, RetryOptions, Task } from 'durable-functions';
+import { storedErrorOf } from '../domain/errorText.js';
 import type { RequestStatus } from '../domain/request.js';
 import {
   ACTIVITY,
-  INTERNAL_ERROR_CODE,
   type ActivityName,
   type ApprovalPolicy,
   type CompleteRequestInput,
   type FinalStatus,
+  type MailRestorePolicy,
+  type MailRestoreState,
   type MarkApprovedInput,
   type RecordOutcomeInput,
   type RequestApprovalInput,
@@ -15,8 +17,10 @@ import {
 } from './activityContract.js';
 import type { EmailChangeOrchestrationInput } from './contract.js';
 import type { OrchestrationCustomStatus } from './customStatus.js';
+import { restoreMailUntilDone } from './restoreMailUntilDone.js';
 import { RESET_RETRY, STEP_RETRY } from './retryPolicies.js';
 import { waitForDecisionOrDeadline, type WaitOutcome } from './waitForDecisionOrDeadline.js';
+import { waitInRoundsV1 } from './waitInRoundsV1.js';
 
 type Step = Generator<Task, RequestStatus, unknown>;
 
@@ -61,7 +65,9 @@ export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
     const awaiting: OrchestrationCustomStatus = { status: 'AwaitingApproval', deadline: deadline.toISOString() };
     publish(awaiting);
 
-    let waited = yield* waitForDecisionOrDeadline(context, {
+    // Instances started before version 2 replay the wait they recorded (README "Changing the orchestration").
+    const wait = (input.workflowVersion ?? 1) >= 2 ? waitForDecisionOrDeadline : waitInRoundsV1;
+    let waited = yield* wait(context, {
       deadline,
       reminderAt,
       sendReminder: () => {
@@ -94,17 +100,40 @@ export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
     try {
       outcome = (yield call(ACTIVITY.executeReset, requestId, RESET_RETRY)) as ResetOutcome;
     } catch (error) {
-      // Retries are exhausted: the mail may already point at the new address, so put it back.
-      yield call(ACTIVITY.restoreMail, requestId);
-      outcome = internalError(error);
+      outcome = internalError(context, error);
     }
-    return yield* complete(outcome);
+    if (outcome.ok) return yield* complete(outcome);
+
+    // The reset failed, maybe after `mail` was changed: put it back before anyone is told, so the
+    // mails say what happened; while Graph refuses, keep trying after the request has ended.
+    const tryRestore = function* (): Generator<Task, MailRestoreState, unknown> {
+      try {
+        return (yield call(ACTIVITY.restoreMail, requestId)) as MailRestoreState;
+      } catch {
+        // The store, not Graph, failed for good this time (Graph's refusals are answers): try again later.
+        return 'pending';
+      }
+    };
+    const restore = yield* tryRestore();
+    const status = yield* complete(outcome);
+    if (restore === 'pending') {
+      const policy = (yield call(ACTIVITY.getMailRestorePolicy)) as MailRestorePolicy;
+      yield* restoreMailUntilDone(context, policy, tryRestore);
+    }
+    return status;
   } catch (error) {
-    return yield* complete(internalError(error));
+    return yield* complete(internalError(context, error));
   }
 }
 
-function internalError(error: unknown): ResetOutcome {
-  const text = error instanceof Error ? error.message : String(error);
-  return { ok: false, code: INTERNAL_ERROR_CODE, message: text.slice(0, 500) };
+/**
+ * A step failed for good. What durable-functions hands over is the activity's message and stack,
+ * with server paths: that goes to the log, and the request stores only the generic text with a
+ * reference to find it (DESIGN §4). `newGuid` keeps the reference the same on every replay, and
+ * the log is written once, when the failure is new.
+ */
+function internalError(context: OrchestrationContext, error: unknown): ResetOutcome {
+  const reference = context.df.newGuid(context.df.instanceId);
+  if (!context.df.isReplaying) context.error(`Request ${context.df.instanceId}: internal error, reference ${reference}`, error);
+  return { ok: false, ...storedErrorOf(error, reference) };
 }

@@ -1,4 +1,4 @@
-import type { OrchestrationContext, Task } from 'durable-functions';
+import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
 import { EVENTS, type ApprovalDecisionEvent, type CancelEvent } from './contract.js';
 
 export type WaitOutcome =
@@ -15,28 +15,46 @@ export interface WaitPlan {
 }
 
 /**
- * Waits for the first of: an approval decision, an admin cancel, or the deadline. A reminder
- * timer may fire first; then the reminder is sent and the wait goes on. The losing timer is
- * cancelled so the instance can finish without waiting for it (DESIGN §2 step 4).
+ * Waits for the first of: an approval decision, an admin cancel, or the deadline (DESIGN §2
+ * step 5). One pair of event waiters lives for the whole wait and joins every race: the reminder
+ * timer, the reminder being mailed, then the deadline. `durable-functions` hands an event to a
+ * waiter that is still open, so a waiter left behind by an earlier race would swallow a decision;
+ * with one pair there is none. The losing timer is cancelled so the instance can finish without
+ * waiting for it. Only the event waiters join more than one race: a timer or an activity yielded
+ * twice would be scheduled twice by the host.
  */
 export function* waitForDecisionOrDeadline(context: OrchestrationContext, plan: WaitPlan): Generator<Task, WaitOutcome, unknown> {
-  if (plan.reminderAt.getTime() < plan.deadline.getTime()) {
-    const early = yield* waitUntil(context, plan.reminderAt);
-    if (early) return early;
-    yield plan.sendReminder();
-  }
-  return (yield* waitUntil(context, plan.deadline)) ?? { kind: 'deadline' };
-}
-
-/** One round of the race; undefined when the timer won. */
-function* waitUntil(context: OrchestrationContext, fireAt: Date): Generator<Task, WaitOutcome | undefined, unknown> {
   const decision = context.df.waitForExternalEvent(EVENTS.approvalDecision);
   const cancel = context.df.waitForExternalEvent(EVENTS.cancel);
-  const timer = context.df.createTimer(fireAt);
-  const winner = yield context.df.Task.any([decision, cancel, timer]);
-  if (winner === timer) return undefined;
-  // Both may complete in one episode; a completed timer cannot be cancelled (and needs no cancel).
-  if (!timer.isCompleted) timer.cancel();
-  if (winner === decision) return { kind: 'decision', decision: decision.result as ApprovalDecisionEvent };
-  return { kind: 'cancel', cancel: cancel.result as CancelEvent };
+  /** Races the waiters against `task`; the event's outcome, or undefined when `task` won. */
+  function* raceAgainst(task: Task): Generator<Task, WaitOutcome | undefined, unknown> {
+    const winner = yield context.df.Task.any([decision, cancel, task]);
+    if (winner === task) return undefined;
+    if (winner === decision) return { kind: 'decision', decision: decision.result as ApprovalDecisionEvent };
+    return { kind: 'cancel', cancel: cancel.result as CancelEvent };
+  }
+  /** A timer that fired in the same episode as the event needs (and allows) no cancel. */
+  const cancelIfPending = (timer: TimerTask) => {
+    if (!timer.isCompleted) timer.cancel();
+  };
+
+  if (plan.reminderAt.getTime() < plan.deadline.getTime()) {
+    const reminderTimer = context.df.createTimer(plan.reminderAt);
+    const early = yield* raceAgainst(reminderTimer);
+    if (early) {
+      cancelIfPending(reminderTimer);
+      return early;
+    }
+    // The reminder mail can be slow (Graph throttling, activity retries): a decision meanwhile
+    // takes effect at once, and the reminder step, run to its end, finds the request decided.
+    const reminder = plan.sendReminder();
+    const during = yield* raceAgainst(reminder);
+    if (during) return during;
+    if (reminder.isFaulted) throw reminder.result;
+  }
+  const deadlineTimer = context.df.createTimer(plan.deadline);
+  const decided = yield* raceAgainst(deadlineTimer);
+  if (!decided) return { kind: 'deadline' };
+  cancelIfPending(deadlineTimer);
+  return decided;
 }

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { connectionStringFor, freePort, startAzurite } from '../../src/devhost/azurite.js';
 import type { RouteHandler } from '../../src/devhost/contracts.js';
 import { createDevEndpoints } from '../../src/devhost/devEndpoints.js';
+import { createTenantEasyAuth } from '../../src/devhost/tenantSignIn.js';
 import { createDevTokenIssuer } from '../../src/devhost/graph-emulator/devTokenIssuer.js';
 import { createGraphEmulator } from '../../src/devhost/graph-emulator/graphEmulator.js';
 import { startHost } from '../../src/devhost/host.js';
@@ -55,12 +56,14 @@ async function main() {
     return emulator.handle(req, res, url);
   };
   const tokenIssuer = createDevTokenIssuer({ issuer: env.ADMIN_TOKEN_ISSUER, audience: env.ADMIN_API_AUDIENCE, tenantId: env.ADMIN_TENANT_ID });
+  const easyAuth = createTenantEasyAuth(emulator, env.ADMIN_TENANT_ID);
+  env.WEBSITE_AUTH_ENABLED = 'True';
   const host = await startHost({
     appDir,
     port,
     inMemory: true,
     env,
-    extraRoutes: [createDevEndpoints({ emulator, tokenIssuer }), countingGraph],
+    extraRoutes: [easyAuth.handle, createDevEndpoints({ emulator, tokenIssuer, easyAuth }), countingGraph],
     log: (level, message) => level === 'error' && console.error(message),
   });
 
@@ -92,7 +95,8 @@ async function main() {
   });
   const submitted = Date.now();
 
-  // Approve as the approver would: open the emailed link, post the form.
+  // Approve as the approver would: signed in, open the emailed link, post the form.
+  const cookie = easyAuth.signIn({ mail: 'bench.sponsor@contoso.com' })!.setCookie.split(';')[0]!;
   const approved = new Set<string>();
   const approvedAt = new Map<string, number>();
   const completedAt = new Map<string, number>();
@@ -104,10 +108,10 @@ async function main() {
       approved.add(mail.id);
       const link = mail.links.find((l) => l.includes('/api/approvals/'))!;
       const requestId = /approvals\/([0-9a-f-]{36})\./.exec(link)![1];
-      const page = await (await fetch(link)).text();
+      const page = await (await fetch(link, { headers: { cookie } })).text();
       const csrf = /name="csrf"\s+value="([^"]+)"/.exec(page)?.[1] ?? /value="([^"]+)"\s+name="csrf"/.exec(page)?.[1] ?? '';
       approvedAt.set(requestId, performance.now());
-      const res = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ decision: 'approve', csrf }).toString() });
+      const res = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body: new URLSearchParams({ decision: 'approve', csrf }).toString() });
       if (res.status !== 200) throw new Error(`approve ${res.status}`);
     });
     for (const mail of outbox) {

@@ -37,8 +37,16 @@ test('in Chromium: submit the form, open the outbox, follow the approval link, a
   const mail = (await app.outbox()).find((m) => m.to.includes(sponsor.mail))!;
   expect(href).toBe(approvalLink(mail));
 
+  // Not signed in: the page shows the request and offers sign-in; the emulated Entra sign-in
+  // page lets one pick the sponsor and comes back to the approval page.
   await page.goto(href!);
   expect(await page.textContent('body')).toContain(newEmail);
+  expect(await page.locator('button[value=approve]').count()).toBe(0);
+  await page.click('a:text-is("Sign in to decide")');
+  await page.waitForSelector('h1:text-is("Sign in")');
+  await page.check(`input[name=userId][value="${sponsor.id}"]`);
+  await page.click('button[type=submit]');
+  await page.waitForURL(href!);
   await page.fill('[name=comment]', 'Checked with the team');
   await page.click('button[value=approve]');
   await page.waitForSelector('h1:text-is("Change approved")');

@@ -2,9 +2,10 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startLocalApp, type LocalApp } from './support/localApp.js';
 import { guestWithSponsor, submit, waitForMail, waitForStatus, tenant } from './support/flow.js';
 
+const ADMINS = 'identity-team@contoso.com';
 let app: LocalApp;
 beforeAll(async () => {
-  app = await startLocalApp({ env: { NEW_EMAIL_DENIED_DOMAINS: 'blocked.example', RATE_LIMIT_PER_SOURCE: '1000' } });
+  app = await startLocalApp({ env: { NEW_EMAIL_DENIED_DOMAINS: 'blocked.example', RATE_LIMIT_PER_SOURCE: '1000', ADMIN_NOTIFICATION_EMAILS: ADMINS } });
 });
 afterAll(async () => {
   await app?.stop();
@@ -49,6 +50,17 @@ test('a guest holding a directory role is declined HasDirectoryRole', async () =
 test('a guest with no sponsor, no manager and no fallback approvers is declined NoApprover', async () => {
   const guest = await app.addUser({ displayName: 'Lonely', mail: `lonely.${stamp()}@fabrikam.example`, userType: 'Guest' });
   await expectDeclined(guest.mail, 'NoApprover');
+});
+
+test('an outside guest who sponsors the guest gets no approval link: skipped, audited, NoApprover, admins told', async () => {
+  const outsider = await app.addUser({ displayName: 'Outsider', mail: `outsider.${stamp()}@partner.example`, userType: 'Guest' });
+  const guest = await app.addUser({ displayName: 'Target', mail: `target.${stamp()}@fabrikam.example`, userType: 'Guest', sponsors: [outsider.id] });
+  const view = await expectDeclined(guest.mail, 'NoApprover');
+  const full = (await app.json<{ events: { type: string; detail?: Record<string, unknown> }[] }>('GET', `/api/admin/requests/${view.request.id}`, undefined, { authorization: `Bearer ${await app.adminToken()}` })).body;
+  expect(full.events.filter((e) => e.type === 'ApproverSkipped').map((e) => e.detail)).toEqual([expect.objectContaining({ id: outsider.id, tier: 'sponsor', reason: 'NotAMember' })]);
+  const alert = await waitForMail(app, (m) => m.to.includes(ADMINS) && m.html.includes(view.request.id), 'the admins hear of NoApprover');
+  expect(alert.html).toContain(outsider.mail);
+  expect((await app.outbox()).some((m) => m.to.includes(outsider.mail))).toBe(false);
 });
 
 test('the guest cannot approve their own change, even as their own sponsor', async () => {

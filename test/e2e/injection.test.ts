@@ -48,3 +48,40 @@ test('HTML in every free-text field comes out escaped in pages and emails', asyn
   const outboxPage = await (await fetch(`${app.url}/_dev/outbox`)).text();
   expect(outboxPage).not.toContain(SCRIPT);
 });
+
+/** Bidi controls, zero-width characters and a BOM: text that reads differently from what it is. */
+const INVISIBLE = ['\u202E', '\u202D', '\u2066', '\u2069', '\u200E', '\u200F', '\u061C', '\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF', '\u180E'];
+const CHROME_ON_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+
+test('requester text arrives in mails without invisible characters, labelled as unverified; the device in words', async () => {
+  const n = Date.now().toString(36);
+  const sponsor = await app.addUser({ displayName: `Sponsor ${n}`, mail: `bidi.sponsor.${n}@contoso.com`, userType: 'Member' });
+  const guest = await app.addUser({ displayName: `Guest ${n}`, mail: `bidi.${n}@fabrikam.example`, userType: 'Guest', sponsors: [sponsor.id] });
+  const res = await app.json<{ requestId: string }>(
+    'POST',
+    '/api/requests',
+    {
+      currentEmail: guest.mail,
+      newEmail: `bidi.new.${n}@northwind.example`,
+      reason: 'Other',
+      reasonDetail: `\uFEFFNew job. Approved by \u202Emoc.nimda\u202C IT${INVISIBLE.join('')} desk`,
+      displayName: `Ada\u200B\u2066 Lovelace\u2069`,
+    },
+    { 'user-agent': CHROME_ON_WINDOWS },
+  );
+  expect(res.status).toBe(202);
+
+  const approval = await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'approval mail');
+  const notice = await waitForMail(app, (m) => m.to.includes(guest.mail), 'notice to the current address');
+  for (const mail of [approval, notice]) {
+    for (const c of INVISIBLE) expect(`${mail.subject}${mail.html}`).not.toContain(c);
+  }
+  expect(approval.html).toContain('Written by the requester, not verified');
+  expect(approval.html).toContain('New job. Approved by moc.nimda IT desk');
+  expect(approval.html).toContain('Ada Lovelace');
+  expect(approval.html).toContain('Chrome 120 on Windows');
+  expect(approval.html).not.toContain('Mozilla/5.0');
+
+  const stored = await waitForStatus(app, res.body.requestId, 'AwaitingApproval');
+  expect(JSON.stringify(stored.request)).not.toMatch(/[\u202A-\u202E\u2066-\u2069\u200B-\u200F\u061C\u2060\uFEFF\u180E]/);
+});

@@ -356,25 +356,29 @@ describe('executeReset and completeRequest', () => {
     expect((await activities.screenRequest(next)).outcome).toBe('eligible');
   });
 
-  test('a permanent Graph refusal of the invitation restores mail and ends Failed with Graph’s code, admins told', async () => {
+  test('a permanent Graph refusal of the invitation is stored as the outcome; restoreMail puts mail back; Failed with Graph’s code, admins told', async () => {
     const { id, guest, newEmail } = await approvedRequest('perm');
     emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status: 403, count: 1, code: 'Authorization_RequestDenied', message: 'Insufficient privileges' });
     const outcome = await activities.executeReset(id);
     expect(outcome).toMatchObject({ ok: false, code: 'Authorization_RequestDenied' });
     expect(outcome.ok === false && outcome.requestId).toBeTruthy();
-    expect(userById(guest.id)?.mail).toBe(guest.mail);
     expect(invitationsFor(guest.id)).toHaveLength(0);
-    expect(await eventTypes(id)).toEqual(expect.arrayContaining(['MailUpdated', 'MailRestored', 'ResetFailed']));
     expect(await activities.executeReset(id)).toEqual(outcome);
+
+    expect(await activities.restoreMail(id)).toBe('done');
+    expect(userById(guest.id)?.mail).toBe(guest.mail);
+    expect(await eventTypes(id)).toEqual(expect.arrayContaining(['MailUpdated', 'MailRestored', 'ResetFailed']));
+    expect(await request(id)).toMatchObject({ mailRestore: 'done' });
 
     expect(await activities.completeRequest({ requestId: id, outcome })).toBe('Failed');
     expect(await request(id)).toMatchObject({ status: 'Failed', result: { code: 'Authorization_RequestDenied' } });
-    expect(mailTo(ADMIN_MAIL).some((m) => m.subject.includes('Authorization_RequestDenied'))).toBe(true);
+    const failure = mailTo(ADMIN_MAIL).find((m) => m.subject.includes('Authorization_RequestDenied'));
+    expect(failure?.html).toContain(`it was put back to ${guest.mail}`);
     expect(mailTo(guest.mail).at(-1)?.subject).toBe('Your sign-in email change request was closed');
     expect(mailTo(newEmail)).toHaveLength(0);
   });
 
-  test('a transient Graph fault is thrown for the orchestrator to retry; restoreMail then undoes the PATCH', async () => {
+  test('a transient Graph fault is thrown for the orchestrator to retry; restoreMail then undoes the PATCH, once', async () => {
     const { id, guest, newEmail } = await approvedRequest('transient');
     emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status: 503, count: 100, retryAfter: 0 });
     const error = await activities.executeReset(id).catch((e: unknown) => e);
@@ -384,10 +388,62 @@ describe('executeReset and completeRequest', () => {
     expect(userById(guest.id)?.mail).toBe(newEmail);
     expect((await request(id)).result).toBeUndefined();
 
-    expect(await activities.restoreMail(id)).toBe(true);
+    expect(await activities.restoreMail(id)).toBe('done');
     expect(userById(guest.id)?.mail).toBe(guest.mail);
-    expect(await activities.restoreMail(id)).toBe(false);
+    expect(await activities.restoreMail(id)).toBe('notNeeded');
     expect((await eventTypes(id)).filter((t) => t === 'MailRestored')).toHaveLength(1);
+  });
+
+  test.each([500, 502, 504])('an invitation answered %i is transient too: thrown for the orchestrator to retry', async (status) => {
+    const { id } = await approvedRequest(`status${status}`);
+    emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status, count: 100, retryAfter: 0 });
+    const error = await activities.executeReset(id).catch((e: unknown) => e);
+    emulator.clearFaults();
+    expect(error).toMatchObject({ status, transient: true });
+    expect(await activities.restoreMail(id)).toBe('done');
+  });
+
+  test('a restore Graph refuses is audited per try with Graph’s code and request-id, shows pending, alerts the admins once, and reports when done', async () => {
+    const { id, guest, newEmail } = await approvedRequest('restorefails');
+    emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status: 400, count: 1, code: 'BadRequest', message: 'Invalid invitedUserEmailAddress' });
+    const outcome = await activities.executeReset(id);
+    expect(outcome).toMatchObject({ ok: false, code: 'BadRequest' });
+    const alerts = () => mailTo(ADMIN_MAIL).filter((m) => m.subject.startsWith('Action may be needed') && m.html.includes(id));
+
+    emulator.addFault({ method: 'PATCH', path: `/v1.0/users/${guest.id}`, status: 503, count: 100, retryAfter: 0 });
+    expect(await activities.restoreMail(id)).toBe('pending');
+    expect(await request(id)).toMatchObject({ mailRestore: 'pending' });
+    expect(userById(guest.id)?.mail).toBe(newEmail);
+    expect(alerts()).toHaveLength(1);
+
+    // The request ends while the restore is pending: the mails say so, and the guest stays locked.
+    expect(await activities.completeRequest({ requestId: id, outcome })).toBe('Failed');
+    const failure = mailTo(ADMIN_MAIL).find((m) => m.subject.includes('failed: BadRequest') && m.html.includes(id));
+    expect(failure?.html).toContain(`could not be put back yet: it still reads ${newEmail}`);
+    expect(failure?.html).not.toContain('was put back');
+    const again = await submit(newEmail);
+    expect(await activities.screenRequest(again)).toEqual({ outcome: 'declined', reason: 'DuplicateActiveRequest' });
+
+    expect(await activities.restoreMail(id)).toBe('pending');
+    expect(alerts()).toHaveLength(1);
+    const failedTries = (await store.listEvents(id)).filter((e) => e.type === 'MailRestoreFailed');
+    expect(failedTries).toHaveLength(2);
+    expect(failedTries.map((e) => e.detail)).toEqual([
+      expect.objectContaining({ attempt: 1, status: 503, code: 'ServiceUnavailable', requestId: expect.any(String) }),
+      expect.objectContaining({ attempt: 2, status: 503, code: 'ServiceUnavailable', requestId: expect.any(String) }),
+    ]);
+
+    emulator.clearFaults();
+    expect(await activities.restoreMail(id)).toBe('done');
+    expect(userById(guest.id)?.mail).toBe(guest.mail);
+    expect(await request(id)).toMatchObject({ status: 'Failed', mailRestore: 'done' });
+    const resolved = mailTo(ADMIN_MAIL).filter((m) => m.subject.startsWith('Resolved:') && m.html.includes(id));
+    expect(resolved).toHaveLength(1);
+    expect(await activities.restoreMail(id)).toBe('notNeeded');
+    expect(mailTo(ADMIN_MAIL).filter((m) => m.subject.startsWith('Resolved:') && m.html.includes(id))).toHaveLength(1);
+    // The lock went with the restore.
+    const later = await submit(guest.mail);
+    expect((await activities.screenRequest(later)).outcome).toBe('eligible');
   });
 
   test('a request that is not approved is never reset', async () => {

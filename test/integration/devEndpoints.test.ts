@@ -1,9 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createDevEndpoints } from '../../src/devhost/devEndpoints.js';
 import { createDevTokenIssuer } from '../../src/devhost/graph-emulator/devTokenIssuer.js';
 import { createGraphEmulator, type GraphEmulator } from '../../src/devhost/graph-emulator/graphEmulator.js';
+import { createTenantEasyAuth } from '../../src/devhost/tenantSignIn.js';
 
 /** The dev-only endpoints on a real server beside the Graph emulator, as the local host serves them. */
 
@@ -16,12 +17,21 @@ let emulator: GraphEmulator;
 let server: Server;
 let base: string;
 
+/** Stands in for the app: answers with the principal headers it was given. */
+const echoPrincipal = (req: IncomingMessage, res: ServerResponse) => {
+  const principal = Object.fromEntries(Object.entries(req.headers).filter(([name]) => name.startsWith('x-ms-')));
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(principal));
+};
+
 beforeAll(async () => {
   emulator = createGraphEmulator();
-  const dev = createDevEndpoints({ emulator, tokenIssuer: createDevTokenIssuer({ issuer: ISSUER, audience: AUDIENCE, tenantId: TENANT }) });
+  const easyAuth = createTenantEasyAuth(emulator, TENANT);
+  const dev = createDevEndpoints({ emulator, tokenIssuer: createDevTokenIssuer({ issuer: ISSUER, audience: AUDIENCE, tenantId: TENANT }), easyAuth });
   server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
     void (async () => {
+      if (await easyAuth.handle(req, res, url)) return;
+      if (url.pathname === '/app/echo') return echoPrincipal(req, res);
       if (!(await dev(req, res, url)) && !(await emulator.handle(req, res, url))) res.writeHead(404).end();
     })();
   });
@@ -151,6 +161,78 @@ describe('admin tokens', () => {
   test('roles must be an array of strings', async () => {
     expect((await send('POST', '/_dev/token', { roles: 'GuestReset.Admin' })).status).toBe(400);
     expect((await send('POST', '/_dev/token', {})).status).toBe(400);
+  });
+});
+
+describe('sign-in emulation (App Service Authentication)', () => {
+  const OBJECT_ID = 'http://schemas.microsoft.com/identity/claims/objectidentifier';
+  const TENANT_ID = 'http://schemas.microsoft.com/identity/claims/tenantid';
+  const cookieOf = (res: Response) => res.headers.get('set-cookie')!.split(';')[0]!;
+  const principalOf = async (headers: Record<string, string>) => (await (await fetch(`${base}/app/echo`, { headers })).json()) as Record<string, string>;
+  const claims = (principal: Record<string, string>) =>
+    Object.fromEntries((JSON.parse(Buffer.from(principal['x-ms-client-principal']!, 'base64').toString('utf8')) as { claims: { typ: string; val: string }[] }).claims.map((c) => [c.typ, c.val]));
+
+  test('POST /_dev/session by mail or by id: 200 with the session cookie; the app then gets the platform headers', async () => {
+    for (const body of [{ mail: 'Megan.Bowen@contoso.com' }, { userId: MEGAN }]) {
+      const res = await send('POST', '/_dev/session', body);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ id: MEGAN, mail: 'megan.bowen@contoso.com' });
+      expect(res.headers.get('set-cookie')).toMatch(/^AppServiceAuthSession=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax$/);
+      const principal = await principalOf({ cookie: cookieOf(res) });
+      expect(principal).toMatchObject({ 'x-ms-client-principal-id': MEGAN, 'x-ms-client-principal-idp': 'aad', 'x-ms-client-principal-name': 'megan.bowen@contoso.com' });
+      expect(claims(principal)).toMatchObject({ [OBJECT_ID]: MEGAN, [TENANT_ID]: TENANT });
+    }
+  });
+
+  test('POST /_dev/session: 404 for an unknown user, 400 for a bad body', async () => {
+    expect((await send('POST', '/_dev/session', { mail: 'nobody@contoso.com' })).status).toBe(404);
+    for (const body of [{}, { mail: '' }, { mail: 3 }, { mail: 'megan.bowen@contoso.com', userId: MEGAN }]) {
+      expect((await send('POST', '/_dev/session', body)).status).toBe(400);
+    }
+  });
+
+  test('principal headers sent by the client are stripped, signed in or not', async () => {
+    const forged = { 'X-MS-CLIENT-PRINCIPAL-ID': MEGAN, 'x-ms-client-principal-idp': 'aad', 'X-Ms-Client-Principal': 'e30=', 'x-ms-token-aad-id-token': 'x' };
+    expect(await principalOf(forged)).toEqual({});
+    const session = cookieOf(await send('POST', '/_dev/session', { mail: 'nestor.wilke@contoso.com' }));
+    expect(await principalOf({ ...forged, cookie: session })).toMatchObject({ 'x-ms-client-principal-id': '10000000-0000-4000-8000-000000000002' });
+    expect(await principalOf({ cookie: 'AppServiceAuthSession=made-up' })).toEqual({});
+  });
+
+  test('the sign-in page lists the tenant\'s users, escaped, and signs in the one picked, back to a path of this host', async () => {
+    emulator.addUser({ displayName: '<b>Eve</b> "Quote"', mail: 'eve.markup@contoso.com', userType: 'Member' });
+    const page = await fetch(`${base}/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent('/api/approvals/x.y?a=1')}`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await page.text();
+    expect(html).toContain(`value="${MEGAN}"`);
+    expect(html).toContain('&lt;b&gt;Eve&lt;/b&gt; &quot;Quote&quot;');
+    expect(html).not.toContain('<b>Eve</b>');
+    expect(html).toContain('name="post_login_redirect_uri" value="/api/approvals/x.y?a=1"');
+
+    const form = (fields: Record<string, string>) =>
+      fetch(`${base}/.auth/login/aad`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+    const signedIn = await form({ userId: MEGAN, post_login_redirect_uri: '/api/approvals/x.y?a=1' });
+    expect(signedIn.status).toBe(302);
+    expect(signedIn.headers.get('location')).toBe('/api/approvals/x.y?a=1');
+    const me = await fetch(`${base}/.auth/me`, { headers: { cookie: cookieOf(signedIn) } });
+    expect(me.status).toBe(200);
+    expect(await me.json()).toMatchObject([{ provider_name: 'aad', user_claims: expect.arrayContaining([{ typ: OBJECT_ID, val: MEGAN }]) }]);
+
+    for (const target of ['https://evil.example/', '//evil.example/', '/\\evil.example', '/..//evil.example', 'javascript:alert(1)']) {
+      expect((await form({ userId: MEGAN, post_login_redirect_uri: target })).status, target).toBe(400);
+    }
+    expect((await form({ userId: 'nobody', post_login_redirect_uri: '/' })).status).toBe(400);
+  });
+
+  test('/.auth/logout ends the session and goes back to a path of this host', async () => {
+    const session = cookieOf(await send('POST', '/_dev/session', { mail: 'megan.bowen@contoso.com' }));
+    const out = await fetch(`${base}/.auth/logout?post_logout_redirect_uri=${encodeURIComponent('/api/approvals/x.y')}`, { headers: { cookie: session }, redirect: 'manual' });
+    expect(out.status).toBe(302);
+    expect(out.headers.get('location')).toBe('/api/approvals/x.y');
+    expect(out.headers.get('set-cookie')).toMatch(/^AppServiceAuthSession=; .*Max-Age=0/);
+    expect(await principalOf({ cookie: session })).toEqual({});
+    expect((await fetch(`${base}/.auth/me`, { headers: { cookie: session } })).status).toBe(401);
   });
 });
 

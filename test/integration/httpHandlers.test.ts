@@ -5,8 +5,10 @@ import { HttpRequest, InvocationContext, type HttpResponse } from '@azure/functi
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, test } from 'vitest';
 import { parseSettings, type Settings } from '../../src/config/settings.js';
-import { createApprovalToken, parseApprovalToken } from '../../src/domain/approvalToken.js';
+import { createGraphEmulator, type GraphEmulator } from '../../src/devhost/graph-emulator/graphEmulator.js';
+import { createAntiForgeryValue, createApprovalToken, parseApprovalToken } from '../../src/domain/approvalToken.js';
 import type { Approver, EmailChangeRequest } from '../../src/domain/request.js';
+import { createMsGraphGateway } from '../../src/graph/msGraphGateway.js';
 import { cancelAdminRequest, getAdminRequest, listAdminRequests } from '../../src/http/adminRequests.js';
 import { decideApproval, showApproval } from '../../src/http/approvals.js';
 import type { HttpDependencies, OrchestrationClient } from '../../src/http/dependencies.js';
@@ -16,11 +18,13 @@ import { createTableRateLimiter } from '../../src/store/rateLimiter.js';
 import type { RequestStore } from '../../src/store/requestStore.js';
 import { createTableRequestStore } from '../../src/store/tableRequestStore.js';
 import { PAGE_CSP } from '../../src/templates/layout.js';
-import { EVENTS, ORCHESTRATOR_NAME } from '../../src/workflow/contract.js';
+import { EVENTS, ORCHESTRATOR_NAME, WORKFLOW_VERSION } from '../../src/workflow/contract.js';
 
 /*
  * The HTTP handlers in-process: real `HttpRequest` objects, the real Table store and rate
- * limiter in Azurite, a real JWKS over loopback, and a recording stand-in for the Durable client.
+ * limiter in Azurite, a real JWKS over loopback, the real Graph gateway against the Graph
+ * emulator (approvers are checked in the directory when they decide), the platform's sign-in
+ * headers as App Service Authentication sets them, and a recording stand-in for the Durable client.
  */
 
 type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
@@ -30,15 +34,20 @@ const AUDIENCE = 'api://guest-email-change';
 const FORM_SECRET = 'an-approval-form-secret-of-enough-length-0123456789';
 
 let jwksServer: Server;
+let graphServer: Server;
+let graphBaseUrl: string;
+let emulator: GraphEmulator;
 let signingKey: SigningKey;
 let deps: HttpDependencies;
 let store: RequestStore;
 let client: RecordingClient;
 let now: Date;
 
-function testSettings(jwksUri: string): Settings {
+function testSettings(jwksUri: string, overrides: Record<string, string> = {}): Settings {
   return parseSettings({
     AzureWebJobsStorage: inject('azuriteConnectionString'),
+    GRAPH_BASE_URL: graphBaseUrl,
+    GRAPH_STATIC_TOKEN: 'dev',
     TABLE_NAME_PREFIX: `Http${randomUUID().replace(/-/g, '').slice(0, 12)}`,
     TENANT_VERIFIED_DOMAINS: 'contoso.com',
     PUBLIC_BASE_URL: 'http://localhost:7071',
@@ -51,6 +60,7 @@ function testSettings(jwksUri: string): Settings {
     RATE_LIMIT_WINDOW: 'PT1H',
     RATE_LIMIT_PER_SOURCE: '3',
     RATE_LIMIT_PER_TARGET: '2',
+    ...overrides,
   });
 }
 
@@ -60,12 +70,25 @@ beforeAll(async () => {
   const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
   jwksServer = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
   await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
+  emulator = createGraphEmulator();
+  graphServer = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+    void emulator.handle(req, res, url).then((handled) => handled || res.writeHead(404).end());
+  });
+  await new Promise<void>((resolve) => graphServer.listen(0, '127.0.0.1', resolve));
+  graphBaseUrl = `http://127.0.0.1:${(graphServer.address() as AddressInfo).port}`;
   const settings = testSettings(`http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/keys`);
   store = createTableRequestStore(settings);
-  deps = { settings, store, rateLimiter: createTableRateLimiter(settings), clock: () => now };
+  deps = { settings, store, graph: createMsGraphGateway(settings), rateLimiter: createTableRateLimiter(settings), clock: () => now, platformAuthenticationOn: true };
+  const team = await approverTeam();
+  [APPROVER_A, APPROVER_B] = team.approvers;
+  GUEST = team.guest;
 });
 
-afterAll(() => new Promise<void>((resolve) => jwksServer.close(() => resolve())));
+afterAll(async () => {
+  await new Promise<void>((resolve) => jwksServer.close(() => resolve()));
+  await new Promise<void>((resolve) => graphServer.close(() => resolve()));
+});
 
 beforeEach(() => {
   // Each test gets its own hour, so rate-limit windows never carry over between tests.
@@ -175,8 +198,45 @@ function submission(overrides: Record<string, string> = {}) {
 const submit = (init: { headers: Record<string, string>; body: string }, ip = '203.0.113.10') =>
   submitRequest(request('POST', '/api/requests', { ...init, headers: { 'x-forwarded-for': ip, ...init.headers } }), context(), deps, client);
 
-const APPROVER_A: Approver = { id: 'approver-a', displayName: 'Alice Approver', mail: 'alice@contoso.com' };
-const APPROVER_B: Approver = { id: 'approver-b', displayName: 'Bob Approver', mail: 'bob@contoso.com' };
+let APPROVER_A: Approver;
+let APPROVER_B: Approver;
+let GUEST: { id: string; mail: string };
+
+let teamCounter = 0;
+/** Two enabled members of the emulated tenant sponsoring one guest: approvers by the directory. */
+async function approverTeam(): Promise<{ approvers: [Approver, Approver]; guest: { id: string; mail: string } }> {
+  const n = teamCounter++;
+  const member = (name: string) => {
+    const user = emulator.addUser({ displayName: `${name} Approver`, mail: `${name.toLowerCase()}${n ? `.${n}` : ''}@contoso.com`, userType: 'Member' }) as unknown as Approver;
+    return { id: user.id, displayName: user.displayName, mail: user.mail };
+  };
+  const approvers: [Approver, Approver] = [member('Alice'), member('Bob')];
+  const guest = emulator.addUser({ displayName: 'Gus Guest', mail: `gus${n ? `.${n}` : ''}@fabrikam.com`, userType: 'Guest', sponsors: approvers.map((a) => a.id) }) as unknown as { id: string; mail: string };
+  return { approvers, guest };
+}
+
+/** Changes a user in the emulated directory through Graph, as an administrator would. */
+async function patchUser(id: string, changes: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${graphBaseUrl}/v1.0/users/${id}`, { method: 'PATCH', headers: { authorization: 'Bearer dev', 'content-type': 'application/json' }, body: JSON.stringify(changes) });
+  expect(res.status).toBe(204);
+}
+
+const OBJECT_ID_CLAIM = 'http://schemas.microsoft.com/identity/claims/objectidentifier';
+const TENANT_ID_CLAIM = 'http://schemas.microsoft.com/identity/claims/tenantid';
+
+/** The headers App Service Authentication sets for a user signed in with Entra ID. */
+function signedInAs(user: { id: string; mail: string }, tenantId = 'tenant-1'): Record<string, string> {
+  const principal = { auth_typ: 'aad', claims: [{ typ: OBJECT_ID_CLAIM, val: user.id }, { typ: TENANT_ID_CLAIM, val: tenantId }], name_typ: 'name', role_typ: 'roles' };
+  return {
+    'X-MS-CLIENT-PRINCIPAL': Buffer.from(JSON.stringify(principal)).toString('base64'),
+    'X-MS-CLIENT-PRINCIPAL-ID': user.id,
+    'X-MS-CLIENT-PRINCIPAL-NAME': user.mail,
+    'X-MS-CLIENT-PRINCIPAL-IDP': 'aad',
+  };
+}
+
+/** Whom each approval link of the seeded requests was sent to: by default they open and post it, signed in. */
+const approverOfLink = new Map<string, Approver>();
 
 /** A stored request awaiting approval with one link per approver, and its running instance. */
 async function seedPendingRequest(overrides: Partial<EmailChangeRequest> = {}, submittedAt = now) {
@@ -191,7 +251,7 @@ async function seedPendingRequest(overrides: Partial<EmailChangeRequest> = {}, s
     source: { ip: '203.0.113.1', userAgent: 'Mozilla/5.0' },
     submittedAt: submittedAt.toISOString(),
     updatedAt: submittedAt.toISOString(),
-    guestId: `guest-${id}`,
+    guestId: GUEST.id,
     guestDisplayName: 'Gus <Guest>',
     approvers: [APPROVER_A, APPROVER_B],
     deadline,
@@ -199,26 +259,35 @@ async function seedPendingRequest(overrides: Partial<EmailChangeRequest> = {}, s
   };
   await store.createRequest(emailChange, { requestId: id, id: 'received', at: emailChange.submittedAt, type: 'Received', actor: 'requester' });
   const links: Record<'a' | 'b', string> = { a: '', b: '' };
-  for (const [key, approver] of [['a', APPROVER_A], ['b', APPROVER_B]] as const) {
+  for (const [key, approver] of [['a', emailChange.approvers[0] ?? APPROVER_A], ['b', emailChange.approvers[1] ?? APPROVER_B]] as const) {
     const { token, tokenHash } = createApprovalToken(id);
     await store.saveApprovalToken({ requestId: id, tokenHash, approverId: approver.id, approverMail: approver.mail, expiresAt: deadline });
     links[key] = token;
+    approverOfLink.set(token, approver);
   }
   client.runtimeStatus.set(id, 'Running');
   return { id, emailChange, links };
 }
 
-const openApproval = (token: string) => showApproval(request('GET', `/api/approvals/${token}`, { params: { token } }), context(), deps);
+/** The link's own approver, signed in, unless other headers are given. */
+const asApproverOf = (token: string): Record<string, string> => {
+  const approver = approverOfLink.get(token);
+  return approver ? signedInAs(approver) : {};
+};
+
+const openApproval = (token: string, headers = asApproverOf(token)) => showApproval(request('GET', `/api/approvals/${token}`, { headers, params: { token } }), context(), deps);
 
 /** Opens the page like a browser and posts its form back, with the page's own csrf value. */
-async function decide(token: string, decision: string, extra: Record<string, string> = {}) {
-  const page = await (await openApproval(token)).text();
+async function decide(token: string, decision: string, extra: Record<string, string> = {}, headers = asApproverOf(token)) {
+  const page = await (await openApproval(token, headers)).text();
   const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? 'missing';
-  return post(token, { decision, csrf, ...extra });
+  return post(token, { decision, csrf, ...extra }, headers);
 }
 
-const post = (token: string, fields: Record<string, string>) =>
-  decideApproval(request('POST', `/api/approvals/${token}`, { ...form(fields), params: { token } }), context(), deps, client);
+const post = (token: string, fields: Record<string, string>, headers = asApproverOf(token)) => {
+  const init = form(fields, headers);
+  return decideApproval(request('POST', `/api/approvals/${token}`, { ...init, params: { token } }), context(), deps, client);
+};
 
 function adminToken(claims: Record<string, unknown> = { roles: ['GuestReset.Admin'], preferred_username: 'admin@contoso.com', oid: 'oid-admin' }) {
   return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('10m').sign(signingKey);
@@ -258,6 +327,7 @@ describe('POST /api/requests', () => {
           submission: { currentEmail: 'gus@fabrikam.com', newEmail: 'gus@northwind.com', reason: 'MovedCompany' },
           source: { ip: '198.51.100.7' },
           submittedAt: now.toISOString(),
+          workflowVersion: WORKFLOW_VERSION,
         },
       },
     ]);
@@ -426,7 +496,8 @@ describe('GET /api/approvals/{token}', () => {
 describe('POST /api/approvals/{token}', () => {
   test('approve: 200, the decision is raised on the instance and recorded with the approver', async () => {
     const { id, links } = await seedPendingRequest();
-    const response = await decide(links.a, 'approve', { comment: '  Known move, confirmed by phone.  ' });
+    // Invisible characters (bidi, zero-width, BOM) are stripped from the comment like from every free-text field.
+    const response = await decide(links.a, 'approve', { comment: '  \uFEFFKnown\u200B move,\u202E confirmed\u2066 by\u200F phone.\u2060  ' });
     expect(response.status).toBe(200);
     expectSecurityHeaders(response, 'page');
     const html = await response.text();
@@ -436,7 +507,7 @@ describe('POST /api/approvals/{token}', () => {
       {
         instanceId: id,
         eventName: EVENTS.approvalDecision,
-        data: { outcome: 'approved', approverId: 'approver-a', approverMail: 'alice@contoso.com', comment: 'Known move, confirmed by phone.', at: now.toISOString() },
+        data: { outcome: 'approved', approverId: APPROVER_A.id, approverMail: 'alice@contoso.com', comment: 'Known move, confirmed by phone.', at: now.toISOString() },
       },
     ]);
     const decisionEvent = (await store.listEvents(id)).find((e) => e.type === 'DecisionReceived');
@@ -578,6 +649,134 @@ describe('POST /api/approvals/{token}', () => {
   });
 });
 
+describe('approver sign-in (APPROVER_SIGN_IN=required)', () => {
+  const signInLink = (token: string) => `href="/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent(`/api/approvals/${token}`)}"`;
+
+  test('not signed in: the page shows the details and offers sign-in coming back to itself, with no decision form', async () => {
+    const { id, links } = await seedPendingRequest();
+    const response = await openApproval(links.a, {});
+    expect(response.status).toBe(200);
+    expectSecurityHeaders(response, 'page');
+    const html = await response.text();
+    expect(html).toContain('gus@northwind.com');
+    expect(html).toContain(signInLink(links.a));
+    expect(html).not.toContain('name="csrf"');
+    expect(html).not.toContain('name="decision"');
+    expect((await store.listEvents(id)).map((e) => e.type)).toEqual(['Received']);
+  });
+
+  test('not signed in: a decision is refused with 401 and a sign-in link; nothing is used or raised', async () => {
+    const { id, links } = await seedPendingRequest();
+    const page = await (await openApproval(links.a)).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+    const response = await post(links.a, { decision: 'approve', csrf }, {});
+    expect(response.status).toBe(401);
+    expectSecurityHeaders(response, 'page');
+    expect(await response.text()).toContain(signInLink(links.a));
+    expect(client.raised).toHaveLength(0);
+    expect((await store.getApprovalToken(id, parseApprovalToken(links.a)!.tokenHash))?.usedAt).toBeUndefined();
+    expect((await decide(links.a, 'approve')).status).toBe(200);
+  });
+
+  test('signed in as another approver: 403 naming the expected approver masked, audited; the right approver still decides', async () => {
+    const { id, links } = await seedPendingRequest();
+    const asBob = signedInAs(APPROVER_B);
+    const page = await (await openApproval(links.a, asBob)).text();
+    expect(page).toContain('You are signed in as bob@contoso.com');
+    expect(page).toContain('a***@contoso.com');
+    const response = await decide(links.a, 'approve', {}, asBob);
+    expect(response.status).toBe(403);
+    expectSecurityHeaders(response, 'page');
+    const html = await response.text();
+    expect(html).toContain('a***@contoso.com');
+    expect(html).not.toContain('alice@contoso.com');
+    expect(html).toContain(`href="/.auth/logout?post_logout_redirect_uri=${encodeURIComponent(`/api/approvals/${links.a}`)}"`);
+    expect(client.raised).toHaveLength(0);
+    const refused = (await store.listEvents(id)).filter((e) => e.type === 'DecisionRefused');
+    expect(refused).toMatchObject([{ actor: 'bob@contoso.com', detail: { reason: 'SignedInAsSomeoneElse', signedInId: APPROVER_B.id, approverId: APPROVER_A.id } }]);
+    expect((await decide(links.a, 'approve')).status).toBe(200);
+  });
+
+  test('principal headers count only with the platform\'s authentication on, from Entra ID of this tenant, consistent', async () => {
+    const { links } = await seedPendingRequest();
+    const genuine = signedInAs(APPROVER_A);
+    const notSignedIn: Record<string, string>[] = [
+      { ...genuine, 'X-MS-CLIENT-PRINCIPAL-IDP': 'github' },
+      signedInAs(APPROVER_A, 'another-tenant'),
+      { ...genuine, 'X-MS-CLIENT-PRINCIPAL-ID': APPROVER_B.id },
+      { ...genuine, 'X-MS-CLIENT-PRINCIPAL': 'not base64 json' },
+      Object.fromEntries(Object.entries(genuine).filter(([name]) => name !== 'X-MS-CLIENT-PRINCIPAL')),
+    ];
+    for (const headers of notSignedIn) expect(await (await openApproval(links.a, headers)).text()).toContain(signInLink(links.a));
+    // Header names in any case, as the platform's may arrive.
+    const lowerCase = Object.fromEntries(Object.entries(genuine).map(([name, value]) => [name.toLowerCase(), value]));
+    expect(await (await openApproval(links.a, lowerCase)).text()).toContain('name="csrf"');
+
+    // Without the platform's authentication the same headers are whatever the caller typed.
+    const withPlatformAuthentication = deps;
+    deps = { ...deps, platformAuthenticationOn: false };
+    try {
+      expect(await (await openApproval(links.a, genuine)).text()).toContain(signInLink(links.a));
+      const csrf = createAntiForgeryValue(FORM_SECRET, parseApprovalToken(links.a)!.tokenHash);
+      expect((await post(links.a, { decision: 'approve', csrf }, genuine)).status).toBe(401);
+      expect(client.raised).toHaveLength(0);
+    } finally {
+      deps = withPlatformAuthentication;
+    }
+  });
+
+  test('APPROVER_SIGN_IN=off: the link alone decides, as before', async () => {
+    const signedIn = deps;
+    deps = { ...deps, settings: { ...deps.settings, APPROVER_SIGN_IN: 'off' } };
+    try {
+      const { id, links } = await seedPendingRequest();
+      expect(await (await openApproval(links.a, {})).text()).toContain('name="csrf"');
+      expect((await decide(links.a, 'approve', {}, {})).status).toBe(200);
+      expect(client.raised).toMatchObject([{ instanceId: id, data: { outcome: 'approved', approverId: APPROVER_A.id } }]);
+    } finally {
+      deps = signedIn;
+    }
+  });
+});
+
+describe('the approver is checked again in the directory when deciding', () => {
+  async function expectRefused(id: string, token: string, reason: string) {
+    const response = await decide(token, 'approve');
+    expect(response.status).toBe(403);
+    expectSecurityHeaders(response, 'page');
+    expect(await response.text()).toContain('the request still waits for its other approvers');
+    const events = await store.listEvents(id);
+    expect(events.filter((e) => e.type === 'ApproverNoLongerEligible')).toMatchObject([{ detail: { reason, outcome: 'approved' } }]);
+    expect(events.some((e) => e.type === 'DecisionReceived')).toBe(false);
+    expect((await store.getApprovalToken(id, parseApprovalToken(token)!.tokenHash))?.usedAt).toBeUndefined();
+    expect(client.raised).toHaveLength(0);
+  }
+
+  test('disabled after the link was sent: 403, audited, and the other approver still approves', async () => {
+    const team = await approverTeam();
+    const { id, links } = await seedPendingRequest({ approvers: team.approvers, guestId: team.guest.id, currentEmail: team.guest.mail });
+    await patchUser(team.approvers[0].id, { accountEnabled: false });
+    await expectRefused(id, links.a, 'AccountDisabled');
+    expect((await decide(links.b, 'approve')).status).toBe(200);
+    expect(client.raised).toMatchObject([{ instanceId: id, data: { approverId: team.approvers[1].id } }]);
+  });
+
+  test('no longer a sponsor, member of a sponsor group, manager or fallback: 403, audited', async () => {
+    const team = await approverTeam();
+    const formerSponsor = emulator.addUser({ displayName: 'Former Sponsor', mail: `former.${randomUUID().slice(0, 8)}@contoso.com`, userType: 'Member' }) as unknown as Approver;
+    const { id, links } = await seedPendingRequest({ approvers: [formerSponsor, team.approvers[1]], guestId: team.guest.id, currentEmail: team.guest.mail });
+    await expectRefused(id, links.a, 'NoLongerAnApprover');
+    expect((await decide(links.b, 'reject')).status).toBe(200);
+  });
+
+  test('not a member of the organisation (a guest): 403, audited', async () => {
+    const team = await approverTeam();
+    const outsider = emulator.addUser({ displayName: 'Outside Guest', mail: `outside.${randomUUID().slice(0, 8)}@fabrikam.com`, userType: 'Guest' }) as unknown as Approver;
+    const { id, links } = await seedPendingRequest({ approvers: [outsider, team.approvers[1]], guestId: team.guest.id, currentEmail: team.guest.mail });
+    await expectRefused(id, links.a, 'NotAMember');
+  });
+});
+
 describe('admin API', () => {
   const list = async (query: string, headers?: Record<string, string>) =>
     listAdminRequests(request('GET', `/api/admin/requests${query}`, { headers: headers ?? (await asAdmin()) }), context(), deps);
@@ -621,7 +820,7 @@ describe('admin API', () => {
     expectSecurityHeaders(first, 'api');
     const page1 = (await first.json()) as { items: EmailChangeRequest[]; continuationToken: string | null };
     expect(page1.items.map((r) => r.id)).toEqual(seeded.slice(0, 2));
-    expect(page1.items[0]).toMatchObject({ status: 'AwaitingApproval', currentEmail: guestEmail, newEmail: 'gus@northwind.com', guestId: `guest-${seeded[0]}`, decision: null, result: null });
+    expect(page1.items[0]).toMatchObject({ status: 'AwaitingApproval', currentEmail: guestEmail, newEmail: 'gus@northwind.com', guestId: GUEST.id, decision: null, result: null });
     expect(page1.continuationToken).toEqual(expect.any(String));
 
     const second = await list(`?email=${encodeURIComponent(guestEmail)}&top=2&continuationToken=${encodeURIComponent(page1.continuationToken!)}`);

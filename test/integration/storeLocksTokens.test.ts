@@ -11,36 +11,83 @@ beforeAll(() => {
 });
 
 describe('guest lock', () => {
-  test('is taken by the first request, kept on re-acquire by the holder, refused to others', async () => {
+  const now = new Date('2026-11-30T10:00:00.000Z');
+  const later = (minutes: number) => new Date(now.getTime() + minutes * 60_000);
+  const until = (minutes: number) => later(minutes).toISOString();
+  /** True when `requestId` holds the lock after trying to take it. */
+  const acquire = async (guestId: string, requestId: string, at = now, expiresInMinutes = 60) =>
+    (await store.acquireGuestLock(guestId, requestId, new Date(at.getTime() + expiresInMinutes * 60_000).toISOString(), at)).requestId === requestId;
+
+  test('is taken by the first request, kept on re-acquire by the holder, refused to others, who learn the holder', async () => {
     const guestId = randomUUID();
-    expect(await store.acquireGuestLock(guestId, 'request-a')).toBe(true);
-    expect(await store.acquireGuestLock(guestId, 'request-a')).toBe(true);
-    expect(await store.acquireGuestLock(guestId, 'request-b')).toBe(false);
+    expect(await acquire(guestId, 'request-a')).toBe(true);
+    expect(await acquire(guestId, 'request-a')).toBe(true);
+    expect(await store.acquireGuestLock(guestId, 'request-b', until(60), now)).toEqual({ guestId, requestId: 'request-a', expiresAt: until(60) });
   });
 
   test('is released only by its holder, then free for another request', async () => {
     const guestId = randomUUID();
-    await store.acquireGuestLock(guestId, 'request-a');
+    await acquire(guestId, 'request-a');
     await store.releaseGuestLock(guestId, 'request-b');
-    expect(await store.acquireGuestLock(guestId, 'request-b')).toBe(false);
+    expect(await acquire(guestId, 'request-b')).toBe(false);
     await store.releaseGuestLock(guestId, 'request-a');
     await store.releaseGuestLock(guestId, 'request-a');
-    expect(await store.acquireGuestLock(guestId, 'request-b')).toBe(true);
+    expect(await acquire(guestId, 'request-b')).toBe(true);
   });
 
   test('goes to exactly one of several racing requests', async () => {
     const guestId = randomUUID();
     const requestIds = ['r1', 'r2', 'r3', 'r4', 'r5'];
-    const results = await Promise.all(requestIds.map((id) => store.acquireGuestLock(guestId, id)));
+    const results = await Promise.all(requestIds.map((id) => acquire(guestId, id)));
     expect(results.filter(Boolean)).toHaveLength(1);
     const winner = requestIds[results.indexOf(true)];
-    expect(await store.acquireGuestLock(guestId, winner)).toBe(true);
+    expect(await acquire(guestId, winner)).toBe(true);
   });
 
   test('accepts guest ids with characters that Table keys forbid', async () => {
     const guestId = `odd/#?\\${randomUUID()}`;
-    expect(await store.acquireGuestLock(guestId, 'r1')).toBe(true);
-    expect(await store.acquireGuestLock(guestId, 'r2')).toBe(false);
+    expect(await acquire(guestId, 'r1')).toBe(true);
+    expect(await acquire(guestId, 'r2')).toBe(false);
+  });
+
+  test('expires by itself: a request whose instance died cannot strand the guest', async () => {
+    const guestId = randomUUID();
+    expect(await acquire(guestId, 'dead', now, 30)).toBe(true);
+    expect(await acquire(guestId, 'early', later(29))).toBe(false);
+    expect(await acquire(guestId, 'next', later(31))).toBe(true);
+    // The dead request's own release no longer touches the lock it lost.
+    await store.releaseGuestLock(guestId, 'dead');
+    expect(await acquire(guestId, 'third', later(32))).toBe(false);
+  });
+
+  test('an expired lock goes to exactly one of several racing requests', async () => {
+    const guestId = randomUUID();
+    await acquire(guestId, 'dead', now, 1);
+    const requestIds = ['r1', 'r2', 'r3', 'r4'];
+    const results = await Promise.all(requestIds.map((id) => acquire(guestId, id, later(5))));
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  test('is extended only by its holder', async () => {
+    const guestId = randomUUID();
+    await acquire(guestId, 'holder', now, 10);
+    await store.extendGuestLock(guestId, 'other', until(10_000));
+    expect(await acquire(guestId, 'after-other-extended', later(11))).toBe(true);
+
+    const second = randomUUID();
+    await acquire(second, 'holder', now, 10);
+    await store.extendGuestLock(second, 'holder', until(120));
+    expect(await acquire(second, 'too-early', later(11))).toBe(false);
+    expect(await acquire(second, 'after-expiry', later(121))).toBe(true);
+  });
+
+  test('an admin can force it free whoever holds it; nothing to free is undefined', async () => {
+    const guestId = randomUUID();
+    expect(await store.forceReleaseGuestLock(guestId)).toBeUndefined();
+    await acquire(guestId, 'stuck');
+    expect(await store.forceReleaseGuestLock(guestId)).toEqual({ guestId, requestId: 'stuck', expiresAt: until(60) });
+    expect(await store.forceReleaseGuestLock(guestId)).toBeUndefined();
+    expect(await acquire(guestId, 'fresh')).toBe(true);
   });
 });
 

@@ -148,3 +148,37 @@ describe('stripControlCharacters', () => {
     expect(stripControlCharacters('a\tb\u007Fc\u0085d\u2066e', false)).toBe('a bcde');
   });
 });
+
+/** Every character that changes how text reads without being seen, by class (issue 8 part 8). */
+const INVISIBLE: Record<string, string[]> = {
+  'bidi embeddings and overrides': ['\u202A', '\u202B', '\u202C', '\u202D', '\u202E'],
+  'bidi isolates': ['\u2066', '\u2067', '\u2068', '\u2069'],
+  'bidi marks': ['\u200E', '\u200F', '\u061C'],
+  'zero-width characters': ['\u200B', '\u200C', '\u200D', '\u2060', '\u180E'],
+  'byte-order mark': ['\uFEFF'],
+};
+
+describe.each(Object.entries(INVISIBLE))('%s are stripped from every free-text field', (_, characters) => {
+  const hidden = (text: string) => characters.map((c) => `${c}${text}`).join('') + characters.join('');
+
+  test('stripControlCharacters removes each of them, single-line and multi-line', () => {
+    for (const c of characters) {
+      expect(stripControlCharacters(`pay${c}pal`, false)).toBe('paypal');
+      expect(stripControlCharacters(`line${c}\nnext`, true)).toBe('line\nnext');
+    }
+  });
+
+  test('in reasonDetail and displayName at validation', () => {
+    const result = validateSubmission({ ...valid, reason: 'Other', reasonDetail: hidden('x'), displayName: hidden('n') });
+    expect(result).toEqual({ ok: true, value: { ...valid, reason: 'Other', reasonDetail: 'x'.repeat(characters.length), displayName: 'n'.repeat(characters.length) } });
+  });
+
+  test('a field that holds only them is blank', () => {
+    expect(errorsOf({ ...valid, reason: 'Other', reasonDetail: characters.join('') }).reasonDetail).toMatch(/required/);
+  });
+});
+
+test('a reversed-text trick reads as typed once the override is gone', () => {
+  // Shown with U+202E, "moc.nimda" reads "admin.com"; what is stored and mailed is what was typed.
+  expect(validateSubmission({ ...valid, displayName: 'IT \u202Emoc.nimda\u202C desk' })).toMatchObject({ ok: true, value: { displayName: 'IT moc.nimda desk' } });
+});

@@ -178,10 +178,10 @@ function outsideBlocks(scan: Scan, pattern: RegExp, header: (text: string) => bo
     .map((at) => `line ${scan.code.slice(0, at).split('\n').length}: ${scan.code.slice(at, scan.code.indexOf('\n', at)).trim()}`);
 }
 
-/** An `if`/`elseif` header whose condition holds `$CreateAdminApp` without negating it. */
+/** An `if`/`elseif` header whose condition holds `$CreateAdminApp` (or `$CreateSignInApp`) without negating it. */
 const underCreateAdminApp = (header: string) => {
   const condition = /\b(?:if|elseif)\s*\((.*)\)\s*$/is.exec(header);
-  return condition !== null && /(?<!-not\s+|!\s*)\$CreateAdminApp\b/i.test(condition[1]);
+  return condition !== null && /(?<!-not\s+|!\s*)\$Create(?:AdminApp|SignInApp)\b/i.test(condition[1]);
 };
 
 /** `catch` blocks without a type that never rethrow: they would swallow any error. */
@@ -225,6 +225,8 @@ const KNOWN_CMDLETS = new Set([
   'Get-MgApplication',
   'New-MgApplication',
   'Update-MgApplication',
+  'Get-MgApplicationFederatedIdentityCredential',
+  'New-MgApplicationFederatedIdentityCredential',
   'Get-MgUser',
   'Connect-ExchangeOnline',
   'Get-EXOMailbox',
@@ -251,6 +253,7 @@ const NEEDS_REPLICATION_RETRY = [
   /\bNew-MgServicePrincipalAppRoleAssignment\b/g,
   /\bNew-MgServicePrincipalAppRoleAssignedTo\b/g,
   /\bUpdate-MgApplication\b/g,
+  /\bNew-MgApplicationFederatedIdentityCredential\b/g,
 ];
 
 const scan = scanPowerShell(script);
@@ -318,7 +321,7 @@ describe('infra/grant-permissions.ps1', () => {
     expect(code.indexOf('foreach ($module in $RequiredModules.Keys)')).toBeLessThan(code.indexOf('Connect-MgGraph'));
   });
 
-  test('asks for Application.ReadWrite.All only when it creates the admin app registration', () => {
+  test('asks for Application.ReadWrite.All only when it creates the admin or sign-in app registration', () => {
     const connects = offsetsOf(code, /\bConnect-MgGraph\b/g);
     expect(connects).toHaveLength(1);
     expect(code.slice(connects[0], code.indexOf('\n', connects[0]))).toMatch(/-Scopes \$graphScopes\b/);
@@ -384,6 +387,22 @@ describe('infra/grant-permissions.ps1', () => {
       [...code.matchAll(/\b(?:Get|New|Set|Update|Remove|Test|Connect)-(?:Mg|EXO|ServicePrincipal|Management|ExchangeOnline)\w*/g)].map((m) => m[0]),
     );
     expect([...used].filter((cmdlet) => !KNOWN_CMDLETS.has(cmdlet))).toEqual([]);
+  });
+
+  test('-CreateSignInApp: the approver sign-in app registration, secretless through the managed identity', () => {
+    const section = code.slice(code.indexOf('if ($CreateSignInApp) {'), code.indexOf('# ---- 5:'));
+    expect(section.length).toBeGreaterThan(500);
+    expect(section).toContain('$callbackUri = "https://$(([Uri]$FunctionAppUrl).Host)/.auth/login/aad/callback"');
+    expect(section).toMatch(/\$web = @\{ redirectUris = @\(\$callbackUri\); implicitGrantSettings = @\{ enableIdTokenIssuance = \$true \} \}/);
+    expect(section).toMatch(/New-MgApplication -DisplayName \$signInAppName -SignInAudience 'AzureADMyOrg' -Web \$web/);
+    // The federated identity credential: the tenant's v2.0 issuer, the identity's principal id, Entra's token exchange audience.
+    expect(section).toContain('$signInIssuer = "https://login.microsoftonline.com/$TenantId/v2.0"');
+    expect(section).toMatch(/issuer\s+= \$signInIssuer\s+subject\s+= \$IdentityPrincipalId\s+audiences\s+= @\(\$tokenExchangeAudience\)/);
+    expect(section).toContain("$tokenExchangeAudience = 'api://AzureADTokenExchange'");
+    expect(section).not.toMatch(/PasswordCredential|Add-MgApplicationPassword/i);
+    expect(section).toContain('azd env set APPROVER_SIGN_IN_CLIENT_ID $($signInApp.AppId)');
+    expect(code).toContain("$SignInClientId = Resolve-Input $SignInClientId 'APPROVER_SIGN_IN_CLIENT_ID' $azd");
+    expect(help).toContain('-CreateSignInApp');
   });
 
   test('keeps reading its inputs from the azd environment', () => {

@@ -14,14 +14,26 @@ function graphError(status: number, code: string | null, requestId: string | nul
 describe('toGraphRequestError', () => {
   test.each([
     [429, true],
+    [500, true],
+    [502, true],
     [503, true],
     [504, true],
     [400, false],
+    [401, false],
     [403, false],
     [404, false],
-    [500, false],
+    [409, false],
   ])('status %i is transient: %s', (status, transient) => {
     expect(toGraphRequestError(graphError(status, 'Code', 'rid'))).toMatchObject({ status, code: 'Code', message: 'Graph said no', requestId: 'rid', transient });
+  });
+
+  test('the invitation 400 that can follow a fresh mail PATCH is transient; other 400s are final', () => {
+    const notYet = new GraphError(400, 'The email you’re using to invite this user doesn’t match any emails on the user object. Please add this email to the user object and try again.');
+    notYet.code = 'BadRequest';
+    expect(toGraphRequestError(notYet)).toMatchObject({ status: 400, code: 'BadRequest', transient: true });
+    const invalid = new GraphError(400, 'Invalid invitedUserEmailAddress');
+    invalid.code = 'BadRequest';
+    expect(toGraphRequestError(invalid)).toMatchObject({ status: 400, transient: false });
   });
 
   test('takes the request id from the header when the body had none, and names a missing code', () => {

@@ -21,8 +21,8 @@ const privateEndpoints = readRepoFile('infra/app/privateEndpoints.bicep');
 const abbreviations = JSON.parse(readRepoFile('infra/abbreviations.json')) as Record<string, string>;
 const bicepFiles = ['infra/main.bicep', ...readdirSync(path.join(repoRoot, 'infra/app')).filter((f) => f.endsWith('.bicep')).map((f) => `infra/app/${f}`)];
 
-/** azd variables that switch infra features on and are not app settings. */
-const INFRA_SWITCHES = ['VNET_ENABLED'];
+/** azd variables that configure infra features and are not app settings. */
+const INFRA_SWITCHES = ['VNET_ENABLED', 'APPROVER_SIGN_IN_CLIENT_ID'];
 
 /** The declaration of `param <name>` with the decorators above it (a block ends at a blank line). */
 function paramDeclaration(bicep: string, name: string): string {
@@ -105,6 +105,28 @@ describe('function app', () => {
     expect(api).toMatch(/systemAssigned: false\s+userAssignedResourceIds: \[\s+identityId\s+\]/);
     expect(api).toContain('keyVaultAccessIdentityResourceId: identityId');
     expect(api).toMatch(/authentication: \{\s+type: 'UserAssignedIdentity'\s+userAssignedIdentityResourceId: identityId/);
+  });
+});
+
+describe('approver sign-in (App Service Authentication)', () => {
+  const authSettings = api.slice(api.indexOf("resource authSettings 'Microsoft.Web/sites/config@"), api.indexOf('\noutput '));
+
+  test('authsettingsV2 is configured once a sign-in client id is given', () => {
+    expect(authSettings).toMatch(/^resource authSettings 'Microsoft\.Web\/sites\/config@[\d-]+' = if \(!empty\(approverSignInClientId\)\) \{\n {2}parent: site\n {2}name: 'authsettingsV2'$/m);
+    expect(authSettings).toMatch(/platform: \{\s+enabled: true\s+\}/);
+    expect(main).toMatch(/^ {4}approverSignInClientId: approverSignInClientId$/m);
+    expect(readRepoFile('infra/main.parameters.json')).toContain('"approverSignInClientId": { "value": "${APPROVER_SIGN_IN_CLIENT_ID}" }');
+  });
+
+  test('anonymous requests still reach the app: the form and the approval page that offers sign-in', () => {
+    expect(authSettings).toMatch(/globalValidation: \{\s+requireAuthentication: false\s+unauthenticatedClientAction: 'AllowAnonymous'\s+\}/);
+  });
+
+  test('Entra ID of the tenant, secretless through the managed identity, no token store', () => {
+    expect(authSettings).toMatch(/registration: \{\s+clientId: approverSignInClientId\s+clientSecretSettingName: 'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'\s+openIdIssuer: 'https:\/\/login\.microsoftonline\.com\/\$\{adminTenantId\}\/v2\.0'\s+\}/);
+    expect(api).toMatch(/^ {2}OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID: identityClientId$/m);
+    expect(authSettings).toMatch(/tokenStore: \{\s+enabled: false\s+\}/);
+    expect(authSettings).not.toMatch(/clientSecret(?!SettingName)/);
   });
 });
 

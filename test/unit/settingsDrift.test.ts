@@ -31,6 +31,8 @@ const PLATFORM_SETTINGS = [
   /^AzureWebJobsStorage__(credential|clientId|blobServiceUri|queueServiceUri|tableServiceUri)$/,
   /^APPLICATIONINSIGHTS_[A-Z_]+$/,
   /^WEBSITE_[A-Z_]+$/,
+  // App Service Authentication's secretless credential: the managed identity's client id.
+  /^OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID$/,
 ];
 
 /** Flex Consumption rejects these as app settings: the runtime is part of functionAppConfig. */

@@ -6,7 +6,11 @@ import {
   redeemInvitationEmail,
   requestCompletedEmail,
   requestOutcomeEmail,
+  noApproverAdminEmail,
   resetFailedAdminEmail,
+  mailRestoredAdminEmail,
+  mailRestoreFailedAdminEmail,
+  REQUESTER_TEXT_LABEL,
   type EmailContent,
 } from '../../src/templates/emails.js';
 import { REASON_LABELS } from '../../src/templates/format.js';
@@ -103,9 +107,89 @@ test('resetFailedAdminEmail gives Graph code, message and request-id', () => {
   }
 });
 
+test('the failure mail says what became of the guest’s mail: untouched, put back, or not put back yet', () => {
+  const failed = request({ status: 'Failed', previousMail: 'ada@fabrikam.com', result: { code: 'BadRequest', message: 'No.' } });
+  expect(resetFailedAdminEmail({ request: failed }).html).toContain('directory mail was not changed');
+  const done = resetFailedAdminEmail({ request: { ...failed, mailRestore: 'done' } }).html;
+  expect(done).toContain('it was put back to ada@fabrikam.com');
+  const pending = resetFailedAdminEmail({ request: { ...failed, mailRestore: 'pending' } }).html;
+  expect(pending).toContain('could not be put back yet: it still reads ada@northwind.com');
+  expect(pending).not.toMatch(/was put back|is restored/);
+});
+
+test('the restore alert and the all-clear name the guest, both addresses and what Graph said', () => {
+  const pending = request({ status: 'Failed', previousMail: 'ada@fabrikam.com', mailRestore: 'pending' });
+  const alert = mailRestoreFailedAdminEmail({ request: pending, failure: { code: 'ServiceUnavailable', message: 'Try later', requestId: 'r-9' }, retryUntil: '2024-05-02T10:00:00.000Z' });
+  expect(alert.subject).toBe('Action may be needed: Ada Lovelace’s mail still points at ada@northwind.com'.replace('’', "'"));
+  for (const text of ['ServiceUnavailable', 'Try later', 'r-9', 'guest-1', 'ada@fabrikam.com', 'do not reset this guest']) expect(alert.html).toContain(text);
+  const resolved = mailRestoredAdminEmail({ request: { ...pending, mailRestore: 'done' } });
+  expect(resolved.subject).toBe("Resolved: Ada Lovelace's mail is back to ada@fabrikam.com");
+});
+
 test('subjects are one line even when directory names hold line breaks', () => {
   const mail = approvalRequestEmail({ request: request({ guestDisplayName: 'Ada\r\nBcc: x@evil.com' }), approver, approvalUrl, reminder: false });
   expect(mail.subject).toBe('Approval needed: sign-in email change for Ada Bcc: x@evil.com');
+});
+
+describe('requester text sits in a labelled, unverified block', () => {
+  const NAME = 'Ada from IT Security';
+  const DETAIL = 'Approved by the CIO already.\nCall +1 555 0100 to confirm';
+  const typed = request({ displayName: NAME, reasonDetail: DETAIL });
+  const BLOCK = /<div[^>]*>\s*<p><strong>Written by the requester, not verified\.<\/strong>[\s\S]*?<\/div>/g;
+  const requesterText = (html: string) => /Ada from IT Security|Approved by the CIO|555 0100/.test(html);
+
+  const every: [string, EmailContent][] = [
+    ['approval request', approvalRequestEmail({ request: typed, approver, approvalUrl, reminder: false })],
+    ['reminder', approvalRequestEmail({ request: typed, approver, approvalUrl, reminder: true })],
+    ['change-requested notice', changeRequestedNoticeEmail({ request: typed })],
+    ['redeem invitation', redeemInvitationEmail({ request: typed, inviteRedeemUrl: 'https://login.example/redeem' })],
+    ['completed', requestCompletedEmail({ request: typed })],
+    ['outcome', requestOutcomeEmail({ request: { ...typed, status: 'Rejected' } })],
+    ['reset failed', resetFailedAdminEmail({ request: { ...typed, status: 'Failed', result: { code: 'Forbidden', message: 'No.' } } })],
+    ['no approver', noApproverAdminEmail({ request: typed, skipped: [] })],
+    // Before screening there is no directory name: the typed one must not stand in for it.
+    ['reset failed before screening', resetFailedAdminEmail({ request: { ...typed, guestDisplayName: undefined, status: 'Failed' } })],
+  ];
+
+  test.each(every)('%s: requester text appears only inside the labelled block', (_, mail) => {
+    expect(requesterText(mail.html.replace(BLOCK, ''))).toBe(false);
+    expect(requesterText(mail.subject)).toBe(false);
+  });
+
+  test.each(every.slice(0, 2))('%s shows the name and the details, labelled as the requester\'s and unverified', (_, mail) => {
+    const blocks = mail.html.match(BLOCK) ?? [];
+    expect(blocks).toHaveLength(1);
+    expect(blocks[0]).toContain(REQUESTER_TEXT_LABEL);
+    expect(blocks[0]).toContain(`<th align="left" valign="top">Name given by the requester</th><td>${NAME}</td>`);
+    expect(blocks[0]).toContain('Approved by the CIO already.<br>Call +1 555 0100 to confirm');
+  });
+
+  test('no block when the requester typed nothing, or only the directory\'s own name', () => {
+    const quiet = approvalRequestEmail({ request: request({ displayName: 'Ada Lovelace', reasonDetail: undefined }), approver, approvalUrl, reminder: false });
+    expect(quiet.html).not.toContain(REQUESTER_TEXT_LABEL);
+  });
+
+  test('escaping still applies inside the block', () => {
+    const mail = approvalRequestEmail({ request: request({ reasonDetail: '<a href="https://evil.example">Approve here</a>' }), approver, approvalUrl, reminder: false });
+    expect(mail.html).toContain('&lt;a href=&quot;https://evil.example&quot;&gt;');
+    expect(hrefs(mail)).toEqual([approvalUrl.replace('&', '&amp;')]);
+  });
+});
+
+describe('the requesting device in mails', () => {
+  const WINDOWS_CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+
+  test.each([false, true])('reminder %s: browser and system in words, plus the address, never the raw User-Agent', (reminder) => {
+    const mail = approvalRequestEmail({ request: request({ source: { ip: '203.0.113.7', userAgent: WINDOWS_CHROME } }), approver, approvalUrl, reminder });
+    expect(mail.html).toContain('<th align="left" valign="top">Requested from</th><td>Chrome 120 on Windows, IP address 203.0.113.7</td>');
+    expect(mail.html).not.toContain('Mozilla/5.0');
+  });
+
+  test('a made-up User-Agent is not echoed', () => {
+    const mail = approvalRequestEmail({ request: request({ source: { ip: '203.0.113.7', userAgent: 'Verified by Contoso IT/1 (call 555 0100)' } }), approver, approvalUrl, reminder: false });
+    expect(mail.html).toContain('Unknown browser and system, IP address 203.0.113.7');
+    expect(mail.html).not.toMatch(/Verified by Contoso|555 0100/);
+  });
 });
 
 describe('HTML injection in emails', () => {

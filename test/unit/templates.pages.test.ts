@@ -1,6 +1,15 @@
 import { describe, expect, test } from 'vitest';
 import type { Approver, EmailChangeRequest } from '../../src/domain/request.js';
-import { approvalPage, decisionResultPage, messagePage, REASON_LABELS, requestFormPage, requestReceivedPage } from '../../src/templates/pages.js';
+import {
+  approvalPage,
+  approverSignInPage,
+  decisionResultPage,
+  maskEmail,
+  messagePage,
+  REASON_LABELS,
+  requestFormPage,
+  requestReceivedPage,
+} from '../../src/templates/pages.js';
 
 const request = (overrides: Partial<EmailChangeRequest> = {}): EmailChangeRequest => ({
   id: '6f1c2a4e-9a53-4a8e-9c0e-2a1f6b3d4e5f',
@@ -78,8 +87,7 @@ describe('approvalPage', () => {
       REASON_LABELS.MovedCompany,
       'New job at Northwind',
       '2024-05-01 10:00 UTC',
-      '203.0.113.7',
-      'Mozilla/5.0 (iPhone)',
+      '<dt>Requested from</dt><dd>Unknown browser on iOS, IP address 203.0.113.7</dd>',
       '2024-05-08 10:00 UTC',
       'Grace Hopper',
     ]) {
@@ -95,6 +103,15 @@ describe('approvalPage', () => {
     expect(page).toContain('<button type="submit" name="decision" value="reject" class="reject">Reject</button>');
   });
 
+  test('shows the device in words, never the raw User-Agent', () => {
+    const userAgent = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
+    const chrome = approvalPage({ request: request({ source: { ip: '203.0.113.7', userAgent } }), approver, action: '/a', csrf: 'c' });
+    expect(chrome).toContain('<dt>Requested from</dt><dd>Chrome 120 on Windows, IP address 203.0.113.7</dd>');
+    expect(chrome).not.toContain('Mozilla/5.0');
+    const madeUp = approvalPage({ request: request({ source: { userAgent: 'Verified by IT/1 (call 555 0100' } }), approver, action: '/a', csrf: 'c' });
+    expect(madeUp).not.toMatch(/Verified by IT|555 0100/);
+  });
+
   test('warns that approving hands the access to whoever controls the new address', () => {
     expect(page).toMatch(/hands all of this guest's access to whoever controls <strong>ada@northwind.com<\/strong>/);
   });
@@ -106,8 +123,36 @@ describe('approvalPage', () => {
       action: '/a',
       csrf: 'c',
     });
-    expect(bare).toContain('<dt>Requested from</dt><dd>unknown</dd>');
+    expect(bare).toContain('<dt>Requested from</dt><dd>Unknown browser and system, unknown IP address</dd>');
     expect(bare).not.toMatch(/Details from the requester|Name given by the requester|Decide by/);
+  });
+});
+
+describe('approvalPage with approver sign-in', () => {
+  test('signed out: the details and a sign-in link instead of the decision form', () => {
+    const page = approvalPage({ request: request(), approver, action: '/api/approvals/tok', csrf: 'csrf-value', signIn: { state: 'signedOut', signInUrl: '/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fapprovals%2Ftok' } });
+    expect(page).toContain('ada@northwind.com');
+    expect(page).toContain('<a href="/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fapprovals%2Ftok">Sign in to decide</a>');
+    expect(page).not.toMatch(/<form|name="csrf"|name="decision"/);
+  });
+
+  test('signed in as someone else: says so, names the expected approver masked, and offers sign-out', () => {
+    const page = approvalPage({
+      request: request(),
+      approver,
+      action: '/api/approvals/tok',
+      csrf: 'csrf-value',
+      signIn: { state: 'someoneElse', signedInAs: 'eve@contoso.com', expected: 'g***@contoso.com', signOutUrl: '/.auth/logout?post_logout_redirect_uri=%2Fa' },
+    });
+    expect(page).toContain('You are signed in as eve@contoso.com.');
+    expect(page).toContain('This link was sent to g***@contoso.com');
+    expect(page).toContain('<a href="/.auth/logout?post_logout_redirect_uri=%2Fa">Sign out</a>');
+  });
+
+  test('maskEmail keeps the first letter and the domain', () => {
+    expect(maskEmail('megan.bowen@contoso.com')).toBe('m***@contoso.com');
+    expect(maskEmail('x@contoso.com')).toBe('x***@contoso.com');
+    expect(maskEmail('not-an-address')).toBe('***');
   });
 });
 
@@ -150,6 +195,15 @@ describe('HTML injection in pages', () => {
         errors: { currentEmail: payload, newEmail: payload, reason: payload, reasonDetail: payload, displayName: payload },
       }),
       approvalPage({ request: hostile, approver: hostileApprover, action: payload, csrf: payload }),
+      approvalPage({ request: hostile, approver: hostileApprover, action: payload, csrf: payload, signIn: { state: 'signedOut', signInUrl: payload } }),
+      approvalPage({
+        request: hostile,
+        approver: hostileApprover,
+        action: payload,
+        csrf: payload,
+        signIn: { state: 'someoneElse', signedInAs: payload, expected: payload, signOutUrl: payload },
+      }),
+      approverSignInPage({ title: payload, message: payload, link: { href: payload, label: payload } }),
       decisionResultPage({ outcome: 'approved', request: hostile }),
       decisionResultPage({ outcome: 'rejected', request: hostile }),
       messagePage({ title: payload, message: payload }),

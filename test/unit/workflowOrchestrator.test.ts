@@ -1,14 +1,16 @@
 import type { OrchestrationContext } from 'durable-functions';
 import { describe, expect, test } from 'vitest';
 import { ACTIVITY, INTERNAL_ERROR_CODE, type ResetOutcome, type ScreeningResult } from '../../src/workflow/activityContract.js';
-import { EVENTS, type ApprovalDecisionEvent, type CancelEvent, type EmailChangeOrchestrationInput } from '../../src/workflow/contract.js';
+import { EVENTS, WORKFLOW_VERSION, type ApprovalDecisionEvent, type CancelEvent, type EmailChangeOrchestrationInput } from '../../src/workflow/contract.js';
+import { internalErrorMessage } from '../../src/domain/errorText.js';
 import { emailChangeOrchestrator } from '../../src/workflow/emailChangeOrchestrator.js';
 import { RESET_RETRY, STEP_RETRY } from '../../src/workflow/retryPolicies.js';
 
 /**
  * A small stand-in for `context.df` that records what the orchestrator asks for and feeds it
  * answers, one yield at a time, the way the Durable runtime does. Activity answers come from
- * `activities`; each `Task.any` is settled by the next entry of `race`.
+ * `activities`; each `Task.any` is settled by the next entry of `race`, except that an activity
+ * racing the events (the reminder) wins unless the entry says it came `duringReminder`.
  */
 
 interface FakeTask {
@@ -23,7 +25,7 @@ interface FakeTask {
   cancel?: () => void;
 }
 
-type RaceWinner = { timer: true } | { decision: ApprovalDecisionEvent } | { cancel: CancelEvent };
+type RaceWinner = ({ timer: true } | { decision: ApprovalDecisionEvent } | { cancel: CancelEvent }) & { duringReminder?: true };
 type ActivityAnswer = (input: unknown) => unknown;
 
 interface Scenario {
@@ -36,6 +38,8 @@ interface Run {
   activityCalls: FakeTask[];
   timers: FakeTask[];
   statuses: Record<string, unknown>[];
+  /** What the orchestrator logged with `context.error`. */
+  errors: unknown[][];
 }
 
 const START = new Date('2024-05-01T10:00:00.000Z');
@@ -44,6 +48,7 @@ const INPUT: EmailChangeOrchestrationInput = {
   submission: { currentEmail: 'old@fabrikam.example', newEmail: 'new@northwind.example', reason: 'MovedCompany' },
   source: { ip: '203.0.113.9' },
   submittedAt: START.toISOString(),
+  workflowVersion: WORKFLOW_VERSION,
 };
 
 function runOrchestrator(scenario: Scenario): Run {
@@ -52,8 +57,12 @@ function runOrchestrator(scenario: Scenario): Run {
   const activityCalls: FakeTask[] = [];
   const timers: FakeTask[] = [];
   const statuses: Record<string, unknown>[] = [];
+  const errors: unknown[][] = [];
   const df = {
     getInput: () => INPUT,
+    instanceId: INPUT.requestId,
+    isReplaying: false,
+    newGuid: (name: string) => `guid-of-${name}`,
     get currentUtcDateTime() {
       return now;
     },
@@ -69,7 +78,7 @@ function runOrchestrator(scenario: Scenario): Run {
     Task: { any: (children: FakeTask[]): FakeTask => ({ kind: 'any', children }) },
   };
 
-  const generator = emailChangeOrchestrator({ df } as unknown as OrchestrationContext);
+  const generator = emailChangeOrchestrator({ df, error: (...args: unknown[]) => errors.push(args) } as unknown as OrchestrationContext);
   let step = generator.next();
   while (!step.done) {
     const task = step.value as unknown as FakeTask;
@@ -82,7 +91,7 @@ function runOrchestrator(scenario: Scenario): Run {
     }
     step = generator.next(answer);
   }
-  return { result: step.value, activityCalls, timers, statuses };
+  return { result: step.value, activityCalls, timers, statuses, errors };
 
   function settle(task: FakeTask): unknown {
     if (task.kind === 'activity') {
@@ -91,10 +100,19 @@ function runOrchestrator(scenario: Scenario): Run {
       if (!answer) throw new Error(`unexpected activity ${task.name}`);
       return answer(task.input);
     }
+    if (task.kind === 'timer') {
+      now = task.fireAt!;
+      return undefined;
+    }
     if (task.kind !== 'any') throw new Error(`unexpected yield of a bare ${task.kind}`);
+    const children = task.children!;
+    const racing = children.find((c) => c.kind === 'activity');
+    if (racing && !race[0]?.duringReminder) {
+      racing.result = settle(racing);
+      return racing;
+    }
     const winner = race.shift();
     if (!winner) throw new Error('the orchestrator waited more often than the scenario expected');
-    const children = task.children!;
     if ('timer' in winner) {
       const timer = children.find((c) => c.kind === 'timer')!;
       now = timer.fireAt!;
@@ -134,7 +152,7 @@ function activities(overrides: Record<string, ActivityAnswer> = {}): Record<stri
     [ACTIVITY.recordOutcome]: (input) => (input as { outcome: string }).outcome,
     [ACTIVITY.markApproved]: () => null,
     [ACTIVITY.executeReset]: () => INVITED,
-    [ACTIVITY.restoreMail]: () => true,
+    [ACTIVITY.restoreMail]: () => 'notNeeded',
     [ACTIVITY.completeRequest]: (input) => ((input as { outcome: ResetOutcome }).outcome.ok ? 'Completed' : 'Failed'),
     ...overrides,
   };
@@ -232,6 +250,14 @@ describe('emailChangeOrchestrator', () => {
     expect(inputOf(run, ACTIVITY.completeRequest)).toEqual({ requestId: INPUT.requestId, outcome: INVITED });
   });
 
+  test('approved while the reminder is being mailed: the approval goes ahead at once, no deadline timer', () => {
+    const run = runOrchestrator({ activities: activities(), race: [timer, { ...approve(), duringReminder: true }] });
+    expect(run.result).toBe('Completed');
+    // The reminder step was still running (the fake never settles it) when the approval was acted on.
+    expect(names(run).slice(3)).toEqual([ACTIVITY.requestApproval, ACTIVITY.markApproved, ACTIVITY.executeReset, ACTIVITY.completeRequest]);
+    expect(run.timers.map((t) => t.fireAt)).toEqual([REMINDER_AT]);
+  });
+
   test('approved before the reminder: no reminder, the reminder timer is cancelled, Completed', () => {
     const run = runOrchestrator({ activities: activities(), race: [approve()] });
     expect(run.result).toBe('Completed');
@@ -247,8 +273,48 @@ describe('emailChangeOrchestrator', () => {
     const run = runOrchestrator({ activities: activities({ [ACTIVITY.executeReset]: () => refused }), race: [approve()] });
     expect(run.result).toBe('Failed');
     expect(inputOf(run, ACTIVITY.completeRequest)).toEqual({ requestId: INPUT.requestId, outcome: refused });
-    expect(names(run)).not.toContain(ACTIVITY.restoreMail);
+    // `mail` is put back (or found untouched) before anyone is told; nothing was pending, so no retries.
+    expect(names(run).slice(-3)).toEqual([ACTIVITY.executeReset, ACTIVITY.restoreMail, ACTIVITY.completeRequest]);
+    expect(run.timers).toHaveLength(1);
     expect(lastStatus(run)).toEqual({ status: 'Failed', errorCode: 'BadRequest' });
+  });
+
+  test('a restore Graph keeps refusing is retried on durable timers with growing delays, after the request ended', () => {
+    const refused: ResetOutcome = { ok: false, code: 'Forbidden', message: 'No', requestId: 'graph-req-2' };
+    const tries = ['pending', 'pending', 'pending', 'done'];
+    const run = runOrchestrator({
+      activities: activities({
+        [ACTIVITY.executeReset]: () => refused,
+        [ACTIVITY.restoreMail]: () => tries.shift(),
+        [ACTIVITY.getMailRestorePolicy]: () => ({ firstRetryMs: 1_000, maxRetryMs: 3_000, windowMs: 24 * HOUR }),
+      }),
+      race: [approve()],
+    });
+    expect(run.result).toBe('Failed');
+    expect(names(run).slice(-6)).toEqual([
+      ACTIVITY.restoreMail,
+      ACTIVITY.completeRequest,
+      ACTIVITY.getMailRestorePolicy,
+      ACTIVITY.restoreMail,
+      ACTIVITY.restoreMail,
+      ACTIVITY.restoreMail,
+    ]);
+    const waits = run.timers.slice(1).map((t, i, all) => t.fireAt!.getTime() - (i === 0 ? REMINDER_AT.getTime() - POLICY.reminderAfterMs : all[i - 1].fireAt!.getTime()));
+    expect(waits).toEqual([1_000, 2_000, 3_000]);
+  });
+
+  test('a restore still pending when its window closes stops trying', () => {
+    const run = runOrchestrator({
+      activities: activities({
+        [ACTIVITY.executeReset]: () => ({ ok: false, code: 'Forbidden', message: 'No' }),
+        [ACTIVITY.restoreMail]: () => 'pending',
+        [ACTIVITY.getMailRestorePolicy]: () => ({ firstRetryMs: HOUR, maxRetryMs: 4 * HOUR, windowMs: 24 * HOUR }),
+      }),
+      race: [approve()],
+    });
+    expect(run.result).toBe('Failed');
+    // 1 h, 2 h, 4 h, then every 4 h: the last try starts at 23 h, the next would be past 24 h.
+    expect(run.timers.slice(1).map((t) => t.fireAt!.getTime() - START.getTime())).toEqual([1, 3, 7, 11, 15, 19, 23].map((h) => h * HOUR));
   });
 
   test('a reset that keeps throwing (retries exhausted) restores the mail and ends Failed InternalError', () => {
@@ -279,8 +345,27 @@ describe('emailChangeOrchestrator', () => {
     expect(names(run)).toEqual([ACTIVITY.recordRequest, ACTIVITY.getApprovalPolicy, ACTIVITY.screenRequest, ACTIVITY.completeRequest]);
     expect(inputOf(run, ACTIVITY.completeRequest)).toEqual({
       requestId: INPUT.requestId,
-      outcome: { ok: false, code: INTERNAL_ERROR_CODE, message: 'Graph unavailable' },
+      outcome: { ok: false, code: INTERNAL_ERROR_CODE, message: internalErrorMessage(`guid-of-${INPUT.requestId}`) },
     });
+  });
+
+  test('a failed activity\'s stack is logged under a reference; the request stores only the reference', () => {
+    // What durable-functions throws for a failed activity: its `Reason \n Details`, the stack with server paths.
+    const failure = new Error(
+      "Activity function 'screenRequest' failed: Request 5b0f is Declined \n Error: Request 5b0f is Declined\n    at markApproved (/work/main/dist/src/activities/createActivities.js:131:19)\n    at async /work/main/node_modules/durable-functions/lib/src/app.js:50:3",
+    );
+    const run = runOrchestrator({
+      activities: activities({
+        [ACTIVITY.screenRequest]: () => {
+          throw failure;
+        },
+      }),
+    });
+    const { outcome } = inputOf(run, ACTIVITY.completeRequest) as { outcome: Extract<ResetOutcome, { ok: false }> };
+    const reference = `guid-of-${INPUT.requestId}`;
+    expect(outcome.message).toBe(`Internal error (reference ${reference}). The details are in the application logs under this reference.`);
+    expect(JSON.stringify(outcome)).not.toMatch(/\/work\/|node_modules|\.js:|\bat /);
+    expect(run.errors).toEqual([[`Request ${INPUT.requestId}: internal error, reference ${reference}`, failure]]);
   });
 
   test('without room for a reminder before the deadline, only the deadline timer runs', () => {

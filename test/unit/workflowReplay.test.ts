@@ -1,102 +1,26 @@
-import { createRequire } from 'node:module';
-import { DummyOrchestrationContext, type OrchestrationHandler } from 'durable-functions';
 import { expect, test } from 'vitest';
 import { ACTIVITY, type ResetOutcome } from '../../src/workflow/activityContract.js';
-import { EVENTS, ORCHESTRATOR_NAME, type ApprovalDecisionEvent, type EmailChangeOrchestrationInput } from '../../src/workflow/contract.js';
+import { EVENTS, WORKFLOW_VERSION, type ApprovalDecisionEvent, type CancelEvent, type EmailChangeOrchestrationInput } from '../../src/workflow/contract.js';
 import { emailChangeOrchestrator } from '../../src/workflow/emailChangeOrchestrator.js';
+import { replay as replayFrom, startState, type RaceStep } from './workflowReplayHarness.js';
 
 /**
- * The orchestrator under the real `durable-functions` replay engine: each episode re-runs the
- * generator over the whole history, as Azure does, so this catches what a fake context cannot
- * (RetryOptions accepted, `Task.any` winners, timer cancellation, replay determinism). The
- * history is built here with the id rule of reference §3.3; no activity fails, so ids are simple.
+ * The orchestrator under the real `durable-functions` replay engine (see the harness): the wait
+ * for a decision across the reminder, the deadline and cancels, with the host's part played the
+ * way Azure and the local host play it.
  */
 
-type Leaf = { actionType: number; functionName?: string; input?: unknown; fireAt?: string; isCanceled?: boolean; externalEventName?: string; compoundActions?: Leaf[] };
-type OrchestratorState = { isDone: boolean; actions: Leaf[][]; output?: unknown; customStatus?: unknown; error?: string };
-type Listener = (trigger: unknown, context: unknown) => Promise<OrchestratorState>;
-
-const { Orchestrator } = createRequire(__filename)('durable-functions/lib/src/orchestrations/Orchestrator.js') as {
-  Orchestrator: new (fn: OrchestrationHandler) => { listen(): Listener };
-};
-
-const T = { ExecutionStarted: 0, TaskScheduled: 4, TaskCompleted: 5, TimerCreated: 10, TimerFired: 11, OrchestratorStarted: 12, OrchestratorCompleted: 13, EventRaised: 15 };
-const A = { CreateTimer: 5, WaitForExternalEvent: 6 };
 const START = Date.parse('2024-05-01T10:00:00.000Z');
 const INPUT: EmailChangeOrchestrationInput = {
   requestId: '5b0f6c1e-6a43-4d0e-9c8e-3f1f0a1b2c3d',
   submission: { currentEmail: 'old@fabrikam.example', newEmail: 'new@northwind.example', reason: 'MovedCompany' },
   source: {},
   submittedAt: new Date(START).toISOString(),
+  workflowVersion: WORKFLOW_VERSION,
 };
 
-type RaceStep = { timer: true } | { event: string; input: unknown };
-
-async function replay(answer: (name: string, input: unknown) => unknown, race: RaceStep[]) {
-  let now = START;
-  const stamp = () => new Date(now).toISOString();
-  const event = (type: number, extra: Record<string, unknown> = {}) => ({ EventType: type, EventId: -1, IsPlayed: false, Timestamp: stamp(), ...extra });
-  const history: Record<string, unknown>[] = [event(T.OrchestratorStarted), event(T.ExecutionStarted, { Name: ORCHESTRATOR_NAME, Input: JSON.stringify(INPUT) })];
-  const leafIds: number[] = [];
-  const open = new Map<number, Leaf>();
-  const calls: { name: string; input: unknown }[] = [];
-  let nextId = 0;
-
-  for (let episode = 0; episode < 40; episode++) {
-    const trigger = { history: structuredClone(history), input: INPUT, instanceId: INPUT.requestId, isReplaying: false, upperSchemaVersion: 1, upperSchemaVersionNew: 2,
-      // Azure's values; the 72 h approval timeout stays below the long-timer split.
-      maximumShortTimerDuration: '6.00:00:00', longRunningTimerIntervalDuration: '3.00:00:00' };
-    const state = await new Orchestrator(emailChangeOrchestrator).listen()(trigger, new DummyOrchestrationContext());
-    const leaves = flatten(state.actions);
-    leaves.forEach((leaf, index) => {
-      if (index < leafIds.length) {
-        if (leaf.isCanceled) open.delete(leafIds[index]);
-        return;
-      }
-      if (leaf.actionType === A.WaitForExternalEvent) return void leafIds.push(-1);
-      const id = nextId++;
-      leafIds.push(id);
-      open.set(id, leaf);
-      history.push(
-        leaf.actionType === A.CreateTimer
-          ? event(T.TimerCreated, { EventId: id, FireAt: leaf.fireAt })
-          : event(T.TaskScheduled, { EventId: id, Name: leaf.functionName, Input: leaf.input }),
-      );
-    });
-    if (state.isDone) return { state, calls, openTimers: [...open.values()] };
-    history.push(event(T.OrchestratorCompleted));
-
-    const activity = [...open].find(([, leaf]) => leaf.actionType !== A.CreateTimer);
-    if (activity) {
-      const [id, leaf] = activity;
-      const input = typeof leaf.input === 'string' ? JSON.parse(leaf.input) : leaf.input;
-      calls.push({ name: leaf.functionName!, input });
-      open.delete(id);
-      now += 1000;
-      history.push(event(T.OrchestratorStarted), event(T.TaskCompleted, { TaskScheduledId: id, Result: JSON.stringify(answer(leaf.functionName!, input) ?? null) }));
-      continue;
-    }
-    const step = race.shift();
-    if (!step) throw new Error(`stuck waiting after ${calls.map((c) => c.name).join(', ')}`);
-    if ('timer' in step) {
-      const [id, timer] = [...open].sort(([, a], [, b]) => Date.parse(a.fireAt!) - Date.parse(b.fireAt!))[0];
-      now = Date.parse(timer.fireAt!);
-      open.delete(id);
-      history.push(event(T.OrchestratorStarted), event(T.TimerFired, { TimerId: id, FireAt: timer.fireAt }));
-    } else {
-      now += 60_000;
-      history.push(event(T.OrchestratorStarted), event(T.EventRaised, { Name: step.event, Input: JSON.stringify(step.input) }));
-    }
-  }
-  throw new Error('the orchestration did not finish');
-}
-
-function flatten(groups: Leaf[][]): Leaf[] {
-  const leaves: Leaf[] = [];
-  const visit = (leaf: Leaf) => (leaf.compoundActions ? leaf.compoundActions.forEach(visit) : leaves.push(leaf));
-  groups.forEach((group) => group.forEach(visit));
-  return leaves;
-}
+const replay = (answer: (name: string, input: unknown) => unknown, race: RaceStep[], input = INPUT) =>
+  replayFrom(emailChangeOrchestrator, startState(input), answer, race);
 
 const POLICY = { approvalTimeoutMs: 72 * 3_600_000, reminderAfterMs: 24 * 3_600_000 };
 const INVITED: ResetOutcome = { ok: true, invitationId: 'inv-1', inviteRedeemUrl: 'https://login.example/redeem' };
@@ -155,5 +79,68 @@ test('under the real replay engine: a cancel wins the race and cancels the deadl
   const { state, calls, openTimers } = await replay(answers, [{ event: EVENTS.cancel, input: cancel }]);
   expect(state.output).toBe('Cancelled');
   expect(calls.at(-1)).toEqual({ name: ACTIVITY.recordOutcome, input: { requestId: INPUT.requestId, outcome: 'Cancelled', cancel } });
+  expect(openTimers).toEqual([]);
+});
+
+test('under the real replay engine: a decision raised while the reminder is being mailed takes effect at once', async () => {
+  const { state, calls, openTimers } = await replay(answers, [{ timer: true }, { event: EVENTS.approvalDecision, input: approval, whilePending: ACTIVITY.requestApproval }]);
+  expect(state.error).toBeUndefined();
+  expect(state.output).toBe('Completed');
+  // The approval went ahead without waiting for the reminder step, which ran to its end anyway.
+  expect(calls.map((c) => c.name)).toEqual([
+    ACTIVITY.recordRequest,
+    ACTIVITY.getApprovalPolicy,
+    ACTIVITY.screenRequest,
+    ACTIVITY.requestApproval,
+    ACTIVITY.requestApproval,
+    ACTIVITY.markApproved,
+    ACTIVITY.executeReset,
+    ACTIVITY.completeRequest,
+  ]);
+  expect(calls[5].input).toEqual({ requestId: INPUT.requestId, decision: approval });
+  // No deadline timer was even created: nothing keeps the instance open.
+  expect(openTimers).toEqual([]);
+});
+
+test('under the real replay engine: an admin cancel raised while the reminder is being mailed takes effect at once', async () => {
+  const cancel: CancelEvent = { reason: 'Guest phoned', by: 'admin', at: '2024-05-02T10:00:30.000Z' };
+  const { state, calls } = await replay(answers, [{ timer: true }, { event: EVENTS.cancel, input: cancel, whilePending: ACTIVITY.requestApproval }]);
+  expect(state.output).toBe('Cancelled');
+  expect(calls.map((c) => c.name)).not.toContain(ACTIVITY.settleDeadline);
+  expect(calls.find((c) => c.name === ACTIVITY.recordOutcome)?.input).toEqual({ requestId: INPUT.requestId, outcome: 'Cancelled', cancel });
+});
+
+test('under the real replay engine: a decision after the reminder went out is taken by the same waiters, and the deadline timer is cancelled', async () => {
+  const rejection: ApprovalDecisionEvent = { ...approval, outcome: 'rejected' };
+  const { state, calls, openTimers } = await replay(answers, [{ timer: true }, { event: EVENTS.approvalDecision, input: rejection }]);
+  expect(state.output).toBe('Rejected');
+  expect(calls.at(-1)).toEqual({ name: ACTIVITY.recordOutcome, input: { requestId: INPUT.requestId, outcome: 'Rejected', decision: rejection } });
+  expect(openTimers).toEqual([]);
+});
+
+test('under the real replay engine: a failed reset ends Failed at once, then the pending restore is retried on durable timers until done', async () => {
+  const refused: ResetOutcome = { ok: false, code: 'BadRequest', message: 'Invalid invitedUserEmailAddress', requestId: 'graph-req-1' };
+  const tries = ['pending', 'pending', 'done'];
+  const { state, calls, openTimers, host } = await replay(
+    (name, input) => {
+      if (name === ACTIVITY.executeReset) return refused;
+      if (name === ACTIVITY.restoreMail) return tries.shift();
+      if (name === ACTIVITY.getMailRestorePolicy) return { firstRetryMs: 30_000, maxRetryMs: 300_000, windowMs: 24 * 3_600_000 };
+      return answers(name, input);
+    },
+    [{ event: EVENTS.approvalDecision, input: approval }, { timer: true }, { timer: true }],
+  );
+  expect(state.error).toBeUndefined();
+  expect(state.output).toBe('Failed');
+  expect(calls.map((c) => c.name).slice(-6)).toEqual([
+    ACTIVITY.executeReset,
+    ACTIVITY.restoreMail,
+    ACTIVITY.completeRequest,
+    ACTIVITY.getMailRestorePolicy,
+    ACTIVITY.restoreMail,
+    ACTIVITY.restoreMail,
+  ]);
+  const retryTimers = host.history.filter((event) => event.EventType === 10).slice(-2) as { FireAt: string; Timestamp: string }[];
+  expect(retryTimers.map((t) => Date.parse(t.FireAt) - Date.parse(t.Timestamp))).toEqual([30_000, 60_000]);
   expect(openTimers).toEqual([]);
 });

@@ -69,16 +69,40 @@ export function approvalLink(message: OutboxMessage): string {
   return link;
 }
 
-/** Opens the confirmation page and posts the decision from its form, as a browser would. */
-export async function decide(link: string, decision: 'approve' | 'reject', comment = ''): Promise<{ status: number; html: string; csrf?: string }> {
-  const page = await fetch(link);
+/**
+ * The `AppServiceAuthSession` cookie of a session signed in as that user, from the local host's
+ * sign-in emulation (`POST /_dev/session`, the same cookie its sign-in page sets).
+ */
+export async function signInAs(baseUrl: string, user: { mail: string } | { userId: string }): Promise<string> {
+  const res = await fetch(`${new URL(baseUrl).origin}/_dev/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) });
+  const cookie = res.headers.get('set-cookie')?.split(';')[0];
+  if (res.status !== 200 || !cookie) throw new Error(`sign-in as ${JSON.stringify(user)}: ${res.status} ${await res.text()}`);
+  return cookie;
+}
+
+/** Whom the mail carrying this approval link was sent to. */
+async function recipientOf(link: string): Promise<string> {
+  const outbox = (await (await fetch(`${new URL(link).origin}/_dev/outbox.json`)).json()) as OutboxMessage[];
+  const to = outbox.find((m) => m.links.includes(link))?.to[0];
+  if (!to) throw new Error(`no mail in the outbox carries ${link}`);
+  return to;
+}
+
+/**
+ * Opens the confirmation page and posts the decision from its form, as a browser would: signed in
+ * as the approver the link was mailed to, unless another session cookie (or '' for none) is given.
+ */
+export async function decide(link: string, decision: 'approve' | 'reject', comment = '', cookie?: string): Promise<{ status: number; html: string; csrf?: string }> {
+  const session = cookie ?? (await signInAs(link, { mail: await recipientOf(link) }));
+  const headers: Record<string, string> = session ? { cookie: session } : {};
+  const page = await fetch(link, { headers });
   const html = await page.text();
   if (page.status !== 200) return { status: page.status, html };
   const csrf = /name="csrf"\s+value="([^"]+)"/.exec(html)?.[1] ?? /value="([^"]+)"\s+name="csrf"/.exec(html)?.[1];
   if (!csrf) throw new Error('no csrf field on the approval page');
   const res = await fetch(link, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body: new URLSearchParams({ decision, comment, csrf }).toString(),
   });
   return { status: res.status, html: await res.text(), csrf };

@@ -1,0 +1,32 @@
+import { randomUUID } from 'node:crypto';
+import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
+import { authenticateAdmin } from './adminAuth.js';
+import { readAdminReason } from './adminReason.js';
+import type { HttpDependencies } from './dependencies.js';
+import { HttpError, respondSafely } from './errors.js';
+import { jsonResponse } from './security.js';
+
+/**
+ * `POST /api/admin/guests/{guestId}/release-lock`: frees a guest whose lock outlived its request
+ * (say the instance was purged), so the guest can ask again at once. The request that held it is
+ * not touched; its audit trail records who released the lock and why.
+ */
+export function releaseGuestLock(request: HttpRequest, context: InvocationContext, deps: HttpDependencies): Promise<HttpResponse> {
+  return respondSafely(context, 'json', async () => {
+    const admin = await authenticateAdmin(request, deps.settings);
+    const reason = await readAdminReason(request);
+    const guestId = request.params.guestId ?? '';
+    const released = await deps.store.forceReleaseGuestLock(guestId);
+    if (!released) throw new HttpError('NotFound', 'This guest has no lock.');
+    const at = deps.clock().toISOString();
+    await deps.store.appendEvent({
+      requestId: released.requestId,
+      id: `GuestLockReleased-${randomUUID()}`,
+      at,
+      type: 'GuestLockReleased',
+      actor: admin.name,
+      detail: { guestId, reason, ...(admin.objectId ? { objectId: admin.objectId } : {}) },
+    });
+    return jsonResponse(200, { guestId, requestId: released.requestId, releasedAt: at });
+  });
+}
