@@ -1,15 +1,8 @@
 import { createApprovalToken } from '../domain/approvalToken.js';
 import { lockExpiryOnceApproved } from '../domain/guestLock.js';
-import { isFinal, type EmailChangeRequest, type RequestStatus } from '../domain/request.js';
+import { isFinal, type EmailChangeRequest, type ResetResult } from '../domain/request.js';
 import { CANCEL_REQUESTED, claimOutcome, DEADLINE_PASSED, recordedClaim } from '../store/outcomeClaim.js';
-import {
-  approvalRequestEmail,
-  changeRequestedNoticeEmail,
-  redeemInvitationEmail,
-  requestCompletedEmail,
-  requestOutcomeEmail,
-  resetFailedAdminEmail,
-} from '../templates/emails.js';
+import { approvalRequestEmail, changeRequestedNoticeEmail, requestOutcomeEmail } from '../templates/emails.js';
 import type {
   ApprovalPolicy,
   CompleteRequestInput,
@@ -22,8 +15,9 @@ import type {
 import type { ApprovalDecisionEvent, EmailChangeOrchestrationInput } from '../workflow/contract.js';
 import type { WaitOutcome } from '../workflow/waitForDecisionOrDeadline.js';
 import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
-import { executeReset, MAIL_RESTORE_WINDOW_MS, restoreMail } from './executeReset.js';
+import { executeReset, MAIL_RESTORE_WINDOW_MS, mailLeftChanged, restoreMail } from './executeReset.js';
 import { mailOnceFor } from './mailOnce.js';
+import { sendOutcomeMails } from './outcomeMails.js';
 import { screenRequest } from './screenRequest.js';
 
 export type Activities = ReturnType<typeof createActivities>;
@@ -181,51 +175,38 @@ export function createActivities(deps: ActivityDependencies) {
     },
 
     /**
-     * Stores the reset's result as `Completed` or `Failed`, releases the guest lock and tells
-     * people: the new address how to redeem (unless Graph sends its own invitation), the approver
-     * that it is done; on failure the admins, the approver and the current address.
+     * Stores how an approved request ended, `Completed` or `Failed`, and releases the guest lock
+     * unless `mail` may still hold the new address (`restoreMail` releases it then). The reset's
+     * stored result wins over the outcome passed in, so an internal error after Graph's refusal
+     * keeps Graph's code, message and request-id. Whether `mail` waits to be put back is read from
+     * the stored facts and stored with the status, so the mails rendered from it say what happened.
+     * It sends no mail (`sendOutcomeMails` does, next): a mail Graph refuses cannot fail this step.
      */
     async completeRequest(input: CompleteRequestInput): Promise<FinalStatus> {
       const { requestId, outcome } = input;
-      const target: RequestStatus = outcome.ok ? 'Completed' : 'Failed';
       let request = await requireRequest(store, requestId);
+      const result: ResetResult =
+        request.result ??
+        (outcome.ok
+          ? { invitationId: outcome.invitationId, inviteRedeemUrl: outcome.inviteRedeemUrl }
+          : { code: outcome.code, message: outcome.message, ...(outcome.requestId ? { requestId: outcome.requestId } : {}) });
+      const target: FinalStatus = 'invitationId' in result ? 'Completed' : 'Failed';
       if (isFinal(request.status) && request.status !== target) {
         await releaseLock(request);
         return request.status as FinalStatus;
       }
+      const restorePending = target === 'Failed' && mailLeftChanged(request, await store.listEvents(requestId));
       request = await store.updateRequest(
         requestId,
-        {
-          status: target,
-          result: outcome.ok
-            ? { invitationId: outcome.invitationId, inviteRedeemUrl: outcome.inviteRedeemUrl }
-            : { code: outcome.code, message: outcome.message, ...(outcome.requestId ? { requestId: outcome.requestId } : {}) },
-        },
-        auditEvent(deps, requestId, target.toLowerCase(), target, 'system', outcome.ok ? { invitationId: outcome.invitationId } : { code: outcome.code }),
+        { status: target, result, ...(restorePending ? { mailRestore: 'pending' as const } : {}) },
+        auditEvent(deps, requestId, target.toLowerCase(), target, 'system', 'invitationId' in result ? { invitationId: result.invitationId } : { code: result.code }),
       );
-      // While `mail` still points at the new address no other request may start; `restoreMail` releases it.
       if (request.mailRestore !== 'pending') await releaseLock(request);
-
-      const mailOnce = await mailOnceFor(deps, requestId);
-      if (outcome.ok) {
-        if (!settings.SEND_INVITATION_MESSAGE) {
-          await mailOnce('redeem', [request.newEmail], redeemInvitationEmail({ request, inviteRedeemUrl: outcome.inviteRedeemUrl }));
-        }
-        await mailOnce('completed', decidersOf(request), requestCompletedEmail({ request }));
-      } else {
-        await mailOnce('admin-failure', settings.ADMIN_NOTIFICATION_EMAILS, resetFailedAdminEmail({ request }));
-        // The approver expects a "done": tell them it did not happen, with what Graph said.
-        await mailOnce('approver-failure', decidersOf(request), resetFailedAdminEmail({ request }));
-        // Only a real guest's address hears about it: the form must not mail arbitrary addresses.
-        if (request.guestId) await mailOnce('outcome', [request.currentEmail], requestOutcomeEmail({ request }));
-      }
       return target;
     },
-  };
-}
 
-function decidersOf(request: EmailChangeRequest): string[] {
-  return request.decision ? [request.decision.by] : request.approvers.map((a) => a.mail);
+    sendOutcomeMails: (requestId: string) => sendOutcomeMails(deps, requestId),
+  };
 }
 
 function decisionOf(event: MarkApprovedInput['decision']): NonNullable<EmailChangeRequest['decision']> {

@@ -1,11 +1,10 @@
 import { checkEligibility } from '../domain/eligibility.js';
 import { logAndStoreError, type FailureLog } from '../domain/errorText.js';
-import { isFinal, type DeclineReason, type EmailChangeRequest, type ResetResult } from '../domain/request.js';
+import { lockExpiryOnceApproved } from '../domain/guestLock.js';
+import { isFinal, type AuditEvent, type DeclineReason, type EmailChangeRequest, type ResetResult } from '../domain/request.js';
 import { GraphRequestError } from '../graph/graphGateway.js';
-import { mailRestoredAdminEmail, mailRestoreFailedAdminEmail } from '../templates/emails.js';
 import type { MailRestoreState, ResetOutcome } from '../workflow/activityContract.js';
 import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
-import { mailOnceFor } from './mailOnce.js';
 
 /** Activities log through the worker's console, which the Functions host records as the invocation's log. */
 const logFailure: FailureLog = (message, error) => console.error(message, error);
@@ -32,6 +31,11 @@ export async function executeReset(deps: ActivityDependencies, requestId: string
   }
   const refuse = (code: ResetRefusalCode, message: string) => storeFailure(deps, request, { ok: false, code, message });
   const guestId = request.guestId;
+  // One active request per guest, checked where it matters: a lock an admin released, or one that
+  // expired, may have gone to another request since this one was screened.
+  const now = deps.clock();
+  const lock = await store.acquireGuestLock(guestId, requestId, lockExpiryOnceApproved(now), now);
+  if (lock.requestId !== requestId) return refuse('DuplicateActiveRequest', 'Another request for this guest is active; nothing was changed.');
 
   try {
     const guest = await graph.getUser(guestId);
@@ -77,8 +81,9 @@ export const MAIL_RESTORE_WINDOW_MS = 24 * 3_600_000;
  * (DESIGN §5). Acts only while `mail` still holds the address this request wrote and no
  * invitation went out, so it is safe from any failure path, any number of times. Every Graph
  * failure is an answer, not an exception: the try is audited with Graph's code and request-id,
- * the request shows `mailRestore: pending`, the admins are alerted at the first failure, and the
- * orchestrator tries again later. When `mail` is back after failures, the admins are told.
+ * the request shows `mailRestore: pending`, and the orchestrator tries again later. It sends no
+ * mail: the admins' alert and the notice that `mail` is back are owed by the stored state and sent
+ * by `sendOutcomeMails`, so a mail Graph refuses cannot fail a try.
  */
 export async function restoreMail(deps: ActivityDependencies, requestId: string): Promise<MailRestoreState> {
   const { graph, store } = deps;
@@ -96,7 +101,7 @@ export async function restoreMail(deps: ActivityDependencies, requestId: string)
       // was lost, by an admin, or never changed. Only a restore that was pending has anything to end.
       if (request.mailRestore !== 'pending') return 'notNeeded';
       request = await store.updateRequest(requestId, { mailRestore: 'done' }, auditEvent(deps, requestId, 'mail-restored', 'MailRestored', 'system', { from: request.newEmail, to: mail }));
-      await restoredAfterFailures(deps, request);
+      await releaseOnceEnded(deps, request);
       return 'done';
     }
     await graph.updateMail(guestId, previousMail);
@@ -105,33 +110,35 @@ export async function restoreMail(deps: ActivityDependencies, requestId: string)
     await recordFailedTry(deps, request, error);
     return 'pending';
   }
-  const wasPending = request.mailRestore === 'pending';
   request = await store.updateRequest(requestId, { mailRestore: 'done' }, auditEvent(deps, requestId, 'mail-restored', 'MailRestored', 'system', { from: request.newEmail, to: previousMail }));
-  if (wasPending) await restoredAfterFailures(deps, request);
+  await releaseOnceEnded(deps, request);
   return 'done';
 }
 
-/** Audits one failed try (numbered, so every try has its line) and alerts the admins at the first. */
+/**
+ * Whether the stored facts say `mail` may still hold the address this request wrote: the previous
+ * value was saved, the `PATCH` was recorded (`MailUpdated`), and no restore was recorded since. A
+ * try that failed for a reason other than Graph leaves `mailRestore` unset; this still sees it.
+ */
+export function mailLeftChanged(request: EmailChangeRequest, events: readonly AuditEvent[]): boolean {
+  if (request.mailRestore) return request.mailRestore === 'pending';
+  if (request.previousMail === undefined || (request.result && 'invitationId' in request.result)) return false;
+  return events.some((event) => event.type === 'MailUpdated') && !events.some((event) => event.type === 'MailRestored');
+}
+
+/** Audits one failed try (numbered, so every try has its line) and marks the restore pending. */
 async function recordFailedTry(deps: ActivityDependencies, request: EmailChangeRequest, error: GraphRequestError): Promise<void> {
-  const { store, settings } = deps;
+  const { store } = deps;
   const events = await store.listEvents(request.id);
   const attempt = events.filter((event) => event.type === 'MailRestoreFailed').length + 1;
   const failure = logAndStoreError(error, logFailure);
   const audit = auditEvent(deps, request.id, `mail-restore-failed:${attempt}`, 'MailRestoreFailed', 'system', { attempt, status: error.status, ...failure });
-  if (request.mailRestore === 'pending') {
-    await store.appendEvent(audit);
-    return;
-  }
-  const pending = await store.updateRequest(request.id, { mailRestore: 'pending' }, audit);
-  const mailOnce = await mailOnceFor(deps, request.id, events);
-  const retryUntil = new Date(deps.clock().getTime() + MAIL_RESTORE_WINDOW_MS).toISOString();
-  await mailOnce('mail-restore-alert', settings.ADMIN_NOTIFICATION_EMAILS, mailRestoreFailedAdminEmail({ request: pending, failure, retryUntil }));
+  if (request.mailRestore === 'pending') await store.appendEvent(audit);
+  else await store.updateRequest(request.id, { mailRestore: 'pending' }, audit);
 }
 
-/** `mail` is back after failed tries: the admins were alerted, so they hear it is over; the guest may ask again. */
-async function restoredAfterFailures(deps: ActivityDependencies, request: EmailChangeRequest): Promise<void> {
-  const mailOnce = await mailOnceFor(deps, request.id);
-  await mailOnce('mail-restored', deps.settings.ADMIN_NOTIFICATION_EMAILS, mailRestoredAdminEmail({ request }));
+/** `mail` is back: the guest may ask again once the request has ended (till then it holds its lock). */
+async function releaseOnceEnded(deps: ActivityDependencies, request: EmailChangeRequest): Promise<void> {
   if (request.guestId && isFinal(request.status)) await deps.store.releaseGuestLock(request.guestId, request.id);
 }
 

@@ -1,5 +1,5 @@
 import type { Settings } from '../config/settings.js';
-import { selectApprovers, type ApproverCandidate, type ApproverSelection } from '../domain/approvers.js';
+import { selectApprovers, type ApproverCandidate, type ApproverCandidates, type ApproverSelection } from '../domain/approvers.js';
 import type { EmailChangeRequest } from '../domain/request.js';
 import { GraphRequestError, type DirectoryUser, type GraphGateway } from '../graph/graphGateway.js';
 
@@ -13,6 +13,20 @@ export async function resolveApprovers(
   guest: DirectoryUser,
   request: Pick<EmailChangeRequest, 'currentEmail' | 'newEmail'>,
 ): Promise<ApproverSelection> {
+  return selectApprovers(await fetchApproverCandidates(graph, settings, guest, request));
+}
+
+/**
+ * Every candidate of every tier as the directory describes them now, fetched once: the policy
+ * then gives either the selection (`selectApprovers`, when links are sent) or everyone eligible
+ * at any tier (`eligibleApprovers`, when someone holding a link decides).
+ */
+export async function fetchApproverCandidates(
+  graph: GraphGateway,
+  settings: Settings,
+  guest: DirectoryUser,
+  request: Pick<EmailChangeRequest, 'currentEmail' | 'newEmail'>,
+): Promise<ApproverCandidates> {
   const sponsors = await graph.getSponsors(guest.id);
   const userSponsors = sponsors.flatMap((s) => (s.kind === 'user' ? [s] : []));
   const groupMembers: DirectoryUser[] = [];
@@ -20,14 +34,14 @@ export async function resolveApprovers(
     groupMembers.push(...(await groupMembersIfPermitted(graph, group.id)));
   }
   const manager = await graph.getManager(guest.id);
-  return selectApprovers({
+  return {
     guest: { id: guest.id, mail: guest.mail, otherMails: guest.otherMails },
     sponsors: approversFrom(userSponsors),
     groupSponsorMembers: approversFrom(groupMembers),
     ...(manager ? { manager: approversFrom([manager])[0] } : {}),
     fallback: await resolveFallbackApprovers(graph, settings.FALLBACK_APPROVERS),
     excludedEmails: [request.currentEmail, request.newEmail],
-  });
+  };
 }
 
 /**

@@ -40,17 +40,26 @@ export function parseApprovalToken(token: string): { requestId: string; tokenHas
 }
 
 /**
- * The anti-forgery value of the approval form: bound to the token (via its hash) and keyed with
- * APPROVAL_FORM_SECRET, so a page for one token cannot be used to post a decision for another.
+ * Who an anti-forgery value is for when approvers do not sign in (`APPROVER_SIGN_IN=off`). Not an
+ * object id (those are GUIDs), so a value minted for nobody in particular never passes for a
+ * signed-in approver, and the other way round.
  */
-export function createAntiForgeryValue(secret: string, tokenHash: string): string {
-  return createHmac('sha256', secret).update(tokenHash, 'utf8').digest('base64url');
+export const NO_SIGN_IN_VIEWER = 'sign-in-off';
+
+/**
+ * The anti-forgery value of the approval form: bound to the token (via its hash) and to the viewer
+ * it was shown to (the signed-in object id, or `NO_SIGN_IN_VIEWER`), keyed with
+ * APPROVAL_FORM_SECRET. A page for one token cannot post for another, and a value someone else
+ * obtained by signing in as themselves cannot be replayed in the approver's browser.
+ */
+export function createAntiForgeryValue(secret: string, tokenHash: string, viewer: string): string {
+  return createHmac('sha256', secret).update(`${tokenHash}|${viewer}`, 'utf8').digest('base64url');
 }
 
-/** Constant-time check of a posted anti-forgery value. */
-export function verifyAntiForgeryValue(secret: string, tokenHash: string, value: string): boolean {
+/** Constant-time check of a posted anti-forgery value against the viewer who posts it. */
+export function verifyAntiForgeryValue(secret: string, tokenHash: string, viewer: string, value: string): boolean {
   if (typeof value !== 'string') return false;
-  const expected = Buffer.from(createAntiForgeryValue(secret, tokenHash), 'utf8');
+  const expected = Buffer.from(createAntiForgeryValue(secret, tokenHash, viewer), 'utf8');
   const actual = Buffer.from(value, 'utf8');
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }

@@ -54,10 +54,48 @@ const normalise = (mail: string): string => mail.trim().toLowerCase();
  * means nobody may approve (the caller declines with `NoApprover`).
  */
 export function selectApprovers(input: ApproverCandidates): ApproverSelection {
+  const skipReason = skipReasonFor(input);
+  const candidatesFrom = candidatesBySource(input);
+  const skipped: SkippedApprover[] = [];
+  for (const tier of TIERS) {
+    const chosen: ApproverCandidate[] = [];
+    for (const source of tier) {
+      for (const candidate of candidatesFrom[source]) {
+        const reason = skipReason(candidate);
+        if (reason) skipped.push({ id: candidate.id, displayName: candidate.displayName, mail: candidate.mail, tier: source, reason });
+        else chosen.push(candidate);
+      }
+    }
+    const approvers = distinct(chosen).map(approverOf);
+    if (approvers.length > 0) return { approvers, skipped };
+  }
+  return { approvers: [], skipped };
+}
+
+/**
+ * Everyone of every tier who may approve by the same rules, not just the first tier with anyone:
+ * an approver mailed from the manager or fallback tier stays an approver when a sponsor is added
+ * later. Used to check again, at decision time, someone who already holds a link.
+ */
+export function eligibleApprovers(input: ApproverCandidates): Approver[] {
+  const skipReason = skipReasonFor(input);
+  const candidatesFrom = candidatesBySource(input);
+  return distinct(TIERS.flat().flatMap((source) => candidatesFrom[source].filter((candidate) => !skipReason(candidate)))).map(approverOf);
+}
+
+/** Sponsors and members of sponsor groups form one tier: either kind makes the other unnecessary. */
+const TIERS: readonly (readonly ApproverTier[])[] = [['sponsor', 'sponsorGroupMember'], ['manager'], ['fallback']];
+
+function candidatesBySource(input: ApproverCandidates): Record<ApproverTier, ApproverCandidate[]> {
+  return { sponsor: input.sponsors, sponsorGroupMember: input.groupSponsorMembers, manager: input.manager ? [input.manager] : [], fallback: input.fallback };
+}
+
+/** Why a candidate may not approve this request, or undefined when they may. */
+function skipReasonFor(input: ApproverCandidates): (candidate: ApproverCandidate) => ApproverSkipReason | undefined {
   const excluded = new Set(
     [...input.excludedEmails, ...(input.guest.mail ? [input.guest.mail] : []), ...input.guest.otherMails].map(normalise),
   );
-  const skipReason = (candidate: ApproverCandidate): ApproverSkipReason | undefined => {
+  return (candidate) => {
     const mail = normalise(candidate.mail ?? '');
     const addresses = [mail, ...(candidate.otherAddresses ?? []).map(normalise)];
     if (!candidate.id || candidate.userType === undefined) return 'NotInDirectory';
@@ -68,30 +106,9 @@ export function selectApprovers(input: ApproverCandidates): ApproverSelection {
     if (mail === '') return 'NoMail';
     return undefined;
   };
-
-  const candidatesFrom: Record<ApproverTier, ApproverCandidate[]> = {
-    sponsor: input.sponsors,
-    sponsorGroupMember: input.groupSponsorMembers,
-    manager: input.manager ? [input.manager] : [],
-    fallback: input.fallback,
-  };
-  // Sponsors and members of sponsor groups form one tier: either kind makes the other unnecessary.
-  const tiers: ApproverTier[][] = [['sponsor', 'sponsorGroupMember'], ['manager'], ['fallback']];
-  const skipped: SkippedApprover[] = [];
-  for (const tier of tiers) {
-    const chosen: ApproverCandidate[] = [];
-    for (const source of tier) {
-      for (const candidate of candidatesFrom[source]) {
-        const reason = skipReason(candidate);
-        if (reason) skipped.push({ id: candidate.id, displayName: candidate.displayName, mail: candidate.mail, tier: source, reason });
-        else chosen.push(candidate);
-      }
-    }
-    const approvers = distinct(chosen).map(({ id, displayName, mail }) => ({ id, displayName, mail }));
-    if (approvers.length > 0) return { approvers, skipped };
-  }
-  return { approvers: [], skipped };
 }
+
+const approverOf = ({ id, displayName, mail }: ApproverCandidate): Approver => ({ id, displayName, mail });
 
 /** Keeps the first of each person, by object id and by mail, so nobody gets two approval links. */
 function distinct(approvers: ApproverCandidate[]): ApproverCandidate[] {

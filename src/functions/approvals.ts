@@ -10,7 +10,9 @@ app.http('showApproval', {
   route: 'approvals/{token}',
   methods: ['GET'],
   authLevel: 'anonymous',
-  handler: (request, context) => respondSafely(context, 'html', () => showApproval(request, context, getDependencies())),
+  // The page raises again a decision accepted earlier that the instance may not have received.
+  extraInputs: [df.input.durableClient()],
+  handler: (request, context) => respondSafely(context, 'html', () => showApproval(request, context, getDependencies(), df.getClient(context))),
 });
 
 app.http('decideApproval', {

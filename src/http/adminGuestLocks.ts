@@ -9,13 +9,21 @@ import { jsonResponse } from './security.js';
 /**
  * `POST /api/admin/guests/{guestId}/release-lock`: frees a guest whose lock outlived its request
  * (say the instance was purged), so the guest can ask again at once. The request that held it is
- * not touched; its audit trail records who released the lock and why.
+ * not touched; its audit trail records who released the lock and why, and should it still be
+ * approved, its reset finds the lock taken and changes nothing. A lock whose request is still
+ * putting `mail` back after a failed reset is refused (409 `LockInUse`).
  */
 export function releaseGuestLock(request: HttpRequest, context: InvocationContext, deps: HttpDependencies): Promise<HttpResponse> {
   return respondSafely(context, 'json', async () => {
     const admin = await authenticateAdmin(request, deps.settings);
     const reason = await readAdminReason(request);
     const guestId = request.params.guestId ?? '';
+    const held = await deps.store.getGuestLock(guestId);
+    const holder = held && (await deps.store.getRequest(held.requestId));
+    // Until `mail` is back, a new request would save the wrong address to restore later.
+    if (holder?.mailRestore === 'pending') {
+      throw new HttpError('LockInUse', `Request ${holder.id} is still putting the guest's mail back; the lock ends when it is done.`);
+    }
     const released = await deps.store.forceReleaseGuestLock(guestId);
     if (!released) throw new HttpError('NotFound', 'This guest has no lock.');
     const at = deps.clock().toISOString();

@@ -1,14 +1,23 @@
 import type { AuditEvent, Decision, EmailChangeRequest, RequestStatus } from '../domain/request.js';
 import { parseApprovalToken } from '../domain/approvalToken.js';
-import { CANCEL_REQUESTED, DEADLINE_PASSED, recordedClaim } from '../store/outcomeClaim.js';
+import { CANCEL_REQUESTED, DEADLINE_PASSED, DECISION_RECEIVED, recordedClaim } from '../store/outcomeClaim.js';
 import type { RequestStore, StoredApprovalToken } from '../store/requestStore.js';
 import { formatTimestamp } from '../templates/format.js';
+import type { ApprovalDecisionEvent } from '../workflow/contract.js';
 import { HttpError } from './errors.js';
 
 /** What an approval link leads to right now. */
 export type ApprovalState =
   | { kind: 'open'; token: StoredApprovalToken; request: EmailChangeRequest }
-  | { kind: 'decided' | 'closed'; token: StoredApprovalToken; request: EmailChangeRequest; title: string; explanation: string };
+  | {
+      kind: 'decided' | 'closed';
+      token: StoredApprovalToken;
+      request: EmailChangeRequest;
+      title: string;
+      explanation: string;
+      /** The outcome claim that decided it, when the orchestrator has not yet applied it. */
+      claim?: AuditEvent;
+    };
 
 const DECIDED_STATUSES: readonly RequestStatus[] = ['Approved', 'Completed', 'Failed', 'Rejected'];
 const OPEN_STATUSES: readonly RequestStatus[] = ['Received', 'AwaitingApproval'];
@@ -39,7 +48,7 @@ export async function loadApprovalState(store: RequestStore, tokenText: string, 
   }
   // Accepted but not yet applied by the orchestrator: the link must already say so.
   const claim = recordedClaim(await store.listEvents(request.id));
-  if (claim) return { token, request, ...claimedOutcome(claim) };
+  if (claim) return { token, request, claim, ...claimedOutcome(claim) };
   if (DECIDED_STATUSES.includes(request.status) || token.usedAt) return decided(token, request, 'This request was already decided.');
   // An unparseable expiry counts as expired: a link must never outlive its request by accident.
   if (!(now.getTime() < Date.parse(token.expiresAt))) return { kind: 'closed', token, request, ...CLOSED.Expired };
@@ -51,6 +60,26 @@ export function claimedOutcome(claim: AuditEvent): { kind: 'decided' | 'closed';
   if (claim.type === CANCEL_REQUESTED) return { kind: 'closed', ...CLOSED.Cancelled };
   if (claim.type === DEADLINE_PASSED) return { kind: 'closed', ...CLOSED.Expired };
   return { kind: 'decided', title: ALREADY_DECIDED, explanation: describeDecision(decisionOf(claim)) };
+}
+
+/**
+ * An approver's decision that was accepted (its claim written, its token used) while the request
+ * still awaits approval: the orchestrator has not applied it, perhaps because raising it failed.
+ * Returned as it was raised, so it can be raised again.
+ */
+export function acceptedUnappliedDecision(state: ApprovalState): ApprovalDecisionEvent | undefined {
+  const claim = state.kind === 'open' ? undefined : state.claim;
+  if (claim?.type !== DECISION_RECEIVED || state.request.status !== 'AwaitingApproval') return undefined;
+  const { outcome, approverId, comment } = claim.detail ?? {};
+  // Only a claim that says exactly what was decided is raised again, never a guess.
+  if (outcome !== 'approved' && outcome !== 'rejected') return undefined;
+  return {
+    outcome,
+    approverId: typeof approverId === 'string' ? approverId : '',
+    approverMail: claim.actor,
+    at: claim.at,
+    ...(typeof comment === 'string' && comment ? { comment } : {}),
+  };
 }
 
 /** The decision an accepted `DecisionReceived` claim carries. */

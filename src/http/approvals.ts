@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
-import { createAntiForgeryValue, verifyAntiForgeryValue } from '../domain/approvalToken.js';
+import { fetchApproverCandidates } from '../activities/resolveApprovers.js';
+import { createAntiForgeryValue, NO_SIGN_IN_VIEWER, verifyAntiForgeryValue } from '../domain/approvalToken.js';
+import { eligibleApprovers } from '../domain/approvers.js';
 import { logAndStoreError, storedErrorText } from '../domain/errorText.js';
-import { resolveApprovers } from '../activities/resolveApprovers.js';
 import type { Approver, EmailChangeRequest } from '../domain/request.js';
 import { stripControlCharacters } from '../domain/validation.js';
 import { claimOutcome, DECISION_RECEIVED } from '../store/outcomeClaim.js';
 import type { RequestStore, StoredApprovalToken } from '../store/requestStore.js';
-import { approvalPage, approverSignInPage, decisionResultPage, maskEmail } from '../templates/pages.js';
+import { approvalPage, approverSignInPage, decisionResultPage, maskEmail, type ApprovalPageViewer } from '../templates/pages.js';
 import { EVENTS, type ApprovalDecisionEvent } from '../workflow/contract.js';
-import { claimedOutcome, loadApprovalState } from './approvalState.js';
+import { acceptedUnappliedDecision, claimedOutcome, loadApprovalState, type ApprovalState } from './approvalState.js';
 import { signedInUser, type SignedInUser } from './approverIdentity.js';
 import { readBody } from './body.js';
 import { findOrchestration, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
@@ -22,27 +24,34 @@ export const MAX_DECISION_COMMENT_LENGTH = 1000;
 const WAITING_RUNTIME_STATUSES = ['Running', 'Pending'];
 
 /**
- * `GET /api/approvals/{token}`: the confirmation page. It never changes anything, because mail
- * scanners open links: the decision is the page's POST.
+ * Pauses between the tries of raising a decision within one request: a brief fault of the task
+ * hub's storage must not leave an accepted decision waiting for the deadline.
  */
-export function showApproval(request: HttpRequest, context: InvocationContext, deps: HttpDependencies): Promise<HttpResponse> {
+const RAISE_RETRY_PAUSES_MS = [250, 1000];
+
+/**
+ * `GET /api/approvals/{token}`: the confirmation page. It never decides, because mail scanners
+ * open links: the decision is the page's POST, whose form only the approver is shown. It does
+ * deliver again a decision accepted earlier that the instance may not have received.
+ */
+export function showApproval(request: HttpRequest, context: InvocationContext, deps: HttpDependencies, client: OrchestrationClient): Promise<HttpResponse> {
   return respondSafely(context, 'html', async () => {
     const state = await loadApprovalState(deps.store, request.params.token ?? '', deps.clock());
-    if (state.kind !== 'open') throw new HttpError('Gone', state.explanation, { title: state.title });
+    if (state.kind !== 'open') {
+      await redeliverAcceptedDecision(context, client, state);
+      throw new HttpError('Gone', state.explanation, { title: state.title });
+    }
     const { token, request: emailChange } = state;
     const path = new URL(request.url).pathname;
     const viewer = viewerOf(request, deps, token);
-    const page = approvalPage({
-      request: emailChange,
-      approver: approverOf(token, emailChange.approvers),
-      action: path,
-      csrf: createAntiForgeryValue(deps.settings.APPROVAL_FORM_SECRET, token.tokenHash),
-      ...(viewer.kind === 'signedOut' ? { signIn: { state: 'signedOut', signInUrl: signInUrl(path) } } : {}),
-      ...(viewer.kind === 'someoneElse'
-        ? { signIn: { state: 'someoneElse', signedInAs: viewer.user.name, expected: maskEmail(token.approverMail), signOutUrl: signOutUrl(path) } }
-        : {}),
-    });
-    return pageResponse(200, page);
+    const pageViewer: ApprovalPageViewer =
+      viewer.kind === 'signedOut'
+        ? { state: 'signedOut', signInUrl: signInUrl(path) }
+        : viewer.kind === 'someoneElse'
+          ? { state: 'someoneElse', signedInAs: viewer.user.name, expected: maskEmail(token.approverMail), signOutUrl: signOutUrl(path) }
+          : { state: 'mayDecide', action: path, csrf: createAntiForgeryValue(deps.settings.APPROVAL_FORM_SECRET, token.tokenHash, antiForgeryViewerOf(viewer, token)) };
+    const page = approvalPage({ request: emailChange, approver: approverOf(token, emailChange.approvers), viewer: pageViewer });
+    return pageResponse(viewer.kind === 'someoneElse' ? 403 : 200, page);
   });
 }
 
@@ -60,14 +69,17 @@ export function decideApproval(
   client: OrchestrationClient,
 ): Promise<HttpResponse> {
   return respondSafely(context, 'html', async () => {
+    // Before anything is read or audited: another site must not be able to write to the trail.
+    requireOwnOrigin(request, deps.settings.PUBLIC_BASE_URL);
     const now = deps.clock();
     const state = await loadApprovalState(deps.store, request.params.token ?? '', now);
+    await redeliverAcceptedDecision(context, client, state);
     const viewer = viewerOf(request, deps, state.token);
     const notTheApprover = viewer.kind === 'signedOut' || viewer.kind === 'someoneElse';
-    // Before the form check: a signed-out approver was shown no form, so has no anti-forgery value.
+    // Before the form check: nobody but the approver is shown the form, so others have no anti-forgery value.
     if (state.kind === 'open' && notTheApprover) return refuseOtherViewers(request, deps, state.token, viewer, now);
     const { fields } = await readBody(request);
-    if (!verifyAntiForgeryValue(deps.settings.APPROVAL_FORM_SECRET, state.token.tokenHash, textOf(fields.csrf))) {
+    if (!verifyAntiForgeryValue(deps.settings.APPROVAL_FORM_SECRET, state.token.tokenHash, antiForgeryViewerOf(viewer, state.token), textOf(fields.csrf))) {
       throw new HttpError('Forbidden', 'This form could not be verified. Open the link from the email again and decide from that page.', {
         title: 'Form expired or not genuine',
       });
@@ -123,14 +135,46 @@ async function auditedIfIgnored(store: RequestStore, requestId: string, decision
   }
 }
 
-type Viewer = { kind: 'approver' | 'signInOff' } | { kind: 'signedOut' } | { kind: 'someoneElse'; user: SignedInUser };
+type Viewer = { kind: 'approver'; objectId: string } | { kind: 'signInOff' } | { kind: 'signedOut' } | { kind: 'someoneElse'; user: SignedInUser };
 
 /** Who opened or posted the approval page, measured against the approver the link was sent to. */
 function viewerOf(request: HttpRequest, deps: HttpDependencies, token: StoredApprovalToken): Viewer {
   if (deps.settings.APPROVER_SIGN_IN === 'off') return { kind: 'signInOff' };
   const user = signedInUser(request, deps.settings.ADMIN_TENANT_ID, deps.platformAuthenticationOn);
   if (!user) return { kind: 'signedOut' };
-  return user.objectId === token.approverId.trim().toLowerCase() ? { kind: 'approver' } : { kind: 'someoneElse', user };
+  return user.objectId === token.approverId.trim().toLowerCase() ? { kind: 'approver', objectId: user.objectId } : { kind: 'someoneElse', user };
+}
+
+/**
+ * Whom the anti-forgery value is bound to: the signed-in approver, the only viewer shown the form,
+ * or nobody in particular with sign-in off. Anyone else can only post on a request already past
+ * deciding (to be told what happened, nothing recorded), and is held to the approver's value.
+ */
+function antiForgeryViewerOf(viewer: Viewer, token: StoredApprovalToken): string {
+  if (viewer.kind === 'signInOff') return NO_SIGN_IN_VIEWER;
+  return viewer.kind === 'approver' ? viewer.objectId : token.approverId.trim().toLowerCase();
+}
+
+/**
+ * A decision must be posted from the approval page itself. A page on another site can make a
+ * signed-in approver's browser post a form, and whether the session cookie goes along depends on
+ * the platform's SameSite attribute, which the app does not control. So a post the browser marks
+ * `Sec-Fetch-Site: cross-site`, or whose `Origin` is not this app, is refused before anything is
+ * read or audited. Our pages send `Referrer-Policy: no-referrer`, under which browsers send
+ * `Origin: null` even from our own form: that passes only when the browser also says
+ * `Sec-Fetch-Site: same-origin`. A post with neither header is no current browser's; the
+ * anti-forgery value, bound to the signed-in approver, still has to match.
+ */
+function requireOwnOrigin(request: HttpRequest, publicBaseUrl: string): void {
+  const site = request.headers.get('sec-fetch-site')?.trim().toLowerCase();
+  const origin = request.headers.get('origin')?.trim().toLowerCase();
+  const ownOrigins = [new URL(publicBaseUrl).origin, new URL(request.url).origin];
+  const fromOwnPage = origin === undefined || ownOrigins.includes(origin) || (origin === 'null' && site === 'same-origin');
+  if (site === 'cross-site' || !fromOwnPage) {
+    throw new HttpError('Forbidden', 'This decision was not sent from the approval page, so nothing was recorded. Open the link from the email and decide on that page.', {
+      title: 'Not sent from the approval page',
+    });
+  }
 }
 
 /**
@@ -206,7 +250,8 @@ async function whyNoLongerAnApprover(deps: HttpDependencies, request: EmailChang
   if (approver.userType !== 'Member') return 'NotAMember';
   const guest = request.guestId ? await deps.graph.getUser(request.guestId) : undefined;
   if (!guest) return 'GuestNotFound';
-  const { approvers } = await resolveApprovers(deps.graph, deps.settings, guest, request);
+  // Any tier counts, not only the one links went to: a sponsor added since does not unseat the manager.
+  const approvers = eligibleApprovers(await fetchApproverCandidates(deps.graph, deps.settings, guest, request));
   return approvers.some((a) => a.id.toLowerCase() === approver.id.toLowerCase()) ? undefined : 'NoLongerAnApprover';
 }
 
@@ -215,25 +260,64 @@ const signInUrl = (path: string) => `/.auth/login/aad?post_login_redirect_uri=${
 const signOutUrl = (path: string) => `/.auth/logout?post_logout_redirect_uri=${encodeURIComponent(path)}`;
 
 /**
+ * Raises the accepted decision, trying again after short pauses while the instance still waits.
  * The instance may stop waiting between our check and the raise: then the approver is told the
- * request closed, and the audit trail says the decision never arrived.
+ * request closed. Either way a raise that never succeeded is audited (`DecisionUndelivered`); the
+ * decision is already recorded, and opening the link again raises it again.
  */
 async function raiseDecision(store: RequestStore, client: OrchestrationClient, decision: ApprovalDecisionEvent, requestId: string): Promise<void> {
-  try {
-    await client.raiseEvent(requestId, EVENTS.approvalDecision, decision);
-  } catch (error) {
-    await audit(store, requestId, decision, 'DecisionUndelivered', storedErrorText(logAndStoreError(error, console.error)));
-    await requireWaitingInstance(client, requestId);
-    throw error;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.raiseEvent(requestId, EVENTS.approvalDecision, decision);
+      return;
+    } catch (error) {
+      // A status that cannot be read either counts as still waiting: the decision is tried again,
+      // and at worst reported as not yet passed on, which the next visit of the link repairs.
+      const waiting = await isWaiting(client, requestId).catch((statusError: unknown) => {
+        console.error(`Reading the status of request ${requestId} after a failed raise failed`, statusError);
+        return true;
+      });
+      const pause = RAISE_RETRY_PAUSES_MS[attempt];
+      if (waiting && pause !== undefined) {
+        await sleep(pause);
+        continue;
+      }
+      await audit(store, requestId, decision, 'DecisionUndelivered', storedErrorText(logAndStoreError(error, console.error)));
+      if (!waiting) throw noLongerWaiting();
+      throw new HttpError('InternalError', 'Your decision was recorded but could not be passed on yet. Open the link from the email again in a few minutes: that passes it on.', {
+        title: 'Decision recorded, not yet passed on',
+        cause: error,
+      });
+    }
   }
 }
 
-async function requireWaitingInstance(client: OrchestrationClient, instanceId: string): Promise<void> {
-  const orchestration = await findOrchestration(client, instanceId);
-  if (!orchestration || !WAITING_RUNTIME_STATUSES.includes(orchestration.runtimeStatus)) {
-    throw new HttpError('Gone', 'This request is no longer waiting for a decision.', { title: 'Request closed' });
+/**
+ * Raises again a decision that its link accepted earlier but the orchestrator has not applied,
+ * whenever the link is opened or posted while the instance still waits: if the first raise failed,
+ * the decision would otherwise take effect only at the deadline. Raising twice is harmless, the
+ * orchestrator takes the first. A failure here leaves the page as it is; the next visit tries again.
+ */
+async function redeliverAcceptedDecision(context: InvocationContext, client: OrchestrationClient, state: ApprovalState): Promise<void> {
+  const decision = acceptedUnappliedDecision(state);
+  if (!decision) return;
+  try {
+    if (await isWaiting(client, state.request.id)) await client.raiseEvent(state.request.id, EVENTS.approvalDecision, decision);
+  } catch (error) {
+    context.error(`Raising the accepted decision on request ${state.request.id} again failed`, error);
   }
 }
+
+async function isWaiting(client: OrchestrationClient, instanceId: string): Promise<boolean> {
+  const orchestration = await findOrchestration(client, instanceId);
+  return orchestration !== undefined && WAITING_RUNTIME_STATUSES.includes(orchestration.runtimeStatus);
+}
+
+async function requireWaitingInstance(client: OrchestrationClient, instanceId: string): Promise<void> {
+  if (!(await isWaiting(client, instanceId))) throw noLongerWaiting();
+}
+
+const noLongerWaiting = () => new HttpError('Gone', 'This request is no longer waiting for a decision.', { title: 'Request closed' });
 
 function readDecision(fields: Record<string, unknown>): { outcome: ApprovalDecisionEvent['outcome']; comment?: string } {
   const decision = textOf(fields.decision);

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'NotFound'
   | 'AlreadyDecided'
   | 'AlreadyFinished'
+  | 'LockInUse'
   | 'Gone'
   | 'PayloadTooLarge'
   | 'UnsupportedMediaType'
@@ -34,6 +35,7 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   NotFound: 404,
   AlreadyDecided: 409,
   AlreadyFinished: 409,
+  LockInUse: 409,
   Gone: 410,
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
@@ -80,6 +82,7 @@ const PAGE_TITLES: Record<ErrorCode, string> = {
   NotFound: 'Link not found',
   AlreadyDecided: 'Already decided',
   AlreadyFinished: 'Already finished',
+  LockInUse: 'Lock in use',
   Gone: 'Link no longer valid',
   PayloadTooLarge: 'Request too large',
   UnsupportedMediaType: 'Unsupported request',

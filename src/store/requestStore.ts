@@ -38,6 +38,7 @@ export interface RequestStore {
   extendGuestLock(guestId: string, requestId: string, expiresAt: string): Promise<void>;
   /** Releases the lock only if `requestId` holds it. */
   releaseGuestLock(guestId: string, requestId: string): Promise<void>;
+  getGuestLock(guestId: string): Promise<GuestLock | undefined>;
   /** Removes the guest's lock whoever holds it (an admin's action); the removed lock, if any. */
   forceReleaseGuestLock(guestId: string): Promise<GuestLock | undefined>;
 }

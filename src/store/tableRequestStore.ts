@@ -277,6 +277,11 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
       await deleteIfUnchanged('GuestLocks', holder);
     },
 
+    async getGuestLock(guestId) {
+      const row = await getRow('GuestLocks', keySafe(guestId), LOCK_ROW);
+      return row && lockOf(guestId, row);
+    },
+
     async forceReleaseGuestLock(guestId) {
       for (let attempt = 1; attempt <= MAX_LOCK_ATTEMPTS; attempt++) {
         const holder = await getRow('GuestLocks', keySafe(guestId), LOCK_ROW);

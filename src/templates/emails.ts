@@ -185,15 +185,16 @@ ${failure && row('Graph request-id', failure.requestId ?? 'unknown')}
 }
 
 /**
- * To the admins at the first failed try to put the guest's `mail` back after a failed reset: until
+ * To the admins once putting the guest's `mail` back after a failed reset has not worked yet: until
  * it is back, the account's mail points at the requester's address, and a routine reset by an
- * admin would hand the account to them.
+ * admin would hand the account to them. `failure` is Graph's latest refusal, absent when the tries
+ * so far failed for another reason (the store).
  */
-export function mailRestoreFailedAdminEmail(input: { request: EmailChangeRequest; failure: { code: string; message: string; requestId?: string }; retryUntil: string }): EmailContent {
+export function mailRestoreFailedAdminEmail(input: { request: EmailChangeRequest; failure?: { code: string; message: string; requestId?: string }; retryUntil: string }): EmailContent {
   const { request, failure } = input;
   return renderEmail(
     `Action may be needed: ${guestName(request)}'s mail still points at ${request.newEmail}`,
-    html`<p>An approved sign-in email change failed after the guest's directory mail had been changed to ${request.newEmail}. Putting back ${request.previousMail || '(empty)'} failed too, so the mail still reads ${request.newEmail}.</p>
+    html`<p>An approved sign-in email change failed after the guest's directory mail had been changed to ${request.newEmail}. Putting back ${request.previousMail || '(empty)'} has not worked yet, so the mail still reads ${request.newEmail}.</p>
 <p>It is retried automatically until ${formatTimestamp(input.retryUntil)}; you get a mail once it is done. Until then, do not reset this guest's redemption. If it is still not back by then, set the guest's mail back by hand.</p>
 ${mailRestoreTable(request, failure)}`,
   );

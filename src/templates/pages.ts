@@ -1,6 +1,7 @@
 import type { Approver, EmailChangeRequest } from '../domain/request.js';
 import type { FieldErrors, SubmissionField } from '../domain/validation.js';
 import { MAX_DISPLAY_NAME_LENGTH, MAX_REASON_DETAIL_LENGTH } from '../domain/validation.js';
+import { REQUESTER_TEXT_LABEL } from './emails.js';
 import { html, type SafeHtml } from './escape.js';
 import { REASON_LABELS, formatTimestamp, guestName, reasonLabel } from './format.js';
 import { renderPage } from './layout.js';
@@ -101,26 +102,44 @@ export function requestReceivedPage(): string {
 
 /** What an approver must see to judge the request: who, what change, why, when and from where. */
 function requestDetails(request: EmailChangeRequest): SafeHtml {
-  const typedName = request.displayName && request.displayName !== request.guestDisplayName ? request.displayName : undefined;
   return html`<dl>
 <dt>Guest</dt><dd>${guestName(request)}</dd>
-${typedName && html`<dt>Name given by the requester</dt><dd>${typedName}</dd>`}
 <dt>Current sign-in email</dt><dd>${request.currentEmail}</dd>
 <dt>New sign-in email</dt><dd><strong>${request.newEmail}</strong></dd>
 <dt>Reason</dt><dd>${reasonLabel(request.reason)}</dd>
-${request.reasonDetail && html`<dt>Details from the requester</dt><dd class="detail">${request.reasonDetail}</dd>`}
 <dt>Requested</dt><dd>${formatTimestamp(request.submittedAt)}</dd>
 <dt>Requested from</dt><dd>${describeRequestSource(request.source)}</dd>
 ${request.deadline && html`<dt>Decide by</dt><dd>${formatTimestamp(request.deadline)}</dd>`}
-</dl>`;
+</dl>
+${requesterText(request)}`;
 }
 
 /**
- * Where the approval page's viewer stands with sign-in (`APPROVER_SIGN_IN=required`): signed out
- * (the page offers sign-in instead of the buttons), or signed in as someone other than the
- * approver (told so; their decision would be refused). Absent: the buttons, as for the approver.
+ * The name and details the requester typed, set apart under the same label as in the mails: an
+ * attacker writes them to sound official ("approved by IT", a number to call). A section named
+ * by its heading, so a screen reader announces whose words these are before reading them.
  */
-export type ApproverSignIn =
+function requesterText(request: EmailChangeRequest): SafeHtml | undefined {
+  const typedName = request.displayName && request.displayName !== request.guestDisplayName ? request.displayName : undefined;
+  if (!typedName && !request.reasonDetail) return undefined;
+  return html`<section class="warning" aria-labelledby="requester-text">
+<h2 id="requester-text">${REQUESTER_TEXT_LABEL}</h2>
+<p>Anyone can type anything here: do not act on instructions, links or phone numbers in it.</p>
+<dl>
+${typedName && html`<dt>Name given by the requester</dt><dd>${typedName}</dd>`}
+${request.reasonDetail && html`<dt>Details from the requester</dt><dd class="detail">${request.reasonDetail}</dd>`}
+</dl>
+</section>`;
+}
+
+/**
+ * Who looks at the approval page: the approver (signed in, or anyone with
+ * `APPROVER_SIGN_IN=off`), shown the decision form; someone signed out, offered sign-in instead;
+ * or someone signed in as another user, told so and offered to sign in as the approver. Only the
+ * approver gets a form, so nobody else holds an anti-forgery value.
+ */
+export type ApprovalPageViewer =
+  | { state: 'mayDecide'; action: string; csrf: string }
   | { state: 'signedOut'; signInUrl: string }
   | { state: 'someoneElse'; signedInAs: string; expected: string; signOutUrl: string };
 
@@ -128,14 +147,14 @@ export type ApproverSignIn =
  * The approval confirmation page. Opening it never decides (mail scanners prefetch links); the
  * decision is the POST from one of its buttons, carrying the anti-forgery value.
  */
-export function approvalPage(input: { request: EmailChangeRequest; approver: Approver; action: string; csrf: string; signIn?: ApproverSignIn }): string {
-  const { request, approver, signIn } = input;
+export function approvalPage(input: { request: EmailChangeRequest; approver: Approver; viewer: ApprovalPageViewer }): string {
+  const { request, approver, viewer } = input;
   const body = html`<h1>Approve a sign-in email change?</h1>
 <p>${approver.displayName || approver.mail}, you are asked because you are responsible for this guest's access.</p>
 ${requestDetails(request)}
 <div class="warning" role="note"><p><strong>Approve only if you are sure the guest asked for this.</strong></p>
 <p>Approving hands all of this guest's access to whoever controls <strong>${request.newEmail}</strong>. If in doubt, reach the guest through a channel you already know before you decide.</p></div>
-${signIn?.state === 'signedOut' ? signInOffer(signIn.signInUrl) : decisionForm(input.action, input.csrf, signIn)}`;
+${viewer.state === 'mayDecide' ? decisionForm(viewer.action, viewer.csrf) : viewer.state === 'signedOut' ? signInOffer(viewer.signInUrl) : someoneElseNotice(viewer)}`;
   return renderPage({ title: 'Approve a sign-in email change?', body });
 }
 
@@ -146,9 +165,15 @@ function signInOffer(signInUrl: string): SafeHtml {
 <p><a href="${signInUrl}">Sign in to decide</a></p>`;
 }
 
-function decisionForm(action: string, csrf: string, signIn: Extract<ApproverSignIn, { state: 'someoneElse' }> | undefined): SafeHtml {
-  return html`${signIn && html`<div class="summary" role="alert"><p><strong>You are signed in as ${signIn.signedInAs}.</strong> This link was sent to ${signIn.expected}, and only they can decide. <a href="${signIn.signOutUrl}">Sign out</a> and sign in as them.</p></div>
-`}<form method="post" action="${action}">
+/** Instead of the buttons: someone else's decision would be refused, and a form would only arm a forgery. */
+function someoneElseNotice(viewer: Extract<ApprovalPageViewer, { state: 'someoneElse' }>): SafeHtml {
+  return html`<h2>Signed in as someone else</h2>
+<div class="summary" role="alert"><p><strong>You are signed in as ${viewer.signedInAs}.</strong> This link was sent to ${viewer.expected}, and only they can decide.</p></div>
+<p><a href="${viewer.signOutUrl}">Sign out, then sign in as ${viewer.expected}</a></p>`;
+}
+
+function decisionForm(action: string, csrf: string): SafeHtml {
+  return html`<form method="post" action="${action}">
 <input type="hidden" name="csrf" value="${csrf}">
 <label for="comment">Comment (optional)</label>
 <textarea id="comment" name="comment" maxlength="${MAX_REASON_DETAIL_LENGTH}"></textarea>

@@ -18,6 +18,7 @@ export const ACTIVITY = {
   restoreMail: 'restoreMail',
   getMailRestorePolicy: 'getMailRestorePolicy',
   completeRequest: 'completeRequest',
+  sendOutcomeMails: 'sendOutcomeMails',
 } as const;
 export type ActivityName = (typeof ACTIVITY)[keyof typeof ACTIVITY];
 
@@ -61,7 +62,13 @@ export type ResetOutcome =
  */
 export type MailRestoreState = 'notNeeded' | 'pending' | 'done';
 
-/** How the orchestrator repeats a pending restore; read from settings by an activity so replay sees one value. */
+/** One try at the mails an ended request owes: `pending` when Graph refused one (audited `MailFailed`, tried again later). */
+export type OutcomeMailsState = 'sent' | 'pending';
+
+/**
+ * How the orchestrator repeats what is still pending after the request ended (putting `mail` back,
+ * mails Graph refused); read from settings by an activity so replay sees one value.
+ */
 export interface MailRestorePolicy {
   /** Delay after the first failed try; doubled after each further one. */
   firstRetryMs: number;

@@ -10,6 +10,7 @@ import {
   type MailRestorePolicy,
   type MailRestoreState,
   type MarkApprovedInput,
+  type OutcomeMailsState,
   type RecordOutcomeInput,
   type RequestApprovalInput,
   type ResetOutcome,
@@ -28,23 +29,52 @@ type Step = Generator<Task, RequestStatus, unknown>;
  * The email-change state machine (DESIGN §2). Deterministic: no I/O, clock or randomness here;
  * time comes from `currentUtcDateTime` and every effect is an activity. Returns the final status.
  * Any step that fails for good still ends the request (Failed, `InternalError`), so no request
- * is left hanging with its guest locked.
+ * is left hanging with its guest locked. Once a request is stored as ended after approval (or by
+ * such a failure), its mails are a step of their own and, like putting `mail` back, are repeated
+ * on durable timers while Graph refuses: a mail that fails can neither undo the stored outcome
+ * nor stop the restore.
  */
 export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
   const input = context.df.getInput<EmailChangeOrchestrationInput>();
   const { requestId } = input;
+  // Instances keep the steps of the version they started with (README "Changing the orchestration").
+  const version = input.workflowVersion ?? 1;
   const call = (name: ActivityName, payload?: unknown, retry: RetryOptions = STEP_RETRY): Task =>
     context.df.callActivityWithRetry(name, retry, payload);
   const publish = (status: OrchestrationCustomStatus) => context.df.setCustomStatus(status);
 
+  /** Whether `completeRequest` stored an ending, so the request's mails are owed. */
+  let completed = false;
+  /** What the reset itself answered: a later internal error must not replace Graph's code. */
+  let reset: ResetOutcome | undefined;
+  /** Where putting `mail` back stands; undefined until tried. */
+  let restore: MailRestoreState | undefined;
+
   const complete = function* (outcome: ResetOutcome): Step {
     const payload: CompleteRequestInput = { requestId, outcome };
     const status = (yield call(ACTIVITY.completeRequest, payload)) as FinalStatus;
+    completed = true;
     publish(outcome.ok ? { status } : { status, errorCode: outcome.code });
     return status;
   };
+  const tryRestore = function* (): Generator<Task, MailRestoreState, unknown> {
+    try {
+      return (yield call(ACTIVITY.restoreMail, requestId)) as MailRestoreState;
+    } catch {
+      // The store, not Graph, failed for good this time (Graph's refusals are answers): try again later.
+      return 'pending';
+    }
+  };
+  const tryOutcomeMails = function* (): Generator<Task, OutcomeMailsState, unknown> {
+    try {
+      return (yield call(ACTIVITY.sendOutcomeMails, requestId)) as OutcomeMailsState;
+    } catch {
+      return 'pending';
+    }
+  };
 
   publish({ status: 'Received' });
+  let status: RequestStatus;
   try {
     yield call(ACTIVITY.recordRequest, input);
     const policy = (yield call(ACTIVITY.getApprovalPolicy)) as ApprovalPolicy;
@@ -65,8 +95,7 @@ export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
     const awaiting: OrchestrationCustomStatus = { status: 'AwaitingApproval', deadline: deadline.toISOString() };
     publish(awaiting);
 
-    // Instances started before version 2 replay the wait they recorded (README "Changing the orchestration").
-    const wait = (input.workflowVersion ?? 1) >= 2 ? waitForDecisionOrDeadline : waitInRoundsV1;
+    const wait = version >= 2 ? waitForDecisionOrDeadline : waitInRoundsV1;
     let waited = yield* wait(context, {
       deadline,
       reminderAt,
@@ -86,10 +115,10 @@ export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
           : waited.kind === 'decision'
             ? { requestId, outcome: 'Rejected', decision: waited.decision }
             : { requestId, outcome: 'Expired' };
-      const status = (yield call(ACTIVITY.recordOutcome, ending)) as FinalStatus;
+      const ended = (yield call(ACTIVITY.recordOutcome, ending)) as FinalStatus;
       const decidedBy = waited.kind === 'cancel' ? waited.cancel.by : waited.kind === 'decision' ? waited.decision.approverMail : undefined;
-      publish(decidedBy ? { status, decidedBy } : { status });
-      return status;
+      publish(decidedBy ? { status: ended, decidedBy } : { status: ended });
+      return ended;
     }
 
     const approval: MarkApprovedInput = { requestId, decision: waited.decision };
@@ -97,33 +126,47 @@ export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
     publish({ status: 'Approved', decidedBy: waited.decision.approverMail });
 
     let outcome: ResetOutcome;
-    try {
-      outcome = (yield call(ACTIVITY.executeReset, requestId, RESET_RETRY)) as ResetOutcome;
-    } catch (error) {
-      outcome = internalError(context, error);
-    }
-    if (outcome.ok) return yield* complete(outcome);
-
-    // The reset failed, maybe after `mail` was changed: put it back before anyone is told, so the
-    // mails say what happened; while Graph refuses, keep trying after the request has ended.
-    const tryRestore = function* (): Generator<Task, MailRestoreState, unknown> {
+    if (version >= 2) {
       try {
-        return (yield call(ACTIVITY.restoreMail, requestId)) as MailRestoreState;
-      } catch {
-        // The store, not Graph, failed for good this time (Graph's refusals are answers): try again later.
-        return 'pending';
+        outcome = (yield call(ACTIVITY.executeReset, requestId, RESET_RETRY)) as ResetOutcome;
+      } catch (error) {
+        outcome = internalError(context, error);
       }
-    };
-    const restore = yield* tryRestore();
-    const status = yield* complete(outcome);
-    if (restore === 'pending') {
-      const policy = (yield call(ACTIVITY.getMailRestorePolicy)) as MailRestorePolicy;
-      yield* restoreMailUntilDone(context, policy, tryRestore);
+      reset = outcome;
+      // The reset failed, maybe after `mail` was changed: put it back before anyone is told, so the
+      // mails say what happened; while Graph refuses, it is tried again after the request ended.
+      if (!outcome.ok) restore = yield* tryRestore();
+    } else {
+      // Version 1 recorded these steps: the restore only after a reset that threw.
+      try {
+        outcome = (yield call(ACTIVITY.executeReset, requestId, RESET_RETRY)) as ResetOutcome;
+      } catch (error) {
+        restore = (yield call(ACTIVITY.restoreMail, requestId)) as MailRestoreState;
+        outcome = internalError(context, error);
+      }
+      reset = outcome;
     }
-    return status;
+    status = yield* complete(outcome);
   } catch (error) {
-    return yield* complete(internalError(context, error));
+    status = yield* complete(reset ?? internalError(context, error));
   }
+
+  // Outside the try, so nothing that failed above keeps `mail` from being put back. These steps
+  // follow the last one either version recorded before, so running instances replay unchanged.
+  if (!completed) return status;
+  // Not tried yet after a refused reset (version 1) or an internal error: the try finds what is owed.
+  if (restore === undefined && !reset?.ok) restore = yield* tryRestore();
+  let mails = yield* tryOutcomeMails();
+  if (restore === 'pending' || mails === 'pending') {
+    const policy = (yield call(ACTIVITY.getMailRestorePolicy)) as MailRestorePolicy;
+    yield* restoreMailUntilDone(context, policy, function* () {
+      if (restore === 'pending') restore = yield* tryRestore();
+      // `mail` back (or no longer pending) owes the admins a notice, so mails follow any change.
+      if (mails === 'pending' || restore !== 'pending') mails = yield* tryOutcomeMails();
+      return restore === 'pending' || mails === 'pending' ? 'pending' : 'done';
+    });
+  }
+  return status;
 }
 
 /**

@@ -59,13 +59,21 @@ test('principal headers sent by the client are stripped by the host: the page of
   expect((await adminGet(app, id)).request.status).toBe('AwaitingApproval');
 });
 
-test('signed in as the other sponsor: 403 naming the expected approver masked, audited; the right one still approves', async () => {
+test('signed in as the other sponsor: no form, 403 naming the expected approver masked, audited; the right one still approves', async () => {
   const { id, first, second, firstLink } = await awaitingTwoSponsors('someone');
   const asSecond = await signInAs(app.url, { mail: second.mail });
-  const refused = await decide(firstLink, 'approve', '', asSecond);
+  const page = await fetch(firstLink, { headers: { cookie: asSecond } });
+  expect(page.status).toBe(403);
+  const html = await page.text();
+  expect(html).toContain(`You are signed in as ${second.mail}`);
+  expect(html).toContain(`f***@contoso.com`);
+  expect(html).not.toContain(first.mail);
+  // Only the approver is shown the form, so nobody else holds an anti-forgery value for the link.
+  expect(html).not.toMatch(/<form|name="csrf"/);
+
+  const refused = await postDecision(firstLink, asSecond, 'decision=approve&csrf=x');
   expect(refused.status).toBe(403);
-  expect(refused.html).toContain(`f***@contoso.com`);
-  expect(refused.html).not.toContain(first.mail);
+  expect(await refused.text()).toContain(`f***@contoso.com`);
   const view = await adminGet(app, id);
   expect(view.request.status).toBe('AwaitingApproval');
   expect(view.events).toContainEqual(expect.objectContaining({ type: 'DecisionRefused', actor: second.mail }));
@@ -97,3 +105,29 @@ test('an approver disabled after the link was sent: 403, audited, the request wa
   const done = await waitForStatus(app, id, 'Completed');
   expect(done.request.decision).toMatchObject({ outcome: 'approved', by: second.mail });
 });
+
+test('a decision posted from another site is refused before anything is recorded; the same post from the page itself decides', async () => {
+  const { id, first, firstLink } = await awaitingTwoSponsors('crosssite');
+  const asFirst = await signInAs(app.url, { mail: first.mail });
+  const html = await (await fetch(firstLink, { headers: { cookie: asFirst } })).text();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+  expect(csrf).toBeDefined();
+  const body = new URLSearchParams({ decision: 'approve', csrf: csrf! }).toString();
+
+  // An attacker's auto-submitting form, in the approver's signed-in browser, with the approver's own form value.
+  const forged = await postDecision(firstLink, asFirst, body, { origin: 'https://attacker.example', 'sec-fetch-site': 'cross-site' });
+  expect(forged.status).toBe(403);
+  expect(await forged.text()).toContain('not sent from the approval page');
+  const view = await adminGet(app, id);
+  expect(view.request.status).toBe('AwaitingApproval');
+  expect(view.events.map((e) => e.type).filter((type) => type.startsWith('Decision'))).toEqual([]);
+
+  // What a browser sends from the page itself, whose Referrer-Policy is no-referrer.
+  const own = await postDecision(firstLink, asFirst, body, { origin: 'null', 'sec-fetch-site': 'same-origin' });
+  expect(own.status).toBe(200);
+  await waitForStatus(app, id, 'Completed');
+});
+
+function postDecision(link: string, cookie: string, body: string, headers: Record<string, string> = {}) {
+  return fetch(link, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', ...headers }, body });
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startLocalApp, type LocalApp } from './support/localApp.js';
-import { adminGet, guestWithSponsor, submit, waitForMail, waitForStatus } from './support/flow.js';
+import { eventually, startLocalApp, type LocalApp } from './support/localApp.js';
+import { adminGet, approvalLink, decide, guestWithSponsor, submit, tenant, waitForMail, waitForStatus } from './support/flow.js';
 
 /**
  * One active request per guest (DESIGN §6), over HTTP: a second attempt is declined and the
@@ -9,11 +9,15 @@ import { adminGet, guestWithSponsor, submit, waitForMail, waitForStatus } from '
 
 let app: LocalApp;
 beforeAll(async () => {
-  app = await startLocalApp({ env: { RATE_LIMIT_PER_SOURCE: '1000' } });
+  app = await startLocalApp({ env: { RATE_LIMIT_PER_SOURCE: '1000', MAIL_RESTORE_FIRST_RETRY: 'PT1S', MAIL_RESTORE_MAX_RETRY: 'PT2S' } });
 });
 afterAll(async () => {
+  await app?.json('DELETE', '/_dev/graph/faults');
   await app?.stop();
 });
+
+const fault = async (body: Record<string, unknown>) => expect((await app.json('POST', '/_dev/graph/faults', body)).status).toBeLessThan(300);
+const mailOf = async (guestId: string) => (await tenant(app)).users.find((u) => u.id === guestId)?.mail;
 
 const stamp = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
 
@@ -62,4 +66,44 @@ test('an admin frees a guest’s lock with a reason: audited on the holding requ
 
   const next = await submit(app, { currentEmail: guest.mail, newEmail: `release.next.${stamp()}@northwind.example` });
   await waitForStatus(app, next, 'AwaitingApproval');
+});
+
+test('a request whose lock an admin released, approved after another request took the lock, changes nothing', async () => {
+  const { guest, sponsor } = await guestWithSponsor(app, 'taken');
+  const first = await submit(app, { currentEmail: guest.mail, newEmail: `taken.first.${stamp()}@northwind.example` });
+  const firstLink = approvalLink(await waitForMail(app, (m) => m.to.includes(sponsor.mail) && m.html.includes('taken.first.'), 'first approval mail'));
+  await waitForStatus(app, first, 'AwaitingApproval');
+  expect((await releaseLock(guest.id, { reason: 'testing' }, await app.adminToken())).status).toBe(200);
+  const second = await submit(app, { currentEmail: guest.mail, newEmail: `taken.second.${stamp()}@northwind.example` });
+  await waitForStatus(app, second, 'AwaitingApproval');
+
+  expect((await decide(firstLink, 'approve')).status).toBe(200);
+  const failed = await waitForStatus(app, first, 'Failed');
+  expect(failed.request.result).toMatchObject({ code: 'DuplicateActiveRequest' });
+  expect(await mailOf(guest.id)).toBe(guest.mail);
+  expect((await tenant(app)).invitations.some((i) => i.invitedUser?.id === guest.id)).toBe(false);
+  // The second request still holds the guest and goes on.
+  expect((await adminGet(app, second)).request.status).toBe('AwaitingApproval');
+});
+
+test('the lock of a request still putting mail back cannot be released (409 LockInUse); it ends when mail is back', async () => {
+  const { guest, sponsor } = await guestWithSponsor(app, 'pending');
+  const newEmail = `pending.${stamp()}@northwind.example`;
+  const id = await submit(app, { currentEmail: guest.mail, newEmail });
+  const link = approvalLink(await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'approval mail'));
+  await waitForStatus(app, id, 'AwaitingApproval');
+  await fault({ method: 'POST', path: '/v1.0/invitations', status: 503, count: 5, retryAfter: 2 });
+  expect((await decide(link, 'approve')).status).toBe(200);
+  await eventually(async () => ((await mailOf(guest.id)) === newEmail ? true : undefined), 30_000, 'mail to be changed');
+  await fault({ method: 'PATCH', path: `/v1.0/users/${guest.id}`, status: 503, count: 18, retryAfter: 0 });
+  await fault({ method: 'POST', path: '/v1.0/invitations', status: 400, count: 1, code: 'BadRequest', message: 'Invalid invitedUserEmailAddress' });
+  await eventually(async () => (((await adminGet(app, id)).request as { mailRestore?: string }).mailRestore === 'pending' ? true : undefined), 45_000, 'mailRestore pending');
+
+  const refused = await releaseLock(guest.id, { reason: 'impatient' }, await app.adminToken());
+  expect(refused.status).toBe(409);
+  expect(refused.body.error?.code).toBe('LockInUse');
+
+  await eventually(async () => (((await adminGet(app, id)).request as { mailRestore?: string }).mailRestore === 'done' ? true : undefined), 60_000, 'mailRestore done');
+  expect(await mailOf(guest.id)).toBe(guest.mail);
+  expect((await releaseLock(guest.id, { reason: 'after' }, await app.adminToken())).status).toBe(404);
 });

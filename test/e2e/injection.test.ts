@@ -43,6 +43,8 @@ test('HTML in every free-text field comes out escaped in pages and emails', asyn
   expect(result.status).toBe(200);
   expect(result.html).not.toContain(SCRIPT);
   await waitForStatus(app, id, 'Completed');
+  // The outcome mails go out after the status is stored: check them too.
+  await waitForMail(app, (m) => m.to.includes(`inj.new.${n}@northwind.example`), 'redeem mail to the new address');
 
   for (const message of await app.outbox()) expect(message.html).not.toContain(SCRIPT);
   const outboxPage = await (await fetch(`${app.url}/_dev/outbox`)).text();

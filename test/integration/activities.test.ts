@@ -326,7 +326,7 @@ describe('settleDeadline', () => {
   });
 });
 
-describe('executeReset and completeRequest', () => {
+describe('executeReset, completeRequest and sendOutcomeMails', () => {
   test('PATCHes mail, resets redemption once however often it runs, and completes with notifications', async () => {
     const { id, guest, sponsor, newEmail } = await approvedRequest('ok');
     const first = await activities.executeReset(id);
@@ -345,6 +345,8 @@ describe('executeReset and completeRequest', () => {
     expect(await activities.completeRequest({ requestId: id, outcome: first })).toBe('Completed');
     expect(await activities.completeRequest({ requestId: id, outcome: first })).toBe('Completed');
     expect(await request(id)).toMatchObject({ status: 'Completed' });
+    expect(await activities.sendOutcomeMails(id)).toBe('sent');
+    expect(await activities.sendOutcomeMails(id)).toBe('sent');
     const redeem = mailTo(newEmail);
     expect(redeem).toHaveLength(1);
     expect(first.ok && redeem[0].links).toContain(first.ok ? first.inviteRedeemUrl : '');
@@ -372,6 +374,7 @@ describe('executeReset and completeRequest', () => {
 
     expect(await activities.completeRequest({ requestId: id, outcome })).toBe('Failed');
     expect(await request(id)).toMatchObject({ status: 'Failed', result: { code: 'Authorization_RequestDenied' } });
+    expect(await activities.sendOutcomeMails(id)).toBe('sent');
     const failure = mailTo(ADMIN_MAIL).find((m) => m.subject.includes('Authorization_RequestDenied'));
     expect(failure?.html).toContain(`it was put back to ${guest.mail}`);
     expect(mailTo(guest.mail).at(-1)?.subject).toBe('Your sign-in email change request was closed');
@@ -403,7 +406,7 @@ describe('executeReset and completeRequest', () => {
     expect(await activities.restoreMail(id)).toBe('done');
   });
 
-  test('a restore Graph refuses is audited per try with Graph’s code and request-id, shows pending, alerts the admins once, and reports when done', async () => {
+  test('a restore Graph refuses is audited per try with Graph’s code and request-id, shows pending, alerts the admins once, and tells them when done', async () => {
     const { id, guest, newEmail } = await approvedRequest('restorefails');
     emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status: 400, count: 1, code: 'BadRequest', message: 'Invalid invitedUserEmailAddress' });
     const outcome = await activities.executeReset(id);
@@ -414,10 +417,12 @@ describe('executeReset and completeRequest', () => {
     expect(await activities.restoreMail(id)).toBe('pending');
     expect(await request(id)).toMatchObject({ mailRestore: 'pending' });
     expect(userById(guest.id)?.mail).toBe(newEmail);
-    expect(alerts()).toHaveLength(1);
 
-    // The request ends while the restore is pending: the mails say so, and the guest stays locked.
+    // The request ends while the restore is pending: the admins are alerted, the mails say so, and the guest stays locked.
     expect(await activities.completeRequest({ requestId: id, outcome })).toBe('Failed');
+    expect(await activities.sendOutcomeMails(id)).toBe('sent');
+    expect(alerts()).toHaveLength(1);
+    expect(alerts()[0].html).toContain('ServiceUnavailable');
     const failure = mailTo(ADMIN_MAIL).find((m) => m.subject.includes('failed: BadRequest') && m.html.includes(id));
     expect(failure?.html).toContain(`could not be put back yet: it still reads ${newEmail}`);
     expect(failure?.html).not.toContain('was put back');
@@ -425,6 +430,7 @@ describe('executeReset and completeRequest', () => {
     expect(await activities.screenRequest(again)).toEqual({ outcome: 'declined', reason: 'DuplicateActiveRequest' });
 
     expect(await activities.restoreMail(id)).toBe('pending');
+    expect(await activities.sendOutcomeMails(id)).toBe('sent');
     expect(alerts()).toHaveLength(1);
     const failedTries = (await store.listEvents(id)).filter((e) => e.type === 'MailRestoreFailed');
     expect(failedTries).toHaveLength(2);
@@ -437,11 +443,68 @@ describe('executeReset and completeRequest', () => {
     expect(await activities.restoreMail(id)).toBe('done');
     expect(userById(guest.id)?.mail).toBe(guest.mail);
     expect(await request(id)).toMatchObject({ status: 'Failed', mailRestore: 'done' });
+    expect(await activities.sendOutcomeMails(id)).toBe('sent');
     const resolved = mailTo(ADMIN_MAIL).filter((m) => m.subject.startsWith('Resolved:') && m.html.includes(id));
     expect(resolved).toHaveLength(1);
     expect(await activities.restoreMail(id)).toBe('notNeeded');
+    expect(await activities.sendOutcomeMails(id)).toBe('sent');
     expect(mailTo(ADMIN_MAIL).filter((m) => m.subject.startsWith('Resolved:') && m.html.includes(id))).toHaveLength(1);
     // The lock went with the restore.
+    const later = await submit(guest.mail);
+    expect((await activities.screenRequest(later)).outcome).toBe('eligible');
+  });
+
+  test('mails Graph refuses cannot undo the stored outcome: each is audited MailFailed, answered pending, and only the missing ones go out later', async () => {
+    const { id, guest, sponsor } = await approvedRequest('mailfails');
+    emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status: 400, count: 1, code: 'BadRequest', message: 'Invalid invitedUserEmailAddress' });
+    const outcome = await activities.executeReset(id);
+    expect(await activities.restoreMail(id)).toBe('done');
+    const sentBefore = emulator.outbox().length;
+    expect(await activities.completeRequest({ requestId: id, outcome })).toBe('Failed');
+    expect(await request(id)).toMatchObject({ status: 'Failed', result: { code: 'BadRequest' }, mailRestore: 'done' });
+    expect(emulator.outbox().length).toBe(sentBefore);
+
+    // The first two mails owed are refused (503, also on the client's own retry); the third goes out.
+    emulator.addFault({ method: 'POST', path: `/v1.0/users/${encodeURIComponent(settings.MAIL_SENDER)}/sendMail`, status: 503, count: 4, retryAfter: 0 });
+    expect(await activities.sendOutcomeMails(id)).toBe('pending');
+    const failedMails = (await store.listEvents(id)).filter((e) => e.type === 'MailFailed');
+    expect(failedMails.map((e) => e.detail)).toEqual([
+      expect.objectContaining({ key: 'admin-failure', attempt: 1, status: 503, code: 'ServiceUnavailable', requestId: expect.any(String) }),
+      expect.objectContaining({ key: 'approver-failure', attempt: 1, status: 503, code: 'ServiceUnavailable' }),
+    ]);
+    expect(mailTo(guest.mail).at(-1)?.subject).toBe('Your sign-in email change request was closed');
+    expect(await activities.sendOutcomeMails(id)).toBe('sent');
+    expect(mailTo(ADMIN_MAIL).filter((m) => m.html.includes(id) && m.subject.includes('failed: BadRequest'))).toHaveLength(1);
+    expect(mailTo(sponsor.mail).filter((m) => m.subject.includes('failed: BadRequest'))).toHaveLength(1);
+    expect(mailTo(guest.mail).filter((m) => m.subject === 'Your sign-in email change request was closed')).toHaveLength(1);
+    expect(await activities.sendOutcomeMails(id)).toBe('sent');
+    expect(emulator.outbox().length).toBe(sentBefore + 3);
+  });
+
+  test('a restore try that failed outside Graph leaves the stored facts: the request ends with mailRestore pending, the lock kept, and the mails say so', async () => {
+    const { id, guest, newEmail } = await approvedRequest('storefails');
+    emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status: 400, count: 1, code: 'BadRequest', message: 'Invalid invitedUserEmailAddress' });
+    const outcome = await activities.executeReset(id);
+    expect(await eventTypes(id)).toEqual(expect.arrayContaining(['PreviousMailSaved', 'MailUpdated']));
+    // The orchestrator's restore try failed for good on the store: nothing about it was recorded.
+    expect((await request(id)).mailRestore).toBeUndefined();
+
+    // An internal error reported after Graph's refusal keeps Graph's code, message and request-id.
+    const internal = { ok: false as const, code: 'InternalError', message: 'Internal error (reference r-1).' };
+    expect(await activities.completeRequest({ requestId: id, outcome: internal })).toBe('Failed');
+    expect(await request(id)).toMatchObject({ status: 'Failed', mailRestore: 'pending', result: outcome.ok ? {} : { code: 'BadRequest', requestId: outcome.requestId } });
+    expect(await activities.sendOutcomeMails(id)).toBe('sent');
+    const failure = mailTo(ADMIN_MAIL).find((m) => m.subject.includes('failed: BadRequest') && m.html.includes(id));
+    expect(failure?.html).toContain(`could not be put back yet: it still reads ${newEmail}`);
+    const alert = mailTo(ADMIN_MAIL).filter((m) => m.subject.startsWith('Action may be needed') && m.html.includes(id));
+    expect(alert).toHaveLength(1);
+    const again = await submit(newEmail);
+    expect(await activities.screenRequest(again)).toEqual({ outcome: 'declined', reason: 'DuplicateActiveRequest' });
+
+    expect(await activities.restoreMail(id)).toBe('done');
+    expect(userById(guest.id)?.mail).toBe(guest.mail);
+    expect(await activities.sendOutcomeMails(id)).toBe('sent');
+    expect(mailTo(ADMIN_MAIL).filter((m) => m.subject.startsWith('Resolved:') && m.html.includes(id))).toHaveLength(1);
     const later = await submit(guest.mail);
     expect((await activities.screenRequest(later)).outcome).toBe('eligible');
   });

@@ -6,7 +6,7 @@ import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, test } from 'vitest';
 import { parseSettings, type Settings } from '../../src/config/settings.js';
 import { createGraphEmulator, type GraphEmulator } from '../../src/devhost/graph-emulator/graphEmulator.js';
-import { createAntiForgeryValue, createApprovalToken, parseApprovalToken } from '../../src/domain/approvalToken.js';
+import { createAntiForgeryValue, createApprovalToken, NO_SIGN_IN_VIEWER, parseApprovalToken } from '../../src/domain/approvalToken.js';
 import type { Approver, EmailChangeRequest } from '../../src/domain/request.js';
 import { createMsGraphGateway } from '../../src/graph/msGraphGateway.js';
 import { cancelAdminRequest, getAdminRequest, listAdminRequests } from '../../src/http/adminRequests.js';
@@ -275,7 +275,8 @@ const asApproverOf = (token: string): Record<string, string> => {
   return approver ? signedInAs(approver) : {};
 };
 
-const openApproval = (token: string, headers = asApproverOf(token)) => showApproval(request('GET', `/api/approvals/${token}`, { headers, params: { token } }), context(), deps);
+const openApproval = (token: string, headers = asApproverOf(token)) =>
+  showApproval(request('GET', `/api/approvals/${token}`, { headers, params: { token } }), context(), deps, client);
 
 /** Opens the page like a browser and posts its form back, with the page's own csrf value. */
 async function decide(token: string, decision: string, extra: Record<string, string> = {}, headers = asApproverOf(token)) {
@@ -558,7 +559,8 @@ describe('POST /api/approvals/{token}', () => {
     const again = await post(links.a, { decision: 'reject', csrf });
     expect(again.status).toBe(409);
     expect(await again.text()).toContain('already decided');
-    expect(client.raised).toHaveLength(1);
+    // The second post only raises the first decision again (the instance still waits here).
+    expect(client.raised.map((r) => r.data)).toMatchObject([{ outcome: 'approved' }, { outcome: 'approved' }]);
     const ignored = (await store.listEvents(id)).filter((e) => e.type === 'DecisionIgnored');
     expect(ignored).toMatchObject([{ actor: 'alice@contoso.com', detail: { outcome: 'rejected' } }]);
   });
@@ -571,8 +573,9 @@ describe('POST /api/approvals/{token}', () => {
       const [csrfA, csrfB] = [await csrfOf(links.a), await csrfOf(links.b)];
       const responses = await Promise.all([post(links.a, { decision: 'approve', csrf: csrfA }), post(links.b, { decision: 'reject', csrf: csrfB })]);
       expect(responses.map((r) => r.status).sort()).toEqual([200, 409]);
+      // The loser may raise the winner's decision again, never its own.
       const raised = client.raised.filter((r) => r.instanceId === id);
-      expect(raised).toHaveLength(1);
+      expect(new Set(raised.map((r) => JSON.stringify(r.data))).size).toBe(1);
       const events = await store.listEvents(id);
       const received = events.filter((e) => e.type === 'DecisionReceived');
       expect(received).toHaveLength(1);
@@ -593,7 +596,8 @@ describe('POST /api/approvals/{token}', () => {
     const reopened = await openApproval(links.b);
     expect(reopened.status).toBe(410);
     expect(await reopened.text()).toContain('already decided: approved by alice@contoso.com');
-    expect(client.raised).toHaveLength(1);
+    // Only Alice's decision is ever raised, again each time a link finds it not yet applied.
+    expect(client.raised.map((r) => r.data)).toMatchObject([1, 2, 3].map(() => ({ outcome: 'approved', approverId: APPROVER_A.id })));
   });
 
   test('410 when the instance stops waiting between the check and the raise (its deadline fired)', async () => {
@@ -607,6 +611,54 @@ describe('POST /api/approvals/{token}', () => {
     expect(await response.text()).toContain('no longer waiting for a decision');
     const undelivered = (await store.listEvents(id)).filter((e) => e.type === 'DecisionUndelivered');
     expect(undelivered).toMatchObject([{ actor: 'alice@contoso.com', detail: { outcome: 'approved' } }]);
+  });
+
+  test('a raise that fails once is tried again within the request: 200, delivered, nothing undelivered', async () => {
+    const { id, links } = await seedPendingRequest();
+    const raise = client.raiseEvent;
+    let failures = 1;
+    client.raiseEvent = async (...args) => {
+      if (failures-- > 0) throw new Error('DurableClient error: Durable Functions extension replied with HTTP 503 response.');
+      return raise(...args);
+    };
+    const response = await decide(links.a, 'approve');
+    expect(response.status).toBe(200);
+    expect(client.raised).toMatchObject([{ instanceId: id, eventName: EVENTS.approvalDecision, data: { outcome: 'approved', approverId: APPROVER_A.id } }]);
+    expect((await store.listEvents(id)).some((e) => e.type === 'DecisionUndelivered')).toBe(false);
+  });
+
+  test('a raise that keeps failing while the instance waits: an error page saying so, audited, and the link raises the decision again', async () => {
+    const { id, links } = await seedPendingRequest();
+    const raise = client.raiseEvent;
+    client.raiseEvent = async () => {
+      throw new Error('DurableClient error: Durable Functions extension replied with HTTP 503 response.');
+    };
+    const response = await decide(links.a, 'approve', { comment: 'Known move.' });
+    expect(response.status).toBe(500);
+    expect(await response.text()).toContain('Your decision was recorded but could not be passed on yet');
+    expect((await store.listEvents(id)).filter((e) => e.type === 'DecisionUndelivered')).toMatchObject([{ actor: 'alice@contoso.com', detail: { outcome: 'approved' } }]);
+    expect(client.raised).toHaveLength(0);
+
+    // The raise works again: opening the link (by anyone) or posting on it delivers the accepted decision, as it was accepted.
+    client.raiseEvent = raise;
+    const reopened = await openApproval(links.a, {});
+    expect(reopened.status).toBe(410);
+    expect(await reopened.text()).toContain('already decided: approved by alice@contoso.com');
+    const accepted = { instanceId: id, eventName: EVENTS.approvalDecision, data: { outcome: 'approved', approverId: APPROVER_A.id, approverMail: 'alice@contoso.com', comment: 'Known move.', at: now.toISOString() } };
+    expect(client.raised).toEqual([accepted]);
+    const page = await (await openApproval(links.b)).text();
+    expect(page).toContain('already decided');
+    const again = await post(links.a, { decision: 'reject', csrf: 'stale' });
+    expect(again.status).toBe(403);
+    expect(client.raised).toEqual([accepted, accepted, accepted]);
+
+    // Once the orchestrator applied it, or the instance stopped, nothing is raised any more.
+    client.runtimeStatus.set(id, 'Completed');
+    expect((await openApproval(links.a)).status).toBe(410);
+    client.runtimeStatus.set(id, 'Running');
+    await store.updateRequest(id, { status: 'Approved' }, { requestId: id, id: 'approved', at: now.toISOString(), type: 'Approved', actor: 'system' });
+    expect((await openApproval(links.a)).status).toBe(410);
+    expect(client.raised).toHaveLength(3);
   });
 
   test('410 once the deadline claimed the outcome, before the orchestrator recorded Expired; the attempt is audited', async () => {
@@ -681,9 +733,14 @@ describe('approver sign-in (APPROVER_SIGN_IN=required)', () => {
   test('signed in as another approver: 403 naming the expected approver masked, audited; the right approver still decides', async () => {
     const { id, links } = await seedPendingRequest();
     const asBob = signedInAs(APPROVER_B);
-    const page = await (await openApproval(links.a, asBob)).text();
+    const opened = await openApproval(links.a, asBob);
+    expect(opened.status).toBe(403);
+    const page = await opened.text();
     expect(page).toContain('You are signed in as bob@contoso.com');
     expect(page).toContain('a***@contoso.com');
+    // No form: someone else never holds an anti-forgery value for this link.
+    expect(page).not.toMatch(/<form|name="csrf"|name="decision"/);
+    expect(page).toContain(`href="/.auth/logout?post_logout_redirect_uri=${encodeURIComponent(`/api/approvals/${links.a}`)}"`);
     const response = await decide(links.a, 'approve', {}, asBob);
     expect(response.status).toBe(403);
     expectSecurityHeaders(response, 'page');
@@ -717,12 +774,29 @@ describe('approver sign-in (APPROVER_SIGN_IN=required)', () => {
     deps = { ...deps, platformAuthenticationOn: false };
     try {
       expect(await (await openApproval(links.a, genuine)).text()).toContain(signInLink(links.a));
-      const csrf = createAntiForgeryValue(FORM_SECRET, parseApprovalToken(links.a)!.tokenHash);
+      const csrf = createAntiForgeryValue(FORM_SECRET, parseApprovalToken(links.a)!.tokenHash, APPROVER_A.id);
       expect((await post(links.a, { decision: 'approve', csrf }, genuine)).status).toBe(401);
       expect(client.raised).toHaveLength(0);
     } finally {
       deps = withPlatformAuthentication;
     }
+  });
+
+  test('the anti-forgery value is bound to the viewer: one minted for another user, or for sign-in off, is refused for the approver', async () => {
+    const { id, links } = await seedPendingRequest();
+    const { tokenHash } = parseApprovalToken(links.a)!;
+    // What a form shown to Bob signed in (or to anyone with sign-in off) would have carried.
+    for (const viewer of [APPROVER_B.id, NO_SIGN_IN_VIEWER]) {
+      const response = await post(links.a, { decision: 'approve', csrf: createAntiForgeryValue(FORM_SECRET, tokenHash, viewer) });
+      expect(response.status).toBe(403);
+      expect(await response.text()).toContain('This form could not be verified');
+    }
+    expect(client.raised).toHaveLength(0);
+    expect((await store.getApprovalToken(id, tokenHash))?.usedAt).toBeUndefined();
+    // The approver's own page carries the value bound to them.
+    const page = await (await openApproval(links.a)).text();
+    expect(page).toContain(`name="csrf" value="${createAntiForgeryValue(FORM_SECRET, tokenHash, APPROVER_A.id)}"`);
+    expect((await decide(links.a, 'approve')).status).toBe(200);
   });
 
   test('APPROVER_SIGN_IN=off: the link alone decides, as before', async () => {
@@ -735,6 +809,68 @@ describe('approver sign-in (APPROVER_SIGN_IN=required)', () => {
       expect(client.raised).toMatchObject([{ instanceId: id, data: { outcome: 'approved', approverId: APPROVER_A.id } }]);
     } finally {
       deps = signedIn;
+    }
+  });
+});
+
+describe('decisions posted from another site', () => {
+  const attackerPage = { origin: 'https://attacker.example', 'sec-fetch-site': 'cross-site' };
+  const crossSite: Record<string, string>[] = [
+    attackerPage,
+    { origin: 'https://attacker.example' },
+    { 'sec-fetch-site': 'cross-site' },
+    // An attacker's page with its own no-referrer policy makes the browser send Origin: null.
+    { origin: 'null', 'sec-fetch-site': 'cross-site' },
+    { origin: 'null' },
+    { origin: 'http://localhost:7071.attacker.example', 'sec-fetch-site': 'same-site' },
+  ];
+
+  test('refused with a 403 page before anything is read or audited, also with the approver signed in and a genuine form value', async () => {
+    const { id, links } = await seedPendingRequest();
+    const page = await (await openApproval(links.a)).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+    for (const headers of crossSite) {
+      const response = await post(links.a, { decision: 'approve', csrf }, { ...asApproverOf(links.a), ...headers });
+      expect(response.status, JSON.stringify(headers)).toBe(403);
+      expectSecurityHeaders(response, 'page');
+      expect(await response.text()).toContain('not sent from the approval page');
+    }
+    expect(client.raised).toHaveLength(0);
+    expect((await store.getApprovalToken(id, parseApprovalToken(links.a)!.tokenHash))?.usedAt).toBeUndefined();
+    expect((await store.listEvents(id)).map((e) => e.type)).toEqual(['Received']);
+  });
+
+  test('writes no DecisionRefused for someone else signed in, nor DecisionIgnored once decided', async () => {
+    const { id, links } = await seedPendingRequest();
+    const asBob = { ...signedInAs(APPROVER_B), ...attackerPage };
+    expect((await post(links.a, { decision: 'approve', csrf: 'x' }, asBob)).status).toBe(403);
+    const page = await (await openApproval(links.a)).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+    expect((await decide(links.b, 'approve')).status).toBe(200);
+    const late = await post(links.a, { decision: 'reject', csrf }, { ...asApproverOf(links.a), ...attackerPage });
+    expect(late.status).toBe(403);
+    expect((await store.listEvents(id)).map((e) => e.type).filter((type) => /^Decision(Refused|Ignored)$/.test(type))).toEqual([]);
+  });
+
+  test("the approver's own post from the page is accepted: the browser's same-origin post, the app's public origin, or no browser headers", async () => {
+    const publicOrigin = deps;
+    deps = { ...deps, settings: { ...deps.settings, PUBLIC_BASE_URL: 'https://approvals.contoso.com' } };
+    try {
+      const ownPage: Record<string, string>[] = [
+        // What browsers send from our page, whose Referrer-Policy is no-referrer.
+        { origin: 'null', 'sec-fetch-site': 'same-origin' },
+        { origin: 'https://approvals.contoso.com', 'sec-fetch-site': 'same-origin' },
+        { origin: 'http://localhost:7071', 'sec-fetch-site': 'same-origin' },
+        {},
+      ];
+      for (const headers of ownPage) {
+        const { links } = await seedPendingRequest();
+        const response = await decide(links.a, 'approve', {}, { ...asApproverOf(links.a), ...headers });
+        expect(response.status, JSON.stringify(headers)).toBe(200);
+      }
+      expect(client.raised).toHaveLength(ownPage.length);
+    } finally {
+      deps = publicOrigin;
     }
   });
 });
@@ -767,6 +903,18 @@ describe('the approver is checked again in the directory when deciding', () => {
     const { id, links } = await seedPendingRequest({ approvers: [formerSponsor, team.approvers[1]], guestId: team.guest.id, currentEmail: team.guest.mail });
     await expectRefused(id, links.a, 'NoLongerAnApprover');
     expect((await decide(links.b, 'reject')).status).toBe(200);
+  });
+
+  test('a manager mailed before a sponsor was added still decides: any tier of the current directory counts', async () => {
+    const manager = emulator.addUser({ displayName: 'Mona Manager', mail: `mona.${randomUUID().slice(0, 8)}@contoso.com`, userType: 'Member' }) as unknown as Approver;
+    const sponsor = emulator.addUser({ displayName: 'Sam Sponsor', mail: `sam.${randomUUID().slice(0, 8)}@contoso.com`, userType: 'Member' }) as unknown as Approver;
+    // The directory now has a sponsor, who comes first; the links went to the manager when there was none.
+    const guest = emulator.addUser({ displayName: 'Gwen Guest', mail: `gwen.${randomUUID().slice(0, 8)}@fabrikam.com`, userType: 'Guest', sponsors: [sponsor.id], manager: manager.id }) as unknown as { id: string; mail: string };
+    const { id, links } = await seedPendingRequest({ approvers: [manager, sponsor], guestId: guest.id, currentEmail: guest.mail });
+    const response = await decide(links.a, 'approve');
+    expect(response.status).toBe(200);
+    expect(client.raised).toMatchObject([{ instanceId: id, data: { approverId: manager.id } }]);
+    expect((await store.listEvents(id)).some((e) => e.type === 'ApproverNoLongerEligible')).toBe(false);
   });
 
   test('not a member of the organisation (a guest): 403, audited', async () => {

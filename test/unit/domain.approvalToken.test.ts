@@ -1,6 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { createAntiForgeryValue, createApprovalToken, parseApprovalToken, verifyAntiForgeryValue } from '../../src/domain/approvalToken.js';
+import { createAntiForgeryValue, createApprovalToken, NO_SIGN_IN_VIEWER, parseApprovalToken, verifyAntiForgeryValue } from '../../src/domain/approvalToken.js';
 
 const requestId = randomUUID();
 
@@ -60,19 +60,28 @@ describe('anti-forgery values', () => {
   const formSecret = 'a-long-form-secret-of-at-least-32-characters';
   const { tokenHash } = createApprovalToken(requestId);
   const other = createApprovalToken(requestId).tokenHash;
+  const approverId = '6a1f0c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b';
+  const someoneElseId = '7b2e1d3f-4c5e-4f60-9bac-1d2e3f4a5b6c';
 
-  test('is HMAC-SHA256 in base64url and verifies for its own token', () => {
-    const value = createAntiForgeryValue(formSecret, tokenHash);
+  test('is HMAC-SHA256 of the token hash and the viewer, in base64url, and verifies for both', () => {
+    const value = createAntiForgeryValue(formSecret, tokenHash, approverId);
     expect(value).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(verifyAntiForgeryValue(formSecret, tokenHash, value)).toBe(true);
+    expect(value).toBe(createHmac('sha256', formSecret).update(`${tokenHash}|${approverId}`).digest('base64url'));
+    expect(verifyAntiForgeryValue(formSecret, tokenHash, approverId, value)).toBe(true);
   });
 
   test('a value for another token hash is refused', () => {
-    expect(verifyAntiForgeryValue(formSecret, tokenHash, createAntiForgeryValue(formSecret, other))).toBe(false);
+    expect(verifyAntiForgeryValue(formSecret, tokenHash, approverId, createAntiForgeryValue(formSecret, other, approverId))).toBe(false);
+  });
+
+  test('a value shown to another signed-in user, or minted with sign-in off, is refused for the approver', () => {
+    expect(verifyAntiForgeryValue(formSecret, tokenHash, approverId, createAntiForgeryValue(formSecret, tokenHash, someoneElseId))).toBe(false);
+    expect(verifyAntiForgeryValue(formSecret, tokenHash, approverId, createAntiForgeryValue(formSecret, tokenHash, NO_SIGN_IN_VIEWER))).toBe(false);
+    expect(verifyAntiForgeryValue(formSecret, tokenHash, NO_SIGN_IN_VIEWER, createAntiForgeryValue(formSecret, tokenHash, approverId))).toBe(false);
   });
 
   test('a value made with another secret is refused', () => {
-    expect(verifyAntiForgeryValue(formSecret, tokenHash, createAntiForgeryValue(`${formSecret}x`, tokenHash))).toBe(false);
+    expect(verifyAntiForgeryValue(formSecret, tokenHash, approverId, createAntiForgeryValue(`${formSecret}x`, tokenHash, approverId))).toBe(false);
   });
 
   test.each([
@@ -82,11 +91,11 @@ describe('anti-forgery values', () => {
     ['one character changed', (v: string) => (v[0] === 'A' ? 'B' : 'A') + v.slice(1)],
     ['multi-byte of the same length', (v: string) => 'é'.repeat(v.length)],
   ])('refuses a %s value', (_, make) => {
-    const value = typeof make === 'string' ? make : make(createAntiForgeryValue(formSecret, tokenHash));
-    expect(verifyAntiForgeryValue(formSecret, tokenHash, value)).toBe(false);
+    const value = typeof make === 'string' ? make : make(createAntiForgeryValue(formSecret, tokenHash, approverId));
+    expect(verifyAntiForgeryValue(formSecret, tokenHash, approverId, value)).toBe(false);
   });
 
   test('refuses a non-string value without throwing', () => {
-    expect(verifyAntiForgeryValue(formSecret, tokenHash, undefined as unknown as string)).toBe(false);
+    expect(verifyAntiForgeryValue(formSecret, tokenHash, approverId, undefined as unknown as string)).toBe(false);
   });
 });

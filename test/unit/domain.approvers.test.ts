@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { selectApprovers as selectWithSkips, type ApproverCandidate, type ApproverCandidates } from '../../src/domain/approvers.js';
+import { eligibleApprovers, selectApprovers as selectWithSkips, type ApproverCandidate, type ApproverCandidates } from '../../src/domain/approvers.js';
 import type { Approver } from '../../src/domain/request.js';
 
 /** An enabled internal member: the only kind of person who may approve. */
@@ -141,4 +141,18 @@ test('a candidate whose other addresses (otherMails, UPN) include the old or new
   expect(ids(result)).toEqual(['s3']);
   // What is stored and mailed is the approver, without the addresses used for the check.
   expect(result[0]).toEqual({ id: 's3', mail: 's3@contoso.com', displayName: 's3' });
+});
+
+test('eligibleApprovers: everyone eligible at every tier, by the same skip rules, each person once', () => {
+  const disabled = { ...person('d', 'd@contoso.com'), accountEnabled: false };
+  const all = eligibleApprovers(
+    candidates({
+      sponsors: [person('s', 's@contoso.com'), disabled, person('guest-1', 'x@contoso.com')],
+      groupSponsorMembers: [person('s', 's@contoso.com'), { ...person('g', 'g@contoso.com'), userType: 'Guest' }],
+      manager: person('m', 'm@contoso.com'),
+      fallback: [person('fb-1', 'helpdesk@contoso.com'), person('fb-2', 'ada@northwind.com')],
+    }),
+  );
+  expect(ids(all)).toEqual(['s', 'm', 'fb-1']);
+  expect(all[1]).toEqual({ id: 'm', mail: 'm@contoso.com', displayName: 'm' });
 });

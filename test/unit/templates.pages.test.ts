@@ -10,6 +10,7 @@ import {
   requestFormPage,
   requestReceivedPage,
 } from '../../src/templates/pages.js';
+import { REQUESTER_TEXT_LABEL } from '../../src/templates/emails.js';
 
 const request = (overrides: Partial<EmailChangeRequest> = {}): EmailChangeRequest => ({
   id: '6f1c2a4e-9a53-4a8e-9c0e-2a1f6b3d4e5f',
@@ -29,6 +30,7 @@ const request = (overrides: Partial<EmailChangeRequest> = {}): EmailChangeReques
   ...overrides,
 });
 const approver: Approver = { id: 'sp-1', displayName: 'Grace Hopper', mail: 'grace@contoso.com' };
+const mayDecide = (action: string, csrf: string) => ({ state: 'mayDecide', action, csrf }) as const;
 
 /** The text of the element with this id (first match), for checking what is next to a field. */
 const elementText = (page: string, id: string): string | undefined => new RegExp(`id="${id}"[^>]*>([^<]*)<`).exec(page)?.[1];
@@ -76,7 +78,7 @@ test('requestReceivedPage is the same neutral text for everyone', () => {
 });
 
 describe('approvalPage', () => {
-  const page = approvalPage({ request: request(), approver, action: '/api/approvals/tok', csrf: 'csrf-value' });
+  const page = approvalPage({ request: request(), approver, viewer: mayDecide('/api/approvals/tok', 'csrf-value') });
 
   test('shows guest, old and new email, reason, detail, when, from where and the deadline', () => {
     for (const text of [
@@ -105,11 +107,25 @@ describe('approvalPage', () => {
 
   test('shows the device in words, never the raw User-Agent', () => {
     const userAgent = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
-    const chrome = approvalPage({ request: request({ source: { ip: '203.0.113.7', userAgent } }), approver, action: '/a', csrf: 'c' });
+    const chrome = approvalPage({ request: request({ source: { ip: '203.0.113.7', userAgent } }), approver, viewer: mayDecide('/a', 'c') });
     expect(chrome).toContain('<dt>Requested from</dt><dd>Chrome 120 on Windows, IP address 203.0.113.7</dd>');
     expect(chrome).not.toContain('Mozilla/5.0');
-    const madeUp = approvalPage({ request: request({ source: { userAgent: 'Verified by IT/1 (call 555 0100' } }), approver, action: '/a', csrf: 'c' });
+    const madeUp = approvalPage({ request: request({ source: { userAgent: 'Verified by IT/1 (call 555 0100' } }), approver, viewer: mayDecide('/a', 'c') });
     expect(madeUp).not.toMatch(/Verified by IT|555 0100/);
+  });
+
+  test('sets the name and details the requester typed apart, under the label of the mails, in a section named by it', () => {
+    const block = /<section class="warning" aria-labelledby="requester-text">([\s\S]*?)<\/section>/.exec(page)?.[1];
+    expect(block).toBeDefined();
+    expect(block).toContain(`<h2 id="requester-text">${REQUESTER_TEXT_LABEL}</h2>`);
+    expect(block).toContain('<dt>Name given by the requester</dt><dd>Ada L.</dd>');
+    expect(block).toContain('<dt>Details from the requester</dt><dd class="detail">New job at Northwind</dd>');
+    // Outside the block, only what the directory and the validated form say.
+    const outside = page.replace(/<section class="warning" aria-labelledby="requester-text">[\s\S]*?<\/section>/, '');
+    expect(outside).not.toMatch(/Ada L\.|New job at Northwind/);
+    // A name the directory already shows is not repeated as the requester's.
+    const sameName = approvalPage({ request: request({ displayName: 'Ada Lovelace', reasonDetail: undefined }), approver, viewer: mayDecide('/a', 'c') });
+    expect(sameName).not.toContain('requester-text');
   });
 
   test('warns that approving hands the access to whoever controls the new address', () => {
@@ -120,8 +136,7 @@ describe('approvalPage', () => {
     const bare = approvalPage({
       request: request({ source: {}, reasonDetail: undefined, displayName: undefined, deadline: undefined }),
       approver,
-      action: '/a',
-      csrf: 'c',
+      viewer: mayDecide('/a', 'c'),
     });
     expect(bare).toContain('<dt>Requested from</dt><dd>Unknown browser and system, unknown IP address</dd>');
     expect(bare).not.toMatch(/Details from the requester|Name given by the requester|Decide by/);
@@ -130,23 +145,23 @@ describe('approvalPage', () => {
 
 describe('approvalPage with approver sign-in', () => {
   test('signed out: the details and a sign-in link instead of the decision form', () => {
-    const page = approvalPage({ request: request(), approver, action: '/api/approvals/tok', csrf: 'csrf-value', signIn: { state: 'signedOut', signInUrl: '/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fapprovals%2Ftok' } });
+    const page = approvalPage({ request: request(), approver, viewer: { state: 'signedOut', signInUrl: '/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fapprovals%2Ftok' } });
     expect(page).toContain('ada@northwind.com');
     expect(page).toContain('<a href="/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fapprovals%2Ftok">Sign in to decide</a>');
     expect(page).not.toMatch(/<form|name="csrf"|name="decision"/);
   });
 
-  test('signed in as someone else: says so, names the expected approver masked, and offers sign-out', () => {
+  test('signed in as someone else: says so, names the expected approver masked, offers sign-out, and shows no decision form', () => {
     const page = approvalPage({
       request: request(),
       approver,
-      action: '/api/approvals/tok',
-      csrf: 'csrf-value',
-      signIn: { state: 'someoneElse', signedInAs: 'eve@contoso.com', expected: 'g***@contoso.com', signOutUrl: '/.auth/logout?post_logout_redirect_uri=%2Fa' },
+      viewer: { state: 'someoneElse', signedInAs: 'eve@contoso.com', expected: 'g***@contoso.com', signOutUrl: '/.auth/logout?post_logout_redirect_uri=%2Fa' },
     });
+    expect(page).toContain('ada@northwind.com');
     expect(page).toContain('You are signed in as eve@contoso.com.');
     expect(page).toContain('This link was sent to g***@contoso.com');
-    expect(page).toContain('<a href="/.auth/logout?post_logout_redirect_uri=%2Fa">Sign out</a>');
+    expect(page).toContain('<a href="/.auth/logout?post_logout_redirect_uri=%2Fa">Sign out, then sign in as g***@contoso.com</a>');
+    expect(page).not.toMatch(/<form|name="csrf"|name="decision"/);
   });
 
   test('maskEmail keeps the first letter and the domain', () => {
@@ -194,14 +209,12 @@ describe('HTML injection in pages', () => {
         values: { currentEmail: payload, newEmail: payload, reason: payload, reasonDetail: payload, displayName: payload },
         errors: { currentEmail: payload, newEmail: payload, reason: payload, reasonDetail: payload, displayName: payload },
       }),
-      approvalPage({ request: hostile, approver: hostileApprover, action: payload, csrf: payload }),
-      approvalPage({ request: hostile, approver: hostileApprover, action: payload, csrf: payload, signIn: { state: 'signedOut', signInUrl: payload } }),
+      approvalPage({ request: hostile, approver: hostileApprover, viewer: mayDecide(payload, payload) }),
+      approvalPage({ request: hostile, approver: hostileApprover, viewer: { state: 'signedOut', signInUrl: payload } }),
       approvalPage({
         request: hostile,
         approver: hostileApprover,
-        action: payload,
-        csrf: payload,
-        signIn: { state: 'someoneElse', signedInAs: payload, expected: payload, signOutUrl: payload },
+        viewer: { state: 'someoneElse', signedInAs: payload, expected: payload, signOutUrl: payload },
       }),
       approverSignInPage({ title: payload, message: payload, link: { href: payload, label: payload } }),
       decisionResultPage({ outcome: 'approved', request: hostile }),

@@ -31,6 +31,8 @@ type ActivityAnswer = (input: unknown) => unknown;
 interface Scenario {
   activities: Record<string, ActivityAnswer>;
   race?: RaceWinner[];
+  /** The orchestration input; `INPUT` (the current workflow version) when absent. */
+  input?: EmailChangeOrchestrationInput;
 }
 
 interface Run {
@@ -59,7 +61,7 @@ function runOrchestrator(scenario: Scenario): Run {
   const statuses: Record<string, unknown>[] = [];
   const errors: unknown[][] = [];
   const df = {
-    getInput: () => INPUT,
+    getInput: () => scenario.input ?? INPUT,
     instanceId: INPUT.requestId,
     isReplaying: false,
     newGuid: (name: string) => `guid-of-${name}`,
@@ -154,6 +156,7 @@ function activities(overrides: Record<string, ActivityAnswer> = {}): Record<stri
     [ACTIVITY.executeReset]: () => INVITED,
     [ACTIVITY.restoreMail]: () => 'notNeeded',
     [ACTIVITY.completeRequest]: (input) => ((input as { outcome: ResetOutcome }).outcome.ok ? 'Completed' : 'Failed'),
+    [ACTIVITY.sendOutcomeMails]: () => 'sent',
     ...overrides,
   };
 }
@@ -215,7 +218,7 @@ describe('emailChangeOrchestrator', () => {
     const { decision } = approve('Just in time') as { decision: ApprovalDecisionEvent };
     const run = runOrchestrator({ activities: activities({ [ACTIVITY.settleDeadline]: () => ({ kind: 'decision', decision }) }), race: [timer, timer] });
     expect(run.result).toBe('Completed');
-    expect(names(run).slice(-4)).toEqual([ACTIVITY.settleDeadline, ACTIVITY.markApproved, ACTIVITY.executeReset, ACTIVITY.completeRequest]);
+    expect(names(run).slice(-5)).toEqual([ACTIVITY.settleDeadline, ACTIVITY.markApproved, ACTIVITY.executeReset, ACTIVITY.completeRequest, ACTIVITY.sendOutcomeMails]);
     expect(inputOf(run, ACTIVITY.markApproved)).toEqual({ requestId: INPUT.requestId, decision });
     expect(run.statuses).toContainEqual({ status: 'Approved', decidedBy: APPROVER.mail });
   });
@@ -228,7 +231,7 @@ describe('emailChangeOrchestrator', () => {
     expect(lastStatus(run)).toEqual({ status: 'Cancelled', decidedBy: 'admin@contoso.com' });
   });
 
-  test('approved after the reminder: approve, reset with the reset retry policy, complete', () => {
+  test('approved after the reminder: approve, reset with the reset retry policy, complete, then the mails', () => {
     const run = runOrchestrator({ activities: activities(), race: [timer, approve('Known colleague')] });
     expect(run.result).toBe('Completed');
     expect(names(run)).toEqual([
@@ -240,7 +243,9 @@ describe('emailChangeOrchestrator', () => {
       ACTIVITY.markApproved,
       ACTIVITY.executeReset,
       ACTIVITY.completeRequest,
+      ACTIVITY.sendOutcomeMails,
     ]);
+    expect(inputOf(run, ACTIVITY.sendOutcomeMails)).toBe(INPUT.requestId);
     expect(inputOf(run, ACTIVITY.markApproved)).toEqual({ requestId: INPUT.requestId, decision: (approve('Known colleague') as { decision: ApprovalDecisionEvent }).decision });
     const reset = run.activityCalls.find((c) => c.name === ACTIVITY.executeReset)!;
     expect(reset.retry).toBe(RESET_RETRY);
@@ -254,7 +259,7 @@ describe('emailChangeOrchestrator', () => {
     const run = runOrchestrator({ activities: activities(), race: [timer, { ...approve(), duringReminder: true }] });
     expect(run.result).toBe('Completed');
     // The reminder step was still running (the fake never settles it) when the approval was acted on.
-    expect(names(run).slice(3)).toEqual([ACTIVITY.requestApproval, ACTIVITY.markApproved, ACTIVITY.executeReset, ACTIVITY.completeRequest]);
+    expect(names(run).slice(3)).toEqual([ACTIVITY.requestApproval, ACTIVITY.markApproved, ACTIVITY.executeReset, ACTIVITY.completeRequest, ACTIVITY.sendOutcomeMails]);
     expect(run.timers.map((t) => t.fireAt)).toEqual([REMINDER_AT]);
   });
 
@@ -274,7 +279,7 @@ describe('emailChangeOrchestrator', () => {
     expect(run.result).toBe('Failed');
     expect(inputOf(run, ACTIVITY.completeRequest)).toEqual({ requestId: INPUT.requestId, outcome: refused });
     // `mail` is put back (or found untouched) before anyone is told; nothing was pending, so no retries.
-    expect(names(run).slice(-3)).toEqual([ACTIVITY.executeReset, ACTIVITY.restoreMail, ACTIVITY.completeRequest]);
+    expect(names(run).slice(-4)).toEqual([ACTIVITY.executeReset, ACTIVITY.restoreMail, ACTIVITY.completeRequest, ACTIVITY.sendOutcomeMails]);
     expect(run.timers).toHaveLength(1);
     expect(lastStatus(run)).toEqual({ status: 'Failed', errorCode: 'BadRequest' });
   });
@@ -291,13 +296,17 @@ describe('emailChangeOrchestrator', () => {
       race: [approve()],
     });
     expect(run.result).toBe('Failed');
-    expect(names(run).slice(-6)).toEqual([
+    // While `mail` stays pending and every mail went out, a try is only the restore; once it is
+    // back the mails run again (the admins' notice).
+    expect(names(run).slice(-8)).toEqual([
       ACTIVITY.restoreMail,
       ACTIVITY.completeRequest,
+      ACTIVITY.sendOutcomeMails,
       ACTIVITY.getMailRestorePolicy,
       ACTIVITY.restoreMail,
       ACTIVITY.restoreMail,
       ACTIVITY.restoreMail,
+      ACTIVITY.sendOutcomeMails,
     ]);
     const waits = run.timers.slice(1).map((t, i, all) => t.fireAt!.getTime() - (i === 0 ? REMINDER_AT.getTime() - POLICY.reminderAfterMs : all[i - 1].fireAt!.getTime()));
     expect(waits).toEqual([1_000, 2_000, 3_000]);
@@ -317,6 +326,70 @@ describe('emailChangeOrchestrator', () => {
     expect(run.timers.slice(1).map((t) => t.fireAt!.getTime() - START.getTime())).toEqual([1, 3, 7, 11, 15, 19, 23].map((h) => h * HOUR));
   });
 
+  test('mails Graph refuses are tried again on durable timers, with the restore, until both are done; the outcome stands', () => {
+    const refused: ResetOutcome = { ok: false, code: 'ServiceUnavailable', message: 'Try later', requestId: 'graph-req-3' };
+    const restores = ['pending', 'pending', 'done'];
+    const mails = ['pending', 'pending', 'pending', 'sent'];
+    const run = runOrchestrator({
+      activities: activities({
+        [ACTIVITY.executeReset]: () => refused,
+        [ACTIVITY.restoreMail]: () => restores.shift(),
+        [ACTIVITY.sendOutcomeMails]: () => mails.shift(),
+        [ACTIVITY.getMailRestorePolicy]: () => ({ firstRetryMs: 1_000, maxRetryMs: 3_000, windowMs: 24 * HOUR }),
+      }),
+      race: [approve()],
+    });
+    expect(run.result).toBe('Failed');
+    expect(names(run).slice(names(run).indexOf(ACTIVITY.executeReset))).toEqual([
+      ACTIVITY.executeReset,
+      ACTIVITY.restoreMail,
+      ACTIVITY.completeRequest,
+      ACTIVITY.sendOutcomeMails,
+      ACTIVITY.getMailRestorePolicy,
+      ACTIVITY.restoreMail,
+      ACTIVITY.sendOutcomeMails,
+      ACTIVITY.restoreMail,
+      ACTIVITY.sendOutcomeMails,
+      ACTIVITY.sendOutcomeMails,
+    ]);
+    expect(run.activityCalls.filter((c) => c.name === ACTIVITY.completeRequest)).toHaveLength(1);
+    expect(lastStatus(run)).toEqual({ status: 'Failed', errorCode: 'ServiceUnavailable' });
+  });
+
+  test('completing fails for good after Graph refused the reset: the retry keeps Graph’s outcome, and the restore still runs', () => {
+    const refused: ResetOutcome = { ok: false, code: 'ServiceUnavailable', message: 'Try later', requestId: 'graph-req-4' };
+    let tries = 0;
+    const restores = ['pending', 'done'];
+    const run = runOrchestrator({
+      activities: activities({
+        [ACTIVITY.executeReset]: () => refused,
+        [ACTIVITY.restoreMail]: () => restores.shift(),
+        [ACTIVITY.completeRequest]: () => {
+          if (++tries === 1) throw new Error("Activity function 'completeRequest' failed: store unavailable");
+          return 'Failed';
+        },
+        [ACTIVITY.getMailRestorePolicy]: () => ({ firstRetryMs: 1_000, maxRetryMs: 3_000, windowMs: 24 * HOUR }),
+      }),
+      race: [approve()],
+    });
+    expect(run.result).toBe('Failed');
+    const completions = run.activityCalls.filter((c) => c.name === ACTIVITY.completeRequest).map((c) => c.input);
+    expect(completions).toEqual([
+      { requestId: INPUT.requestId, outcome: refused },
+      { requestId: INPUT.requestId, outcome: refused },
+    ]);
+    expect(names(run).slice(-4)).toEqual([ACTIVITY.sendOutcomeMails, ACTIVITY.getMailRestorePolicy, ACTIVITY.restoreMail, ACTIVITY.sendOutcomeMails]);
+    expect(lastStatus(run)).toEqual({ status: 'Failed', errorCode: 'ServiceUnavailable' });
+  });
+
+  test('a version 1 instance replays its own steps (no restore before completing a refused reset), then puts mail back after them', () => {
+    const v1Input: EmailChangeOrchestrationInput = { ...INPUT, workflowVersion: undefined };
+    const refused: ResetOutcome = { ok: false, code: 'BadRequest', message: 'Invalid invitedUserEmailAddress' };
+    const run = runOrchestrator({ input: v1Input, activities: activities({ [ACTIVITY.executeReset]: () => refused, [ACTIVITY.restoreMail]: () => 'done' }), race: [approve()] });
+    expect(run.result).toBe('Failed');
+    expect(names(run).slice(-4)).toEqual([ACTIVITY.executeReset, ACTIVITY.completeRequest, ACTIVITY.restoreMail, ACTIVITY.sendOutcomeMails]);
+  });
+
   test('a reset that keeps throwing (retries exhausted) restores the mail and ends Failed InternalError', () => {
     const run = runOrchestrator({
       activities: activities({
@@ -327,7 +400,7 @@ describe('emailChangeOrchestrator', () => {
       race: [approve()],
     });
     expect(run.result).toBe('Failed');
-    expect(names(run).slice(-3)).toEqual([ACTIVITY.executeReset, ACTIVITY.restoreMail, ACTIVITY.completeRequest]);
+    expect(names(run).slice(-4)).toEqual([ACTIVITY.executeReset, ACTIVITY.restoreMail, ACTIVITY.completeRequest, ACTIVITY.sendOutcomeMails]);
     const completion = inputOf(run, ACTIVITY.completeRequest) as { outcome: ResetOutcome };
     expect(completion.outcome).toMatchObject({ ok: false, code: INTERNAL_ERROR_CODE });
     expect(lastStatus(run)).toEqual({ status: 'Failed', errorCode: INTERNAL_ERROR_CODE });
@@ -342,7 +415,8 @@ describe('emailChangeOrchestrator', () => {
       }),
     });
     expect(run.result).toBe('Failed');
-    expect(names(run)).toEqual([ACTIVITY.recordRequest, ACTIVITY.getApprovalPolicy, ACTIVITY.screenRequest, ACTIVITY.completeRequest]);
+    // The restore try finds nothing to put back; the failure mails follow the stored status.
+    expect(names(run)).toEqual([ACTIVITY.recordRequest, ACTIVITY.getApprovalPolicy, ACTIVITY.screenRequest, ACTIVITY.completeRequest, ACTIVITY.restoreMail, ACTIVITY.sendOutcomeMails]);
     expect(inputOf(run, ACTIVITY.completeRequest)).toEqual({
       requestId: INPUT.requestId,
       outcome: { ok: false, code: INTERNAL_ERROR_CODE, message: internalErrorMessage(`guid-of-${INPUT.requestId}`) },

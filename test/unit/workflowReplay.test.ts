@@ -38,6 +38,8 @@ const answers = (name: string, input: unknown): unknown => {
       return (input as { outcome: string }).outcome;
     case ACTIVITY.completeRequest:
       return (input as { outcome: ResetOutcome }).outcome.ok ? 'Completed' : 'Failed';
+    case ACTIVITY.sendOutcomeMails:
+      return 'sent';
     default:
       return null;
   }
@@ -58,6 +60,7 @@ test('under the real replay engine: reminder, then approval, reset and completio
     ACTIVITY.markApproved,
     ACTIVITY.executeReset,
     ACTIVITY.completeRequest,
+    ACTIVITY.sendOutcomeMails,
   ]);
   // Three activities (a second each here) ran before the deadline was fixed; replays keep it.
   const deadline = new Date(START + 3_000 + POLICY.approvalTimeoutMs).toISOString();
@@ -96,6 +99,7 @@ test('under the real replay engine: a decision raised while the reminder is bein
     ACTIVITY.markApproved,
     ACTIVITY.executeReset,
     ACTIVITY.completeRequest,
+    ACTIVITY.sendOutcomeMails,
   ]);
   expect(calls[5].input).toEqual({ requestId: INPUT.requestId, decision: approval });
   // No deadline timer was even created: nothing keeps the instance open.
@@ -132,13 +136,15 @@ test('under the real replay engine: a failed reset ends Failed at once, then the
   );
   expect(state.error).toBeUndefined();
   expect(state.output).toBe('Failed');
-  expect(calls.map((c) => c.name).slice(-6)).toEqual([
+  expect(calls.map((c) => c.name).slice(-8)).toEqual([
     ACTIVITY.executeReset,
     ACTIVITY.restoreMail,
     ACTIVITY.completeRequest,
+    ACTIVITY.sendOutcomeMails,
     ACTIVITY.getMailRestorePolicy,
     ACTIVITY.restoreMail,
     ACTIVITY.restoreMail,
+    ACTIVITY.sendOutcomeMails,
   ]);
   const retryTimers = host.history.filter((event) => event.EventType === 10).slice(-2) as { FireAt: string; Timestamp: string }[];
   expect(retryTimers.map((t) => Date.parse(t.FireAt) - Date.parse(t.Timestamp))).toEqual([30_000, 60_000]);

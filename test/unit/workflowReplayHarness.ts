@@ -61,14 +61,16 @@ export function startState(input: EmailChangeOrchestrationInput): HostState {
 
 /**
  * Runs episodes until the orchestrator is done, or (with `stopWhenWaiting`) until it waits and
- * `race` is used up. Open activities complete with `answer` one per episode, oldest first.
+ * `race` is used up, or (with `stopBefore`) when that activity is the next to complete: it is
+ * scheduled in the history and still running, as when a deployment lands in the middle of it.
+ * Open activities complete with `answer` one per episode, oldest first.
  */
 export async function replay(
   orchestrator: OrchestrationHandler,
   start: HostState,
   answer: (name: string, input: unknown) => unknown,
   race: RaceStep[],
-  options: { stopWhenWaiting?: boolean } = {},
+  options: { stopWhenWaiting?: boolean; stopBefore?: string } = {},
 ): Promise<ReplayRun> {
   const host: HostState = structuredClone(start);
   const open = new Map<number, Leaf>(host.open);
@@ -119,6 +121,7 @@ export async function replay(
     const raiseNow = next && 'event' in next && next.whilePending !== undefined && activities.some(([, leaf]) => leaf.functionName === next.whilePending);
     if (activities.length > 0 && !raiseNow) {
       const [id, leaf] = activities[0];
+      if (leaf.functionName === options.stopBefore) return { state, calls, openTimers: [], host: snapshot() };
       const payload = typeof leaf.input === 'string' ? JSON.parse(leaf.input) : leaf.input;
       calls.push({ name: leaf.functionName!, input: payload });
       open.delete(id);

@@ -18,6 +18,13 @@ const fixture = JSON.parse(readFileSync(path.join(__dirname, 'fixtures/workflowV
   beforeReminder: HostState;
   afterReminder: HostState;
 };
+/**
+ * Recorded by the orchestrator of git d4cb27e~1 (the last before version 2's new steps) from
+ * `afterReminder`: approved, the reset refused by Graph, stopped while `completeRequest` runs.
+ */
+const completing = JSON.parse(readFileSync(path.join(__dirname, 'fixtures/workflowV1CompletingRefusedReset.json'), 'utf8')) as {
+  completingRefusedReset: HostState;
+};
 
 const INVITED: ResetOutcome = { ok: true, invitationId: 'inv-1', inviteRedeemUrl: 'https://login.example/redeem' };
 const answers = (name: string, input: unknown): unknown => {
@@ -28,6 +35,8 @@ const answers = (name: string, input: unknown): unknown => {
       return (input as { outcome: ResetOutcome }).outcome.ok ? 'Completed' : 'Failed';
     case ACTIVITY.recordOutcome:
       return (input as { outcome: string }).outcome;
+    case ACTIVITY.sendOutcomeMails:
+      return 'sent';
     case ACTIVITY.settleDeadline:
       return { kind: 'deadline' };
     default:
@@ -45,7 +54,7 @@ test('an instance waiting after its reminder when the new code is deployed compl
   const { state, calls, openTimers } = await replay(emailChangeOrchestrator, fixture.afterReminder, answers, [{ event: EVENTS.approvalDecision, input: approval }]);
   expect(state.error).toBeUndefined();
   expect(state.output).toBe('Completed');
-  expect(calls.map((c) => c.name)).toEqual([ACTIVITY.markApproved, ACTIVITY.executeReset, ACTIVITY.completeRequest]);
+  expect(calls.map((c) => c.name)).toEqual([ACTIVITY.markApproved, ACTIVITY.executeReset, ACTIVITY.completeRequest, ACTIVITY.sendOutcomeMails]);
   expect(calls[0].input).toEqual({ requestId: fixture.afterReminder.input.requestId, decision: approval });
   expect(openTimers).toEqual([]);
 });
@@ -54,11 +63,23 @@ test('an instance waiting before its reminder when the new code is deployed goes
   const { state, calls } = await replay(emailChangeOrchestrator, fixture.beforeReminder, answers, [{ timer: true }, { event: EVENTS.approvalDecision, input: approval }]);
   expect(state.error).toBeUndefined();
   expect(state.output).toBe('Completed');
-  expect(calls.map((c) => c.name)).toEqual([ACTIVITY.requestApproval, ACTIVITY.markApproved, ACTIVITY.executeReset, ACTIVITY.completeRequest]);
+  expect(calls.map((c) => c.name)).toEqual([ACTIVITY.requestApproval, ACTIVITY.markApproved, ACTIVITY.executeReset, ACTIVITY.completeRequest, ACTIVITY.sendOutcomeMails]);
 });
 
 test('an old instance left to its deadline still expires', async () => {
   const { state, calls } = await replay(emailChangeOrchestrator, fixture.afterReminder, answers, [{ timer: true }]);
   expect(state.output).toBe('Expired');
   expect(calls.map((c) => c.name)).toEqual([ACTIVITY.settleDeadline, ACTIVITY.recordOutcome]);
+});
+
+test('an old instance completing a refused reset when the new code is deployed replays its steps, then puts mail back and mails', async () => {
+  const recorded = completing.completingRefusedReset;
+  expect(recorded.input.workflowVersion).toBeUndefined();
+  expect(recorded.leaves.slice(-2).map((leaf) => leaf.functionName)).toEqual([ACTIVITY.executeReset, ACTIVITY.completeRequest]);
+  const { state, calls } = await replay(emailChangeOrchestrator, recorded, (name, input) => (name === ACTIVITY.restoreMail ? 'done' : answers(name, input)), []);
+  expect(state.error).toBeUndefined();
+  expect(state.output).toBe('Failed');
+  // The steps version 1 never had come after the last one it recorded.
+  expect(calls.map((c) => c.name)).toEqual([ACTIVITY.completeRequest, ACTIVITY.restoreMail, ACTIVITY.sendOutcomeMails]);
+  expect(calls[0].input).toMatchObject({ outcome: { ok: false, code: 'BadRequest' } });
 });

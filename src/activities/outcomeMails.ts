@@ -1,0 +1,86 @@
+import { logAndStoreError, type FailureLog } from '../domain/errorText.js';
+import type { AuditEvent, EmailChangeRequest } from '../domain/request.js';
+import { GraphRequestError } from '../graph/graphGateway.js';
+import {
+  mailRestoredAdminEmail,
+  mailRestoreFailedAdminEmail,
+  redeemInvitationEmail,
+  requestCompletedEmail,
+  requestOutcomeEmail,
+  resetFailedAdminEmail,
+} from '../templates/emails.js';
+import type { OutcomeMailsState } from '../workflow/activityContract.js';
+import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
+import { MAIL_RESTORE_WINDOW_MS } from './executeReset.js';
+import { mailOnceFor, type RenderedMail } from './mailOnce.js';
+
+const logFailure: FailureLog = (message, error) => console.error(message, error);
+
+/**
+ * Sends the mails an approved request owes once `completeRequest` stored how it ended, each
+ * rendered from what is stored now, so it says what actually happened (DESIGN §2 step 7, §5):
+ * - while `mail` waits to be put back, the admins' alert (whenever it has not gone out yet);
+ * - once `mail` is back after that alert, the admins' notice that it is resolved;
+ * - Completed: the new address how to redeem (unless Graph sends its own invitation), the approver
+ *   that it is done; Failed: the admins, the approver and the guest's current address.
+ * Sent mails are skipped on every later run. A mail Graph refuses is audited (`MailFailed`, with
+ * its key and Graph's code and request-id) and answers `pending`, and the orchestrator runs this
+ * again later; the others still go out.
+ */
+export async function sendOutcomeMails(deps: ActivityDependencies, requestId: string): Promise<OutcomeMailsState> {
+  const { settings, store } = deps;
+  const request = await requireRequest(store, requestId);
+  const events = await store.listEvents(requestId);
+  const mailOnce = await mailOnceFor(deps, requestId, events);
+  const admins = settings.ADMIN_NOTIFICATION_EMAILS;
+  const owed: [key: string, to: string[], mail: RenderedMail][] = [];
+  if (request.mailRestore === 'pending') owed.push(['mail-restore-alert', admins, restoreAlert(deps, request, events)]);
+  if (request.mailRestore === 'done' && wasSent(request, events, 'mail-restore-alert')) owed.push(['mail-restored', admins, mailRestoredAdminEmail({ request })]);
+  const result = request.result;
+  if (request.status === 'Completed' && result && 'invitationId' in result) {
+    if (!settings.SEND_INVITATION_MESSAGE) owed.push(['redeem', [request.newEmail], redeemInvitationEmail({ request, inviteRedeemUrl: result.inviteRedeemUrl ?? '' })]);
+    owed.push(['completed', decidersOf(request), requestCompletedEmail({ request })]);
+  } else if (request.status === 'Failed') {
+    owed.push(['admin-failure', admins, resetFailedAdminEmail({ request })]);
+    // The approver expects a "done": tell them it did not happen, with what Graph said.
+    owed.push(['approver-failure', decidersOf(request), resetFailedAdminEmail({ request })]);
+    // Only a real guest's address hears about it: the form must not mail arbitrary addresses.
+    if (request.guestId) owed.push(['outcome', [request.currentEmail], requestOutcomeEmail({ request })]);
+  }
+
+  let state: OutcomeMailsState = 'sent';
+  for (const [key, to, mail] of owed) {
+    try {
+      await mailOnce(key, to, mail);
+    } catch (error) {
+      if (!(error instanceof GraphRequestError)) throw error;
+      state = 'pending';
+      const attempt = events.filter((event) => event.type === 'MailFailed' && event.detail?.key === key).length + 1;
+      const failure = logAndStoreError(error, logFailure);
+      await store.appendEvent(auditEvent(deps, requestId, `mail-failed:${key}:${attempt}`, 'MailFailed', 'system', { key, attempt, status: error.status, ...failure }));
+    }
+  }
+  return state;
+}
+
+/** The alert shows the latest refusal and the end of the tries, which started at the first. */
+function restoreAlert(deps: ActivityDependencies, request: EmailChangeRequest, events: readonly AuditEvent[]): RenderedMail {
+  const tries = events.filter((event) => event.type === 'MailRestoreFailed');
+  const latest = tries.at(-1)?.detail;
+  const failure =
+    typeof latest?.code === 'string' && typeof latest.message === 'string'
+      ? { code: latest.code, message: latest.message, ...(typeof latest.requestId === 'string' ? { requestId: latest.requestId } : {}) }
+      : undefined;
+  const firstFailedAt = tries[0] ? Date.parse(tries[0].at) : deps.clock().getTime();
+  const retryUntil = new Date(firstFailedAt + MAIL_RESTORE_WINDOW_MS).toISOString();
+  return mailRestoreFailedAdminEmail({ request, ...(failure ? { failure } : {}), retryUntil });
+}
+
+/** The `MailSent` marker `mailOnce` writes for that key (its audit id). */
+function wasSent(request: EmailChangeRequest, events: readonly AuditEvent[], key: string): boolean {
+  return events.some((event) => event.id === `${request.id}:mail:${key}`);
+}
+
+function decidersOf(request: EmailChangeRequest): string[] {
+  return request.decision ? [request.decision.by] : request.approvers.map((a) => a.mail);
+}
