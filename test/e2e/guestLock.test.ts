@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { eventually, startLocalApp, type LocalApp } from './support/localApp.js';
-import { adminGet, approvalLink, decide, guestWithSponsor, submit, tenant, waitForMail, waitForStatus } from './support/flow.js';
+import { adminGet, approvalLink, approvedWithMailChanged, decide, guestWithSponsor, injectFault, submit, tenant, waitForMail, waitForStatus } from './support/flow.js';
 
 /**
  * One active request per guest (DESIGN §6), over HTTP: a second attempt is declined and the
@@ -16,7 +16,7 @@ afterAll(async () => {
   await app?.stop();
 });
 
-const fault = async (body: Record<string, unknown>) => expect((await app.json('POST', '/_dev/graph/faults', body)).status).toBeLessThan(300);
+const fault = (body: Record<string, unknown>) => injectFault(app, body);
 const mailOf = async (guestId: string) => (await tenant(app)).users.find((u) => u.id === guestId)?.mail;
 
 const stamp = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
@@ -87,14 +87,7 @@ test('a request whose lock an admin released, approved after another request too
 });
 
 test('the lock of a request still putting mail back cannot be released (409 LockInUse); it ends when mail is back', async () => {
-  const { guest, sponsor } = await guestWithSponsor(app, 'pending');
-  const newEmail = `pending.${stamp()}@northwind.example`;
-  const id = await submit(app, { currentEmail: guest.mail, newEmail });
-  const link = approvalLink(await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'approval mail'));
-  await waitForStatus(app, id, 'AwaitingApproval');
-  await fault({ method: 'POST', path: '/v1.0/invitations', status: 503, count: 5, retryAfter: 2 });
-  expect((await decide(link, 'approve')).status).toBe(200);
-  await eventually(async () => ((await mailOf(guest.id)) === newEmail ? true : undefined), 30_000, 'mail to be changed');
+  const { guest, id } = await approvedWithMailChanged(app, 'pending');
   await fault({ method: 'PATCH', path: `/v1.0/users/${guest.id}`, status: 503, count: 18, retryAfter: 0 });
   await fault({ method: 'POST', path: '/v1.0/invitations', status: 400, count: 1, code: 'BadRequest', message: 'Invalid invitedUserEmailAddress' });
   await eventually(async () => (((await adminGet(app, id)).request as { mailRestore?: string }).mailRestore === 'pending' ? true : undefined), 45_000, 'mailRestore pending');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { eventually, startLocalApp, type LocalApp } from './support/localApp.js';
-import { adminGet, approvalLink, decide, guestWithSponsor, submit, tenant, waitForMail, waitForStatus } from './support/flow.js';
+import { adminGet, approvedWithMailChanged, injectFault, tenant, waitForMail, waitForStatus } from './support/flow.js';
 
 /**
  * A reset that fails after `mail` was changed, while Graph also refuses to put `mail` back for a
@@ -21,20 +21,11 @@ afterAll(async () => {
   await app?.stop();
 });
 
-const fault = async (body: Record<string, unknown>) => expect((await app.json('POST', '/_dev/graph/faults', body)).status).toBeLessThan(300);
+const fault = (body: Record<string, unknown>) => injectFault(app, body);
 const mailRestoreOf = async (id: string) => ((await adminGet(app, id)).request as { mailRestore?: string | null }).mailRestore;
 
 test('a failed reset whose restore Graph refuses for a while: Failed, restore pending then done, mail back, every try audited, admins alerted once', async () => {
-  const { guest, sponsor } = await guestWithSponsor(app, 'restore');
-  const newEmail = `restore.${Date.now()}@northwind.example`;
-  const id = await submit(app, { currentEmail: guest.mail, newEmail });
-  const link = approvalLink(await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'approval mail'));
-  await waitForStatus(app, id, 'AwaitingApproval');
-
-  // The invitation is slow (503s) so the test can see `mail` changed before it fails for good.
-  await fault({ method: 'POST', path: '/v1.0/invitations', status: 503, count: 5, retryAfter: 2 });
-  expect((await decide(link, 'approve')).status).toBe(200);
-  await eventually(async () => ((await tenant(app)).users.find((u) => u.id === guest.id)?.mail === newEmail ? true : undefined), 30_000, 'mail to be changed');
+  const { guest, sponsor, id } = await approvedWithMailChanged(app, 'restore');
   // Now: the invitation is refused for good, and the first three tries to put mail back get 503
   // (six calls each: the Graph client retries five times).
   await fault({ method: 'PATCH', path: `/v1.0/users/${guest.id}`, status: 503, count: 18, retryAfter: 0 });
@@ -66,15 +57,7 @@ test('a failed reset whose restore Graph refuses for a while: Failed, restore pe
 
 test('Graph down for reads, writes and mail at once after a failed reset: the outcome keeps Graph’s code, mail is put back once Graph recovers, the admins alerted once and told it is resolved', async () => {
   await app.json('DELETE', '/_dev/graph/faults');
-  const { guest, sponsor } = await guestWithSponsor(app, 'outage');
-  const newEmail = `outage.${Date.now()}@northwind.example`;
-  const id = await submit(app, { currentEmail: guest.mail, newEmail });
-  const link = approvalLink(await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'approval mail'));
-  await waitForStatus(app, id, 'AwaitingApproval');
-
-  await fault({ method: 'POST', path: '/v1.0/invitations', status: 503, count: 5, retryAfter: 2 });
-  expect((await decide(link, 'approve')).status).toBe(200);
-  await eventually(async () => ((await tenant(app)).users.find((u) => u.id === guest.id)?.mail === newEmail ? true : undefined), 30_000, 'mail to be changed');
+  const { guest, sponsor, id } = await approvedWithMailChanged(app, 'outage');
   // The outage: every read and write of a user and every mail answers 503 (each call is six with
   // the Graph client's own retries), for longer than a step's retries last: the first mails fail
   // twice over (alert, failure mails), the reads three restore tries, the write one more.

@@ -116,3 +116,28 @@ export async function guestWithSponsor(app: LocalApp, label = 'guest'): Promise<
   const guest = await app.addUser({ displayName: `${label} ${n}`, mail: `${label}.${n}@fabrikam.example`, userType: 'Guest', sponsors: [sponsor.id] });
   return { guest, sponsor };
 }
+
+/** Injects a Graph fault (`POST /_dev/graph/faults`, DESIGN §7). */
+export async function injectFault(app: LocalApp, fault: Record<string, unknown>): Promise<void> {
+  const res = await app.json('POST', '/_dev/graph/faults', fault);
+  if (res.status >= 300) throw new Error(`fault: ${res.status} ${JSON.stringify(res.body)}`);
+}
+
+/**
+ * A sponsored guest's request, approved while `/invitations` answers 503 a few times, so that the
+ * guest's `mail` already holds the new address while the reset is still being tried: the moment
+ * to make the reset fail for good and watch `mail` being put back.
+ */
+export async function approvedWithMailChanged(app: LocalApp, label: string) {
+  const { guest, sponsor } = await guestWithSponsor(app, label);
+  const newEmail = `${label}.${Date.now().toString(36)}${(counter++).toString(36)}@northwind.example`;
+  const id = await submit(app, { currentEmail: guest.mail, newEmail });
+  const link = approvalLink(await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'approval mail'));
+  await waitForStatus(app, id, 'AwaitingApproval');
+  await injectFault(app, { method: 'POST', path: '/v1.0/invitations', status: 503, count: 5, retryAfter: 2 });
+  const decided = await decide(link, 'approve');
+  if (decided.status !== 200) throw new Error(`approve: ${decided.status}`);
+  const mailOf = async () => (await tenant(app)).users.find((u) => u.id === guest.id)?.mail;
+  await eventually(async () => ((await mailOf()) === newEmail ? true : undefined), 30_000, 'mail to be changed');
+  return { guest, sponsor, id, newEmail };
+}
