@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { startHost, type RunningHost } from './host.js';
 
@@ -7,7 +6,7 @@ import { startHost, type RunningHost } from './host.js';
  * hosts any Node.js v4-programming-model app directory until SIGINT/SIGTERM.
  */
 
-const USAGE = 'Usage: functions-local-host --app <dir> [--port <port>] [--data <dir>] [--in-memory] [--key <hostKey>]';
+const USAGE = 'Usage: node packages/functions-local-host/dist/cli.js --app <dir> [--port <port>] [--data <dir>] [--in-memory] [--key <hostKey>]';
 
 function describeFunctions(host: RunningHost): string[] {
   const lines = ['Functions:'];

@@ -13,7 +13,8 @@ import { readBody, sendJson } from './nodeHttp.js';
 /**
  * The local host's dev-only endpoints (DESIGN §7, never deployed): read the outbox, inspect and
  * extend the emulated tenant, inject Graph faults, mint admin tokens the app's real JWT check
- * accepts, and open sign-in sessions the app's real approver check accepts. Served on the app's port beside the Graph emulator.
+ * accepts, and open sign-in sessions the app's real approver check accepts. Served beside the Graph
+ * emulator: on the app's port under `npm start`, on the emulator's own under `npm run emulators`.
  */
 
 export interface DevEndpointsOptions {
