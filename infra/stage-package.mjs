@@ -6,8 +6,14 @@
 // The project's own node_modules (with every devDependency) never goes in: the production
 // dependencies are installed fresh from the lock file with `npm ci --omit=dev`. Remote build is no
 // option because the package carries compiled JavaScript, not sources.
+//
+// The project is an npm workspace: the local host and the Graph emulator are packages under
+// packages/ (left out by `.funcignore`). The app alone is deployed, so the staged package.json
+// drops `workspaces` and the staged lock file drops the workspace entries; `npm ci` then installs
+// the app's production tree as pinned by the lock file, and prunes as extraneous what only the
+// workspace packages need (Azurite, for one).
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ignore from 'ignore';
@@ -39,8 +45,18 @@ function stage() {
   // and source maps that production dependencies ship.
   copyFileSync(path.join(projectDir, '.funcignore'), path.join(out, '.funcignore'));
 
+  const manifest = JSON.parse(readFileSync(path.join(projectDir, 'package.json'), 'utf8'));
+  delete manifest.workspaces;
+  writeFileSync(path.join(out, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+
   // The lock file pins the production tree; it is installed from, then left out of the package.
-  copyFileSync(path.join(projectDir, 'package-lock.json'), path.join(out, 'package-lock.json'));
+  const lock = JSON.parse(readFileSync(path.join(projectDir, 'package-lock.json'), 'utf8'));
+  delete lock.packages[''].workspaces;
+  for (const [location, entry] of Object.entries(lock.packages)) {
+    // A workspace package: its own entry (`packages/<name>`) and its link in node_modules.
+    if (location.startsWith('packages/') || entry.link) delete lock.packages[location];
+  }
+  writeFileSync(path.join(out, 'package-lock.json'), `${JSON.stringify(lock, null, 2)}\n`);
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   execFileSync(npm, ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: out, stdio: 'inherit', shell: process.platform === 'win32' });
   rmSync(path.join(out, 'package-lock.json'));

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startHost } from '../../src/devhost/host.js';
+import { startHost } from '@guest-email-change/functions-local-host';
 
 /**
  * `npm run bench:host [-- --n 500]`: N approval-style orchestrations (three chained activities,
@@ -16,7 +16,7 @@ declare global {
 }
 
 const repoDir = path.resolve(__dirname, '../../..');
-const appDir = path.join(repoDir, 'test/devhost/apps/durable-bench');
+const appDir = path.join(repoDir, 'packages/functions-local-host/test/apps/durable-bench');
 const START_CONCURRENCY = 50;
 
 function percentile(sorted: number[], p: number): number {

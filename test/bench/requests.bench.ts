@@ -1,13 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { connectionStringFor, freePort, startAzurite } from '../../src/devhost/azurite.js';
-import type { RouteHandler } from '../../src/devhost/contracts.js';
-import { createDevEndpoints } from '../../src/devhost/devEndpoints.js';
-import { createTenantEasyAuth } from '../../src/devhost/tenantSignIn.js';
-import { createDevTokenIssuer } from '../../src/devhost/graph-emulator/devTokenIssuer.js';
-import { createGraphEmulator } from '../../src/devhost/graph-emulator/graphEmulator.js';
-import { startHost } from '../../src/devhost/host.js';
+import { connectionStringFor, freePort, startAzurite, startHost, type RouteHandler } from '@guest-email-change/functions-local-host';
+import { createDevEndpoints, createDevTokenIssuer, createGraphEmulator, createTenantEasyAuth } from '@guest-email-change/graph-emulator';
 import { startCountingProxy } from './countingProxy.js';
 
 /**
@@ -39,7 +34,8 @@ async function main() {
   const base = `http://localhost:${port}`;
   const sample = JSON.parse(fs.readFileSync(path.join(appDir, 'local.settings.sample.json'), 'utf8')).Values as Record<string, string>;
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(sample)) env[k] = String(v).split('http://localhost:7071').join(base);
+  // The sample's app (7071) and Graph emulator (7072) URLs both move to the one port.
+  for (const [k, v] of Object.entries(sample)) env[k] = String(v).split('http://localhost:7071').join(base).split('http://localhost:7072').join(base);
   Object.assign(env, {
     AzureWebJobsStorage: connectionStringFor(`${proxy.url}/devstoreaccount1`),
     RATE_LIMIT_PER_SOURCE: String(N * 10),

@@ -90,6 +90,54 @@ function installedPackages(root: string): string[] {
     .filter((folder) => /(^|\/)node_modules\/(@[^/]+\/)?[^/]+$/.test(folder));
 }
 
+interface LockEntry {
+  dev?: boolean;
+  link?: boolean;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+}
+
+/**
+ * The app's production tree in the lock file: every package reached from the app's
+ * `dependencies`, each dependency found as Node finds it (the nearest `node_modules` up the tree).
+ * Before the project became an npm workspace this was exactly the entries not flagged `dev`; npm
+ * counts workspace packages as production, so what only they need (Azurite) is unflagged now and
+ * the flags alone no longer say what the app needs.
+ */
+function productionTree(packages: Record<string, LockEntry>): string[] {
+  const found = new Set<string>();
+  const parentOf = (location: string) => {
+    const at = location.lastIndexOf('/node_modules/');
+    return at < 0 ? '' : location.slice(0, at);
+  };
+  const visit = (from: string, name: string, required: boolean) => {
+    for (let dir = from; ; dir = parentOf(dir)) {
+      const location = `${dir ? `${dir}/` : ''}node_modules/${name}`;
+      if (packages[location]) {
+        if (!found.has(location)) {
+          found.add(location);
+          follow(location);
+        }
+        return;
+      }
+      if (!dir) {
+        if (required) throw new Error(`${name}, needed by ${from || 'the app'}, is not in the lock file`);
+        return;
+      }
+    }
+  };
+  const follow = (location: string) => {
+    const entry = packages[location];
+    for (const name of Object.keys(entry.dependencies ?? {})) visit(location, name, true);
+    for (const name of Object.keys(entry.optionalDependencies ?? {})) visit(location, name, false);
+    for (const name of Object.keys(entry.peerDependencies ?? {})) visit(location, name, !entry.peerDependenciesMeta?.[name]?.optional);
+  };
+  follow('');
+  return [...found];
+}
+
 /** The app's settings for a local run, from the committed sample. */
 function sampleSettings(): Record<string, string> {
   const values = (JSON.parse(readFileSync(path.join(projectDir, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> }).Values;
@@ -98,7 +146,7 @@ function sampleSettings(): Record<string, string> {
 
 /** Starts the local host on `appDir`; returns the functions it lists and the form page's answer. */
 async function hostFunctionsAndForm(appDir: string): Promise<{ functions: string[]; formStatus: number; form: string }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/src/devhost/cli.js'), '--app', appDir, '--port', '0', '--in-memory'], {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'packages/functions-local-host/dist/cli.js'), '--app', appDir, '--port', '0', '--in-memory'], {
     cwd: workDir,
     env: { ...process.env, ...sampleSettings() },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -153,12 +201,14 @@ describe('the deployment package, built as azd builds it', () => {
     const functionSources = readdirSync(path.join(projectDir, 'src/functions')).filter((f) => f.endsWith('.ts'));
     expect(functionSources.length).toBeGreaterThan(3);
     for (const source of functionSources) expect(existsSync(path.join(packageDir, 'dist/src/functions', source.replace(/\.ts$/, '.js'))), source).toBe(true);
-    const main = (JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { main: string }).main;
-    expect(main).toBe('dist/src/functions/*.js');
+    const manifest = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { main: string; workspaces?: unknown };
+    expect(manifest.main).toBe('dist/src/functions/*.js');
+    expect(manifest.workspaces).toBeUndefined();
   });
 
   test('holds no sources, tests, infra, local host, local settings or Azurite data', () => {
     const files = filesUnder(packageDir);
+    expect(files.filter((f) => f.startsWith('packages/') || f.endsWith('.tsbuildinfo'))).toEqual([]);
     const appFiles = files.filter((f) => !f.startsWith('node_modules/'));
     expect(appFiles.filter((f) => !/^dist\/src\/.+\.js$/.test(f) && f !== 'host.json' && f !== 'package.json')).toEqual([]);
     expect(appFiles.filter((f) => f.startsWith('dist/src/devhost/'))).toEqual([]);
@@ -166,12 +216,20 @@ describe('the deployment package, built as azd builds it', () => {
     expect(files.filter((f) => f.endsWith('.ts'))).toEqual([]);
   });
 
-  test('node_modules is exactly the production tree of the lock file: no devDependency', () => {
-    const lock = JSON.parse(readFileSync(path.join(projectDir, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
-    const production = Object.entries(lock.packages).filter(([key, entry]) => key.startsWith('node_modules/') && !entry.dev).map(([key]) => key);
+  test('node_modules is exactly the production tree of the lock file: no devDependency, no workspace package', () => {
+    const lock = JSON.parse(readFileSync(path.join(projectDir, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+    const production = productionTree(lock.packages);
+    expect(production.filter((p) => lock.packages[p].dev || lock.packages[p].link)).toEqual([]);
     const installed = installedPackages(packageDir);
     const devDependencies = Object.keys((JSON.parse(readFileSync(path.join(projectDir, 'package.json'), 'utf8')) as { devDependencies: object }).devDependencies);
     expect(installed.filter((p) => devDependencies.some((dev) => p === `node_modules/${dev}`))).toEqual([]);
+    // The workspace packages (local host, Graph emulator) and what only they need stay out.
+    const workspaceOnly = Object.entries(lock.packages)
+      .filter(([key, entry]) => key.startsWith('node_modules/') && !entry.dev && !production.includes(key))
+      .map(([key]) => key);
+    expect(workspaceOnly).toContain('node_modules/azurite');
+    expect(workspaceOnly).toContain('node_modules/@guest-email-change/functions-local-host');
+    expect(installed.filter((p) => workspaceOnly.includes(p) || p.startsWith('node_modules/@guest-email-change/'))).toEqual([]);
     expect(installed.sort()).toEqual(production.sort());
     const bytes = filesUnder(packageDir).reduce((sum, f) => sum + statSync(path.join(packageDir, f)).size, 0);
     console.log(`deployment package: ${filesUnder(packageDir).length} files, ${(bytes / 2 ** 20).toFixed(1)} MiB`);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, expect, inject, test } from 'vitest';
-import { freePort } from '../../src/devhost/azurite.js';
+import { freePort } from '@guest-email-change/functions-local-host';
 
 /**
  * The app itself (not `npm start`, which refuses bad settings before it serves) on the local host
@@ -19,7 +19,7 @@ test('a bad configuration is logged at start naming every problem; the form answ
   const port = await freePort();
   // Only what a fresh Function App has: storage, and a form secret too short to be safe.
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, AzureWebJobsStorage: inject('azuriteConnectionString'), APPROVAL_FORM_SECRET: 'short' };
-  child = spawn(process.execPath, [path.join(repoRoot, 'dist/src/devhost/cli.js'), '--app', repoRoot, '--port', String(port), '--in-memory'], {
+  child = spawn(process.execPath, [path.join(repoRoot, 'packages/functions-local-host/dist/cli.js'), '--app', repoRoot, '--port', String(port), '--in-memory'], {
     cwd: repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import { freePort } from '../../src/devhost/azurite.js';
+import { freePort } from '@guest-email-change/functions-local-host';
 import { startLocalApp, type LocalApp } from './support/localApp.js';
 import { approvalLink, decide, guestWithSponsor, submit, waitForMail, waitForStatus } from './support/flow.js';
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { createActivities, type Activities } from '../../src/activities/createActivities.js';
 import { parseSettings, type Settings } from '../../src/config/settings.js';
-import { createGraphEmulator, type GraphEmulator } from '../../src/devhost/graph-emulator/graphEmulator.js';
+import { createGraphEmulator, type GraphEmulator } from '@guest-email-change/graph-emulator';
 import { hashApprovalSecret } from '../../src/domain/approvalToken.js';
 import type { DeclineReason, EmailChangeRequest } from '../../src/domain/request.js';
 import { GraphRequestError, type GraphGateway } from '../../src/graph/graphGateway.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { createActivities, type Activities } from '../../src/activities/createActivities.js';
 import { parseSettings } from '../../src/config/settings.js';
-import { createGraphEmulator, type GraphEmulator } from '../../src/devhost/graph-emulator/graphEmulator.js';
+import { createGraphEmulator, type GraphEmulator } from '@guest-email-change/graph-emulator';
 import { createMsGraphGateway } from '../../src/graph/msGraphGateway.js';
 import { createMailer } from '../../src/mail/mailer.js';
 import type { RequestStore } from '../../src/store/requestStore.js';
@@ -25,7 +25,7 @@ const member = (n: number, name: string, extra: object = {}) => ({ id: id(n), di
 const guest = (n: number, name: string, extra: object = {}) => ({ id: id(n), displayName: name, mail: `${name.toLowerCase()}@partner.example`, userType: 'Guest', ...extra });
 
 const tenantSeed = () => {
-  const seed = JSON.parse(readFileSync(path.resolve(__dirname, '../../src/devhost/tenant.seed.json'), 'utf8')) as { users: object[]; groups: object[] };
+  const seed = JSON.parse(readFileSync(path.resolve(__dirname, '../../packages/graph-emulator/src/tenant.seed.json'), 'utf8')) as { users: object[]; groups: object[] };
   seed.users.push(
     member(1, 'Insider'),
     member(2, 'Retired', { accountEnabled: false }),

@@ -2,8 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { parseSettings, type Settings } from '../../src/config/settings.js';
-import { createGraphEmulator, type GraphEmulator } from '../../src/devhost/graph-emulator/graphEmulator.js';
-import { EMAIL_NOT_ON_USER_MESSAGE } from '../../src/devhost/graph-emulator/invitations.js';
+import { createGraphEmulator, EMAIL_NOT_ON_USER_MESSAGE, type GraphEmulator } from '@guest-email-change/graph-emulator';
 import { GraphRequestError, type GraphGateway } from '../../src/graph/graphGateway.js';
 import { createMsGraphGateway } from '../../src/graph/msGraphGateway.js';
 

@@ -5,7 +5,7 @@ import { HttpRequest, InvocationContext, type HttpResponse } from '@azure/functi
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, test } from 'vitest';
 import { parseSettings, type Settings } from '../../src/config/settings.js';
-import { createGraphEmulator, type GraphEmulator } from '../../src/devhost/graph-emulator/graphEmulator.js';
+import { createGraphEmulator, type GraphEmulator } from '@guest-email-change/graph-emulator';
 import { createAntiForgeryValue, createApprovalToken, NO_SIGN_IN_VIEWER, parseApprovalToken } from '../../src/domain/approvalToken.js';
 import type { Approver, EmailChangeRequest } from '../../src/domain/request.js';
 import { createMsGraphGateway } from '../../src/graph/msGraphGateway.js';

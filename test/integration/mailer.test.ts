@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { parseSettings } from '../../src/config/settings.js';
-import { createGraphEmulator, type GraphEmulator } from '../../src/devhost/graph-emulator/graphEmulator.js';
+import { createGraphEmulator, type GraphEmulator } from '@guest-email-change/graph-emulator';
 import { GraphRequestError } from '../../src/graph/graphGateway.js';
 import { createMsGraphGateway } from '../../src/graph/msGraphGateway.js';
 import { createMailer } from '../../src/mail/mailer.js';

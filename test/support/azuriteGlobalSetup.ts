@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startAzurite } from '../../src/devhost/azurite.js';
+import { startAzurite } from '@guest-email-change/functions-local-host';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { OutboxMessage } from '../../../src/devhost/graph-emulator/outbox.js';
+import type { OutboxMessage } from '@guest-email-change/graph-emulator';
 
 export type { OutboxMessage };
 
@@ -24,7 +24,7 @@ export interface LocalApp {
  * `npm test` does).
  */
 export async function startLocalApp(options: { env?: Record<string, string>; args?: string[]; port?: number } = {}): Promise<LocalApp> {
-  const args = [path.join(repoRoot, 'dist/src/devhost/start.js'), '--port', String(options.port ?? 0), ...(options.args ?? ['--in-memory'])];
+  const args = [path.join(repoRoot, 'packages/local-dev/dist/start.js'), '--port', String(options.port ?? 0), ...(options.args ?? ['--in-memory'])];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { ...process.env, ...options.env },

@@ -1,0 +1,328 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TableClient } from '@azure/data-tables';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { startTestHost, type TestHost } from '../support/startTestHost.js';
+
+/**
+ * The Durable engine end to end: the sample app runs on the real `durable-functions` library in
+ * the local host, state goes to the shared Azurite. Waiting is done by polling the status API
+ * until the instance leaves the running states (no timed assertions).
+ */
+
+const appDir = path.join(__dirname, '../apps', 'durable-basic');
+const webhooks = '/runtime/webhooks/durabletask';
+
+interface Status {
+  name: string;
+  instanceId: string;
+  runtimeStatus: string;
+  input: unknown;
+  output: unknown;
+  customStatus: unknown;
+  createdTime: string;
+  lastUpdatedTime: string;
+}
+
+let host: TestHost;
+
+beforeAll(async () => {
+  host = await startTestHost(appDir);
+});
+
+afterAll(async () => {
+  await host?.stop();
+});
+
+async function start(name: string, input?: unknown): Promise<string> {
+  const response = await fetch(`${host.url}/api/start/${name}`, { method: 'POST', body: input === undefined ? '' : JSON.stringify(input) });
+  expect(response.status).toBe(202);
+  return ((await response.json()) as { id: string }).id;
+}
+
+async function status(instanceId: string): Promise<Status> {
+  const response = await fetch(`${host.url}${webhooks}/instances/${instanceId}`);
+  expect([200, 202]).toContain(response.status);
+  return (await response.json()) as Status;
+}
+
+async function waitFor(instanceId: string, until: (status: Status) => boolean = (s) => ['Completed', 'Failed', 'Terminated'].includes(s.runtimeStatus)): Promise<Status> {
+  for (;;) {
+    const current = await status(instanceId);
+    if (until(current)) return current;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function raise(instanceId: string, event: string, data: unknown): Promise<Response> {
+  return fetch(`${host.url}${webhooks}/instances/${instanceId}/raiseEvent/${event}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(data),
+  });
+}
+
+/** The persisted history of an instance, in order: [EventType, EventId, TaskScheduledId/TimerId]. */
+async function persistedHistory(instanceId: string): Promise<[number, number, number | undefined][]> {
+  const table = TableClient.fromConnectionString(inject('azuriteConnectionString'), 'DurableBasicInstances', { allowInsecureConnection: true });
+  const rows: [string, [number, number, number | undefined]][] = [];
+  for await (const row of table.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${instanceId}'` } })) {
+    if (!row.rowKey!.startsWith('history-')) continue;
+    const event = JSON.parse(String(row.Event0)) as { EventType: number; EventId: number; TaskScheduledId?: number; TimerId?: number };
+    rows.push([row.rowKey!, [event.EventType, event.EventId, event.TaskScheduledId ?? event.TimerId]]);
+  }
+  return rows.sort(([a], [b]) => a.localeCompare(b)).map(([, event]) => event);
+}
+
+describe('orchestrations on the real durable-functions library', () => {
+  test('chains three activities, keeps the custom status and reports Azure-shaped status JSON', async () => {
+    const id = await start('Chain');
+    const done = await waitFor(id);
+    expect(done).toMatchObject({
+      name: 'Chain',
+      instanceId: id,
+      runtimeStatus: 'Completed',
+      output: ['Hello Tokyo', 'Hello Seattle', 'Hello London'],
+      customStatus: { step: 3 },
+    });
+    expect(done.createdTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(done.lastUpdatedTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  });
+
+  test('an instance of three chained activities costs 8 Table operations (create, 4 episode commits, 3 results)', async () => {
+    const engine = host.engine!;
+    const before = engine.stats().tableOperations;
+    const finished = new Promise<number>((resolve) => engine.onInstanceFinished((record) => record.name === 'Chain' && resolve(engine.stats().tableOperations)));
+    await start('Chain');
+    expect((await finished) - before).toBeLessThanOrEqual(8);
+  });
+
+  test('fans out with Task.all', async () => {
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const done = await waitFor(await start('FanOut', names));
+    expect(done.output).toEqual(names.map((name) => `Hello ${name}`));
+  });
+
+  test('payloads larger than one Table property (64 KiB) are stored and replayed intact', async () => {
+    const big = 'x'.repeat(70_000);
+    const done = await waitFor(await start('FanOut', [big]));
+    expect(done).toMatchObject({ runtimeStatus: 'Completed', input: [big], output: [`Hello ${big}`] });
+  });
+
+  test('runs activities concurrently, at most maxConcurrentActivityFunctions (4) at once', async () => {
+    const done = await waitFor(await start('Parallel'));
+    expect(done.runtimeStatus).toBe('Completed');
+    expect(done.output).toBeGreaterThan(1);
+    expect(done.output).toBeLessThanOrEqual(4);
+  });
+
+  test('retries a failing activity with the id sequence of the real extension', async () => {
+    const done = await waitFor(await start('Retry', { key: `k-${Date.now()}`, failures: 2, attempts: 3 }));
+    expect(done.runtimeStatus).toBe('Completed');
+    expect(done.output).toEqual(['ok after 2', 'Hello after']);
+    const scheduling = (await persistedHistory(done.instanceId)).filter(([type]) => [4, 5, 6, 10, 11].includes(type));
+    expect(scheduling).toEqual([
+      [4, 0, undefined], // TaskScheduled 0
+      [6, -1, 0], // TaskFailed(0)
+      [10, 1, undefined], // TimerCreated 1 (retry timer)
+      [11, -1, 1], // TimerFired(1)
+      [4, 2, undefined], // TaskScheduled 2 (second attempt)
+      [6, -1, 2],
+      [10, 3, undefined],
+      [11, -1, 3],
+      [4, 4, undefined], // third attempt succeeds
+      [5, -1, 4],
+      [4, 5, undefined], // the next activity continues the sequence
+      [5, -1, 5],
+    ]);
+  });
+
+  test('fails the orchestration when the last retry fails, after the back-compat timer', async () => {
+    const done = await waitFor(await start('Retry', { key: `k-${Date.now()}`, failures: 5, attempts: 2 }));
+    expect(done.runtimeStatus).toBe('Failed');
+    expect(done.output).toContain("Orchestrator function 'Retry' failed: Activity function 'Flaky' failed: flaky failure 2");
+    const scheduling = (await persistedHistory(done.instanceId)).filter(([type]) => [4, 5, 6, 10, 11].includes(type));
+    expect(scheduling).toEqual([
+      [4, 0, undefined],
+      [6, -1, 0],
+      [10, 1, undefined],
+      [11, -1, 1],
+      [4, 2, undefined],
+      [6, -1, 2],
+      [10, 3, undefined],
+      [11, -1, 3],
+    ]);
+  });
+
+  test('an event that beats the timer completes the instance at once (the timer is canceled)', async () => {
+    const id = await start('Approval', { timeoutSeconds: 3600 });
+    await waitFor(id, (s) => s.runtimeStatus === 'Running');
+    expect((await raise(id, 'Approve', { by: 'ada' })).status).toBe(202);
+    const done = await waitFor(id);
+    expect(done).toMatchObject({ runtimeStatus: 'Completed', output: { approved: { by: 'ada' } } });
+  });
+
+  test('a timer that beats the event fires and the instance completes', async () => {
+    const done = await waitFor(await start('Approval', { timeoutSeconds: 1 }));
+    expect(done).toMatchObject({ runtimeStatus: 'Completed', output: { approved: null, timedOut: true } });
+  });
+
+  test('events raised before the orchestrator waits are buffered and handed out in order', async () => {
+    const gateFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'durable-gate-')), 'open');
+    const id = await start('EventAfterActivity', { gateFile });
+    await waitFor(id, (s) => s.runtimeStatus === 'Running');
+    expect((await raise(id, 'Go', 1)).status).toBe(202);
+    expect((await raise(id, 'Go', 2)).status).toBe(202);
+    fs.writeFileSync(gateFile, '');
+    const done = await waitFor(id);
+    expect(done).toMatchObject({ runtimeStatus: 'Completed', output: [1, 2] });
+  });
+
+  test('continueAsNew restarts the orchestration with the new input', async () => {
+    const done = await waitFor(await start('Counter', 0));
+    expect(done).toMatchObject({ runtimeStatus: 'Completed', output: 3, input: 3 });
+  });
+
+  test('sub-orchestrations return their output, and their failure reaches the parent', async () => {
+    const done = await waitFor(await start('Parent', 'x'));
+    expect(done.runtimeStatus).toBe('Completed');
+    expect(done.output).toMatchObject({ child: 'Hello child x' });
+    expect((done.output as { childError: string }).childError).toContain("Orchestrator function 'FailingChild' failed: child broke");
+  });
+
+  test('a failed sub-orchestration is retried as a new child', async () => {
+    const done = await waitFor(await start('ParentRetry', { key: `child-${Date.now()}`, failures: 1 }));
+    expect(done).toMatchObject({ runtimeStatus: 'Completed', output: 'ok after 1' });
+    const scheduling = (await persistedHistory(done.instanceId)).filter(([type]) => [7, 8, 9, 10, 11].includes(type));
+    expect(scheduling).toEqual([
+      [7, 0, undefined], // SubOrchestrationInstanceCreated 0
+      [9, -1, 0], // SubOrchestrationInstanceFailed(0)
+      [10, 1, undefined],
+      [11, -1, 1],
+      [7, 2, undefined], // the second attempt
+      [8, -1, 2],
+    ]);
+  });
+
+  test('an orchestrator that throws fails with the message Azure gives', async () => {
+    const done = await waitFor(await start('Fails'));
+    expect(done).toMatchObject({ runtimeStatus: 'Failed', output: "Orchestrator function 'Fails' failed: boom" });
+  });
+
+  test('calling an activity that does not exist fails the orchestration with the extension\'s message and no host internals', async () => {
+    const done = await waitFor(await start('CallsMissing'));
+    expect(done.runtimeStatus).toBe('Failed');
+    expect(String(done.output)).toContain("The function 'DoesNotExist' doesn't exist, is disabled, or is not an activity function.");
+    expect(String(done.output)).not.toMatch(/StackTrace|runtime\.js/);
+  });
+
+  test('an unhandled activity failure fails the orchestration with the activity message', async () => {
+    const done = await waitFor(await start('ActivityFails'));
+    expect(done.runtimeStatus).toBe('Failed');
+    expect(done.output).toMatch(/^Orchestrator function 'ActivityFails' failed: Activity function 'Broken' failed: kaput/);
+  });
+});
+
+describe('Durable HTTP API', () => {
+  test('status codes: 404 unknown, 202 + Location running, 200 done, 410 raising on a finished instance', async () => {
+    expect((await fetch(`${host.url}${webhooks}/instances/nope`)).status).toBe(404);
+    const id = await start('Waiter');
+    const running = await fetch(`${host.url}${webhooks}/instances/${id}`);
+    expect(running.status).toBe(202);
+    expect(running.headers.get('location')).toContain(`${webhooks}/instances/${id}`);
+    expect(running.headers.get('retry-after')).toBeTruthy();
+    const wrongType = await fetch(`${host.url}${webhooks}/instances/${id}/raiseEvent/Go`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '1' });
+    expect(wrongType.status).toBe(400);
+    expect((await raise('nope', 'Go', 1)).status).toBe(404);
+    expect((await raise(id, 'Go', 'done')).status).toBe(202);
+    await waitFor(id);
+    const done = await fetch(`${host.url}${webhooks}/instances/${id}`);
+    expect(done.status).toBe(200);
+    expect(((await done.json()) as Status).output).toBe('done');
+    expect((await raise(id, 'Go', 'again')).status).toBe(410);
+    expect((await fetch(`${host.url}${webhooks}/instances/${id}/terminate`, { method: 'POST' })).status).toBe(410);
+    expect((await fetch(`${host.url}${webhooks}/instances/${id}/rewind`, { method: 'POST' })).status).toBe(501);
+  });
+
+  test('starts through the public endpoint with 202 and management links', async () => {
+    const response = await fetch(`${host.url}${webhooks}/orchestrators/Chain/custom-id-${Date.now()}`, { method: 'POST', body: '' });
+    expect(response.status).toBe(202);
+    const payload = (await response.json()) as Record<string, string>;
+    expect(response.headers.get('location')).toBe(payload.statusQueryGetUri);
+    expect(payload.sendEventPostUri).toContain(`/instances/${payload.id}/raiseEvent/{eventName}`);
+    expect(await waitFor(payload.id)).toMatchObject({ runtimeStatus: 'Completed', input: null });
+    const withInput = await start('Chain', { hidden: true });
+    await waitFor(withInput);
+    expect(((await (await fetch(`${host.url}${webhooks}/instances/${withInput}`)).json()) as Status).input).toEqual({ hidden: true });
+    expect(((await (await fetch(`${host.url}${webhooks}/instances/${withInput}?showInput=false`)).json()) as Status).input).toBeNull();
+    const unknown = await fetch(`${host.url}${webhooks}/orchestrators/NoSuchOrchestrator`, { method: 'POST' });
+    expect(unknown.status).toBe(400);
+  });
+
+  test('terminate ends a running instance as Terminated with the reason as output', async () => {
+    const id = await start('Waiter');
+    expect((await fetch(`${host.url}${webhooks}/instances/${id}/terminate?reason=enough`, { method: 'POST' })).status).toBe(202);
+    expect(await waitFor(id)).toMatchObject({ runtimeStatus: 'Terminated', output: 'enough' });
+  });
+
+  test('suspend holds events until resume', async () => {
+    const id = await start('Waiter');
+    await waitFor(id, (s) => s.runtimeStatus === 'Running');
+    expect((await fetch(`${host.url}${webhooks}/instances/${id}/suspend?reason=pause`, { method: 'POST' })).status).toBe(202);
+    await waitFor(id, (s) => s.runtimeStatus === 'Suspended');
+    expect((await raise(id, 'Go', 'later')).status).toBe(202);
+    expect((await status(id)).runtimeStatus).toBe('Suspended');
+    expect((await fetch(`${host.url}${webhooks}/instances/${id}/resume?reason=go`, { method: 'POST' })).status).toBe(202);
+    expect(await waitFor(id)).toMatchObject({ runtimeStatus: 'Completed', output: 'later' });
+  });
+
+  test('DurableClient in an HTTP function: getStatus, raiseEvent, terminate, getStatusBy and purge', async () => {
+    const id = await start('Waiter');
+    const viaClient = await fetch(`${host.url}/api/client/status/${id}`, { method: 'POST' });
+    expect(((await viaClient.json()) as Status).name).toBe('Waiter');
+    expect((await fetch(`${host.url}/api/client/raise/${id}?event=Go`, { method: 'POST', body: JSON.stringify({ ok: true }) })).status).toBe(202);
+    expect(await waitFor(id)).toMatchObject({ runtimeStatus: 'Completed', output: { ok: true } });
+    const listed = (await (await fetch(`${host.url}/api/client/list/all`, { method: 'POST' })).json()) as Status[];
+    expect(listed.map((s) => s.instanceId)).toContain(id);
+    expect(listed.every((s) => s.runtimeStatus === 'Completed')).toBe(true);
+
+    const other = await start('Waiter');
+    expect((await fetch(`${host.url}/api/client/terminate/${other}?reason=bye`, { method: 'POST' })).status).toBe(202);
+    expect(await waitFor(other)).toMatchObject({ runtimeStatus: 'Terminated', output: 'bye' });
+
+    const purge = await fetch(`${host.url}${webhooks}/instances/${id}`, { method: 'DELETE' });
+    expect(await purge.json()).toEqual({ instancesDeleted: 1 });
+    expect((await fetch(`${host.url}${webhooks}/instances/${id}`)).status).toBe(404);
+  });
+
+  test('DurableClient suspend, resume and purgeInstanceHistory', async () => {
+    const id = await start('Waiter');
+    await waitFor(id, (s) => s.runtimeStatus === 'Running');
+    expect((await fetch(`${host.url}/api/client/suspend/${id}`, { method: 'POST' })).status).toBe(202);
+    await waitFor(id, (s) => s.runtimeStatus === 'Suspended');
+    expect((await fetch(`${host.url}/api/client/raise/${id}?event=Go`, { method: 'POST', body: JSON.stringify('held') })).status).toBe(202);
+    expect((await status(id)).runtimeStatus).toBe('Suspended');
+    expect((await fetch(`${host.url}/api/client/resume/${id}`, { method: 'POST' })).status).toBe(202);
+    expect(await waitFor(id)).toMatchObject({ runtimeStatus: 'Completed', output: 'held' });
+    const purged = await fetch(`${host.url}/api/client/purge/${id}`, { method: 'POST' });
+    expect(await purged.json()).toEqual({ instancesDeleted: 1 });
+    expect((await fetch(`${host.url}${webhooks}/instances/${id}`)).status).toBe(404);
+  });
+
+  test('createCheckStatusResponse links work as a browser follows them: status, then raise event', async () => {
+    const started = await fetch(`${host.url}/api/start/Waiter`, { method: 'POST' });
+    expect(started.status).toBe(202);
+    const links = (await started.json()) as { id: string; statusQueryGetUri: string; sendEventPostUri: string };
+    expect(new URL(links.statusQueryGetUri).origin).toBe(new URL(host.url).origin);
+    const running = await fetch(links.statusQueryGetUri);
+    expect(running.status).toBe(202);
+    expect(((await running.json()) as Status).instanceId).toBe(links.id);
+    const raised = await fetch(links.sendEventPostUri.replace('{eventName}', 'Go'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '"from the link"' });
+    expect(raised.status).toBe(202);
+    await waitFor(links.id);
+    const done = await fetch(links.statusQueryGetUri);
+    expect(done.status).toBe(200);
+    expect(await done.json()).toMatchObject({ runtimeStatus: 'Completed', output: 'from the link' });
+  });
+});

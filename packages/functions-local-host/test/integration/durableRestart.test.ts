@@ -1,0 +1,154 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { freePort } from '../../src/azurite.js';
+
+/**
+ * A real host process is killed with SIGKILL while orchestrations wait for an event and for a
+ * durable timer, then started again on the same data directory. Storage (the host's Azurite
+ * child) is stopped cleanly in between: it stands for Azure Table Storage, which survives a
+ * crash of the Functions host.
+ */
+
+const packageDir = path.resolve(__dirname, '../..');
+const appDir = path.join(__dirname, '../apps', 'durable-basic');
+const cli = path.join(packageDir, 'dist/cli.js');
+const webhooks = '/runtime/webhooks/durabletask';
+
+let dataDir: string;
+let port: number;
+let host: ChildProcess | undefined;
+
+function hostEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.AzureWebJobsStorage;
+  return env;
+}
+
+async function startHostProcess(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [cli, '--app', appDir, '--port', String(port), '--data', dataDir], { env: hostEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Host ready at')) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`The host exited (${code}):\n${output}`)));
+  });
+  return child;
+}
+
+/** Children of a process (its Azurite), from /proc. */
+function childPids(pid: number): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        return fs.readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(pid);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+async function waitForExit(pid: number): Promise<void> {
+  while (fs.existsSync(`/proc/${pid}`) && !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** SIGKILL for the host; its storage child is shut down cleanly (Azurite saves on SIGINT only). */
+async function crashHost(child: ChildProcess): Promise<void> {
+  const storage = childPids(child.pid!);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+  for (const pid of storage) {
+    process.kill(pid, 'SIGINT');
+    await waitForExit(pid);
+  }
+}
+
+async function status(instanceId: string): Promise<{ runtimeStatus: string; output: unknown; customStatus: unknown }> {
+  const response = await fetch(`http://localhost:${port}${webhooks}/instances/${instanceId}`);
+  return (await response.json()) as { runtimeStatus: string; output: unknown; customStatus: unknown };
+}
+
+async function waitUntil(instanceId: string, until: (s: Awaited<ReturnType<typeof status>>) => boolean) {
+  for (;;) {
+    const current = await status(instanceId);
+    if (until(current)) return current;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+beforeAll(() => {
+  // The CLI runs from dist; tsc emits even while other parts of the tree have type errors.
+  try {
+    execFileSync(process.execPath, [path.join(packageDir, '../../node_modules/typescript/bin/tsc'), '-b', packageDir], { cwd: packageDir, stdio: 'pipe' });
+  } catch {
+    // Type errors elsewhere do not stop the emit; a missing CLI fails the test below.
+  }
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'durable-restart-'));
+}, 120_000);
+
+afterAll(async () => {
+  if (host && host.exitCode === null) await crashHost(host);
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('orchestrations waiting for an event, a timer or an activity survive a host crash; completed activities do not run again', async () => {
+  port = await freePort();
+  host = await startHostProcess();
+  const eventFile = path.join(dataDir, 'event.log');
+  const timerFile = path.join(dataDir, 'timer.log');
+  const timerSeconds = 4;
+  const startOne = async (input: Record<string, unknown>) => {
+    const orchestrator = 'gateFile' in input ? 'EventAfterActivity' : 'Durable';
+    const response = await fetch(`http://localhost:${port}/api/start/${orchestrator}`, { method: 'POST', body: JSON.stringify(input) });
+    return ((await response.json()) as { id: string }).id;
+  };
+  const gateFile = path.join(dataDir, 'gate');
+  const inFlightId = await startOne({ gateFile });
+  const eventId = await startOne({ file: eventFile, waitFor: 'event' });
+  const timerId = await startOne({ file: timerFile, waitFor: 'timer', seconds: timerSeconds });
+  await waitUntil(eventId, (s) => s.customStatus === 'waiting');
+  await waitUntil(timerId, (s) => s.customStatus === 'waiting');
+  // The timer was created before its instance said so: it is due at the latest this long from now.
+  const timerDueBy = Date.now() + timerSeconds * 1000;
+  // Its activity (blocked on the gate file) is running when the host dies: it must run again.
+  await waitUntil(inFlightId, (s) => s.runtimeStatus === 'Running');
+
+  await crashHost(host);
+  // Let the timer come due while no host is running: it must fire late after the restart.
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, timerDueBy + 500 - Date.now())));
+  host = await startHostProcess();
+
+  const raised = await fetch(`http://localhost:${port}${webhooks}/instances/${eventId}/raiseEvent/Go`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify('approved'),
+  });
+  expect(raised.status).toBe(202);
+  const eventDone = await waitUntil(eventId, (s) => s.runtimeStatus !== 'Running');
+  const timerDone = await waitUntil(timerId, (s) => s.runtimeStatus !== 'Running');
+  expect(eventDone).toMatchObject({ runtimeStatus: 'Completed', output: 'approved' });
+  expect(timerDone).toMatchObject({ runtimeStatus: 'Completed', output: 'timer' });
+  fs.writeFileSync(gateFile, '');
+  for (const value of [1, 2]) {
+    await fetch(`http://localhost:${port}${webhooks}/instances/${inFlightId}/raiseEvent/Go`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(value),
+    });
+  }
+  expect(await waitUntil(inFlightId, (s) => s.runtimeStatus !== 'Running')).toMatchObject({ runtimeStatus: 'Completed', output: [1, 2] });
+  expect(fs.readFileSync(eventFile, 'utf8')).toBe('before\nafter\n');
+  expect(fs.readFileSync(timerFile, 'utf8')).toBe('before\nafter\n');
+});
