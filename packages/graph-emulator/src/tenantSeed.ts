@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The shape of `src/devhost/tenant.seed.json` and of users added at run time
+ * The shape of `tenant.seed.json` and of users added at run time
  * (`POST /_dev/tenant/users`, DESIGN §7). Validated so a typo in the seed fails at start-up
  * instead of turning into a confusing Graph answer later.
  */
