@@ -8,7 +8,7 @@ import { respondSafely } from '../http/errors.js';
 
 app.http('showApproval', {
   route: 'approvals/{token}',
-  methods: ['GET'],
+  methods: ['GET', 'HEAD'],
   authLevel: 'anonymous',
   // The page raises again a decision accepted earlier that the instance may not have received.
   extraInputs: [df.input.durableClient()],

@@ -9,7 +9,7 @@ import { showRequestForm, submitRequest } from '../http/submitRequest.js';
 
 app.http('showRequestForm', {
   route: 'requests/new',
-  methods: ['GET'],
+  methods: ['GET', 'HEAD'],
   authLevel: 'anonymous',
   handler: (request) => showRequestForm(request),
 });

@@ -24,6 +24,17 @@ describe('public form', () => {
     for (const field of ['currentEmail', 'newEmail', 'reason', 'reasonDetail']) expect(html).toContain(`name="${field}"`);
   });
 
+  test('HEAD answers wherever GET does: the same status and headers, no body', async () => {
+    const [get, head] = await Promise.all(['GET', 'HEAD'].map((method) => fetch(`${app.url}/api/requests/new`, { method })));
+    expect(head.status).toBe(200);
+    for (const header of ['content-type', 'content-security-policy', 'cache-control']) expect(head.headers.get(header)).toBe(get.headers.get(header));
+    expect(await head.text()).toBe('');
+    const fake = `00000000-0000-4000-8000-000000000000.${'A'.repeat(43)}`;
+    const unknownLink = await fetch(`${app.url}/api/approvals/${fake}`, { method: 'HEAD' });
+    expect(unknownLink.status).toBe(404);
+    expect(unknownLink.headers.get('content-type')).toMatch(/text\/html/);
+  });
+
   test('invalid JSON fields give 400 with per-field errors', async () => {
     const res = await app.json<{ error: { code: string; details: Record<string, string> } }>('POST', '/api/requests', {
       currentEmail: 'not-an-email',
