@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { startHost, type RunningHost } from './host.js';
+import { isTriggerRun } from './support.js';
 
 /**
  * `npm run devhost -- --app <dir> [--port 7071] [--data <dir>] [--in-memory] [--key <key>]`:
@@ -14,7 +15,7 @@ function describeFunctions(host: RunningHost): string[] {
   for (const fn of host.invoker.functions()) {
     const route = routes.get(fn.name);
     if (!route) {
-      lines.push(`  ${fn.name}: ${fn.triggerType}`);
+      lines.push(`  ${fn.name}: ${fn.triggerType}${isTriggerRun(fn) ? '' : ' (not run by the local host)'}`);
       continue;
     }
     const methods = route.methods.length > 0 ? route.methods.join(',') : 'ALL';

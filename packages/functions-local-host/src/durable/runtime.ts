@@ -19,6 +19,7 @@ import {
   newExecutionState,
   parseOrchestratorFailure,
   scheduleActions,
+  unsupportedActionMessage,
   type OpenTask,
   type OrchestratorState,
 } from './replay.js';
@@ -254,8 +255,9 @@ export class OrchestrationRuntime {
       failure !== undefined
         ? `Orchestrator function '${record.name}' failed: ${failure}`
         : outcome.kind === 'unsupported'
-          ? `Orchestrator function '${record.name}' failed: action type ${outcome.actionType} is not supported by the local host.`
+          ? `Orchestrator function '${record.name}' failed: ${unsupportedActionMessage(outcome.action, record)}`
           : undefined;
+    if (failure === undefined && outcome.kind === 'unsupported' && failureMessage) this.options.log('error', `Durable instance ${instanceId}: ${failureMessage}`);
     if (failureMessage !== undefined) {
       record.runtimeStatus = 'Failed';
       record.output = JSON.stringify(failureMessage);
