@@ -4,7 +4,7 @@ import { isTriggerRun } from './support.js';
 
 /**
  * `npm run devhost -- --app <dir> [--port 7071] [--data <dir>] [--in-memory] [--key <key>]`:
- * hosts any Node.js v4-programming-model app directory until SIGINT/SIGTERM.
+ * hosts any Node.js v4-programming-model app directory until SIGINT/SIGTERM/SIGHUP.
  */
 
 const USAGE = 'Usage: node packages/functions-local-host/dist/cli.js --app <dir> [--port <port>] [--data <dir>] [--in-memory] [--key <hostKey>]';
@@ -64,6 +64,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // A closed terminal: stop as on Ctrl-C rather than die (Azurite would still save, see azurite.ts).
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
 
   const host = await startHost({ appDir: values.app, port, dataDir: values.data, inMemory: values['in-memory'], hostKey: values.key });
   started.host = host;
