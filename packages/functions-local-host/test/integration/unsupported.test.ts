@@ -58,7 +58,7 @@ describe('at load', () => {
     expect(about('readConfig')[0]).toMatch(/^Function 'readConfig': input binding '\w+' \(blob, path 'config\/settings\.json'\) is not supported by the local host; an invocation that reads it fails/);
     expect(about('enqueue')[0]).toMatch(/^Function 'enqueue': output binding '\w+' \(queue, queueName 'outbox'\) is not supported/);
     // HTTP triggers with their response and durableClient input, orchestrations and plain activities are run.
-    for (const supported of ['start', 'signalFromClient', 'SaveReport', 'CallsEntity', 'CallsHttp']) expect(about(supported)).toEqual([]);
+    for (const supported of ['start', 'signalFromClient', 'SaveReport', 'CallsEntity', 'CallsHttp', 'startAnother']) expect(about(supported)).toEqual([]);
     expect(lines).toHaveLength(7);
   });
 });
@@ -74,6 +74,13 @@ describe('at run time', () => {
 
   test('an activity that has such an output but does not set it runs', async () => {
     expect(await run('SkipReport')).toMatchObject({ runtimeStatus: 'Completed', output: 'skipped' });
+  });
+
+  test('an activity gets its durableClient input, as in Azure', async () => {
+    const started = await run('StartsAnother');
+    expect(started.runtimeStatus).toBe('Completed');
+    const child = (await (await fetch(`${host.url}${webhooks}/instances/${String(started.output)}`)).json()) as Status & { name: string };
+    expect(child.name).toBe('SkipReport');
   });
 
   test('reading an input binding the host cannot provide fails the invocation, even when the handler catches it', async () => {

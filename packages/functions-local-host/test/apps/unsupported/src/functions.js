@@ -65,6 +65,16 @@ df.app.orchestration('CallsHttp', function* (context) {
   return yield context.df.callHttp({ method: 'GET', url: 'https://example.com/api/status' });
 });
 
+/** Supported, for contrast: an activity with a durableClient input starts another instance. */
+df.app.activity('startAnother', {
+  extraInputs: [df.input.durableClient()],
+  handler: async (name, context) => df.getClient(context).startNew(name),
+});
+
+df.app.orchestration('StartsAnother', function* (context) {
+  return yield context.df.callActivity('startAnother', 'SkipReport');
+});
+
 app.http('start', {
   methods: ['POST'],
   route: 'start/{name}',
