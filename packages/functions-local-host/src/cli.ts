@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import { startHost, type RunningHost } from './host.js';
+import { isTriggerRun } from './support.js';
 
 /**
  * `npm run devhost -- --app <dir> [--port 7071] [--data <dir>] [--in-memory] [--key <key>]`:
- * hosts any Node.js v4-programming-model app directory until SIGINT/SIGTERM.
+ * hosts any Node.js v4-programming-model app directory until SIGINT/SIGTERM/SIGHUP.
  */
 
 const USAGE = 'Usage: node packages/functions-local-host/dist/cli.js --app <dir> [--port <port>] [--data <dir>] [--in-memory] [--key <hostKey>]';
@@ -14,7 +15,7 @@ function describeFunctions(host: RunningHost): string[] {
   for (const fn of host.invoker.functions()) {
     const route = routes.get(fn.name);
     if (!route) {
-      lines.push(`  ${fn.name}: ${fn.triggerType}`);
+      lines.push(`  ${fn.name}: ${fn.triggerType}${isTriggerRun(fn) ? '' : ' (not run by the local host)'}`);
       continue;
     }
     const methods = route.methods.length > 0 ? route.methods.join(',') : 'ALL';
@@ -63,6 +64,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // A closed terminal: stop as on Ctrl-C rather than die (Azurite would still save, see azurite.ts).
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
 
   const host = await startHost({ appDir: values.app, port, dataDir: values.data, inMemory: values['in-memory'], hostKey: values.key });
   started.host = host;

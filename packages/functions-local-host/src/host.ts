@@ -8,6 +8,7 @@ import { createDurableEngine, type LocalDurableEngine } from './durable/engine.j
 import { resolveHostKey } from './http/hostKey.js';
 import { createHttpTriggerHandler, httpRoutes, type HttpRoute } from './http/httpTriggers.js';
 import { sendJson } from './nodeHttp.js';
+import { loadWarning } from './support.js';
 import { loadApp } from './worker/loadApp.js';
 
 export type HostLog = (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -101,6 +102,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
 
     invoker = await loadApp(appDir, log);
     const functions = invoker.functions();
+    for (const fn of functions) {
+      const warning = loadWarning(fn);
+      if (warning) log('warn', warning);
+    }
     if (functions.some((fn) => DURABLE_TRIGGERS.has(fn.triggerType.toLowerCase()))) {
       engine = createDurableEngine({
         invoker,

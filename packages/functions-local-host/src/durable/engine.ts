@@ -22,13 +22,14 @@ export interface LocalDurableEngine extends DurableEngine {
 /** The Durable Task extension of the local host (DESIGN.md §7). */
 export function createDurableEngine(options: DurableEngineOptions): LocalDurableEngine {
   const store = new InstanceStore(options.storageConnectionString, instancesTableName(options.taskHubName));
+  const bindingJson = JSON.stringify(clientBindingData(options.baseUrl, options.taskHubName));
   const runtime = new OrchestrationRuntime({
     invoker: options.invoker,
     store,
     maxConcurrentActivityFunctions: Math.max(1, options.maxConcurrentActivityFunctions),
+    clientBindingData: { string: bindingJson },
     log: options.log,
   });
-  const bindingJson = JSON.stringify(clientBindingData(options.baseUrl, options.taskHubName));
   const engine: LocalDurableEngine = {
     async start() {
       await runtime.start();

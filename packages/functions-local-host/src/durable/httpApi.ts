@@ -123,6 +123,12 @@ export function createDurableHttpApi(runtime: OrchestrationRuntime, options: { b
       return send(res, 202, payload, { location: payload.statusQueryGetUri, 'retry-after': '10' });
     }
 
+    if (collection === 'entities') {
+      // DurableClient.signalEntity / readEntityState: the extension serves these; the host has no entities.
+      const operation = url.searchParams.get('op');
+      const call = method === 'POST' ? 'signalEntity' : method === 'GET' ? 'readEntityState' : method;
+      return fail(res, 'NotImplemented', `Durable entities are not supported by the local host (${call} on entity '${id ?? ''}' with key '${action ?? ''}'${operation ? `, operation '${operation}'` : ''}).`);
+    }
     if (collection !== 'instances') return fail(res, 'NotFound', `Nothing is served at ${url.pathname}.`);
 
     if (!id) {

@@ -22,6 +22,9 @@ export const ActionType = {
   ContinueAsNew: 4,
   CreateTimer: 5,
   WaitForExternalEvent: 6,
+  CallEntity: 7,
+  CallHttp: 8,
+  SignalEntity: 9,
   WhenAny: 11,
   WhenAll: 12,
 } as const;
@@ -43,6 +46,10 @@ export interface Action {
   isCanceled?: boolean;
   externalEventName?: string;
   compoundActions?: Action[];
+  /** Entity calls and signals. */
+  operation?: string;
+  /** callHttp. */
+  httpRequest?: { method?: string; uri?: string };
 }
 
 /** `OrchestratorState` as returned by the orchestrator function (reference §3.1). */
@@ -170,7 +177,7 @@ function activityInputText(input: unknown): string {
 export type ScheduleOutcome =
   | { kind: 'ok' }
   | { kind: 'continueAsNew'; input: string }
-  | { kind: 'unsupported'; actionType: number };
+  | { kind: 'unsupported'; action: Action };
 
 /**
  * Assigns ids to the leaves this episode added (positions past the ones already known), opens
@@ -230,10 +237,31 @@ export function scheduleActions(
         return;
       }
       default:
-        outcome = { kind: 'unsupported', actionType: leaf.actionType };
+        if (outcome.kind !== 'unsupported') outcome = { kind: 'unsupported', action: leaf };
     }
   });
   return outcome;
+}
+
+/**
+ * Why an orchestration that yielded an action the host does not run fails, naming the feature:
+ * Durable entities (`callEntity`, `signalEntity`; the action's `instanceId` is `@name@key`) and
+ * `callHttp`.
+ */
+export function unsupportedActionMessage(action: Action, orchestration: { name: string; instanceId: string }): string {
+  const by = `orchestration '${orchestration.name}' (instance '${orchestration.instanceId}')`;
+  if (action.actionType === ActionType.CallEntity || action.actionType === ActionType.SignalEntity) {
+    const schedulerId = action.instanceId ?? '';
+    const at = schedulerId.indexOf('@', 1);
+    const entity = at > 0 ? `entity '${schedulerId.slice(1, at)}' with key '${schedulerId.slice(at + 1)}'` : `entity '${schedulerId}'`;
+    const verb = action.actionType === ActionType.CallEntity ? 'called' : 'signaled';
+    return `Durable entities are not supported by the local host (${by} ${verb} ${entity}, operation '${action.operation ?? ''}').`;
+  }
+  if (action.actionType === ActionType.CallHttp) {
+    const request = action.httpRequest ?? {};
+    return `callHttp (durable HTTP requests) is not supported by the local host (${by} called ${request.method ?? 'GET'} ${request.uri ?? ''}).`;
+  }
+  return `Action type ${action.actionType} is not supported by the local host (${by}).`;
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   newExecutionState,
   parseOrchestratorFailure,
   scheduleActions,
+  unsupportedActionMessage,
   type OpenTask,
   type OrchestratorState,
 } from './replay.js';
@@ -41,6 +42,8 @@ export interface RuntimeOptions {
   invoker: FunctionInvoker;
   store: InstanceStore;
   maxConcurrentActivityFunctions: number;
+  /** The `durableClient` input's data, for activities that take one. */
+  clientBindingData?: TypedData;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -254,8 +257,9 @@ export class OrchestrationRuntime {
       failure !== undefined
         ? `Orchestrator function '${record.name}' failed: ${failure}`
         : outcome.kind === 'unsupported'
-          ? `Orchestrator function '${record.name}' failed: action type ${outcome.actionType} is not supported by the local host.`
+          ? `Orchestrator function '${record.name}' failed: ${unsupportedActionMessage(outcome.action, record)}`
           : undefined;
+    if (failure === undefined && outcome.kind === 'unsupported' && failureMessage) this.options.log('error', `Durable instance ${instanceId}: ${failureMessage}`);
     if (failureMessage !== undefined) {
       record.runtimeStatus = 'Failed';
       record.output = JSON.stringify(failureMessage);
@@ -424,7 +428,8 @@ export class OrchestrationRuntime {
       return;
     }
     try {
-      const result = await this.options.invoker.invoke(task.name, [{ name: binding, data: { string: task.input } }], { instanceId: { string: instanceId } });
+      const inputs = [{ name: binding, data: { string: task.input } }, ...this.clientInputs(task.name)];
+      const result = await this.options.invoker.invoke(task.name, inputs, { instanceId: { string: instanceId } });
       completion = { kind: 'taskCompleted', taskId: task.id, result: typedDataJson(result.returnValue) };
     } catch (error) {
       const { message, stack } = error instanceof Error ? error : new Error(String(error));
@@ -439,6 +444,16 @@ export class OrchestrationRuntime {
       };
     }
     await this.deliver(instanceId, { type: 'completion', completion });
+  }
+
+  /** An activity may take a `durableClient` input (to start or signal other instances), as in Azure. */
+  private clientInputs(functionName: string): { name: string; data: TypedData }[] {
+    const fn = this.options.invoker.functions().find((candidate) => candidate.name === functionName);
+    const data = this.options.clientBindingData;
+    if (!fn || !data) return [];
+    return Object.entries(fn.bindings)
+      .filter(([, binding]) => binding.type.toLowerCase() === 'durableclient' && binding.direction === 'in')
+      .map(([name]) => ({ name, data }));
   }
 
   private triggerBinding(functionName: string, triggerType: string): string | undefined {

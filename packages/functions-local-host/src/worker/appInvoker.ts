@@ -8,7 +8,8 @@ import {
   type RegisteredFunction,
   type TypedData,
 } from '../contracts.js';
-import type { AppRegistry, RegisteredCallback } from './appRegistry.js';
+import { bindingUseError, unsupportedBindings, type UnsupportedBinding } from '../support.js';
+import type { AppRegistry, CoreFunctionMetadata, RegisteredCallback } from './appRegistry.js';
 
 export type WorkerLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 
@@ -24,14 +25,7 @@ export class AppInvoker implements FunctionInvoker {
   }
 
   functions(): RegisteredFunction[] {
-    return [...this.registry.functions.values()].map(({ metadata }) => {
-      const bindings = metadata.bindings as Record<string, BindingInfo>;
-      const [triggerBindingName, trigger] = Object.entries(bindings).find(([, binding]) => /trigger$/i.test(binding.type)) ?? [];
-      if (!triggerBindingName || !trigger) {
-        throw new Error(`Function "${metadata.name}" has no trigger binding.`);
-      }
-      return { name: metadata.name, bindings, triggerBindingName, triggerType: trigger.type };
-    });
+    return [...this.registry.functions.values()].map(({ metadata }) => registeredFunction(metadata));
   }
 
   async invoke(functionName: string, inputData: InvocationInput[], triggerMetadata: Record<string, TypedData> = {}): Promise<InvocationResult> {
@@ -68,6 +62,7 @@ export class AppInvoker implements FunctionInvoker {
     };
     const invocationModel = await model.getInvocationModel(coreContext);
     const { context, inputs } = await invocationModel.getArguments();
+    const guard = new UnsupportedBindingGuard(registeredFunction(metadata), context);
 
     const hookData: Record<string, unknown> = {};
     const preInvocation = {
@@ -102,6 +97,7 @@ export class AppInvoker implements FunctionInvoker {
     }
 
     const response = await invocationModel.getResponse(context, postInvocation.result);
+    guard.check(response);
     return {
       returnValue: response.returnValue as TypedData | null | undefined,
       outputData: (response.outputData ?? []) as InvocationInput[],
@@ -112,6 +108,57 @@ export class AppInvoker implements FunctionInvoker {
     if (level === 'debug' || level === 'trace') return;
     const workerLevel = level === 'error' || level === 'critical' ? 'error' : level === 'warning' ? 'warn' : 'info';
     this.log(workerLevel, `[${functionName}]${category === 'system' ? ' (system)' : ''} ${message}`);
+  }
+}
+
+function registeredFunction(metadata: CoreFunctionMetadata): RegisteredFunction {
+  const bindings = metadata.bindings as Record<string, BindingInfo>;
+  const [triggerBindingName, trigger] = Object.entries(bindings).find(([, binding]) => /trigger$/i.test(binding.type)) ?? [];
+  if (!triggerBindingName || !trigger) {
+    throw new Error(`Function "${metadata.name}" has no trigger binding.`);
+  }
+  return { name: metadata.name, bindings, triggerBindingName, triggerType: trigger.type };
+}
+
+/**
+ * Makes using a binding the host does not run fail the invocation instead of passing silently:
+ * reading such an input throws (the host has no value for it) and, should the handler catch that,
+ * the invocation still fails; a value set on such an output fails the invocation once the handler
+ * returned, as a failed write does in Azure.
+ */
+class UnsupportedBindingGuard {
+  private readonly unsupported: Map<string, UnsupportedBinding>;
+  private readonly read: UnsupportedBinding[] = [];
+
+  constructor(
+    private readonly fn: RegisteredFunction,
+    context: unknown,
+  ) {
+    this.unsupported = new Map(unsupportedBindings(fn).map((binding) => [binding.name, binding]));
+    const extraInputs = (context as { extraInputs?: { get?: (inputOrName: unknown) => unknown } } | undefined)?.extraInputs;
+    const get = extraInputs?.get;
+    if (!extraInputs || typeof get !== 'function' || ![...this.unsupported.values()].some((b) => b.direction === 'in')) return;
+    extraInputs.get = (inputOrName: unknown) => {
+      const name = typeof inputOrName === 'string' ? inputOrName : (inputOrName as { name?: unknown } | undefined)?.name;
+      const binding = typeof name === 'string' ? this.unsupported.get(name) : undefined;
+      if (binding?.direction === 'in') {
+        this.read.push(binding);
+        throw new Error(bindingUseError(fn.name, binding));
+      }
+      return get.call(extraInputs, inputOrName);
+    };
+  }
+
+  check(response: { returnValue?: unknown; outputData?: unknown[] | null }): void {
+    const [readBinding] = this.read;
+    if (readBinding) throw new InvocationFailure(bindingUseError(this.fn.name, readBinding));
+    const written = (response.outputData ?? []) as InvocationInput[];
+    for (const output of written) {
+      const binding = this.unsupported.get(output.name);
+      if (binding && output.data !== undefined && output.data !== null) throw new InvocationFailure(bindingUseError(this.fn.name, binding));
+    }
+    const returned = this.unsupported.get('$return');
+    if (returned && response.returnValue !== undefined && response.returnValue !== null) throw new InvocationFailure(bindingUseError(this.fn.name, returned));
   }
 }
 

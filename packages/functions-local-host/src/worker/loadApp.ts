@@ -7,7 +7,7 @@ import type { FunctionInvoker } from '../contracts.js';
 import { AppRegistry } from './appRegistry.js';
 import { AppInvoker, type WorkerLog } from './appInvoker.js';
 import { beginRegistration, inheritedProgrammingModel, installCoreModule, type CoreLogLevel } from './coreModule.js';
-import { expandMainGlob } from './mainGlob.js';
+import { expandMainGlob, hasGlobMagic } from './mainGlob.js';
 
 export type { WorkerLog } from './appInvoker.js';
 
@@ -59,7 +59,9 @@ async function loadAppNow(appDir: string, log: WorkerLog): Promise<FunctionInvok
   }
   const files = expandMainGlob(appDir, packageJson.main);
   if (files.length === 0) {
-    throw new Error(`Found zero files matching the "main" glob "${packageJson.main}" in ${appDir}.`);
+    let reason = hasGlobMagic(packageJson.main) ? 'Found zero files matching the supplied pattern' : 'File does not exist';
+    if (packageJson.main === 'index.js') reason += '. Learn more here: https://aka.ms/AAla7et';
+    throw new Error(entryPointError(packageJson.main, reason));
   }
   const registry = new AppRegistry(appDir);
   beginRegistration(registry, (level, category, message) => log(toWorkerLevel(level), `[${category}] ${message}`));
@@ -68,13 +70,22 @@ async function loadAppNow(appDir: string, log: WorkerLog): Promise<FunctionInvok
   forgetCachedAppModules(appDir);
   const appRequire = createRequire(path.join(appDir, 'package.json'));
   for (const file of files) {
-    if (isEsModule(file, packageJson)) {
-      const url = pathToFileURL(file);
-      // A second load of the same app in one process must re-run its registrations.
-      if (loadCount > 1) url.searchParams.set('devhostLoad', String(loadCount));
-      await importModule(url.href);
-    } else {
-      appRequire(file);
+    try {
+      if (isEsModule(file, packageJson)) {
+        const url = pathToFileURL(file);
+        // A second load of the same app in one process must re-run its registrations.
+        if (loadCount > 1) url.searchParams.set('devhostLoad', String(loadCount));
+        await importModule(url.href);
+      } else {
+        appRequire(file);
+      }
+    } catch (thrown) {
+      // The worker names the file (`W/src/startApp.ts` loadEntryPointFile) and, from Node 20 on,
+      // fails the app's start; its stack (where a SyntaxError shows the line) goes to the log.
+      const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+      const relative = path.relative(appDir, file).split(path.sep).join('/');
+      if (error.stack) log('error', error.stack);
+      throw new Error(entryPointError(relative, error.message), { cause: error });
     }
   }
   registry.programmingModel ??= inheritedProgrammingModel();
@@ -82,6 +93,11 @@ async function loadAppNow(appDir: string, log: WorkerLog): Promise<FunctionInvok
   await registry.runHooks('appStart', appStartContext);
   registry.loading = false;
   return new AppInvoker(registry, log);
+}
+
+/** The worker's message for an entry point that did not load, word for word. */
+function entryPointError(fileOrPattern: string, message: string): string {
+  return `Worker was unable to load entry point "${fileOrPattern}": ${message}`;
 }
 
 interface AppPackageJson {

@@ -8,7 +8,7 @@ import path from 'node:path';
 export function expandMainGlob(appDir: string, pattern: string): string[] {
   const normalized = pattern.replace(/\\/g, '/').replace(/^\.\//, '');
   const segments = normalized.split('/');
-  const firstGlob = segments.findIndex((segment) => /[*?{[]/.test(segment));
+  const firstGlob = segments.findIndex(hasGlobMagic);
   if (firstGlob === -1) {
     const file = path.resolve(appDir, normalized);
     return fs.existsSync(file) && fs.statSync(file).isFile() ? [file] : [];
@@ -34,6 +34,11 @@ function walk(dir: string, includeNodeModules: boolean): string[] {
     }
   }
   return files;
+}
+
+/** Whether a pattern (or one of its segments) has glob syntax, like globby's `hasMagic`. */
+export function hasGlobMagic(pattern: string): boolean {
+  return /[*?{[]/.test(pattern);
 }
 
 /** Translates a glob into an anchored regular expression over `/`-separated relative paths. */

@@ -10,6 +10,7 @@ import {
   parseOrchestratorFailure,
   retryDelayMs,
   scheduleActions,
+  unsupportedActionMessage,
   type Action,
   type ExecutionState,
 } from '../../src/durable/replay.js';
@@ -90,9 +91,15 @@ describe('id assignment', () => {
     expect(execution.nextId).toBe(1);
   });
 
-  test('actions the host does not implement are reported', () => {
-    const { outcome } = schedule(newExecutionState(), [[{ actionType: 9 }]]);
-    expect(outcome).toEqual({ kind: 'unsupported', actionType: 9 });
+  test('actions the host does not implement are reported, the first one named', () => {
+    const signal = { actionType: 9, instanceId: '@counter@visits', operation: 'add' };
+    const { outcome } = schedule(newExecutionState(), [[signal, { actionType: 8, httpRequest: { method: 'GET', uri: 'https://example.com/' } }]]);
+    expect(outcome).toEqual({ kind: 'unsupported', action: signal });
+    const orchestration = { name: 'Orch', instanceId: 'abc' };
+    expect(unsupportedActionMessage(signal, orchestration)).toBe(
+      "Durable entities are not supported by the local host (orchestration 'Orch' (instance 'abc') signaled entity 'counter' with key 'visits', operation 'add').",
+    );
+    expect(unsupportedActionMessage({ actionType: 13 }, orchestration)).toBe("Action type 13 is not supported by the local host (orchestration 'Orch' (instance 'abc')).");
   });
 });
 

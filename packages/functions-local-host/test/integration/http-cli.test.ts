@@ -86,6 +86,18 @@ describe('devhost CLI', () => {
     expect(await exitCodeOf(second.child)).toBe(0);
   });
 
+  test('fails to start, naming the file, when an entry point does not load', async () => {
+    const child = spawn(process.execPath, [cliPath, '--app', path.join(__dirname, '../apps/load-error'), '--port', '0', '--in-memory'], {
+      cwd: packageDir,
+      env: cleanEnv({ AzureWebJobsStorage: inject('azuriteConnectionString') }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    expect(await exitCodeOf(child)).toBe(1);
+    expect(stderr).toContain('The host failed to start: Worker was unable to load entry point "src/broken.js": REPORT_CONTAINER is not set');
+  });
+
   test('refuses to start without --app', async () => {
     const child = spawn(process.execPath, [cliPath], { cwd: packageDir, env: cleanEnv(), stdio: 'ignore' });
     expect(await exitCodeOf(child)).toBe(2);

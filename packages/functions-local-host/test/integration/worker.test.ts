@@ -79,7 +79,20 @@ describe('worker emulation', () => {
   test('fails to load an app whose main matches no file', async () => {
     const appDir = fs.mkdtempSync(path.join(os.tmpdir(), 'devhost-empty-'));
     fs.writeFileSync(path.join(appDir, 'package.json'), JSON.stringify({ main: 'dist/*.js' }));
-    await expect(loadApp(appDir, quiet)).rejects.toThrow(/zero files/);
+    await expect(loadApp(appDir, quiet)).rejects.toThrow('Worker was unable to load entry point "dist/*.js": Found zero files matching the supplied pattern');
+  });
+
+  test('names the entry point that failed to load, as the worker does, and logs its stack', async () => {
+    const logs: string[] = [];
+    const failure = loadApp(path.join(appsDir, 'load-error'), (_level, message) => logs.push(message));
+    await expect(failure).rejects.toThrow('Worker was unable to load entry point "src/broken.js": REPORT_CONTAINER is not set');
+    expect(logs.join('\n')).toMatch(/Error: REPORT_CONTAINER is not set\n\s+at .*broken\.js:5/);
+  });
+
+  test('names a main without glob syntax that does not exist', async () => {
+    const appDir = fs.mkdtempSync(path.join(os.tmpdir(), 'devhost-missing-'));
+    fs.writeFileSync(path.join(appDir, 'package.json'), JSON.stringify({ main: 'dist/index.js' }));
+    await expect(loadApp(appDir, quiet)).rejects.toThrow('Worker was unable to load entry point "dist/index.js": File does not exist');
   });
 });
 
