@@ -85,6 +85,8 @@ export interface DurableEngineOptions {
   /** Table Storage connection string (Azurite or an account given by `AzureWebJobsStorage`). */
   storageConnectionString: string;
   taskHubName: string;
+  /** The storage connection's name as host.json gives it (`Storage` by default); links carry it. */
+  connectionName: string;
   /** e.g. `http://localhost:7071`; used for management URLs and `rpcBaseUrl`. */
   baseUrl: string;
   maxConcurrentActivityFunctions: number;

@@ -28,7 +28,7 @@ export function createDurableEngine(options: DurableEngineOptions): LocalDurable
     maxConcurrentActivityFunctions: Math.max(1, options.maxConcurrentActivityFunctions),
     log: options.log,
   });
-  const bindingJson = JSON.stringify(clientBindingData(options.baseUrl, options.taskHubName));
+  const bindingJson = JSON.stringify(clientBindingData(options.baseUrl, options.taskHubName, options.connectionName));
   const engine: LocalDurableEngine = {
     async start() {
       await runtime.start();
@@ -37,7 +37,12 @@ export function createDurableEngine(options: DurableEngineOptions): LocalDurable
       await runtime.stop();
     },
     clientBindingData: () => ({ string: bindingJson }),
-    handleHttp: createDurableHttpApi(runtime, { baseUrl: options.baseUrl, taskHubName: options.taskHubName, newInstanceId: randomUUID }),
+    handleHttp: createDurableHttpApi(runtime, {
+      baseUrl: options.baseUrl,
+      taskHubName: options.taskHubName,
+      connectionName: options.connectionName,
+      newInstanceId: randomUUID,
+    }),
     stats: () => ({
       tableOperations: store.operations,
       episodes: runtime.episodes,

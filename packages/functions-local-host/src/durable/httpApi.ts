@@ -94,8 +94,15 @@ function matchesFilter(record: InstanceRecord, query: URLSearchParams): boolean 
 
 const RUNNING_LIKE: readonly RuntimeStatus[] = ['Running', 'Pending', 'ContinuedAsNew', 'Suspended'];
 
-export function createDurableHttpApi(runtime: OrchestrationRuntime, options: { baseUrl: string; taskHubName: string; newInstanceId: () => string }): RouteHandler {
-  const links = (instanceId: string) => managementUrls(options.baseUrl, options.taskHubName, instanceId);
+export interface DurableHttpApiOptions {
+  baseUrl: string;
+  taskHubName: string;
+  connectionName: string;
+  newInstanceId: () => string;
+}
+
+export function createDurableHttpApi(runtime: OrchestrationRuntime, options: DurableHttpApiOptions): RouteHandler {
+  const links = (instanceId: string) => managementUrls(options.baseUrl, options.taskHubName, instanceId, options.connectionName);
 
   const controlResponse = (res: ServerResponse, outcome: ControlOutcome, instanceId: string): true => {
     if (outcome === 'notFound') return fail(res, 'NotFound', `No instance with ID '${instanceId}' found.`);
