@@ -74,6 +74,10 @@ export interface ExecutionState {
   /** Task id of every leaf action seen so far, by position (-1 for leaves that take no id). */
   leafIds: number[];
   openTasks: OpenTask[];
+  /** Activities a rewind reopened; the episode that handles the rewind schedules them again. */
+  rewound?: Extract<OpenTask, { kind: 'activity' }>[];
+  /** Tasks that failed while retry options applied (their ids cannot be rewound faithfully). */
+  retriedFailures?: number[];
 }
 
 export function newExecutionState(): ExecutionState {
@@ -145,6 +149,7 @@ export function deliverCompletions(execution: ExecutionState, completions: Compl
         open(execution, schedule, { ...retried, id: execution.nextId++, retry }, timestamp);
       }
     } else if (task?.retry && (completion.kind === 'taskFailed' || completion.kind === 'subOrchestrationFailed')) {
+      execution.retriedFailures = [...(execution.retriedFailures ?? []), task.id];
       const { attempt, options } = task.retry;
       const delay = attempt >= options.maxNumberOfAttempts ? 0 : retryDelayMs(options, attempt);
       const fireAt = new Date(now.getTime() + delay).toISOString();
@@ -160,6 +165,15 @@ function open(execution: ExecutionState, schedule: EpisodeSchedule, task: OpenTa
   if (task.kind === 'activity') schedule.events.push(taskScheduled(timestamp, task.id, task.name, task.input));
   else if (task.kind === 'timer') schedule.events.push(timerCreated(timestamp, task.id, task.fireAt));
   else schedule.events.push(subOrchestrationCreated(timestamp, task.id, task.name, task.childInstanceId, task.input));
+}
+
+/**
+ * Schedules again the activities a rewind reopened: a new TaskScheduled with the same id, as DTFx
+ * writes when the replayed orchestrator asks for a task whose TaskScheduled the rewind erased.
+ */
+export function rescheduleRewoundTasks(execution: ExecutionState, schedule: EpisodeSchedule, now: Date): void {
+  for (const task of execution.rewound ?? []) open(execution, schedule, task, now.toISOString());
+  delete execution.rewound;
 }
 
 /** The text the activity trigger receives (§4): JSON scalars raw, everything else as JSON. */

@@ -5,6 +5,8 @@ import {
   executionCompleted,
   executionStarted,
   executionTerminated,
+  EventType,
+  genericEvent,
   orchestratorCompleted,
   orchestratorStarted,
   OrchestrationStatusCode,
@@ -18,6 +20,7 @@ import {
   hasPendingTimer,
   newExecutionState,
   parseOrchestratorFailure,
+  rescheduleRewoundTasks,
   scheduleActions,
   type OpenTask,
   type OrchestratorState,
@@ -35,6 +38,8 @@ import { TimerClock } from './timers.js';
 const MAX_MESSAGES_PER_EPISODE = 50;
 
 export type ControlOutcome = 'accepted' | 'notFound' | 'gone';
+/** `notFailed`: Azure rewinds only Failed instances; `retried`: see `rewind`. */
+export type RewindOutcome = ControlOutcome | 'notFailed' | 'retried';
 export type StartOutcome = 'created' | 'conflict' | 'unknownOrchestrator';
 
 export interface RuntimeOptions {
@@ -42,6 +47,13 @@ export interface RuntimeOptions {
   store: InstanceStore;
   maxConcurrentActivityFunctions: number;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+/** What a rewind writes for one instance. */
+interface RewindPlan {
+  stored: StoredInstance;
+  rewritten: { index: number; event: HistoryEvent }[];
+  wake?: InboxMessage;
 }
 
 interface Candidate {
@@ -136,6 +148,96 @@ export class OrchestrationRuntime {
     return this.options.store.purge(instanceId);
   }
 
+  /** The current execution's history, as committed (empty before the first episode). */
+  async readHistory(instanceId: string): Promise<HistoryEvent[]> {
+    return this.active.get(instanceId)?.history ?? (await this.options.store.load(instanceId))?.history ?? [];
+  }
+
+  /**
+   * Rewinds a Failed instance as the Azure Storage backend does (`RewindHistoryAsync`): every
+   * failure of the current execution, and the TaskScheduled of each failed activity, becomes a
+   * GenericEvent in place; failed sub-orchestrations are rewound the same way, depth first; the
+   * instances become Pending, and those without failed sub-orchestrations are woken with a
+   * GenericEvent carrying the reason. Replay then finds the failed activities unscheduled and
+   * schedules them again with the same ids. A task that failed after retries (…WithRetry) is not
+   * rewound: its retry timers stay in the history and would no longer line up with the ids the
+   * library allocates.
+   */
+  rewind(instanceId: string, reason: string | null): Promise<RewindOutcome> {
+    return this.track(
+      (async () => {
+        const record = await this.readRecord(instanceId);
+        if (!record) return 'notFound';
+        if (record.runtimeStatus === 'Completed' || record.runtimeStatus === 'Terminated' || record.runtimeStatus === 'Canceled') return 'gone';
+        if (record.runtimeStatus !== 'Failed') return 'notFailed';
+        const plans: RewindPlan[] = [];
+        if (!(await this.planRewind(instanceId, reason, plans))) return 'retried';
+        const rewound: StoredInstance[] = [];
+        for (const { stored, rewritten, wake } of plans) {
+          const entry = await this.options.store.rewind(stored.record, rewritten, wake);
+          for (const { index, event } of rewritten) stored.history[index] = { ...event, IsPlayed: true };
+          if (entry) stored.inbox.push(entry);
+          rewound.push(stored);
+        }
+        // Children were planned (and written) first; parents go live first, so that a child that
+        // finishes at once finds its parent waiting for it.
+        for (const instance of rewound.reverse()) {
+          this.active.set(instance.record.instanceId, instance);
+          await this.resumeOpenTasks(instance);
+          if (instance.inbox.length > 0) this.kick(instance.record.instanceId);
+        }
+        return 'accepted';
+      })(),
+    );
+  }
+
+  /** Plans the rewind of one instance and of its failed children; false when a failure was retried. */
+  private async planRewind(instanceId: string, reason: string | null, plans: RewindPlan[]): Promise<boolean> {
+    const stored = await this.options.store.load(instanceId);
+    if (!stored) return true;
+    const { record, history } = stored;
+    const retried = new Set(record.execution.retriedFailures ?? []);
+    const rewritten: { index: number; event: HistoryEvent }[] = [];
+    const reopened: Extract<OpenTask, { kind: 'activity' }>[] = [];
+    const waitingOn: Extract<OpenTask, { kind: 'subOrchestration' }>[] = [];
+    const erase = (index: number) => rewritten.push({ index, event: genericEvent(history[index]!.Timestamp, history[index]!.EventId, null) });
+    const scheduledAt = (eventType: number, taskId: unknown) => history.findIndex((event) => event.EventType === eventType && event.EventId === taskId);
+
+    for (const [index, event] of history.entries()) {
+      if (event.EventType === EventType.TaskFailed || event.EventType === EventType.SubOrchestrationInstanceFailed) {
+        const taskId = event.TaskScheduledId as number;
+        if (retried.has(taskId)) return false;
+        if (event.EventType === EventType.TaskFailed) {
+          const at = scheduledAt(EventType.TaskScheduled, taskId);
+          if (at >= 0) {
+            const scheduled = history[at]!;
+            reopened.push({ kind: 'activity', id: taskId, name: String(scheduled.Name), input: String(scheduled.Input) });
+            erase(at);
+          }
+        } else {
+          // The SubOrchestrationInstanceCreated stays: the same child is rewound and reports back.
+          const created = history[scheduledAt(EventType.SubOrchestrationInstanceCreated, taskId)];
+          if (created) {
+            const childInstanceId = String(created.InstanceId);
+            waitingOn.push({ kind: 'subOrchestration', id: taskId, name: String(created.Name), childInstanceId, input: String(created.Input) });
+            const child = await this.readRecord(childInstanceId);
+            if (child?.runtimeStatus === 'Failed' && !(await this.planRewind(childInstanceId, reason, plans))) return false;
+          }
+        }
+        erase(index);
+      } else if (event.EventType === EventType.ExecutionCompleted && event.OrchestrationStatus === OrchestrationStatusCode.Failed) {
+        erase(index);
+      }
+    }
+
+    Object.assign(record, { runtimeStatus: 'Pending', output: null, lastUpdatedTime: new Date().toISOString() });
+    record.execution.openTasks.push(...waitingOn);
+    record.execution.rewound = reopened;
+    const wake: InboxMessage | undefined = waitingOn.length === 0 ? { type: 'rewind', reason } : undefined;
+    plans.push({ stored, rewritten, wake });
+    return true;
+  }
+
   raiseEvent(instanceId: string, name: string, input: string | null): Promise<ControlOutcome> {
     return this.control(instanceId, { type: 'completion', completion: { kind: 'eventRaised', name, input } });
   }
@@ -197,12 +299,17 @@ export class OrchestrationRuntime {
     const record: InstanceRecord = { ...instance.record, execution: structuredClone(instance.record.execution) };
     const now = new Date();
     const consumed: string[] = [];
+    const rewindReasons: (string | null)[] = [];
 
     for (const entry of instance.inbox.slice(0, MAX_MESSAGES_PER_EPISODE)) {
       const { message } = entry;
       if (message.type === 'terminate') {
         await this.finishTerminated(instance, record, message.reason, now);
         return false;
+      }
+      if (message.type === 'rewind') {
+        consumed.push(entry.key);
+        rewindReasons.push(message.reason);
       }
       if (message.type === 'suspend' || message.type === 'resume') {
         consumed.push(entry.key);
@@ -219,7 +326,7 @@ export class OrchestrationRuntime {
 
     const delivered = this.selectDeliveries(instance.inbox, record, now, consumed);
     const isNewExecution = record.historyLength === 0;
-    if (!isNewExecution && delivered.length === 0) {
+    if (!isNewExecution && delivered.length === 0 && rewindReasons.length === 0) {
       if (consumed.length === 0) return false;
       await this.commit(instance, record, [], consumed);
       return true;
@@ -240,8 +347,11 @@ export class OrchestrationRuntime {
         }),
       );
     }
+    // A rewind's wake-up message becomes a GenericEvent, as Azure Storage sends one.
+    newEvents.push(...rewindReasons.map((reason) => genericEvent(timestamp, -1, reason)));
     const { history: completionEvents, schedule } = deliverCompletions(record.execution, delivered, episodeTime);
     newEvents.push(...completionEvents);
+    rescheduleRewoundTasks(record.execution, schedule, episodeTime);
 
     this.episodes++;
     const { state, failure } = await this.invokeOrchestrator(record, [...instance.history, ...newEvents]);
