@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DurableClock } from './durable/clock.js';
 
 /**
  * Seams inside the local host: the worker part (loads an app and invokes its functions through
@@ -91,4 +92,6 @@ export interface DurableEngineOptions {
   baseUrl: string;
   maxConcurrentActivityFunctions: number;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** The engine's time; the system clock unless a test skips time (`TimeSkippingClock`). */
+  clock?: DurableClock;
 }

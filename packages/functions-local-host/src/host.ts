@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { startAzurite, type AzuriteProcess } from './azurite.js';
 import type { FunctionInvoker, RouteHandler } from './contracts.js';
+import type { DurableClock } from './durable/clock.js';
 import { createDurableEngine, type LocalDurableEngine } from './durable/engine.js';
 import { resolveDurableSettings, type DurableTaskHostJson } from './durable/settings.js';
 import { resolveHostKey } from './http/hostKey.js';
@@ -27,6 +28,8 @@ export interface HostOptions {
   env?: Record<string, string>;
   /** A fixed key for `function`/`admin` triggers instead of the generated one. */
   hostKey?: string;
+  /** The Durable engine's time; a `TimeSkippingClock` lets a test run long timers at once. */
+  clock?: DurableClock;
   log?: HostLog;
 }
 
@@ -110,6 +113,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         connectionName: durable.connectionName,
         baseUrl,
         maxConcurrentActivityFunctions: durable.maxConcurrentActivityFunctions,
+        clock: options.clock,
         log,
       });
       await engine.start();

@@ -213,7 +213,7 @@ export function createDurableHttpApi(runtime: OrchestrationRuntime, options: Dur
         // The extension insists on a lower bound and takes "now" as the upper one.
         if (queryTime(url.searchParams, 'createdTimeFrom') === undefined) return send(res, 400, "Please provide value for 'createdTimeFrom' parameter.");
         const filter = { ...instanceFilter(url.searchParams), instanceIdPrefix: undefined };
-        filter.createdTo ??= Date.now();
+        filter.createdTo ??= runtime.now().getTime();
         let instancesDeleted = 0;
         for (const record of (await runtime.listRecords()).filter((candidate) => matchesFilter(candidate, filter))) {
           instancesDeleted += await runtime.purge(record.instanceId);

@@ -124,8 +124,8 @@ function fromStateEntity(entity: TableEntityResult<Record<string, unknown>>): In
 let inboxSequence = 0;
 
 /** Inbox rows sort by arrival: the time, then a sequence for messages within one millisecond. */
-function newInboxKey(): string {
-  return `inbox-${String(Date.now()).padStart(15, '0')}-${String(inboxSequence++ % 1e6).padStart(6, '0')}`;
+function newInboxKey(now: number): string {
+  return `inbox-${String(now).padStart(15, '0')}-${String(inboxSequence++ % 1e6).padStart(6, '0')}`;
 }
 
 function historyEntity(record: InstanceRecord, index: number, event: HistoryEvent): TableEntity {
@@ -139,7 +139,12 @@ export class InstanceStore {
   /** Table Storage requests made (a transaction or a result page counts as one). */
   operations = 0;
 
-  constructor(connectionString: string, readonly tableName: string) {
+  /** `now` stamps inbox messages, which are ordered against timer due times (the engine's clock). */
+  constructor(
+    connectionString: string,
+    readonly tableName: string,
+    private readonly now: () => number = Date.now,
+  ) {
     this.table = TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
   }
 
@@ -203,7 +208,7 @@ export class InstanceStore {
 
   /** Persists a message for an instance before anyone acts on it. */
   async appendInbox(instanceId: string, message: InboxMessage): Promise<InboxEntry> {
-    const key = newInboxKey();
+    const key = newInboxKey(this.now());
     const entity: TableEntity = { partitionKey: instanceId, rowKey: key };
     writeJson(entity, 'Message', message);
     this.operations++;
@@ -231,7 +236,7 @@ export class InstanceStore {
    * the instance (none for a parent that waits for its rewound sub-orchestrations).
    */
   async rewind(record: InstanceRecord, rewritten: { index: number; event: HistoryEvent }[], wake?: InboxMessage): Promise<InboxEntry | undefined> {
-    const entry = wake && { key: newInboxKey(), message: wake };
+    const entry = wake && { key: newInboxKey(this.now()), message: wake };
     const finalActions: TransactionAction[] = [['upsert', toStateEntity(record), 'Replace']];
     if (entry) {
       const inboxRow: TableEntity = { partitionKey: record.instanceId, rowKey: entry.key };

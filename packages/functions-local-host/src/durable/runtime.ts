@@ -18,6 +18,8 @@ import {
   allocatesId,
   deliverCompletions,
   hasPendingTimer,
+  LONG_RUNNING_TIMER_INTERVAL_DURATION,
+  MAXIMUM_SHORT_TIMER_DURATION,
   newExecutionState,
   parseOrchestratorFailure,
   rescheduleRewoundTasks,
@@ -25,6 +27,7 @@ import {
   type OpenTask,
   type OrchestratorState,
 } from './replay.js';
+import { systemClock, type DurableClock } from './clock.js';
 import { TimerClock } from './timers.js';
 
 /**
@@ -47,6 +50,7 @@ export interface RuntimeOptions {
   store: InstanceStore;
   maxConcurrentActivityFunctions: number;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  clock?: DurableClock;
 }
 
 /** What a rewind writes for one instance. */
@@ -69,7 +73,8 @@ export class OrchestrationRuntime {
   private readonly queued = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly activitySlots: ConcurrencyLimit;
-  private readonly clock = new TimerClock((instanceId) => this.kick(instanceId));
+  private readonly timeSource: DurableClock;
+  private readonly timers: TimerClock;
   private readonly finishedListeners: ((record: InstanceRecord) => void)[] = [];
   private stopping = false;
   episodes = 0;
@@ -77,6 +82,13 @@ export class OrchestrationRuntime {
 
   constructor(private readonly options: RuntimeOptions) {
     this.activitySlots = new ConcurrencyLimit(options.maxConcurrentActivityFunctions);
+    this.timeSource = options.clock ?? systemClock;
+    this.timers = new TimerClock((instanceId) => this.kick(instanceId), this.timeSource);
+  }
+
+  /** The engine's current time (its clock's, which tests may skip ahead). */
+  now(): Date {
+    return new Date(this.timeSource.now());
   }
 
   async start(): Promise<void> {
@@ -91,7 +103,7 @@ export class OrchestrationRuntime {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.clock.disarmAll();
+    this.timers.disarmAll();
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
@@ -113,7 +125,7 @@ export class OrchestrationRuntime {
 
   async startNew(name: string, instanceId: string, input: string, parent?: { instanceId: string; taskId: number }): Promise<StartOutcome> {
     if (this.triggerBinding(name, 'orchestrationTrigger') === undefined) return 'unknownOrchestrator';
-    const now = new Date().toISOString();
+    const now = this.now().toISOString();
     const record: InstanceRecord = {
       instanceId,
       name,
@@ -230,7 +242,7 @@ export class OrchestrationRuntime {
       }
     }
 
-    Object.assign(record, { runtimeStatus: 'Pending', output: null, lastUpdatedTime: new Date().toISOString() });
+    Object.assign(record, { runtimeStatus: 'Pending', output: null, lastUpdatedTime: this.now().toISOString() });
     record.execution.openTasks.push(...waitingOn);
     record.execution.rewound = reopened;
     const wake: InboxMessage | undefined = waitingOn.length === 0 ? { type: 'rewind', reason } : undefined;
@@ -297,7 +309,7 @@ export class OrchestrationRuntime {
     const instance = this.active.get(instanceId);
     if (!instance) return false;
     const record: InstanceRecord = { ...instance.record, execution: structuredClone(instance.record.execution) };
-    const now = new Date();
+    const now = this.now();
     const consumed: string[] = [];
     const rewindReasons: (string | null)[] = [];
 
@@ -358,7 +370,7 @@ export class OrchestrationRuntime {
     const outcome = scheduleActions(record.execution, state, instanceId, episodeTime, schedule);
     newEvents.push(...schedule.events);
     if (state.customStatus !== undefined) record.customStatus = JSON.stringify(state.customStatus);
-    record.lastUpdatedTime = new Date().toISOString();
+    record.lastUpdatedTime = this.now().toISOString();
 
     const failureMessage =
       failure !== undefined
@@ -438,9 +450,10 @@ export class OrchestrationRuntime {
       parentInstanceId: record.parentInstanceId,
       upperSchemaVersion: 1,
       upperSchemaVersionNew: 2,
-      longRunningTimerIntervalDuration: '3.00:00:00',
-      // Far above any real timer so the library never splits timers into sub-timers (§2).
-      maximumShortTimerDuration: '3650.00:00:00',
+      // The Azure Storage backend's limits, as the extension sends them: the library then counts
+      // a longer timer's sub-timers the way `scheduleActions` creates them.
+      longRunningTimerIntervalDuration: LONG_RUNNING_TIMER_INTERVAL_DURATION,
+      maximumShortTimerDuration: MAXIMUM_SHORT_TIMER_DURATION,
       defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
     };
     try {
@@ -506,7 +519,7 @@ export class OrchestrationRuntime {
   }
 
   private startTask(record: InstanceRecord, task: OpenTask): void {
-    if (task.kind === 'timer') this.clock.arm(record.instanceId, task.id, task.fireAt);
+    if (task.kind === 'timer') this.timers.arm(record.instanceId, task.id, task.fireAt);
     else if (task.kind === 'activity') void this.track(this.activitySlots.run(() => this.runActivity(record.instanceId, task)));
     else void this.track(this.startChild(record.instanceId, task));
   }
