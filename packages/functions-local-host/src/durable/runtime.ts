@@ -76,6 +76,7 @@ export class OrchestrationRuntime {
   private readonly timeSource: DurableClock;
   private readonly timers: TimerClock;
   private readonly finishedListeners: ((record: InstanceRecord) => void)[] = [];
+  private rewinds: Promise<unknown> = Promise.resolve();
   private stopping = false;
   episodes = 0;
   activityExecutions = 0;
@@ -176,31 +177,34 @@ export class OrchestrationRuntime {
    * library allocates.
    */
   rewind(instanceId: string, reason: string | null): Promise<RewindOutcome> {
-    return this.track(
-      (async () => {
-        const record = await this.readRecord(instanceId);
-        if (!record) return 'notFound';
-        if (record.runtimeStatus === 'Completed' || record.runtimeStatus === 'Terminated' || record.runtimeStatus === 'Canceled') return 'gone';
-        if (record.runtimeStatus !== 'Failed') return 'notFailed';
-        const plans: RewindPlan[] = [];
-        if (!(await this.planRewind(instanceId, reason, plans))) return 'retried';
-        const rewound: StoredInstance[] = [];
-        for (const { stored, rewritten, wake } of plans) {
-          const entry = await this.options.store.rewind(stored.record, rewritten, wake);
-          for (const { index, event } of rewritten) stored.history[index] = { ...event, IsPlayed: true };
-          if (entry) stored.inbox.push(entry);
-          rewound.push(stored);
-        }
-        // Children were planned (and written) first; parents go live first, so that a child that
-        // finishes at once finds its parent waiting for it.
-        for (const instance of rewound.reverse()) {
-          this.active.set(instance.record.instanceId, instance);
-          await this.resumeOpenTasks(instance);
-          if (instance.inbox.length > 0) this.kick(instance.record.instanceId);
-        }
-        return 'accepted';
-      })(),
-    );
+    // One rewind at a time: a second one of the same instance must see the first one's result.
+    const rewinding = this.rewinds.then(() => this.rewindNow(instanceId, reason));
+    this.rewinds = rewinding.catch(() => undefined);
+    return this.track(rewinding);
+  }
+
+  private async rewindNow(instanceId: string, reason: string | null): Promise<RewindOutcome> {
+    const record = await this.readRecord(instanceId);
+    if (!record) return 'notFound';
+    if (record.runtimeStatus === 'Completed' || record.runtimeStatus === 'Terminated' || record.runtimeStatus === 'Canceled') return 'gone';
+    if (record.runtimeStatus !== 'Failed') return 'notFailed';
+    const plans: RewindPlan[] = [];
+    if (!(await this.planRewind(instanceId, reason, plans))) return 'retried';
+    const rewound: StoredInstance[] = [];
+    for (const { stored, rewritten, wake } of plans) {
+      const entry = await this.options.store.rewind(stored.record, rewritten, wake);
+      for (const { index, event } of rewritten) stored.history[index] = { ...event, IsPlayed: true };
+      if (entry) stored.inbox.push(entry);
+      rewound.push(stored);
+    }
+    // Children were planned (and written) first; parents go live first, so that a child that
+    // finishes at once finds its parent waiting for it.
+    for (const instance of rewound.reverse()) {
+      this.active.set(instance.record.instanceId, instance);
+      await this.resumeOpenTasks(instance);
+      if (instance.inbox.length > 0) this.kick(instance.record.instanceId);
+    }
+    return 'accepted';
   }
 
   /** Plans the rewind of one instance and of its failed children; false when a failure was retried. */
@@ -262,7 +266,7 @@ export class OrchestrationRuntime {
         if (isTerminal(record.runtimeStatus)) return 'gone';
         await this.deliver(instanceId, message);
         return 'accepted';
-      })(),
+      })()
     );
   }
 
