@@ -106,6 +106,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const functions = invoker.functions();
     if (functions.some((fn) => DURABLE_TRIGGERS.has(fn.triggerType.toLowerCase()))) {
       const durable = resolveDurableSettings(hostJson.extensions?.durableTask, process.env);
+      for (const warning of durable.warnings) log('warn', warning);
       engine = createDurableEngine({
         invoker,
         storageConnectionString: await connectionStringOf(durable.connectionString),

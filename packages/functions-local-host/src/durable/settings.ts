@@ -9,7 +9,7 @@
 export interface DurableTaskHostJson {
   hubName?: string;
   maxConcurrentActivityFunctions?: number;
-  storageProvider?: { connectionName?: string; connectionStringName?: string };
+  storageProvider?: { type?: string; connectionName?: string; connectionStringName?: string };
 }
 
 export interface DurableSettings {
@@ -19,6 +19,8 @@ export interface DurableSettings {
   /** The value of the connection setting; `AzureWebJobsStorage` when host.json names none. */
   connectionString: string | undefined;
   maxConcurrentActivityFunctions: number;
+  /** What the host should say about settings it used differently (another backend's). */
+  warnings: string[];
 }
 
 /** A host.json setting the real host would refuse at start-up. */
@@ -46,24 +48,30 @@ function wholeSettingReference(value: string): string | undefined {
   return /^%([^%]+)%$/.exec(value)?.[1];
 }
 
-function resolveHubName(configured: string | undefined, settings: Record<string, string | undefined>): string {
+/**
+ * The hub name as the Azure Storage provider accepts it. `strict` is false when host.json names
+ * another backend, which the host replaces with Azure Storage: an unresolved setting then falls
+ * back to the default hub instead of stopping the start, and the name is not held to Azure
+ * Storage's rules (its tables get a cleaned-up name).
+ */
+function resolveHubName(configured: string | undefined, settings: Record<string, string | undefined>, strict: boolean, warnings: string[]): string {
   if (configured === undefined || configured === null) return DEFAULT_TASK_HUB_NAME;
   const reference = wholeSettingReference(configured);
   let hubName = configured;
   if (reference !== undefined) {
     const value = settings[reference];
     if (value === undefined) {
+      const unresolved = `host.json extensions.durableTask.hubName refers to the app setting '${reference}', which is not set (environment or local.settings.json Values).`;
       // The extension keeps the unresolved text, which then fails the name check; we say why.
-      throw new HostConfigurationError(
-        `${hubNameError(configured)} host.json extensions.durableTask.hubName refers to the app setting '${reference}', which is not set (environment or local.settings.json Values).`,
-      );
+      if (strict) throw new HostConfigurationError(`${hubNameError(configured)} ${unresolved}`);
+      warnings.push(`${unresolved} The task hub is '${DEFAULT_TASK_HUB_NAME}'.`);
+      return DEFAULT_TASK_HUB_NAME;
     }
     hubName = value;
   }
   if (hubName === '') throw new HostConfigurationError('A non-empty HubName configuration is required.');
-  if (!/^[A-Za-z][A-Za-z0-9]*$/.test(hubName) || hubName.length < MIN_HUB_NAME_LENGTH || hubName.length > MAX_HUB_NAME_LENGTH) {
-    throw new HostConfigurationError(hubNameError(hubName));
-  }
+  const valid = /^[A-Za-z][A-Za-z0-9]*$/.test(hubName) && hubName.length >= MIN_HUB_NAME_LENGTH && hubName.length <= MAX_HUB_NAME_LENGTH;
+  if (!valid && strict) throw new HostConfigurationError(hubNameError(hubName));
   return hubName;
 }
 
@@ -72,8 +80,17 @@ function resolveConnection(connectionName: string, settings: Record<string, stri
   return settings[`AzureWebJobs${connectionName}`] ?? settings[connectionName];
 }
 
+/** `AzureStorage` (the default) in any spelling the extension's docs use. */
+function isAzureStorage(type: string | undefined): boolean {
+  return type === undefined || type.replace(/[^A-Za-z]/g, '').toLowerCase() === 'azurestorage';
+}
+
 export function resolveDurableSettings(durableTask: DurableTaskHostJson | undefined, settings: Record<string, string | undefined>): DurableSettings {
-  const configuredConnection = durableTask?.storageProvider?.connectionName ?? durableTask?.storageProvider?.connectionStringName;
+  const warnings: string[] = [];
+  const provider = durableTask?.storageProvider;
+  const azureStorage = isAzureStorage(provider?.type);
+  // Another backend's connection (e.g. the Durable Task Scheduler's) is not a storage account.
+  const configuredConnection = azureStorage ? (provider?.connectionName ?? provider?.connectionStringName) : undefined;
   const connectionName = configuredConnection ?? DEFAULT_CONNECTION_NAME;
   const connectionString = resolveConnection(connectionName, settings);
   if (configuredConnection !== undefined && connectionString === undefined) {
@@ -81,10 +98,16 @@ export function resolveDurableSettings(durableTask: DurableTaskHostJson | undefi
       `Unable to resolve the Azure Storage connection named '${connectionName}'. host.json extensions.durableTask.storageProvider names it; set 'AzureWebJobs${connectionName}' or '${connectionName}' to a connection string (identity-based connections are not supported by the local host).`,
     );
   }
+  if (!azureStorage) {
+    warnings.push(
+      `host.json selects the Durable Functions storage provider '${String(provider?.type)}', which the local host does not emulate: orchestrations run on Azure Storage (AzureWebJobsStorage) instead.`,
+    );
+  }
   return {
-    taskHubName: resolveHubName(durableTask?.hubName, settings),
+    taskHubName: resolveHubName(durableTask?.hubName, settings, azureStorage, warnings),
     connectionName,
     connectionString,
     maxConcurrentActivityFunctions: durableTask?.maxConcurrentActivityFunctions ?? 10,
+    warnings,
   };
 }

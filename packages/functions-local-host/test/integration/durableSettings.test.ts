@@ -65,3 +65,31 @@ describe('Durable settings from host.json', () => {
     expect((await table.getEntity(clientLinks.id!, 'instance')).runtimeStatus).toBe('Completed');
   });
 });
+
+describe('an app configured for another Durable backend (the azd quickstarts\' Durable Task Scheduler)', () => {
+  const schedulerApp = path.join(__dirname, '../apps', 'durable-scheduler-backend');
+
+  async function links(env: Record<string, string>): Promise<Record<string, string>> {
+    delete process.env.SCHEDULER_TEST_HUB;
+    host = await startTestHost(schedulerApp, { env });
+    const response = await fetch(`${host.url}/api/orchestrators/Noop`);
+    expect(response.status).toBe(202);
+    return (await response.json()) as Record<string, string>;
+  }
+
+  test('runs on Azure Storage, says so, and does not take the scheduler\'s connection for a storage account', async () => {
+    const payload = await links({ SCHEDULER_TEST_HUB: 'default', SCHEDULER_TEST_CONNECTION_STRING: 'Endpoint=http://localhost:8080;Authentication=None' });
+    expect(payload.statusQueryGetUri).toContain('taskHub=default&connection=Storage');
+    expect(host!.logs.some((entry) => entry.level === 'warn' && entry.message.includes("storage provider 'azureManaged'"))).toBe(true);
+    let status: { runtimeStatus: string; output: unknown };
+    do status = (await (await fetch(payload.statusQueryGetUri!)).json()) as typeof status;
+    while (status.runtimeStatus !== 'Completed');
+    expect(status.output).toBe('done');
+  });
+
+  test('an unset hub setting falls back to the default hub, with a warning naming the setting', async () => {
+    const payload = await links({});
+    expect(payload.statusQueryGetUri).toContain('taskHub=TestHubName&connection=Storage');
+    expect(host!.logs.some((entry) => entry.level === 'warn' && entry.message.includes("app setting 'SCHEDULER_TEST_HUB', which is not set"))).toBe(true);
+  });
+});
