@@ -266,7 +266,7 @@ export class OrchestrationRuntime {
         if (isTerminal(record.runtimeStatus)) return 'gone';
         await this.deliver(instanceId, message);
         return 'accepted';
-      })()
+      })(),
     );
   }
 
