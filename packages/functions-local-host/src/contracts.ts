@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DurableClock } from './durable/clock.js';
 
 /**
  * Seams inside the local host: the worker part (loads an app and invokes its functions through
@@ -85,8 +86,12 @@ export interface DurableEngineOptions {
   /** Table Storage connection string (Azurite or an account given by `AzureWebJobsStorage`). */
   storageConnectionString: string;
   taskHubName: string;
+  /** The storage connection's name as host.json gives it (`Storage` by default); links carry it. */
+  connectionName: string;
   /** e.g. `http://localhost:7071`; used for management URLs and `rpcBaseUrl`. */
   baseUrl: string;
   maxConcurrentActivityFunctions: number;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** The engine's time; the system clock unless a test skips time (`TimeSkippingClock`). */
+  clock?: DurableClock;
 }

@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { startAzurite, type AzuriteProcess } from './azurite.js';
 import type { FunctionInvoker, RouteHandler } from './contracts.js';
+import type { DurableClock } from './durable/clock.js';
 import { createDurableEngine, type LocalDurableEngine } from './durable/engine.js';
+import { resolveDurableSettings, type DurableTaskHostJson } from './durable/settings.js';
 import { resolveHostKey } from './http/hostKey.js';
 import { createHttpTriggerHandler, httpRoutes, type HttpRoute } from './http/httpTriggers.js';
 import { sendJson } from './nodeHttp.js';
@@ -27,6 +29,8 @@ export interface HostOptions {
   env?: Record<string, string>;
   /** A fixed key for `function`/`admin` triggers instead of the generated one. */
   hostKey?: string;
+  /** The Durable engine's time; a `TimeSkippingClock` lets a test run long timers at once. */
+  clock?: DurableClock;
   log?: HostLog;
 }
 
@@ -44,7 +48,7 @@ export interface RunningHost {
 interface HostJson {
   extensions?: {
     http?: { routePrefix?: string };
-    durableTask?: { hubName?: string; maxConcurrentActivityFunctions?: number };
+    durableTask?: DurableTaskHostJson;
   };
 }
 
@@ -86,18 +90,17 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       await azurite?.stop();
     })());
 
+  // Development storage is this host's own Azurite, started once when a connection asks for it.
+  const connectionStringOf = async (given: string | undefined): Promise<string> => {
+    if (given && !/UseDevelopmentStorage=true/i.test(given)) return given;
+    azurite ??= await startAzurite({ location: dataDir && path.join(dataDir, 'azurite') });
+    return azurite.connectionString;
+  };
+
   try {
     applySettings(appDir, options.env ?? {});
     process.env.WEBSITE_HOSTNAME = `localhost:${port}`;
-    const givenStorage = process.env.AzureWebJobsStorage;
-    let storageConnectionString: string;
-    if (givenStorage && !/UseDevelopmentStorage=true/i.test(givenStorage)) {
-      storageConnectionString = givenStorage;
-    } else {
-      azurite = await startAzurite({ location: dataDir && path.join(dataDir, 'azurite') });
-      storageConnectionString = azurite.connectionString;
-      process.env.AzureWebJobsStorage = storageConnectionString;
-    }
+    process.env.AzureWebJobsStorage = await connectionStringOf(process.env.AzureWebJobsStorage);
     const hostKey = resolveHostKey({ key: options.hostKey, dataDir });
 
     invoker = await loadApp(appDir, log);
@@ -107,12 +110,16 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       if (warning) log('warn', warning);
     }
     if (functions.some((fn) => DURABLE_TRIGGERS.has(fn.triggerType.toLowerCase()))) {
+      const durable = resolveDurableSettings(hostJson.extensions?.durableTask, process.env);
+      for (const warning of durable.warnings) log('warn', warning);
       engine = createDurableEngine({
         invoker,
-        storageConnectionString,
-        taskHubName: hostJson.extensions?.durableTask?.hubName ?? 'TestHubName',
+        storageConnectionString: await connectionStringOf(durable.connectionString),
+        taskHubName: durable.taskHubName,
+        connectionName: durable.connectionName,
         baseUrl,
-        maxConcurrentActivityFunctions: hostJson.extensions?.durableTask?.maxConcurrentActivityFunctions ?? 10,
+        maxConcurrentActivityFunctions: durable.maxConcurrentActivityFunctions,
+        clock: options.clock,
         log,
       });
       await engine.start();

@@ -33,9 +33,14 @@ export function webhookBaseUrl(baseUrl: string): string {
   return `${baseUrl.replace(/\/$/, '')}/runtime/webhooks/durabletask`;
 }
 
-export function managementUrls(baseUrl: string, taskHubName: string, instanceId: string): ManagementUrls {
+/** `taskHub=…&connection=…`, the query every link carries (`HttpApiHandler.GetClientResponseLinks`). */
+function hubQuery(taskHubName: string, connectionName: string): string {
+  return `taskHub=${encodeURIComponent(taskHubName)}&connection=${encodeURIComponent(connectionName)}`;
+}
+
+export function managementUrls(baseUrl: string, taskHubName: string, instanceId: string, connectionName = 'Storage'): ManagementUrls {
   const instance = `${webhookBaseUrl(baseUrl)}/instances/${encodeURIComponent(instanceId)}`.replace(encodeURIComponent(INSTANCE_ID_PLACEHOLDER), INSTANCE_ID_PLACEHOLDER);
-  const qs = `taskHub=${encodeURIComponent(taskHubName)}&connection=Storage`;
+  const qs = hubQuery(taskHubName, connectionName);
   return {
     id: instanceId,
     statusQueryGetUri: `${instance}?${qs}`,
@@ -49,9 +54,9 @@ export function managementUrls(baseUrl: string, taskHubName: string, instanceId:
   };
 }
 
-export function clientBindingData(baseUrl: string, taskHubName: string): ClientBindingData {
+export function clientBindingData(baseUrl: string, taskHubName: string, connectionName = 'Storage'): ClientBindingData {
   const webhooks = webhookBaseUrl(baseUrl);
-  const qs = `taskHub=${encodeURIComponent(taskHubName)}&connection=Storage`;
+  const qs = hubQuery(taskHubName, connectionName);
   return {
     taskHubName,
     connectionName: null,
@@ -59,7 +64,7 @@ export function clientBindingData(baseUrl: string, taskHubName: string): ClientB
       createNewInstancePostUri: `${webhooks}/orchestrators/{functionName}[/{instanceId}]?${qs}`,
       createAndWaitOnNewInstancePostUri: `${webhooks}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&${qs}`,
     },
-    managementUrls: managementUrls(baseUrl, taskHubName, INSTANCE_ID_PLACEHOLDER),
+    managementUrls: managementUrls(baseUrl, taskHubName, INSTANCE_ID_PLACEHOLDER, connectionName),
     baseUrl: webhooks,
     requiredQueryStringParameters: '',
     rpcBaseUrl: `${baseUrl.replace(/\/$/, '')}/durabletask/`,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DurableEngine, DurableEngineOptions } from '../contracts.js';
 import { clientBindingData } from './bindingData.js';
+import { systemClock } from './clock.js';
 import { createDurableHttpApi } from './httpApi.js';
 import { InstanceStore, instancesTableName, type InstanceRecord } from './instanceStore.js';
 import { OrchestrationRuntime } from './runtime.js';
@@ -21,14 +22,16 @@ export interface LocalDurableEngine extends DurableEngine {
 
 /** The Durable Task extension of the local host (DESIGN.md §7). */
 export function createDurableEngine(options: DurableEngineOptions): LocalDurableEngine {
-  const store = new InstanceStore(options.storageConnectionString, instancesTableName(options.taskHubName));
-  const bindingJson = JSON.stringify(clientBindingData(options.baseUrl, options.taskHubName));
+  const clock = options.clock ?? systemClock;
+  const store = new InstanceStore(options.storageConnectionString, instancesTableName(options.taskHubName), () => clock.now());
+  const bindingJson = JSON.stringify(clientBindingData(options.baseUrl, options.taskHubName, options.connectionName));
   const runtime = new OrchestrationRuntime({
     invoker: options.invoker,
     store,
     maxConcurrentActivityFunctions: Math.max(1, options.maxConcurrentActivityFunctions),
     clientBindingData: { string: bindingJson },
     log: options.log,
+    clock,
   });
   const engine: LocalDurableEngine = {
     async start() {
@@ -38,7 +41,12 @@ export function createDurableEngine(options: DurableEngineOptions): LocalDurable
       await runtime.stop();
     },
     clientBindingData: () => ({ string: bindingJson }),
-    handleHttp: createDurableHttpApi(runtime, { baseUrl: options.baseUrl, taskHubName: options.taskHubName, newInstanceId: randomUUID }),
+    handleHttp: createDurableHttpApi(runtime, {
+      baseUrl: options.baseUrl,
+      taskHubName: options.taskHubName,
+      connectionName: options.connectionName,
+      newInstanceId: randomUUID,
+    }),
     stats: () => ({
       tableOperations: store.operations,
       episodes: runtime.episodes,

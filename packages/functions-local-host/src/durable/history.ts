@@ -20,6 +20,7 @@ export const EventType = {
   OrchestratorStarted: 12,
   OrchestratorCompleted: 13,
   EventRaised: 15,
+  GenericEvent: 17,
 } as const;
 
 /** DTFx `OrchestrationStatus`, as written in `ExecutionCompleted.OrchestrationStatus`. */
@@ -86,6 +87,15 @@ export function subOrchestrationCreated(timestamp: string, id: number, name: str
 
 export function executionCompleted(timestamp: string, status: number, result: string | null): HistoryEvent {
   return { ...base(EventType.ExecutionCompleted, timestamp), OrchestrationStatus: status, Result: result, FailureDetails: null };
+}
+
+/**
+ * What Azure Storage's rewind leaves in place of a failure and of the event that scheduled the
+ * failed task (same row, same EventId, now ignored by replay), and the event that wakes a rewound
+ * instance (EventId -1, the rewind reason as Data).
+ */
+export function genericEvent(timestamp: string, eventId: number, data: string | null): HistoryEvent {
+  return { ...base(EventType.GenericEvent, timestamp, eventId), Data: data };
 }
 
 export function executionTerminated(timestamp: string, reason: string | null): HistoryEvent {

@@ -39,7 +39,7 @@ export interface InstanceRecord {
 
 export type InboxMessage =
   | { type: 'completion'; completion: Completion }
-  | { type: 'terminate' | 'suspend' | 'resume'; reason: string | null };
+  | { type: 'terminate' | 'suspend' | 'resume' | 'rewind'; reason: string | null };
 
 export interface InboxEntry {
   key: string;
@@ -123,12 +123,28 @@ function fromStateEntity(entity: TableEntityResult<Record<string, unknown>>): In
 
 let inboxSequence = 0;
 
+/** Inbox rows sort by arrival: the time, then a sequence for messages within one millisecond. */
+function newInboxKey(now: number): string {
+  return `inbox-${String(now).padStart(15, '0')}-${String(inboxSequence++ % 1e6).padStart(6, '0')}`;
+}
+
+function historyEntity(record: InstanceRecord, index: number, event: HistoryEvent): TableEntity {
+  const entity: TableEntity = { partitionKey: record.instanceId, rowKey: historyKey(record.generation, index), EventType: event.EventType, EventId: event.EventId };
+  writeJson(entity, 'Event', { ...event, IsPlayed: false });
+  return entity;
+}
+
 export class InstanceStore {
   private readonly table: TableClient;
   /** Table Storage requests made (a transaction or a result page counts as one). */
   operations = 0;
 
-  constructor(connectionString: string, readonly tableName: string) {
+  /** `now` stamps inbox messages, which are ordered against timer due times (the engine's clock). */
+  constructor(
+    connectionString: string,
+    readonly tableName: string,
+    private readonly now: () => number = Date.now,
+  ) {
     this.table = TableClient.fromConnectionString(connectionString, tableName, { allowInsecureConnection: true });
   }
 
@@ -170,6 +186,12 @@ export class InstanceStore {
     return Promise.all(records.map((record) => this.loadPartition(record)));
   }
 
+  /** One instance with its current history and pending inbox; undefined when it does not exist. */
+  async load(instanceId: string): Promise<StoredInstance | undefined> {
+    const record = await this.readRecord(instanceId);
+    return record && this.loadPartition(record);
+  }
+
   private async loadPartition(record: InstanceRecord): Promise<StoredInstance> {
     const rows = await this.query(`PartitionKey eq '${escapeKey(record.instanceId)}'`);
     const prefix = historyKey(record.generation, 0).slice(0, -8);
@@ -186,7 +208,7 @@ export class InstanceStore {
 
   /** Persists a message for an instance before anyone acts on it. */
   async appendInbox(instanceId: string, message: InboxMessage): Promise<InboxEntry> {
-    const key = `inbox-${String(Date.now()).padStart(15, '0')}-${String(inboxSequence++ % 1e6).padStart(6, '0')}`;
+    const key = newInboxKey(this.now());
     const entity: TableEntity = { partitionKey: instanceId, rowKey: key };
     writeJson(entity, 'Message', message);
     this.operations++;
@@ -200,27 +222,40 @@ export class InstanceStore {
    * the last one (status row + consumed inbox) is what makes the episode happen.
    */
   async commit(record: InstanceRecord, appended: HistoryEvent[], firstIndex: number, consumedInbox: string[]): Promise<void> {
-    const historyActions: TransactionAction[] = appended.map((event, offset) => {
-      const entity: TableEntity = {
-        partitionKey: record.instanceId,
-        rowKey: historyKey(record.generation, firstIndex + offset),
-        EventType: event.EventType,
-        EventId: event.EventId,
-      };
-      writeJson(entity, 'Event', { ...event, IsPlayed: false });
-      return ['upsert', entity, 'Replace'];
-    });
+    const historyActions = appended.map((event, offset): TransactionAction => ['upsert', historyEntity(record, firstIndex + offset, event), 'Replace']);
     const finalActions: TransactionAction[] = [
       ...consumedInbox.map((rowKey): TransactionAction => ['delete', { partitionKey: record.instanceId, rowKey }]),
       ['upsert', toStateEntity(record), 'Replace'],
     ];
     if (finalActions.length > MAX_BATCH) throw new Error('An episode may consume at most 99 inbox messages.');
-    const room = MAX_BATCH - finalActions.length;
-    const early = historyActions.slice(0, Math.max(0, historyActions.length - room));
+    await this.transactWithLast(historyActions, finalActions);
+  }
+
+  /**
+   * Commits a rewind: history rows rewritten in place, the status row, and the message that wakes
+   * the instance (none for a parent that waits for its rewound sub-orchestrations).
+   */
+  async rewind(record: InstanceRecord, rewritten: { index: number; event: HistoryEvent }[], wake?: InboxMessage): Promise<InboxEntry | undefined> {
+    const entry = wake && { key: newInboxKey(this.now()), message: wake };
+    const finalActions: TransactionAction[] = [['upsert', toStateEntity(record), 'Replace']];
+    if (entry) {
+      const inboxRow: TableEntity = { partitionKey: record.instanceId, rowKey: entry.key };
+      writeJson(inboxRow, 'Message', entry.message);
+      finalActions.push(['create', inboxRow]);
+    }
+    const historyActions = rewritten.map(({ index, event }): TransactionAction => ['upsert', historyEntity(record, index, event), 'Replace']);
+    await this.transactWithLast(historyActions, finalActions);
+    return entry;
+  }
+
+  /** Runs `first` in as many transactions as needed, the last of them together with `last`. */
+  private async transactWithLast(first: TransactionAction[], last: TransactionAction[]): Promise<void> {
+    const room = MAX_BATCH - last.length;
+    const early = first.slice(0, Math.max(0, first.length - room));
     for (let start = 0; start < early.length; start += MAX_BATCH) {
       await this.transact(early.slice(start, start + MAX_BATCH));
     }
-    await this.transact([...historyActions.slice(early.length), ...finalActions]);
+    await this.transact([...first.slice(early.length), ...last]);
   }
 
   /** Deletes an instance entirely; the number of instances deleted (0 or 1). */

@@ -70,7 +70,25 @@ export interface RetryState {
 export type OpenTask =
   | { kind: 'activity'; id: number; name: string; input: string; retry?: RetryState }
   | { kind: 'subOrchestration'; id: number; name: string; childInstanceId: string; input: string; retry?: RetryState }
-  | { kind: 'timer'; id: number; fireAt: string; retryOf?: RetriedTask };
+  | { kind: 'timer'; id: number; fireAt: string; retryOf?: RetriedTask; longTimer?: LongTimer };
+
+/**
+ * A timer further away than the Azure Storage backend allows (`MaximumDelayTime`, 6 days) runs
+ * as sub-timers, as the extension's `CreateTimer` does: `fireAt` is the time the orchestrator
+ * asked for, `leafId` the id of its action (the first sub-timer's).
+ */
+export interface LongTimer {
+  fireAt: string;
+  leafId: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** `AzureStorageDurabilityProvider.MaximumDelayTime` and `LongRunningTimerIntervalLength`. */
+const MAXIMUM_SHORT_TIMER_MS = 6 * DAY_MS;
+const LONG_TIMER_INTERVAL_MS = 3 * DAY_MS;
+/** The same, as the .NET TimeSpan text the extension gives the orchestrator (`d.hh:mm:ss`). */
+export const MAXIMUM_SHORT_TIMER_DURATION = '6.00:00:00';
+export const LONG_RUNNING_TIMER_INTERVAL_DURATION = '3.00:00:00';
 
 /** The attempt a retry timer follows; it is rescheduled when the timer fires and attempts remain. */
 export type RetriedTask = Extract<OpenTask, { kind: 'activity' | 'subOrchestration' }> & { retry: RetryState };
@@ -81,6 +99,10 @@ export interface ExecutionState {
   /** Task id of every leaf action seen so far, by position (-1 for leaves that take no id). */
   leafIds: number[];
   openTasks: OpenTask[];
+  /** Activities a rewind reopened; the episode that handles the rewind schedules them again. */
+  rewound?: Extract<OpenTask, { kind: 'activity' }>[];
+  /** Tasks that failed while retry options applied (their ids cannot be rewound faithfully). */
+  retriedFailures?: number[];
 }
 
 export function newExecutionState(): ExecutionState {
@@ -112,7 +134,7 @@ export function allocatesId(completion: Completion, openTasks: OpenTask[]): bool
   const taskId = completionTaskId(completion);
   if (taskId === undefined) return false;
   const task = openTasks.find((open) => open.id === taskId);
-  if (task?.kind === 'timer') return task.retryOf !== undefined;
+  if (task?.kind === 'timer') return task.retryOf !== undefined || task.longTimer !== undefined;
   return task?.retry !== undefined && (completion.kind === 'taskFailed' || completion.kind === 'subOrchestrationFailed');
 }
 
@@ -151,7 +173,15 @@ export function deliverCompletions(execution: ExecutionState, completions: Compl
         const retry = { options: retried.retry.options, attempt: retried.retry.attempt + 1 };
         open(execution, schedule, { ...retried, id: execution.nextId++, retry }, timestamp);
       }
+      // A sub-timer fired before the time asked for: the next one, up to 3 days or to that time
+      // (the library counts the same way: one more id whenever time is left).
+      if (task.longTimer && Date.parse(task.longTimer.fireAt) > now.getTime()) {
+        const remaining = Date.parse(task.longTimer.fireAt) - now.getTime();
+        const fireAt = remaining < LONG_TIMER_INTERVAL_MS ? task.longTimer.fireAt : new Date(now.getTime() + LONG_TIMER_INTERVAL_MS).toISOString();
+        open(execution, schedule, { kind: 'timer', id: execution.nextId++, fireAt, longTimer: task.longTimer }, timestamp);
+      }
     } else if (task?.retry && (completion.kind === 'taskFailed' || completion.kind === 'subOrchestrationFailed')) {
+      execution.retriedFailures = [...(execution.retriedFailures ?? []), task.id];
       const { attempt, options } = task.retry;
       const delay = attempt >= options.maxNumberOfAttempts ? 0 : retryDelayMs(options, attempt);
       const fireAt = new Date(now.getTime() + delay).toISOString();
@@ -167,6 +197,15 @@ function open(execution: ExecutionState, schedule: EpisodeSchedule, task: OpenTa
   if (task.kind === 'activity') schedule.events.push(taskScheduled(timestamp, task.id, task.name, task.input));
   else if (task.kind === 'timer') schedule.events.push(timerCreated(timestamp, task.id, task.fireAt));
   else schedule.events.push(subOrchestrationCreated(timestamp, task.id, task.name, task.childInstanceId, task.input));
+}
+
+/**
+ * Schedules again the activities a rewind reopened: a new TaskScheduled with the same id, as DTFx
+ * writes when the replayed orchestrator asks for a task whose TaskScheduled the rewind erased.
+ */
+export function rescheduleRewoundTasks(execution: ExecutionState, schedule: EpisodeSchedule, now: Date): void {
+  for (const task of execution.rewound ?? []) open(execution, schedule, task, now.toISOString());
+  delete execution.rewound;
 }
 
 /** The text the activity trigger receives (§4): JSON scalars raw, everything else as JSON. */
@@ -198,7 +237,7 @@ export function scheduleActions(
     if (index < execution.leafIds.length) {
       const id = execution.leafIds[index];
       if (leaf.actionType === ActionType.CreateTimer && leaf.isCanceled) {
-        execution.openTasks = execution.openTasks.filter((task) => !(task.kind === 'timer' && task.id === id));
+        execution.openTasks = execution.openTasks.filter((task) => !(task.kind === 'timer' && (task.id === id || task.longTimer?.leafId === id)));
       }
       return;
     }
@@ -228,9 +267,12 @@ export function scheduleActions(
       }
       case ActionType.CreateTimer: {
         const fireAt = new Date(leaf.fireAt ?? timestamp).toISOString();
-        schedule.events.push(timerCreated(timestamp, id, fireAt));
+        const isLong = Date.parse(fireAt) - now.getTime() > MAXIMUM_SHORT_TIMER_MS;
+        const timer: OpenTask = isLong
+          ? { kind: 'timer', id, fireAt: new Date(now.getTime() + LONG_TIMER_INTERVAL_MS).toISOString(), longTimer: { fireAt, leafId: id } }
+          : { kind: 'timer', id, fireAt };
+        schedule.events.push(timerCreated(timestamp, id, timer.fireAt));
         if (!leaf.isCanceled) {
-          const timer: OpenTask = { kind: 'timer', id, fireAt };
           execution.openTasks.push(timer);
           schedule.opened.push(timer);
         }

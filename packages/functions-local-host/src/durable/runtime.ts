@@ -5,6 +5,8 @@ import {
   executionCompleted,
   executionStarted,
   executionTerminated,
+  EventType,
+  genericEvent,
   orchestratorCompleted,
   orchestratorStarted,
   OrchestrationStatusCode,
@@ -16,13 +18,17 @@ import {
   allocatesId,
   deliverCompletions,
   hasPendingTimer,
+  LONG_RUNNING_TIMER_INTERVAL_DURATION,
+  MAXIMUM_SHORT_TIMER_DURATION,
   newExecutionState,
   parseOrchestratorFailure,
+  rescheduleRewoundTasks,
   scheduleActions,
   unsupportedActionMessage,
   type OpenTask,
   type OrchestratorState,
 } from './replay.js';
+import { systemClock, type DurableClock } from './clock.js';
 import { TimerClock } from './timers.js';
 
 /**
@@ -36,6 +42,8 @@ import { TimerClock } from './timers.js';
 const MAX_MESSAGES_PER_EPISODE = 50;
 
 export type ControlOutcome = 'accepted' | 'notFound' | 'gone';
+/** `notFailed`: Azure rewinds only Failed instances; `retried`: see `rewind`. */
+export type RewindOutcome = ControlOutcome | 'notFailed' | 'retried';
 export type StartOutcome = 'created' | 'conflict' | 'unknownOrchestrator';
 
 export interface RuntimeOptions {
@@ -45,6 +53,14 @@ export interface RuntimeOptions {
   /** The `durableClient` input's data, for activities that take one. */
   clientBindingData?: TypedData;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  clock?: DurableClock;
+}
+
+/** What a rewind writes for one instance. */
+interface RewindPlan {
+  stored: StoredInstance;
+  rewritten: { index: number; event: HistoryEvent }[];
+  wake?: InboxMessage;
 }
 
 interface Candidate {
@@ -60,14 +76,23 @@ export class OrchestrationRuntime {
   private readonly queued = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly activitySlots: ConcurrencyLimit;
-  private readonly clock = new TimerClock((instanceId) => this.kick(instanceId));
+  private readonly timeSource: DurableClock;
+  private readonly timers: TimerClock;
   private readonly finishedListeners: ((record: InstanceRecord) => void)[] = [];
+  private rewinds: Promise<unknown> = Promise.resolve();
   private stopping = false;
   episodes = 0;
   activityExecutions = 0;
 
   constructor(private readonly options: RuntimeOptions) {
     this.activitySlots = new ConcurrencyLimit(options.maxConcurrentActivityFunctions);
+    this.timeSource = options.clock ?? systemClock;
+    this.timers = new TimerClock((instanceId) => this.kick(instanceId), this.timeSource);
+  }
+
+  /** The engine's current time (its clock's, which tests may skip ahead). */
+  now(): Date {
+    return new Date(this.timeSource.now());
   }
 
   async start(): Promise<void> {
@@ -82,7 +107,7 @@ export class OrchestrationRuntime {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.clock.disarmAll();
+    this.timers.disarmAll();
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
@@ -104,7 +129,7 @@ export class OrchestrationRuntime {
 
   async startNew(name: string, instanceId: string, input: string, parent?: { instanceId: string; taskId: number }): Promise<StartOutcome> {
     if (this.triggerBinding(name, 'orchestrationTrigger') === undefined) return 'unknownOrchestrator';
-    const now = new Date().toISOString();
+    const now = this.now().toISOString();
     const record: InstanceRecord = {
       instanceId,
       name,
@@ -137,6 +162,99 @@ export class OrchestrationRuntime {
     const record = await this.readRecord(instanceId);
     if (!record || !isTerminal(record.runtimeStatus)) return 0;
     return this.options.store.purge(instanceId);
+  }
+
+  /** The current execution's history, as committed (empty before the first episode). */
+  async readHistory(instanceId: string): Promise<HistoryEvent[]> {
+    return this.active.get(instanceId)?.history ?? (await this.options.store.load(instanceId))?.history ?? [];
+  }
+
+  /**
+   * Rewinds a Failed instance as the Azure Storage backend does (`RewindHistoryAsync`): every
+   * failure of the current execution, and the TaskScheduled of each failed activity, becomes a
+   * GenericEvent in place; failed sub-orchestrations are rewound the same way, depth first; the
+   * instances become Pending, and those without failed sub-orchestrations are woken with a
+   * GenericEvent carrying the reason. Replay then finds the failed activities unscheduled and
+   * schedules them again with the same ids. A task that failed after retries (…WithRetry) is not
+   * rewound: its retry timers stay in the history and would no longer line up with the ids the
+   * library allocates.
+   */
+  rewind(instanceId: string, reason: string | null): Promise<RewindOutcome> {
+    // One rewind at a time: a second one of the same instance must see the first one's result.
+    const rewinding = this.rewinds.then(() => this.rewindNow(instanceId, reason));
+    this.rewinds = rewinding.catch(() => undefined);
+    return this.track(rewinding);
+  }
+
+  private async rewindNow(instanceId: string, reason: string | null): Promise<RewindOutcome> {
+    const record = await this.readRecord(instanceId);
+    if (!record) return 'notFound';
+    if (record.runtimeStatus === 'Completed' || record.runtimeStatus === 'Terminated' || record.runtimeStatus === 'Canceled') return 'gone';
+    if (record.runtimeStatus !== 'Failed') return 'notFailed';
+    const plans: RewindPlan[] = [];
+    if (!(await this.planRewind(instanceId, reason, plans))) return 'retried';
+    const rewound: StoredInstance[] = [];
+    for (const { stored, rewritten, wake } of plans) {
+      const entry = await this.options.store.rewind(stored.record, rewritten, wake);
+      for (const { index, event } of rewritten) stored.history[index] = { ...event, IsPlayed: true };
+      if (entry) stored.inbox.push(entry);
+      rewound.push(stored);
+    }
+    // Children were planned (and written) first; parents go live first, so that a child that
+    // finishes at once finds its parent waiting for it.
+    for (const instance of rewound.reverse()) {
+      this.active.set(instance.record.instanceId, instance);
+      await this.resumeOpenTasks(instance);
+      if (instance.inbox.length > 0) this.kick(instance.record.instanceId);
+    }
+    return 'accepted';
+  }
+
+  /** Plans the rewind of one instance and of its failed children; false when a failure was retried. */
+  private async planRewind(instanceId: string, reason: string | null, plans: RewindPlan[]): Promise<boolean> {
+    const stored = await this.options.store.load(instanceId);
+    if (!stored) return true;
+    const { record, history } = stored;
+    const retried = new Set(record.execution.retriedFailures ?? []);
+    const rewritten: { index: number; event: HistoryEvent }[] = [];
+    const reopened: Extract<OpenTask, { kind: 'activity' }>[] = [];
+    const waitingOn: Extract<OpenTask, { kind: 'subOrchestration' }>[] = [];
+    const erase = (index: number) => rewritten.push({ index, event: genericEvent(history[index]!.Timestamp, history[index]!.EventId, null) });
+    const scheduledAt = (eventType: number, taskId: unknown) => history.findIndex((event) => event.EventType === eventType && event.EventId === taskId);
+
+    for (const [index, event] of history.entries()) {
+      if (event.EventType === EventType.TaskFailed || event.EventType === EventType.SubOrchestrationInstanceFailed) {
+        const taskId = event.TaskScheduledId as number;
+        if (retried.has(taskId)) return false;
+        if (event.EventType === EventType.TaskFailed) {
+          const at = scheduledAt(EventType.TaskScheduled, taskId);
+          if (at >= 0) {
+            const scheduled = history[at]!;
+            reopened.push({ kind: 'activity', id: taskId, name: String(scheduled.Name), input: String(scheduled.Input) });
+            erase(at);
+          }
+        } else {
+          // The SubOrchestrationInstanceCreated stays: the same child is rewound and reports back.
+          const created = history[scheduledAt(EventType.SubOrchestrationInstanceCreated, taskId)];
+          if (created) {
+            const childInstanceId = String(created.InstanceId);
+            waitingOn.push({ kind: 'subOrchestration', id: taskId, name: String(created.Name), childInstanceId, input: String(created.Input) });
+            const child = await this.readRecord(childInstanceId);
+            if (child?.runtimeStatus === 'Failed' && !(await this.planRewind(childInstanceId, reason, plans))) return false;
+          }
+        }
+        erase(index);
+      } else if (event.EventType === EventType.ExecutionCompleted && event.OrchestrationStatus === OrchestrationStatusCode.Failed) {
+        erase(index);
+      }
+    }
+
+    Object.assign(record, { runtimeStatus: 'Pending', output: null, lastUpdatedTime: this.now().toISOString() });
+    record.execution.openTasks.push(...waitingOn);
+    record.execution.rewound = reopened;
+    const wake: InboxMessage | undefined = waitingOn.length === 0 ? { type: 'rewind', reason } : undefined;
+    plans.push({ stored, rewritten, wake });
+    return true;
   }
 
   raiseEvent(instanceId: string, name: string, input: string | null): Promise<ControlOutcome> {
@@ -198,14 +316,19 @@ export class OrchestrationRuntime {
     const instance = this.active.get(instanceId);
     if (!instance) return false;
     const record: InstanceRecord = { ...instance.record, execution: structuredClone(instance.record.execution) };
-    const now = new Date();
+    const now = this.now();
     const consumed: string[] = [];
+    const rewindReasons: (string | null)[] = [];
 
     for (const entry of instance.inbox.slice(0, MAX_MESSAGES_PER_EPISODE)) {
       const { message } = entry;
       if (message.type === 'terminate') {
         await this.finishTerminated(instance, record, message.reason, now);
         return false;
+      }
+      if (message.type === 'rewind') {
+        consumed.push(entry.key);
+        rewindReasons.push(message.reason);
       }
       if (message.type === 'suspend' || message.type === 'resume') {
         consumed.push(entry.key);
@@ -222,7 +345,7 @@ export class OrchestrationRuntime {
 
     const delivered = this.selectDeliveries(instance.inbox, record, now, consumed);
     const isNewExecution = record.historyLength === 0;
-    if (!isNewExecution && delivered.length === 0) {
+    if (!isNewExecution && delivered.length === 0 && rewindReasons.length === 0) {
       if (consumed.length === 0) return false;
       await this.commit(instance, record, [], consumed);
       return true;
@@ -243,15 +366,18 @@ export class OrchestrationRuntime {
         }),
       );
     }
+    // A rewind's wake-up message becomes a GenericEvent, as Azure Storage sends one.
+    newEvents.push(...rewindReasons.map((reason) => genericEvent(timestamp, -1, reason)));
     const { history: completionEvents, schedule } = deliverCompletions(record.execution, delivered, episodeTime);
     newEvents.push(...completionEvents);
+    rescheduleRewoundTasks(record.execution, schedule, episodeTime);
 
     this.episodes++;
     const { state, failure } = await this.invokeOrchestrator(record, [...instance.history, ...newEvents]);
     const outcome = scheduleActions(record.execution, state, instanceId, episodeTime, schedule);
     newEvents.push(...schedule.events);
     if (state.customStatus !== undefined) record.customStatus = JSON.stringify(state.customStatus);
-    record.lastUpdatedTime = new Date().toISOString();
+    record.lastUpdatedTime = this.now().toISOString();
 
     const failureMessage =
       failure !== undefined
@@ -332,9 +458,10 @@ export class OrchestrationRuntime {
       parentInstanceId: record.parentInstanceId,
       upperSchemaVersion: 1,
       upperSchemaVersionNew: 2,
-      longRunningTimerIntervalDuration: '3.00:00:00',
-      // Far above any real timer so the library never splits timers into sub-timers (§2).
-      maximumShortTimerDuration: '3650.00:00:00',
+      // The Azure Storage backend's limits, as the extension sends them: the library then counts
+      // a longer timer's sub-timers the way `scheduleActions` creates them.
+      longRunningTimerIntervalDuration: LONG_RUNNING_TIMER_INTERVAL_DURATION,
+      maximumShortTimerDuration: MAXIMUM_SHORT_TIMER_DURATION,
       defaultHttpAsyncRequestSleepTimeMillseconds: 30000,
     };
     try {
@@ -400,7 +527,7 @@ export class OrchestrationRuntime {
   }
 
   private startTask(record: InstanceRecord, task: OpenTask): void {
-    if (task.kind === 'timer') this.clock.arm(record.instanceId, task.id, task.fireAt);
+    if (task.kind === 'timer') this.timers.arm(record.instanceId, task.id, task.fireAt);
     else if (task.kind === 'activity') void this.track(this.activitySlots.run(() => this.runActivity(record.instanceId, task)));
     else void this.track(this.startChild(record.instanceId, task));
   }

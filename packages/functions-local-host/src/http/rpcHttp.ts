@@ -12,7 +12,8 @@ export interface RpcHttpRequest {
   headers: Record<string, string>;
   query: Record<string, string>;
   params: Record<string, string>;
-  body: { bytes: Uint8Array };
+  /** Absent when the request has none, as the host sends it (see `toRpcHttpRequest`). */
+  body?: { bytes: Uint8Array };
 }
 
 interface RpcNullable<T> {
@@ -38,11 +39,18 @@ export interface RpcHttpResponse {
   body?: TypedData | null;
 }
 
+/** Methods whose requests never carry a body to the worker. */
+const BODILESS_METHODS = new Set(['GET', 'HEAD']);
+
 /**
  * Like the host, which turns ASP.NET's StringValues into one string: repeated headers and query
- * keys become one comma-joined value.
+ * keys become one comma-joined value. A request without a body gets no `body` at all, as the
+ * host's RpcHttp conversion leaves it unset: `@azure/functions` before 4.16.4 hands any body,
+ * even an empty one, to undici, which refuses one on GET and HEAD. Unlike the host, which reads
+ * a body only when `Content-Length` is above 0, a chunked body is passed on.
  */
 export function toRpcHttpRequest(req: IncomingMessage, url: URL, params: Record<string, string>, body: Buffer): RpcHttpRequest {
+  const method = (req.method ?? 'GET').toUpperCase();
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
@@ -59,7 +67,9 @@ export function toRpcHttpRequest(req: IncomingMessage, url: URL, params: Record<
   for (const key of new Set(url.searchParams.keys())) {
     query[key] = url.searchParams.getAll(key).join(',');
   }
-  return { method: (req.method ?? 'GET').toUpperCase(), url: url.href, headers, query, params, body: { bytes: body } };
+  const request: RpcHttpRequest = { method, url: url.href, headers, query, params };
+  if (body.length > 0 && !BODILESS_METHODS.has(method)) request.body = { bytes: body };
+  return request;
 }
 
 function bodyBytes(body: TypedData | null | undefined): Buffer {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import type { InstanceRecord } from '../../src/durable/instanceStore.js';
 import { startTestHost, type TestHost } from '../support/startTestHost.js';
 
 /**
@@ -15,6 +16,7 @@ const appDir = path.join(__dirname, '../apps', 'durable-basic');
 const webhooks = '/runtime/webhooks/durabletask';
 
 interface Status {
+  historyEvents?: Record<string, unknown>[];
   name: string;
   instanceId: string;
   runtimeStatus: string;
@@ -61,6 +63,12 @@ async function raise(instanceId: string, event: string, data: unknown): Promise<
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(data),
   });
+}
+
+/** The persisted status row of an instance. */
+async function readInstanceRow(instanceId: string): Promise<{ executionId: string }> {
+  const table = TableClient.fromConnectionString(inject('azuriteConnectionString'), 'DurableBasicInstances', { allowInsecureConnection: true });
+  return (await table.getEntity(instanceId, 'instance')) as unknown as { executionId: string };
 }
 
 /** The persisted history of an instance, in order: [EventType, EventId, TaskScheduledId/TimerId]. */
@@ -242,7 +250,7 @@ describe('Durable HTTP API', () => {
     expect(((await done.json()) as Status).output).toBe('done');
     expect((await raise(id, 'Go', 'again')).status).toBe(410);
     expect((await fetch(`${host.url}${webhooks}/instances/${id}/terminate`, { method: 'POST' })).status).toBe(410);
-    expect((await fetch(`${host.url}${webhooks}/instances/${id}/rewind`, { method: 'POST' })).status).toBe(501);
+    expect((await fetch(`${host.url}${webhooks}/instances/${id}/rewind`, { method: 'POST' })).status).toBe(410);
   });
 
   test('starts through the public endpoint with 202 and management links', async () => {
@@ -324,5 +332,156 @@ describe('Durable HTTP API', () => {
     const done = await fetch(links.statusQueryGetUri);
     expect(done.status).toBe(200);
     expect(await done.json()).toMatchObject({ runtimeStatus: 'Completed', output: 'from the link' });
+  });
+});
+
+describe('Durable HTTP API: listing, history, restart and rewind as in the reference', () => {
+  const post = (path: string) => fetch(`${host.url}${webhooks}${path}`, { method: 'POST' });
+
+  test('the instance list honours top, the x-ms-continuation-token header and the filters', async () => {
+    const prefix = `page-${Date.now()}-`;
+    for (const n of [3, 0, 4, 1, 2]) {
+      expect((await fetch(`${host.url}${webhooks}/orchestrators/Chain/${prefix}${n}`, { method: 'POST', body: JSON.stringify({ n }) })).status).toBe(202);
+    }
+    for (const n of [0, 1, 2, 3, 4]) await waitFor(`${prefix}${n}`);
+    const list = (query: string, token?: string) =>
+      fetch(`${host.url}${webhooks}/instances?instanceIdPrefix=${prefix}&${query}`, token ? { headers: { 'x-ms-continuation-token': token } } : {});
+
+    const first = await list('top=2');
+    expect(first.status).toBe(200);
+    expect(((await first.json()) as Status[]).map((s) => s.instanceId)).toEqual([`${prefix}0`, `${prefix}1`]);
+    const firstToken = first.headers.get('x-ms-continuation-token');
+    expect(firstToken).toBeTruthy();
+    const second = await list('top=2', firstToken!);
+    expect(((await second.json()) as Status[]).map((s) => s.instanceId)).toEqual([`${prefix}2`, `${prefix}3`]);
+    const last = await list('top=2', second.headers.get('x-ms-continuation-token')!);
+    expect(((await last.json()) as Status[]).map((s) => s.instanceId)).toEqual([`${prefix}4`]);
+    expect(last.headers.get('x-ms-continuation-token')).toBeNull();
+
+    const all = (await (await list('showInput=false')).json()) as Status[];
+    expect(all).toHaveLength(5);
+    expect(all.every((s) => s.input === null && s.runtimeStatus === 'Completed')).toBe(true);
+    expect(await (await list('runtimeStatus=Running,Pending')).json()).toEqual([]);
+    expect(await (await list('runtimeStatus=Completed&top=1')).json()).toHaveLength(1);
+    expect(await (await list(`createdTimeFrom=${new Date(Date.now() + 60_000).toISOString()}`)).json()).toEqual([]);
+    expect((await list('top=2', 'not-a-token')).status).toBe(400);
+  });
+
+  test('status honours showHistory, showHistoryOutput and showInput, with the extension\'s history shape', async () => {
+    const id = await start('Chain', { city: 'Tokyo' });
+    await waitFor(id);
+    const plain = (await (await fetch(`${host.url}${webhooks}/instances/${id}`)).json()) as Status;
+    expect(plain).not.toHaveProperty('historyEvents');
+
+    const withHistory = (await (await fetch(`${host.url}${webhooks}/instances/${id}?showHistory=true`)).json()) as Status;
+    const events = withHistory.historyEvents!;
+    expect(events.map((e) => e.EventType)).toEqual(['ExecutionStarted', 'TaskCompleted', 'TaskCompleted', 'TaskCompleted', 'ExecutionCompleted']);
+    expect(events[0]).toMatchObject({ FunctionName: 'Chain', Input: JSON.stringify({ city: 'Tokyo' }) });
+    expect(events[1]).toMatchObject({ FunctionName: 'Hello', Input: '"Tokyo"' });
+    expect(events[1]!.ScheduledTime).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(events[4]).toMatchObject({ OrchestrationStatus: 'Completed' });
+    for (const event of events) {
+      expect(event).not.toHaveProperty('EventId');
+      expect(event).not.toHaveProperty('IsPlayed');
+      expect(event).not.toHaveProperty('Result');
+      expect(event).not.toHaveProperty('TaskScheduledId');
+      expect(event.Timestamp).toEqual(expect.any(String));
+    }
+
+    const withOutput = (await (await fetch(`${host.url}${webhooks}/instances/${id}?showHistory=true&showHistoryOutput=true&showInput=false`)).json()) as Status;
+    expect(withOutput.input).toBeNull();
+    expect(withOutput.historyEvents!.map((e) => e.Result)).toEqual([undefined, 'Hello Tokyo', 'Hello Seattle', 'Hello London', ['Hello Tokyo', 'Hello Seattle', 'Hello London']]);
+    expect(withOutput.historyEvents!.some((e) => 'Input' in e)).toBe(false);
+
+    const failed = await waitFor(await start('ActivityFails'));
+    const failedHistory = ((await (await fetch(`${host.url}${webhooks}/instances/${failed.instanceId}?showHistory=TRUE`)).json()) as Status).historyEvents!;
+    expect(failedHistory.map((e) => e.EventType)).toEqual(['ExecutionStarted', 'TaskFailed', 'ExecutionCompleted']);
+    expect(failedHistory[1]).toMatchObject({ FunctionName: 'Broken', Reason: "Activity function 'Broken' failed: kaput" });
+    expect(failedHistory[2]).toMatchObject({ OrchestrationStatus: 'Failed' });
+  });
+
+  test('restart starts the same orchestration with the same input, under a new id by default or the same one', async () => {
+    const id = await start('Chain', { run: 1 });
+    const first = await waitFor(id);
+    const firstExecutionId = (await readInstanceRow(id)).executionId;
+
+    const restarted = await post(`/instances/${id}/restart`);
+    expect(restarted.status).toBe(202);
+    const links = (await restarted.json()) as { id: string; statusQueryGetUri: string };
+    expect(links.id).not.toBe(id);
+    expect(restarted.headers.get('location')).toBe(links.statusQueryGetUri);
+    expect(await waitFor(links.id)).toMatchObject({ name: 'Chain', runtimeStatus: 'Completed', input: { run: 1 } });
+
+    const finishedAgain = new Promise<InstanceRecord>((resolve) => host.engine!.onInstanceFinished((record) => record.instanceId === id && resolve(record)));
+    const inPlace = await post(`/instances/${id}/restart?restartWithNewInstanceId=false`);
+    expect(inPlace.status).toBe(202);
+    expect(((await inPlace.json()) as { id: string }).id).toBe(id);
+    const again = await finishedAgain;
+    expect(again.executionId).not.toBe(firstExecutionId);
+    expect(await status(id)).toMatchObject({ runtimeStatus: 'Completed', input: { run: 1 }, output: first.output });
+
+    expect((await post('/instances/no-such-instance/restart')).status).toBe(400);
+    const waiting = await start('Waiter');
+    expect((await post(`/instances/${waiting}/restart?restartWithNewInstanceId=false`)).status).toBe(409);
+  });
+
+  test('rewind brings a failed instance back: the failed activity runs again and the orchestration completes', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'durable-rewind-')), 'fixed');
+    const id = await start('Rewindable', file);
+    expect(await waitFor(id)).toMatchObject({ runtimeStatus: 'Failed' });
+    expect((await post(`/instances/${id}/rewind?reason=still%20missing`)).status).toBe(202);
+    expect(await waitFor(id)).toMatchObject({ runtimeStatus: 'Failed', output: expect.stringContaining(`${file} is missing`) });
+
+    fs.writeFileSync(file, '');
+    expect((await post(`/instances/${id}/rewind?reason=fixed`)).status).toBe(202);
+    const done = await waitFor(id);
+    expect(done).toMatchObject({ runtimeStatus: 'Completed', output: ['Hello before', `found ${file}`, 'Hello after'] });
+    // As Azure Storage rewrites it: each failure and the TaskScheduled of each failed attempt became
+    // a GenericEvent (17) in place, the rewind itself arrived as one, and the task kept its id.
+    const scheduling = (await persistedHistory(id)).filter(([type]) => [1, 4, 5, 6, 17].includes(type));
+    expect(scheduling).toEqual([
+      [4, 0, undefined], // TaskScheduled 0 (Hello before)
+      [5, -1, 0],
+      [17, 1, undefined], // was TaskScheduled 1 (first attempt)
+      [17, -1, undefined], // was TaskFailed(1)
+      [17, -1, undefined], // was ExecutionCompleted (Failed)
+      [17, -1, undefined], // the first rewind
+      [17, 1, undefined], // was TaskScheduled 1 (second attempt)
+      [17, -1, undefined], // was TaskFailed(1)
+      [17, -1, undefined], // was ExecutionCompleted (Failed)
+      [17, -1, undefined], // the second rewind
+      [4, 1, undefined], // TaskScheduled 1 again
+      [5, -1, 1],
+      [4, 2, undefined], // the next activity continues the sequence
+      [5, -1, 2],
+      [1, -1, undefined], // ExecutionCompleted
+    ]);
+  });
+
+  test('rewind of a parent rewinds its failed sub-orchestration, which reports back', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'durable-rewind-')), 'fixed');
+    const id = await start('RewindableParent', file);
+    expect(await waitFor(id)).toMatchObject({ runtimeStatus: 'Failed' });
+    fs.writeFileSync(file, '');
+    expect((await fetch(`${host.url}/api/client/rewind/${id}`, { method: 'POST' })).status).toBe(202);
+    expect(await waitFor(id)).toMatchObject({ runtimeStatus: 'Completed', output: { child: ['Hello before', `found ${file}`, 'Hello after'] } });
+    expect(await status(`${id}:0`)).toMatchObject({ runtimeStatus: 'Completed' });
+  });
+
+  test('rewind answers as Azure does when it cannot rewind, and loudly for a retried failure', async () => {
+    expect((await post('/instances/no-such-instance/rewind')).status).toBe(404);
+    const running = await start('Waiter');
+    await waitFor(running, (s) => s.runtimeStatus === 'Running');
+    const notFailed = await post(`/instances/${running}/rewind`);
+    expect(notFailed.status).toBe(500);
+    expect(await notFailed.json()).toMatchObject({ message: 'The rewind operation is only supported on failed orchestration instances.' });
+    const completed = await waitFor(await start('Chain'));
+    expect((await post(`/instances/${completed.instanceId}/rewind`)).status).toBe(410);
+    const retried = await waitFor(await start('Retry', { key: `k-${Date.now()}`, failures: 5, attempts: 2 }));
+    expect(retried.runtimeStatus).toBe('Failed');
+    const refused = await post(`/instances/${retried.instanceId}/rewind`);
+    expect(refused.status).toBe(501);
+    expect(((await refused.json()) as { message: string }).message).toContain('retried');
+    expect((await status(retried.instanceId)).runtimeStatus).toBe('Failed');
   });
 });

@@ -26,6 +26,14 @@ df.app.activity('Flaky', {
   },
 });
 
+/** Fails until a file exists: an instance it failed can be rewound once the file is there. */
+df.app.activity('FailsUntilFile', {
+  handler: (file) => {
+    if (!fs.existsSync(file)) throw new Error(`${file} is missing`);
+    return `found ${file}`;
+  },
+});
+
 df.app.activity('Broken', {
   handler: () => {
     throw new Error('kaput');

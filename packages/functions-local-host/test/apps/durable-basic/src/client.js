@@ -37,6 +37,9 @@ app.http('ClientOperation', {
       case 'resume':
         await client.resume(instanceId, 'resumed by test');
         return { status: 202 };
+      case 'rewind':
+        await client.rewind(instanceId, 'fixed by test');
+        return { status: 202 };
       case 'purge':
         return { jsonBody: await client.purgeInstanceHistory(instanceId) };
       case 'list':

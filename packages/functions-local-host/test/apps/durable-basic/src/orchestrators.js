@@ -122,3 +122,17 @@ df.app.orchestration('FlakyChild', function* (context) {
 df.app.orchestration('CallsMissing', function* (context) {
   return yield context.df.callActivity('DoesNotExist', 1);
 });
+
+/** Fails in its second activity until the file exists (rewind). */
+df.app.orchestration('Rewindable', function* (context) {
+  const first = yield context.df.callActivity('Hello', 'before');
+  const second = yield context.df.callActivity('FailsUntilFile', context.df.getInput());
+  const third = yield context.df.callActivity('Hello', 'after');
+  return [first, second, third];
+});
+
+/** Fails because its sub-orchestration fails until the file exists (rewind of both). */
+df.app.orchestration('RewindableParent', function* (context) {
+  const child = yield context.df.callSubOrchestrator('Rewindable', context.df.getInput());
+  return { child };
+});
