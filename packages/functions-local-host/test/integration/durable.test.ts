@@ -4,6 +4,7 @@ import path from 'node:path';
 import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import type { InstanceRecord } from '../../src/durable/instanceStore.js';
+import { persistedHistory } from '../support/persistedHistory.js';
 import { startTestHost, type TestHost } from '../support/startTestHost.js';
 
 /**
@@ -71,17 +72,6 @@ async function readInstanceRow(instanceId: string): Promise<{ executionId: strin
   return (await table.getEntity(instanceId, 'instance')) as unknown as { executionId: string };
 }
 
-/** The persisted history of an instance, in order: [EventType, EventId, TaskScheduledId/TimerId]. */
-async function persistedHistory(instanceId: string): Promise<[number, number, number | undefined][]> {
-  const table = TableClient.fromConnectionString(inject('azuriteConnectionString'), 'DurableBasicInstances', { allowInsecureConnection: true });
-  const rows: [string, [number, number, number | undefined]][] = [];
-  for await (const row of table.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${instanceId}'` } })) {
-    if (!row.rowKey!.startsWith('history-')) continue;
-    const event = JSON.parse(String(row.Event0)) as { EventType: number; EventId: number; TaskScheduledId?: number; TimerId?: number };
-    rows.push([row.rowKey!, [event.EventType, event.EventId, event.TaskScheduledId ?? event.TimerId]]);
-  }
-  return rows.sort(([a], [b]) => a.localeCompare(b)).map(([, event]) => event);
-}
 
 describe('orchestrations on the real durable-functions library', () => {
   test('chains three activities, keeps the custom status and reports Azure-shaped status JSON', async () => {
@@ -129,7 +119,7 @@ describe('orchestrations on the real durable-functions library', () => {
     const done = await waitFor(await start('Retry', { key: `k-${Date.now()}`, failures: 2, attempts: 3 }));
     expect(done.runtimeStatus).toBe('Completed');
     expect(done.output).toEqual(['ok after 2', 'Hello after']);
-    const scheduling = (await persistedHistory(done.instanceId)).filter(([type]) => [4, 5, 6, 10, 11].includes(type));
+    const scheduling = (await persistedHistory('DurableBasicInstances', done.instanceId)).filter(([type]) => [4, 5, 6, 10, 11].includes(type));
     expect(scheduling).toEqual([
       [4, 0, undefined], // TaskScheduled 0
       [6, -1, 0], // TaskFailed(0)
@@ -150,7 +140,7 @@ describe('orchestrations on the real durable-functions library', () => {
     const done = await waitFor(await start('Retry', { key: `k-${Date.now()}`, failures: 5, attempts: 2 }));
     expect(done.runtimeStatus).toBe('Failed');
     expect(done.output).toContain("Orchestrator function 'Retry' failed: Activity function 'Flaky' failed: flaky failure 2");
-    const scheduling = (await persistedHistory(done.instanceId)).filter(([type]) => [4, 5, 6, 10, 11].includes(type));
+    const scheduling = (await persistedHistory('DurableBasicInstances', done.instanceId)).filter(([type]) => [4, 5, 6, 10, 11].includes(type));
     expect(scheduling).toEqual([
       [4, 0, undefined],
       [6, -1, 0],
@@ -202,7 +192,7 @@ describe('orchestrations on the real durable-functions library', () => {
   test('a failed sub-orchestration is retried as a new child', async () => {
     const done = await waitFor(await start('ParentRetry', { key: `child-${Date.now()}`, failures: 1 }));
     expect(done).toMatchObject({ runtimeStatus: 'Completed', output: 'ok after 1' });
-    const scheduling = (await persistedHistory(done.instanceId)).filter(([type]) => [7, 8, 9, 10, 11].includes(type));
+    const scheduling = (await persistedHistory('DurableBasicInstances', done.instanceId)).filter(([type]) => [7, 8, 9, 10, 11].includes(type));
     expect(scheduling).toEqual([
       [7, 0, undefined], // SubOrchestrationInstanceCreated 0
       [9, -1, 0], // SubOrchestrationInstanceFailed(0)
@@ -438,7 +428,7 @@ describe('Durable HTTP API: listing, history, restart and rewind as in the refer
     expect(done).toMatchObject({ runtimeStatus: 'Completed', output: ['Hello before', `found ${file}`, 'Hello after'] });
     // As Azure Storage rewrites it: each failure and the TaskScheduled of each failed attempt became
     // a GenericEvent (17) in place, the rewind itself arrived as one, and the task kept its id.
-    const scheduling = (await persistedHistory(id)).filter(([type]) => [1, 4, 5, 6, 17].includes(type));
+    const scheduling = (await persistedHistory('DurableBasicInstances', id)).filter(([type]) => [1, 4, 5, 6, 17].includes(type));
     expect(scheduling).toEqual([
       [4, 0, undefined], // TaskScheduled 0 (Hello before)
       [5, -1, 0],

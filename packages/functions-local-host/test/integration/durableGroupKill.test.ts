@@ -1,9 +1,10 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { freePort } from '../../src/azurite.js';
+import { buildCli, cliPath } from '../support/buildCli.js';
 
 /**
  * A real host process, leader of its own process group like a command started in a terminal, is
@@ -12,9 +13,8 @@ import { freePort } from '../../src/azurite.js';
  * part 5). Its Azurite must survive the kill just long enough to save, and never stay behind.
  */
 
-const packageDir = path.resolve(__dirname, '../..');
 const appDir = path.join(__dirname, '../apps', 'durable-basic');
-const cli = path.join(packageDir, 'dist/cli.js');
+const cli = cliPath;
 const webhooks = '/runtime/webhooks/durabletask';
 
 let dataDir: string;
@@ -97,12 +97,7 @@ async function finished(instanceId: string): Promise<{ runtimeStatus?: string; o
 }
 
 beforeAll(() => {
-  // The CLI runs from dist; tsc emits even while other parts of the tree have type errors.
-  try {
-    execFileSync(process.execPath, [path.join(packageDir, '../../node_modules/typescript/bin/tsc'), '-b', packageDir], { cwd: packageDir, stdio: 'pipe' });
-  } catch {
-    // Type errors elsewhere do not stop the emit; a missing CLI fails the test below.
-  }
+  buildCli();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'durable-group-kill-'));
 }, 120_000);
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { TimeSkippingClock } from '../../src/durable/clock.js';
+import { persistedHistory } from '../support/persistedHistory.js';
 import { startTestHost, type TestHost } from '../support/startTestHost.js';
 
 /**
@@ -46,17 +46,6 @@ async function waitFor(instanceId: string, until: (status: Status) => boolean): 
 
 const timersCreated = (status: Status) => (status.historyEvents ?? []).filter((event) => event.EventType === 'TimerCreated');
 
-/** [EventType, EventId, TaskScheduledId/TimerId] of the persisted history. */
-async function persistedHistory(instanceId: string): Promise<[number, number, number | undefined][]> {
-  const table = TableClient.fromConnectionString(inject('azuriteConnectionString'), 'LongTimersInstances', { allowInsecureConnection: true });
-  const rows: [string, [number, number, number | undefined]][] = [];
-  for await (const row of table.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${instanceId}'` } })) {
-    if (!row.rowKey!.startsWith('history-')) continue;
-    const event = JSON.parse(String(row.Event0)) as { EventType: number; EventId: number; TaskScheduledId?: number; TimerId?: number };
-    rows.push([row.rowKey!, [event.EventType, event.EventId, event.TaskScheduledId ?? event.TimerId]]);
-  }
-  return rows.sort(([a], [b]) => a.localeCompare(b)).map(([, event]) => event);
-}
 
 describe('timers longer than six days (Azure Storage backend)', () => {
   test('a 7-day timer runs as sub-timers of 3, 3 and 1 days and fires once, at the time asked for', async () => {
@@ -86,7 +75,7 @@ describe('timers longer than six days (Azure Storage backend)', () => {
     expect(Date.parse(output.firedAt)).toBeGreaterThanOrEqual(Date.parse(finalFireAt));
     expect(output.after).toBe('Hello after');
     // Each sub-timer took an id, as the library counts them: the activity after the timer is task 3.
-    expect((await persistedHistory(id)).filter(([type]) => [4, 5, 10, 11].includes(type))).toEqual([
+    expect((await persistedHistory('LongTimersInstances', id)).filter(([type]) => [4, 5, 10, 11].includes(type))).toEqual([
       [10, 0, undefined],
       [11, -1, 0],
       [10, 1, undefined],

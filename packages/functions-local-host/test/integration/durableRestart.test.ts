@@ -1,9 +1,10 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { freePort } from '../../src/azurite.js';
+import { buildCli, cliPath } from '../support/buildCli.js';
 
 /**
  * A real host process is killed with SIGKILL while orchestrations wait for an event and for a
@@ -11,9 +12,8 @@ import { freePort } from '../../src/azurite.js';
  * stands for Azure Table Storage, saves and stops by itself once its host is gone.
  */
 
-const packageDir = path.resolve(__dirname, '../..');
 const appDir = path.join(__dirname, '../apps', 'durable-basic');
-const cli = path.join(packageDir, 'dist/cli.js');
+const cli = cliPath;
 const webhooks = '/runtime/webhooks/durabletask';
 
 let dataDir: string;
@@ -85,12 +85,7 @@ async function waitUntil(instanceId: string, until: (s: Awaited<ReturnType<typeo
 }
 
 beforeAll(() => {
-  // The CLI runs from dist; tsc emits even while other parts of the tree have type errors.
-  try {
-    execFileSync(process.execPath, [path.join(packageDir, '../../node_modules/typescript/bin/tsc'), '-b', packageDir], { cwd: packageDir, stdio: 'pipe' });
-  } catch {
-    // Type errors elsewhere do not stop the emit; a missing CLI fails the test below.
-  }
+  buildCli();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'durable-restart-'));
 }, 120_000);
 
