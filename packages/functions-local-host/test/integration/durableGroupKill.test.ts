@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { freePort } from '../../src/azurite.js';
-import { buildCli, cliPath } from '../support/buildCli.js';
+import { buildCli } from '../support/buildCli.js';
+import { isRunning, startHostProcess, waitForExit } from '../support/hostProcess.js';
 
 /**
  * A real host process, leader of its own process group like a command started in a terminal, is
@@ -14,52 +15,11 @@ import { buildCli, cliPath } from '../support/buildCli.js';
  */
 
 const appDir = path.join(__dirname, '../apps', 'durable-basic');
-const cli = cliPath;
 const webhooks = '/runtime/webhooks/durabletask';
 
 let dataDir: string;
 let port: number;
 let host: ChildProcess | undefined;
-
-function hostEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.AzureWebJobsStorage;
-  delete env.WEBSITE_HOSTNAME;
-  return env;
-}
-
-async function startHostProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [cli, '--app', appDir, '--port', String(port), '--data', dataDir], { env: hostEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Host ready at')) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`The host exited (${code}):\n${output}`)));
-  });
-  child.removeAllListeners('exit');
-  return child;
-}
-
-const running = (pid: number) => {
-  try {
-    return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-  } catch {
-    return false;
-  }
-};
-
-async function exitWithin(pid: number, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (running(pid)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return true;
-}
 
 /** The host's Azurite, from the pid file in its data folder (a bare pid in older versions). */
 function azuritePid(): number {
@@ -102,7 +62,7 @@ beforeAll(() => {
 }, 120_000);
 
 afterAll(async () => {
-  if (host?.pid && running(host.pid)) {
+  if (host?.pid && isRunning(host.pid)) {
     const exited = new Promise((resolve) => host!.once('exit', resolve));
     host.kill('SIGINT');
     await exited;
@@ -112,7 +72,7 @@ afterAll(async () => {
 
 test('kill -9 of the host process group loses no acknowledged write and leaves no Azurite running', async () => {
   port = await freePort();
-  host = await startHostProcess();
+  host = await startHostProcess({ appDir, port, dataDir, detached: true });
   const storage = azuritePid();
 
   // Acknowledged just before the kill, within Azurite's 5 s autosave interval.
@@ -124,9 +84,9 @@ test('kill -9 of the host process group loses no acknowledged write and leaves n
   process.kill(-host.pid!, 'SIGKILL');
   await exited;
   // Azurite saves and exits on its own once its host is gone.
-  expect(await exitWithin(storage, 15_000)).toBe(true);
+  expect(await waitForExit(storage, 15_000)).toBe(true);
 
-  host = await startHostProcess();
+  host = await startHostProcess({ appDir, port, dataDir, detached: true });
   expect(await finished(raised)).toMatchObject({ runtimeStatus: 'Completed', output: 'approved' });
   expect((await status(waiting)).runtimeStatus).toMatch(/^(Pending|Running)$/);
   await raise(waiting, 'later');
@@ -136,5 +96,5 @@ test('kill -9 of the host process group loses no acknowledged write and leaves n
   const stopped = new Promise<number | null>((resolve) => host!.once('exit', resolve));
   host.kill('SIGINT');
   expect(await stopped).toBe(0);
-  expect(running(restartedStorage)).toBe(false);
+  expect(isRunning(restartedStorage)).toBe(false);
 });

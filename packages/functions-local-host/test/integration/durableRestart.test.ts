@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { freePort } from '../../src/azurite.js';
-import { buildCli, cliPath } from '../support/buildCli.js';
+import { buildCli } from '../support/buildCli.js';
+import { startHostProcess, waitForExit } from '../support/hostProcess.js';
 
 /**
  * A real host process is killed with SIGKILL while orchestrations wait for an event and for a
@@ -13,33 +14,11 @@ import { buildCli, cliPath } from '../support/buildCli.js';
  */
 
 const appDir = path.join(__dirname, '../apps', 'durable-basic');
-const cli = cliPath;
 const webhooks = '/runtime/webhooks/durabletask';
 
 let dataDir: string;
 let port: number;
 let host: ChildProcess | undefined;
-
-function hostEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.AzureWebJobsStorage;
-  return env;
-}
-
-async function startHostProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [cli, '--app', appDir, '--port', String(port), '--data', dataDir], { env: hostEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Host ready at')) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`The host exited (${code}):\n${output}`)));
-  });
-  return child;
-}
 
 /** Children of a process (its Azurite), from /proc. */
 function childPids(pid: number): number[] {
@@ -54,12 +33,6 @@ function childPids(pid: number): number[] {
       }
     })
     .map(Number);
-}
-
-async function waitForExit(pid: number): Promise<void> {
-  while (fs.existsSync(`/proc/${pid}`) && !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** SIGKILL for the host; its storage child notices, saves and exits on its own. */
@@ -96,7 +69,7 @@ afterAll(async () => {
 
 test('orchestrations waiting for an event, a timer or an activity survive a host crash; completed activities do not run again', async () => {
   port = await freePort();
-  host = await startHostProcess();
+  host = await startHostProcess({ appDir, port, dataDir });
   const eventFile = path.join(dataDir, 'event.log');
   const timerFile = path.join(dataDir, 'timer.log');
   const timerSeconds = 4;
@@ -119,7 +92,7 @@ test('orchestrations waiting for an event, a timer or an activity survive a host
   await crashHost(host);
   // Let the timer come due while no host is running: it must fire late after the restart.
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, timerDueBy + 500 - Date.now())));
-  host = await startHostProcess();
+  host = await startHostProcess({ appDir, port, dataDir });
 
   const raised = await fetch(`http://localhost:${port}${webhooks}/instances/${eventId}/raiseEvent/Go`, {
     method: 'POST',

@@ -1,12 +1,11 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, inject, test } from 'vitest';
 import { freePort } from '../../src/azurite.js';
+import { buildCli, cliPath, packageDir } from '../support/buildCli.js';
 
-const packageDir = path.resolve(__dirname, '../..');
-const cliPath = path.join(packageDir, 'dist/cli.js');
 const appDir = path.join(__dirname, '../apps/http-basic');
 
 interface RunningCli {
@@ -46,12 +45,7 @@ function cleanEnv(extra: Record<string, string> = {}): Record<string, string | u
 
 describe('devhost CLI', () => {
   beforeAll(() => {
-    // tsc emits even when files owned by others still have type errors.
-    try {
-      execFileSync(process.execPath, [path.join(packageDir, '../../node_modules/typescript/bin/tsc'), '-b', packageDir], { cwd: packageDir, stdio: 'ignore' });
-    } catch {
-      // Type errors elsewhere do not stop the emit; the existence check below is what matters.
-    }
+    buildCli();
     expect(fs.existsSync(cliPath)).toBe(true);
   });
 
