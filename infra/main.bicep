@@ -108,6 +108,9 @@ param sendInvitationMessage bool = false
 @description('Public base URL used in approval links. Empty: https://<function app>.azurewebsites.net.')
 param publicBaseUrl string = ''
 
+@description('Whether the new address must confirm a request before approvers are asked (DESIGN §2).')
+param requireNewEmailConfirmation bool = true
+param confirmationTimeout string = 'PT24H'
 param approvalTimeout string = 'P7D'
 param approvalReminderAfter string = 'P3D'
 param rateLimitWindow string = 'PT1H'
@@ -313,6 +316,8 @@ module api 'app/api.bicep' = {
     newEmailAllowedDomains: newEmailAllowedDomains
     newEmailDeniedDomains: newEmailDeniedDomains
     publicBaseUrl: !empty(publicBaseUrl) ? publicBaseUrl : 'https://${functionAppName}.azurewebsites.net'
+    requireNewEmailConfirmation: requireNewEmailConfirmation
+    confirmationTimeout: confirmationTimeout
     approvalTimeout: approvalTimeout
     approvalReminderAfter: approvalReminderAfter
     fallbackApprovers: fallbackApprovers

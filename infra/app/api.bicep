@@ -25,6 +25,8 @@ param tenantVerifiedDomains string
 param newEmailAllowedDomains string
 param newEmailDeniedDomains string
 param publicBaseUrl string
+param requireNewEmailConfirmation bool
+param confirmationTimeout string
 param approvalTimeout string
 param approvalReminderAfter string
 param fallbackApprovers string
@@ -75,6 +77,8 @@ var appSettings = {
   NEW_EMAIL_ALLOWED_DOMAINS: newEmailAllowedDomains
   NEW_EMAIL_DENIED_DOMAINS: newEmailDeniedDomains
   PUBLIC_BASE_URL: publicBaseUrl
+  REQUIRE_NEW_EMAIL_CONFIRMATION: requireNewEmailConfirmation ? 'true' : 'false'
+  CONFIRMATION_TIMEOUT: confirmationTimeout
   APPROVAL_TIMEOUT: approvalTimeout
   APPROVAL_REMINDER_AFTER: approvalReminderAfter
   APPROVAL_FORM_SECRET: '@Microsoft.KeyVault(SecretUri=${approvalFormSecretUri})'

@@ -82,6 +82,10 @@ export const settingsSchema = z
     NEW_EMAIL_ALLOWED_DOMAINS: lowerList,
     NEW_EMAIL_DENIED_DOMAINS: lowerList,
 
+    // The new address confirms the request before anyone is asked (DESIGN §2 step 3).
+    REQUIRE_NEW_EMAIL_CONFIRMATION: bool(true),
+    CONFIRMATION_TIMEOUT: duration('PT24H'),
+
     // Approval.
     PUBLIC_BASE_URL: requiredUrl('the https address of this app, the base of the links in emails'),
     APPROVAL_TIMEOUT: duration('P7D'),

@@ -15,7 +15,7 @@ export interface EmailContent {
   html: string;
 }
 
-function renderEmail(subject: string, body: SafeHtml): EmailContent {
+export function renderEmail(subject: string, body: SafeHtml): EmailContent {
   const cleanSubject = oneLine(subject);
   const document = html`<!doctype html>
 <html lang="en">
@@ -29,18 +29,18 @@ ${body}
   return { subject: cleanSubject, html: document.toString() };
 }
 
-const row = (label: string, value: unknown): SafeHtml => html`<tr><th align="left" valign="top">${label}</th><td>${value}</td></tr>`;
+export const row = (label: string, value: unknown): SafeHtml => html`<tr><th align="left" valign="top">${label}</th><td>${value}</td></tr>`;
 
 /** The rows that identify a request and its guest in every mail to the admins. */
-const guestRows = (request: EmailChangeRequest): SafeHtml =>
+export const guestRows = (request: EmailChangeRequest): SafeHtml =>
   html`${row('Request id', request.id)}
 ${row('Guest', guestName(request))}
 ${row('Guest object id', request.guestId ?? 'unknown')}`;
 
 /** Multi-line free text keeps its line breaks without trusting it as markup. */
-const multiline = (text: string): SafeHtml[] => text.split('\n').map((line, i) => (i === 0 ? html`${line}` : html`<br>${line}`));
+export const multiline = (text: string): SafeHtml[] => text.split('\n').map((line, i) => (i === 0 ? html`${line}` : html`<br>${line}`));
 
-function detailsTable(request: EmailChangeRequest): SafeHtml {
+export function detailsTable(request: EmailChangeRequest): SafeHtml {
   return html`<table cellpadding="4" cellspacing="0">
 ${row('Guest', guestName(request))}
 ${row('Current sign-in email', request.currentEmail)}
@@ -89,13 +89,13 @@ ${request.deadline && html`<p>The link works until ${formatTimestamp(request.dea
 }
 
 /** To the guest's CURRENT address, so the real owner learns of a change they did not ask for. */
-export function changeRequestedNoticeEmail(input: { request: EmailChangeRequest }): EmailContent {
+export function changeRequestedNoticeEmail(input: { request: EmailChangeRequest; reportUrl: string }): EmailContent {
   const { request } = input;
   return renderEmail(
     'A change to your sign-in email was requested',
     html`<p>Someone asked to change the email address you use to sign in as a guest from ${request.currentEmail} to ${request.newEmail}.</p>
 <p>Nothing changes until a person responsible for your access approves it.</p>
-<p><strong>If this was not you</strong>, contact your sponsor or the IT department of the organisation that invited you straight away, so they can reject the request.</p>
+<p><strong>If this was not you</strong>, stop it now: <a href="${input.reportUrl}">This wasn't me</a>. The request is cancelled and the administrators are alerted. You can also contact your sponsor or the IT department of the organisation that invited you.</p>
 <p>Requested: ${formatTimestamp(request.submittedAt)}.</p>`,
   );
 }

@@ -6,9 +6,10 @@ import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, test } from 'vitest';
 import { parseSettings, type Settings } from '../../src/config/settings.js';
 import { createGraphEmulator, type GraphEmulator } from '@guest-email-change/graph-emulator';
-import { createAntiForgeryValue, createApprovalToken, NO_SIGN_IN_VIEWER, parseApprovalToken } from '../../src/domain/approvalToken.js';
+import { createAntiForgeryValue, createLinkToken, NO_SIGN_IN_VIEWER, parseLinkToken } from '../../src/domain/linkToken.js';
 import type { Approver, EmailChangeRequest } from '../../src/domain/request.js';
 import { createMsGraphGateway } from '../../src/graph/msGraphGateway.js';
+import { createMailer } from '../../src/mail/mailer.js';
 import { cancelAdminRequest, getAdminRequest, listAdminRequests } from '../../src/http/adminRequests.js';
 import { decideApproval, showApproval } from '../../src/http/approvals.js';
 import type { HttpDependencies, OrchestrationClient } from '../../src/http/dependencies.js';
@@ -79,7 +80,8 @@ beforeAll(async () => {
   graphBaseUrl = `http://127.0.0.1:${(graphServer.address() as AddressInfo).port}`;
   const settings = testSettings(`http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/keys`);
   store = createTableRequestStore(settings);
-  deps = { settings, store, graph: createMsGraphGateway(settings), rateLimiter: createTableRateLimiter(settings), clock: () => now, platformAuthenticationOn: true };
+  const graph = createMsGraphGateway(settings);
+  deps = { settings, store, graph, mailer: createMailer(graph, settings), rateLimiter: createTableRateLimiter(settings), clock: () => now, platformAuthenticationOn: true };
   const team = await approverTeam();
   [APPROVER_A, APPROVER_B] = team.approvers;
   GUEST = team.guest;
@@ -260,7 +262,7 @@ async function seedPendingRequest(overrides: Partial<EmailChangeRequest> = {}, s
   await store.createRequest(emailChange, { requestId: id, id: 'received', at: emailChange.submittedAt, type: 'Received', actor: 'requester' });
   const links: Record<'a' | 'b', string> = { a: '', b: '' };
   for (const [key, approver] of [['a', emailChange.approvers[0] ?? APPROVER_A], ['b', emailChange.approvers[1] ?? APPROVER_B]] as const) {
-    const { token, tokenHash } = createApprovalToken(id);
+    const { token, tokenHash } = createLinkToken(id);
     await store.saveApprovalToken({ requestId: id, tokenHash, approverId: approver.id, approverMail: approver.mail, expiresAt: deadline });
     links[key] = token;
     approverOfLink.set(token, approver);
@@ -451,7 +453,7 @@ describe('GET /api/approvals/{token}', () => {
 
     await openApproval(links.a);
     expect(client.raised).toHaveLength(0);
-    const { tokenHash } = parseApprovalToken(links.a)!;
+    const { tokenHash } = parseLinkToken(links.a)!;
     expect((await store.getApprovalToken(id, tokenHash))?.usedAt).toBeUndefined();
     expect((await store.listEvents(id)).map((e) => e.type)).toEqual(['Received']);
     expect((await decide(links.a, 'approve')).status).toBe(200);
@@ -726,7 +728,7 @@ describe('approver sign-in (APPROVER_SIGN_IN=required)', () => {
     expectSecurityHeaders(response, 'page');
     expect(await response.text()).toContain(signInLink(links.a));
     expect(client.raised).toHaveLength(0);
-    expect((await store.getApprovalToken(id, parseApprovalToken(links.a)!.tokenHash))?.usedAt).toBeUndefined();
+    expect((await store.getApprovalToken(id, parseLinkToken(links.a)!.tokenHash))?.usedAt).toBeUndefined();
     expect((await decide(links.a, 'approve')).status).toBe(200);
   });
 
@@ -774,7 +776,7 @@ describe('approver sign-in (APPROVER_SIGN_IN=required)', () => {
     deps = { ...deps, platformAuthenticationOn: false };
     try {
       expect(await (await openApproval(links.a, genuine)).text()).toContain(signInLink(links.a));
-      const csrf = createAntiForgeryValue(FORM_SECRET, parseApprovalToken(links.a)!.tokenHash, APPROVER_A.id);
+      const csrf = createAntiForgeryValue(FORM_SECRET, parseLinkToken(links.a)!.tokenHash, APPROVER_A.id);
       expect((await post(links.a, { decision: 'approve', csrf }, genuine)).status).toBe(401);
       expect(client.raised).toHaveLength(0);
     } finally {
@@ -784,7 +786,7 @@ describe('approver sign-in (APPROVER_SIGN_IN=required)', () => {
 
   test('the anti-forgery value is bound to the viewer: one minted for another user, or for sign-in off, is refused for the approver', async () => {
     const { id, links } = await seedPendingRequest();
-    const { tokenHash } = parseApprovalToken(links.a)!;
+    const { tokenHash } = parseLinkToken(links.a)!;
     // What a form shown to Bob signed in (or to anyone with sign-in off) would have carried.
     for (const viewer of [APPROVER_B.id, NO_SIGN_IN_VIEWER]) {
       const response = await post(links.a, { decision: 'approve', csrf: createAntiForgeryValue(FORM_SECRET, tokenHash, viewer) });
@@ -836,7 +838,7 @@ describe('decisions posted from another site', () => {
       expect(await response.text()).toContain('not sent from the approval page');
     }
     expect(client.raised).toHaveLength(0);
-    expect((await store.getApprovalToken(id, parseApprovalToken(links.a)!.tokenHash))?.usedAt).toBeUndefined();
+    expect((await store.getApprovalToken(id, parseLinkToken(links.a)!.tokenHash))?.usedAt).toBeUndefined();
     expect((await store.listEvents(id)).map((e) => e.type)).toEqual(['Received']);
   });
 
@@ -884,7 +886,7 @@ describe('the approver is checked again in the directory when deciding', () => {
     const events = await store.listEvents(id);
     expect(events.filter((e) => e.type === 'ApproverNoLongerEligible')).toMatchObject([{ detail: { reason, outcome: 'approved' } }]);
     expect(events.some((e) => e.type === 'DecisionReceived')).toBe(false);
-    expect((await store.getApprovalToken(id, parseApprovalToken(token)!.tokenHash))?.usedAt).toBeUndefined();
+    expect((await store.getApprovalToken(id, parseLinkToken(token)!.tokenHash))?.usedAt).toBeUndefined();
     expect(client.raised).toHaveLength(0);
   }
 

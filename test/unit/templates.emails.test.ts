@@ -60,13 +60,14 @@ describe('approvalRequestEmail', () => {
   });
 });
 
-test('changeRequestedNoticeEmail tells the current address, and who to contact, without the approval link', () => {
-  const mail = changeRequestedNoticeEmail({ request: request() });
+test('changeRequestedNoticeEmail tells the current address, and who to contact, with only the "this wasn\'t me" link', () => {
+  const reportUrl = 'https://app.example/api/reports/abc';
+  const mail = changeRequestedNoticeEmail({ request: request(), reportUrl });
   expect(mail.subject).toBe('A change to your sign-in email was requested');
   expect(mail.html).toContain('ada@northwind.com');
   expect(mail.html).toMatch(/If this was not you/);
   expect(mail.html).toMatch(/sponsor/);
-  expect(hrefs(mail)).toEqual([]);
+  expect(hrefs(mail)).toEqual([reportUrl]);
 });
 
 test('redeemInvitationEmail links the redeem URL for the new address', () => {
@@ -141,7 +142,7 @@ describe('requester text sits in a labelled, unverified block', () => {
   const every: [string, EmailContent][] = [
     ['approval request', approvalRequestEmail({ request: typed, approver, approvalUrl, reminder: false })],
     ['reminder', approvalRequestEmail({ request: typed, approver, approvalUrl, reminder: true })],
-    ['change-requested notice', changeRequestedNoticeEmail({ request: typed })],
+    ['change-requested notice', changeRequestedNoticeEmail({ request: typed, reportUrl: 'https://app.example/api/reports/abc' })],
     ['redeem invitation', redeemInvitationEmail({ request: typed, inviteRedeemUrl: 'https://login.example/redeem' })],
     ['completed', requestCompletedEmail({ request: typed })],
     ['outcome', requestOutcomeEmail({ request: { ...typed, status: 'Rejected' } })],
@@ -215,7 +216,7 @@ describe('HTML injection in emails', () => {
     const mails = [
       approvalRequestEmail({ request: hostile, approver: hostileApprover, approvalUrl: payload, reminder: false }),
       approvalRequestEmail({ request: hostile, approver: hostileApprover, approvalUrl: payload, reminder: true }),
-      changeRequestedNoticeEmail({ request: hostile }),
+      changeRequestedNoticeEmail({ request: hostile, reportUrl: 'https://app.example/api/reports/abc' }),
       redeemInvitationEmail({ request: hostile, inviteRedeemUrl: payload }),
       requestCompletedEmail({ request: hostile }),
       requestOutcomeEmail({ request: hostile }),
