@@ -15,7 +15,9 @@ import {
  * so the orchestrator declines such requests after the neutral 202.
  */
 
-export type SubmissionField = 'currentEmail' | 'newEmail' | 'reason' | 'reasonDetail' | 'displayName';
+/** The form's fields, in the order the form shows them. */
+export const SUBMISSION_FIELDS = ['currentEmail', 'newEmail', 'reason', 'reasonDetail', 'displayName'] as const;
+export type SubmissionField = (typeof SUBMISSION_FIELDS)[number];
 export type FieldErrors = Partial<Record<SubmissionField, string>>;
 export type SubmissionValidation = { ok: true; value: EmailChangeSubmission } | { ok: false; errors: FieldErrors };
 
