@@ -109,6 +109,20 @@ test('in Chromium: a failed submit focuses the error summary, whose items link t
   expect(cspErrors).toEqual([]);
 });
 
+test('in Chromium with JavaScript off: the form still posts, the summary still takes focus, the counter stays hidden', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(`${app.url}/api/requests/new`);
+  expect(await page.locator('#reasonDetail-count').isVisible()).toBe(false);
+  expect(await page.textContent('#reasonDetail-hint')).toMatch(/at most 1000 characters/);
+  await page.fill('[name=newEmail]', 'ada@northwind.example');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('.summary');
+  expect(await page.title()).toMatch(/^Error: /);
+  expect(await page.evaluate('document.activeElement.className')).toBe('summary');
+  await context.close();
+});
+
 test('in Chromium: the detail field counts down its limit as one types, in a polite live region', async () => {
   const { page, cspErrors } = await watchedPage();
   await page.goto(`${app.url}/api/requests/new`);
