@@ -42,3 +42,8 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
     },
   });
 }
+
+/** `303 See Other`: after a form post, the browser GETs `location`, so reload and Back never post again. */
+export function seeOtherResponse(location: string): HttpResponse {
+  return new HttpResponse({ status: 303, headers: { ...COMMON_HEADERS, Location: location } });
+}

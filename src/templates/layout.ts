@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
+import { CHARACTER_COUNT_SCRIPT_SHA256 } from './characterCount.js';
 import { html, type SafeHtml } from './escape.js';
 import { PRODUCT_NAME } from './format.js';
 
 /**
  * The page shell. Pages send `Content-Security-Policy: default-src 'none'` with only this style
- * sheet allowed, by hash, and no script at all: forms post without JavaScript.
+ * sheet allowed, by hash, and one small script, by hash (the form's character counter, which
+ * only enhances): forms post without JavaScript.
  *
  * The CSS must contain none of `& < > " ' \``: it is interpolated through `html` (so it is
  * escaped like any value), and escaping must leave it byte-for-byte intact for the hash to match.
@@ -20,6 +22,7 @@ export const PAGE_CSS = [
   'input,select,textarea{display:block;width:100%;font:inherit;padding:.6rem .7rem;border:1px solid #8a9099;border-radius:6px;background:#fff;color:inherit}',
   'textarea{min-height:7rem;resize:vertical}',
   'input:focus,select:focus,textarea:focus,button:focus{outline:3px solid #0b5cad;outline-offset:1px}',
+  '.summary:focus{outline:3px solid #0b5cad;outline-offset:1px}',
   '[aria-invalid=true]{border-color:#b3261e}',
   '.error{color:#b3261e;font-weight:600;margin:.25rem 0 0}',
   '.summary{border-left:4px solid #b3261e;background:#fdecea;padding:.75rem 1rem;margin:0 0 1rem}',
@@ -41,7 +44,7 @@ export const PAGE_CSS_SHA256 = `sha256-${createHash('sha256').update(PAGE_CSS, '
  * A complete policy for every HTML page. `form-action`, `frame-ancestors` and `base-uri` do not
  * fall back to `default-src`, so they are spelled out.
  */
-export const PAGE_CSP = `default-src 'none'; style-src 'self' '${PAGE_CSS_SHA256}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
+export const PAGE_CSP = `default-src 'none'; script-src '${CHARACTER_COUNT_SCRIPT_SHA256}'; style-src 'self' '${PAGE_CSS_SHA256}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
 
 /**
  * A full HTML document. `no-referrer` keeps approval-link tokens out of Referer headers; pages

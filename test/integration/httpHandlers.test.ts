@@ -13,11 +13,12 @@ import { createMailer } from '../../src/mail/mailer.js';
 import { cancelAdminRequest, getAdminRequest, listAdminRequests } from '../../src/http/adminRequests.js';
 import { decideApproval, showApproval } from '../../src/http/approvals.js';
 import type { HttpDependencies, OrchestrationClient } from '../../src/http/dependencies.js';
-import { showRequestForm, submitRequest } from '../../src/http/submitRequest.js';
+import { showRequestForm, showRequestReceived, submitRequest } from '../../src/http/submitRequest.js';
 import { claimOutcome, DEADLINE_PASSED } from '../../src/store/outcomeClaim.js';
 import { createTableRateLimiter } from '../../src/store/rateLimiter.js';
 import type { RequestStore } from '../../src/store/requestStore.js';
 import { createTableRequestStore } from '../../src/store/tableRequestStore.js';
+import { CHARACTER_COUNT_SCRIPT, CHARACTER_COUNT_SCRIPT_SHA256 } from '../../src/templates/characterCount.js';
 import { PAGE_CSP } from '../../src/templates/layout.js';
 import { EVENTS, ORCHESTRATOR_NAME, WORKFLOW_VERSION } from '../../src/workflow/contract.js';
 
@@ -309,7 +310,19 @@ describe('GET /api/requests/new', () => {
     expectSecurityHeaders(response, 'page');
     const html = await response.text();
     expect(html).toContain('<form method="post" action="/api/requests"');
-    expect(html).not.toMatch(/<script/i);
+    // The one script is the counter, allowed by its hash and nothing else.
+    expect(html.match(/<script>/g)).toHaveLength(1);
+    expect(html).toContain(`<script>${CHARACTER_COUNT_SCRIPT}</script>`);
+    expect(PAGE_CSP).toContain(`script-src '${CHARACTER_COUNT_SCRIPT_SHA256}';`);
+  });
+});
+
+describe('GET /api/requests/received', () => {
+  test('the same page for everyone, telling to look in the new address\'s inbox', async () => {
+    const response = showRequestReceived();
+    expect(response.status).toBe(200);
+    expectSecurityHeaders(response, 'page');
+    expect(await response.text()).toContain('Check the inbox of your new email address');
   });
 });
 
@@ -336,11 +349,12 @@ describe('POST /api/requests', () => {
     ]);
   });
 
-  test('form post: 202 with the request-received page', async () => {
+  test('form post: 303 to the request-received page, with nothing personal in its URL', async () => {
     const response = await submit(form(submission(), { 'user-agent': 'TestBrowser/1.0' }));
-    expect(response.status).toBe(202);
-    expectSecurityHeaders(response, 'page');
-    expect(await response.text()).toContain('Request received');
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/api/requests/received');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(await response.text()).toBe('');
     expect(client.started).toHaveLength(1);
     expect((client.started[0]!.input as { source: unknown }).source).toEqual({ ip: '203.0.113.10', userAgent: 'TestBrowser/1.0' });
   });
@@ -369,7 +383,8 @@ describe('POST /api/requests', () => {
     expect(html).toContain('&lt;i&gt;moved&lt;/i&gt;');
     expect(html).not.toContain('<b>');
     expect(html).toContain('value="same@x.com"');
-    expect(html).toContain('Please correct the fields');
+    expect(html).toContain('There is a problem');
+    expect(html).toContain('<title>Error: ');
     expect(client.started).toHaveLength(0);
   });
 
@@ -407,7 +422,8 @@ describe('POST /api/requests', () => {
 
     const knownPage = await submit(form({ currentEmail: 'known.guest@fabrikam.com', newEmail: 'k2@northwind.com', reason: 'MovedCompany' }), '192.0.2.50');
     const unknownPage = await submit(form({ currentEmail: 'nobody@nowhere.example', newEmail: 'n2@northwind.com', reason: 'MovedCompany' }), '192.0.2.50');
-    expect(await knownPage.text()).toBe(await unknownPage.text());
+    expect(knownPage.status).toBe(303);
+    expect([...knownPage.headers.entries()]).toEqual([...unknownPage.headers.entries()]);
   });
 
   test('429 with Retry-After once a source is over its limit; other sources go on', async () => {
@@ -423,10 +439,17 @@ describe('POST /api/requests', () => {
   test('429 once a new email is over its limit, from any source', async () => {
     expect((await submit(json(submission({ newEmail: 'target@northwind.com' })), '192.0.2.11')).status).toBe(202);
     expect((await submit(json(submission({ newEmail: 'target@northwind.com' })), '192.0.2.12')).status).toBe(202);
-    const refused = await submit(form(submission({ newEmail: 'TARGET@northwind.com' })), '192.0.2.13');
+    const refused = await submit(form(submission({ newEmail: 'TARGET@northwind.com', reasonDetail: 'Kept for later' })), '192.0.2.13');
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expectSecurityHeaders(refused, 'page');
+    // The form again, as typed, with when to try again.
+    const html = await refused.text();
+    expect(html).toContain('<title>Error: ');
+    expect(html).toContain('value="TARGET@northwind.com"');
+    expect(html).toContain('>Kept for later</textarea>');
+    expect(html).toMatch(/Too many requests\. Try again in \d+ (seconds|minutes), after \d{4}-\d\d-\d\d \d\d:\d\d UTC\./);
+    expect(client.started).toHaveLength(2);
   });
 
   test('429 once a current email is over its limit, from any source', async () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { expect, test } from 'vitest';
+import { CHARACTER_COUNT_SCRIPT, CHARACTER_COUNT_SCRIPT_SHA256 } from '../../src/templates/characterCount.js';
 import { escapeHtml, html } from '../../src/templates/escape.js';
 import { PAGE_CSP, PAGE_CSS, PAGE_CSS_SHA256, renderPage } from '../../src/templates/layout.js';
 
@@ -25,10 +26,12 @@ test('no script, no inline style attributes, no event handlers', () => {
   expect(page.match(/<style>/g)).toHaveLength(1);
 });
 
-test('the policy allows nothing but the hashed style sheet and same-origin forms', () => {
+test('the policy allows nothing but the hashed style sheet, the hashed counter script and same-origin forms', () => {
   expect(PAGE_CSP).toContain("default-src 'none'");
   expect(PAGE_CSP).toContain(`style-src 'self' '${PAGE_CSS_SHA256}'`);
+  expect(PAGE_CSP).toContain(`script-src '${CHARACTER_COUNT_SCRIPT_SHA256}';`);
+  expect(CHARACTER_COUNT_SCRIPT_SHA256).toBe(`sha256-${createHash('sha256').update(CHARACTER_COUNT_SCRIPT).digest('base64')}`);
   expect(PAGE_CSP).toContain("form-action 'self'");
   expect(PAGE_CSP).toContain("frame-ancestors 'none'");
-  expect(PAGE_CSP).not.toMatch(/script-src|unsafe/);
+  expect(PAGE_CSP).not.toMatch(/unsafe|script-src[^;]*'self'/);
 });
