@@ -12,7 +12,8 @@ import {
 import type { OutcomeMailsState } from '../workflow/activityContract.js';
 import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
 import { MAIL_RESTORE_WINDOW_MS } from './executeReset.js';
-import { mailOnceFor, type RenderedMail } from './mailOnce.js';
+import type { MailParts } from '../templates/mailParts.js';
+import { mailOnceFor } from './mailOnce.js';
 
 const logFailure: FailureLog = (message, error) => console.error(message, error);
 
@@ -33,7 +34,7 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
   const events = await store.listEvents(requestId);
   const mailOnce = await mailOnceFor(deps, requestId, events);
   const admins = settings.ADMIN_NOTIFICATION_EMAILS;
-  const owed: [key: string, to: string[], mail: RenderedMail][] = [];
+  const owed: [key: string, to: string[], mail: MailParts][] = [];
   if (request.mailRestore === 'pending') owed.push(['mail-restore-alert', admins, restoreAlert(deps, request, events)]);
   if (request.mailRestore === 'done' && wasSent(request, events, 'mail-restore-alert')) owed.push(['mail-restored', admins, mailRestoredAdminEmail({ request })]);
   const result = request.result;
@@ -43,7 +44,7 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
   } else if (request.status === 'Failed') {
     owed.push(['admin-failure', admins, resetFailedAdminEmail({ request })]);
     // The approver expects a "done": tell them it did not happen, with what Graph said.
-    owed.push(['approver-failure', decidersOf(request), resetFailedAdminEmail({ request })]);
+    owed.push(['approver-failure', decidersOf(request), resetFailedAdminEmail({ request, reader: 'approver' })]);
     // Only a real guest's address hears about it: the form must not mail arbitrary addresses.
     if (request.guestId) owed.push(['outcome', [request.currentEmail], requestOutcomeEmail({ request })]);
   }
@@ -64,7 +65,7 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
 }
 
 /** The alert shows the latest refusal and the end of the tries, which started at the first. */
-function restoreAlert(deps: ActivityDependencies, request: EmailChangeRequest, events: readonly AuditEvent[]): RenderedMail {
+function restoreAlert(deps: ActivityDependencies, request: EmailChangeRequest, events: readonly AuditEvent[]): MailParts {
   const tries = events.filter((event) => event.type === 'MailRestoreFailed');
   const latest = tries.at(-1)?.detail;
   const failure =
