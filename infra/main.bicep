@@ -76,6 +76,16 @@ param tenantVerifiedDomains string
 @description('UPN or object id of the Exchange Online mailbox that sends all mail.')
 param mailSender string
 
+@minLength(1)
+@description('The organisation named in every mail and page, e.g. Contoso.')
+param orgName string
+
+@description('https URL of the organisation\'s logo, shown at the top of every mail and page. Empty: no logo.')
+param orgLogoUrl string = ''
+
+@description('Where readers get help, shown in every mail and page: an email address or an https URL. Empty: none shown.')
+param supportContact string = ''
+
 @description('Tenant that issues admin tokens. Empty: the deployment tenant.')
 param adminTenantId string = ''
 
@@ -322,6 +332,9 @@ module api 'app/api.bicep' = {
     approvalReminderAfter: approvalReminderAfter
     fallbackApprovers: fallbackApprovers
     mailSender: mailSender
+    orgName: orgName
+    orgLogoUrl: orgLogoUrl
+    supportContact: supportContact
     adminNotificationEmails: adminNotificationEmails
     inviteRedirectUrl: !empty(inviteRedirectUrl) ? inviteRedirectUrl : 'https://myapps.microsoft.com/?tenantid=${effectiveAdminTenantId}'
     sendInvitationMessage: sendInvitationMessage

@@ -31,6 +31,9 @@ param approvalTimeout string
 param approvalReminderAfter string
 param fallbackApprovers string
 param mailSender string
+param orgName string
+param orgLogoUrl string
+param supportContact string
 param adminNotificationEmails string
 param inviteRedirectUrl string
 param sendInvitationMessage bool
@@ -84,6 +87,9 @@ var appSettings = {
   APPROVAL_FORM_SECRET: '@Microsoft.KeyVault(SecretUri=${approvalFormSecretUri})'
   FALLBACK_APPROVERS: fallbackApprovers
   MAIL_SENDER: mailSender
+  ORG_NAME: orgName
+  ORG_LOGO_URL: orgLogoUrl
+  SUPPORT_CONTACT: supportContact
   ADMIN_NOTIFICATION_EMAILS: adminNotificationEmails
   INVITE_REDIRECT_URL: inviteRedirectUrl
   SEND_INVITATION_MESSAGE: sendInvitationMessage ? 'true' : 'false'

@@ -1,7 +1,7 @@
 import { trackLinkExpiry } from '../domain/linkLifetimes.js';
 import { mintLink } from '../store/mintLink.js';
 import { CANCEL_REQUESTED, cancelEventOf, claimConfirmation, CONFIRMATION_DEADLINE_PASSED, NEW_EMAIL_CONFIRMED, recordedConfirmationClaim } from '../store/outcomeClaim.js';
-import { newAddressConfirmationEmail, requestReceivedEmail } from '../templates/closureEmails.js';
+import { newAddressConfirmationEmail, requestReceivedEmail } from '../templates/emails.js';
 import type { ConfirmationOutcome, RequestConfirmationInput } from '../workflow/activityContract.js';
 import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
 import { mailOnceFor } from './mailOnce.js';
@@ -24,15 +24,11 @@ export async function requestConfirmation(deps: ActivityDependencies, input: Req
       auditEvent(deps, requestId, 'confirmation-requested', 'ConfirmationRequested', 'system', { to: request.newEmail, expiresAt }),
     );
   }
-  const trackUrl = () =>
-    mintLink(store, settings.PUBLIC_BASE_URL, {
-      requestId,
-      purpose: 'track',
-      expiresAt: trackLinkExpiry(deps.clock(), { confirmationTimeoutMs: settings.CONFIRMATION_TIMEOUT, approvalTimeoutMs: settings.APPROVAL_TIMEOUT }),
-    });
+  const trackExpiresAt = trackLinkExpiry(deps.clock(), { confirmationTimeoutMs: settings.CONFIRMATION_TIMEOUT, approvalTimeoutMs: settings.APPROVAL_TIMEOUT });
+  const trackUrl = () => mintLink(store, settings.PUBLIC_BASE_URL, { requestId, purpose: 'track', expiresAt: trackExpiresAt });
   const mailOnce = await mailOnceFor(deps, requestId, events);
   if (!required) {
-    await mailOnce('received', [request.newEmail], async () => requestReceivedEmail({ request, trackUrl: await trackUrl() }));
+    await mailOnce('received', [request.newEmail], async () => requestReceivedEmail({ request, trackUrl: await trackUrl(), trackExpiresAt }));
     return;
   }
   await mailOnce('confirmation', [request.newEmail], async () => {

@@ -109,8 +109,9 @@ export function createActivities(deps: ActivityDependencies) {
         // The typed address may be an alias (otherMails): the directory's `mail` is told too.
         const noticeTo = [...new Set([request.currentEmail, ...(request.guestMail ? [request.guestMail.toLowerCase()] : [])])];
         await mailOnce('change-requested', noticeTo, async () => {
-          const reportUrl = await mintLink(store, settings.PUBLIC_BASE_URL, { requestId, purpose: 'report', expiresAt: reportLinkExpiry(deadline) });
-          return changeRequestedNoticeEmail({ request, reportUrl });
+          const reportExpiresAt = reportLinkExpiry(deadline);
+          const reportUrl = await mintLink(store, settings.PUBLIC_BASE_URL, { requestId, purpose: 'report', expiresAt: reportExpiresAt });
+          return changeRequestedNoticeEmail({ request, reportUrl, reportExpiresAt });
         });
       }
     },

@@ -1,7 +1,7 @@
 import { logAndStoreError, type FailureLog } from '../domain/errorText.js';
 import { reportLinkExpiry } from '../domain/linkLifetimes.js';
 import { mintLink } from '../store/mintLink.js';
-import { changeMadeOwnerEmail, ownerReportAdminEmail, reportedRequestStoppedOwnerEmail, requestEndedApproverEmail } from '../templates/closureEmails.js';
+import { changeMadeOwnerEmail, ownerReportAdminEmail, reportedRequestStoppedOwnerEmail, requestEndedApproverEmail } from '../templates/emails.js';
 import type { AuditEvent, EmailChangeRequest } from '../domain/request.js';
 import { GraphRequestError } from '../graph/graphGateway.js';
 import {
@@ -15,7 +15,8 @@ import {
 import type { OutcomeMailsState } from '../workflow/activityContract.js';
 import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
 import { MAIL_RESTORE_WINDOW_MS } from './executeReset.js';
-import { mailOnceFor, type MailOnce, type RenderedMail } from './mailOnce.js';
+import type { MailParts } from '../templates/mailParts.js';
+import { mailOnceFor, type MailOnce } from './mailOnce.js';
 
 const logFailure: FailureLog = (message, error) => console.error(message, error);
 
@@ -51,7 +52,11 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
     owed.push([
       'change-made',
       ownerAddresses(request),
-      async () => changeMadeOwnerEmail({ request, reportUrl: await mintLink(store, settings.PUBLIC_BASE_URL, { requestId, purpose: 'report', expiresAt: reportLinkExpiry(deps.clock().toISOString()) }) }),
+      async () => {
+        const reportExpiresAt = reportLinkExpiry(deps.clock().toISOString());
+        const reportUrl = await mintLink(store, settings.PUBLIC_BASE_URL, { requestId, purpose: 'report', expiresAt: reportExpiresAt });
+        return changeMadeOwnerEmail({ request, reportUrl, reportExpiresAt });
+      },
     ]);
   } else if (request.status === 'Rejected' || request.status === 'Cancelled' || request.status === 'Expired') {
     owed.push(...othersTold(request));
@@ -65,7 +70,7 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
   } else if (request.status === 'Failed') {
     owed.push(['admin-failure', admins, resetFailedAdminEmail({ request })]);
     // The approver expects a "done": tell them it did not happen, with what Graph said.
-    owed.push(['approver-failure', decidersOf(request), resetFailedAdminEmail({ request })]);
+    owed.push(['approver-failure', decidersOf(request), resetFailedAdminEmail({ request, reader: 'approver' })]);
     // Only a real guest's address hears about it: the form must not mail arbitrary addresses.
     if (request.guestId) owed.push(['outcome', [request.currentEmail], requestOutcomeEmail({ request })]);
   }
@@ -86,7 +91,7 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
 }
 
 /** The alert shows the latest refusal and the end of the tries, which started at the first. */
-function restoreAlert(deps: ActivityDependencies, request: EmailChangeRequest, events: readonly AuditEvent[]): RenderedMail {
+function restoreAlert(deps: ActivityDependencies, request: EmailChangeRequest, events: readonly AuditEvent[]): MailParts {
   const tries = events.filter((event) => event.type === 'MailRestoreFailed');
   const latest = tries.at(-1)?.detail;
   const failure =
@@ -108,7 +113,7 @@ function decidersOf(request: EmailChangeRequest): string[] {
 }
 
 /** Every approver who did not decide hears how the request ended, so nobody acts on a dead link. */
-function othersTold(request: EmailChangeRequest): [string, string[], RenderedMail][] {
+function othersTold(request: EmailChangeRequest): [string, string[], MailParts][] {
   const decider = request.decision?.by.toLowerCase();
   return request.approvers
     .filter((approver) => approver.mail.toLowerCase() !== decider)

@@ -103,6 +103,16 @@ export const settingsSchema = z
       z.enum(['required', 'off'], { error: 'must be required or off' }).default('required'),
     ),
 
+    // Who speaks in every mail and page: the organisation's name, optionally its logo (https, so
+    // mail clients show it and the pages' CSP can allow exactly that origin) and where to get help
+    // (an email address or an https page).
+    ORG_NAME: required('the organisation named in every mail and page, e.g. Contoso'),
+    ORG_LOGO_URL: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.url({ protocol: /^https$/, error: 'must be an https URL' }).optional()),
+    SUPPORT_CONTACT: z.preprocess(
+      (v) => (typeof v === 'string' ? v.trim() || undefined : v),
+      z.union([z.email(), z.url({ protocol: /^https$/ })], { error: 'must be an email address or an https URL' }).optional(),
+    ),
+
     // Mail and the reset itself.
     MAIL_SENDER: required('the mailbox (UPN or object id) that sends mail'),
     ADMIN_NOTIFICATION_EMAILS: lowerList,

@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { mailOnceFor } from '../activities/mailOnce.js';
 import type { RequestStatus } from '../domain/request.js';
-import { ownerReportAdminEmail } from '../templates/closureEmails.js';
+import { ownerReportAdminEmail } from '../templates/emails.js';
 import { reportPage, reportResultPage } from '../templates/requesterPages.js';
 import { cancelRequest } from './cancelRequest.js';
 import { findOrchestration, type HttpDependencies, type OrchestrationClient } from './dependencies.js';

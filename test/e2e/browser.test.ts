@@ -26,6 +26,9 @@ test('in Chromium: submit the form, open the outbox, follow the approval link, a
   page.on('console', (m) => m.type() === 'error' && cspErrors.push(m.text()));
 
   await page.goto(`${app.url}/api/requests/new`);
+  // The organisation heads every page and its support contact ends it (ORG_NAME, SUPPORT_CONTACT).
+  expect(await page.textContent('header')).toBe('Contoso');
+  expect(await page.getAttribute('footer a', 'href')).toBe('mailto:helpdesk@contoso.com');
   await page.fill('[name=currentEmail]', guest.mail);
   await page.fill('[name=newEmail]', newEmail);
   await page.selectOption('[name=reason]', 'MovedCompany');

@@ -51,6 +51,7 @@ function settingsFor(graphBaseUrl: string, extra: Record<string, string> = {}): 
     NEW_EMAIL_DENIED_DOMAINS: 'blocked.example',
     PUBLIC_BASE_URL,
     APPROVAL_FORM_SECRET: 'a-test-secret-that-is-long-enough-0123456789',
+    ORG_NAME: 'Contoso',
     MAIL_SENDER: 'guest-reset@contoso.com',
     ADMIN_NOTIFICATION_EMAILS: ADMIN_MAIL,
     ADMIN_TENANT_ID: 'c0a70500-0000-4000-8000-000000000000',

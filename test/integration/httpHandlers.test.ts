@@ -54,6 +54,7 @@ function testSettings(jwksUri: string, overrides: Record<string, string> = {}): 
     TENANT_VERIFIED_DOMAINS: 'contoso.com',
     PUBLIC_BASE_URL: 'http://localhost:7071',
     APPROVAL_FORM_SECRET: FORM_SECRET,
+    ORG_NAME: 'Contoso',
     MAIL_SENDER: 'noreply@contoso.com',
     ADMIN_TENANT_ID: 'tenant-1',
     ADMIN_API_AUDIENCE: AUDIENCE,
