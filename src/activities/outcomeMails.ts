@@ -47,7 +47,7 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
   if (request.status === 'Completed' && result && 'invitationId' in result) {
     if (!settings.SEND_INVITATION_MESSAGE) owed.push(['redeem', [request.newEmail], redeemInvitationEmail({ request, inviteRedeemUrl: result.inviteRedeemUrl ?? '' })]);
     owed.push(['completed', decidersOf(request), requestCompletedEmail({ request })]);
-    owed.push(...othersTold(request));
+    owed.push(...othersTold(request, events));
     // The takeover alarm's second half: the old address hears the change was made, and can still report it.
     owed.push([
       'change-made',
@@ -59,7 +59,7 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
       },
     ]);
   } else if (request.status === 'Rejected' || request.status === 'Cancelled' || request.status === 'Expired') {
-    owed.push(...othersTold(request));
+    owed.push(...othersTold(request, events));
     if (request.reportedByOwner) {
       owed.push(['owner-report', admins, ownerReportAdminEmail({ request, reportedAt: request.updatedAt, stopped: true })]);
       owed.push(['report-stopped', ownerAddresses(request), reportedRequestStoppedOwnerEmail({ request })]);
@@ -112,11 +112,14 @@ function decidersOf(request: EmailChangeRequest): string[] {
   return request.decision ? [request.decision.by] : request.approvers.map((a) => a.mail);
 }
 
-/** Every approver who did not decide hears how the request ended, so nobody acts on a dead link. */
-function othersTold(request: EmailChangeRequest): [string, string[], MailParts][] {
+/**
+ * Every approver who was asked and did not decide hears how the request ended, so nobody acts on
+ * a dead link. Approvers resolved but never mailed (the request ended first) are not bothered.
+ */
+function othersTold(request: EmailChangeRequest, events: readonly AuditEvent[]): [string, string[], MailParts][] {
   const decider = request.decision?.by.toLowerCase();
   return request.approvers
-    .filter((approver) => approver.mail.toLowerCase() !== decider)
+    .filter((approver) => approver.mail.toLowerCase() !== decider && wasSent(request, events, `approval:${approver.id || approver.mail}`))
     .map((approver) => [`ended:${approver.id || approver.mail}`, [approver.mail], requestEndedApproverEmail({ request, approver })]);
 }
 

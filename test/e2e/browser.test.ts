@@ -3,14 +3,15 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { axeViolations } from '../support/axe.js';
 import { launchChromium } from '../support/chromium.js';
 import { eventually, startLocalApp, type LocalApp } from './support/localApp.js';
-import { approvalLink, guestWithSponsor, waitForMail, waitForStatus, type RequestView } from './support/flow.js';
+import { approvalLink, guestWithSponsor, linkFor, submit, waitForMail, waitForStatus, type RequestView } from './support/flow.js';
 
+const ADMINS = 'identity-team@contoso.com';
 let app: LocalApp;
 let browser: Browser;
 beforeAll(async () => {
   // Every page here comes from one source address; only the per-address limit is under test, in
   // one window for the whole file (an hour boundary must not reset the count).
-  app = await startLocalApp({ env: { RATE_LIMIT_PER_SOURCE: '1000', RATE_LIMIT_PER_TARGET: '3', RATE_LIMIT_WINDOW: 'P3650D' } });
+  app = await startLocalApp({ env: { RATE_LIMIT_PER_SOURCE: '1000', RATE_LIMIT_PER_TARGET: '3', RATE_LIMIT_WINDOW: 'P3650D', ADMIN_NOTIFICATION_EMAILS: ADMINS } });
   browser = await launchChromium();
 });
 afterAll(async () => {
@@ -18,7 +19,24 @@ afterAll(async () => {
   await app?.stop();
 });
 
-test('in Chromium: submit the form, open the outbox, follow the approval link, approve, see Completed', async () => {
+/** Opens the newest link of that kind mailed for the request, from the outbox page, as a person would. */
+async function openMailedLink(page: Page, kind: 'confirmations' | 'track' | 'reports', requestId: string): Promise<string> {
+  const link = await linkFor(app, kind, requestId);
+  await page.goto(`${app.url}/_dev/outbox`);
+  expect(await page.locator(`a[href="${link}"]`).count()).toBeGreaterThan(0);
+  await page.goto(link);
+  return link;
+}
+
+/** The id of the request just submitted from the form: the newest in the admin list. */
+async function newestRequestId(newEmail: string): Promise<string> {
+  return eventually(async () => {
+    const list = await app.json<{ items: RequestView[] }>('GET', `/api/admin/requests?email=${encodeURIComponent(newEmail)}`, undefined, { authorization: `Bearer ${await app.adminToken()}` });
+    return list.body.items?.[0]?.id;
+  }, 30_000, `the request for ${newEmail}`);
+}
+
+test('in Chromium: submit the form, confirm from the mail, follow the approval link, approve, see Completed', async () => {
   const { guest, sponsor } = await guestWithSponsor(app, 'browser');
   const newEmail = `browser.${Date.now()}@northwind.example`;
   const page = await browser.newPage();
@@ -35,6 +53,20 @@ test('in Chromium: submit the form, open the outbox, follow the approval link, a
   await page.fill('[name=reasonDetail]', 'I joined Northwind');
   await page.click('button[type=submit], input[type=submit]');
   await page.waitForSelector('h1:text-is("Request received")');
+
+  // The new address confirms first: nobody is asked before.
+  const requestId = await newestRequestId(newEmail);
+  await openMailedLink(page, 'confirmations', requestId);
+  expect(await page.textContent('body')).toContain(newEmail);
+  expect(await axeViolations(page)).toEqual([]);
+  expect((await app.outbox()).some((m) => m.to.includes(sponsor.mail))).toBe(false);
+  await page.click('button:text-is("Yes, I asked for this")');
+  await page.waitForSelector('h1:text-is("Request confirmed")');
+  expect(await axeViolations(page)).toEqual([]);
+  const trackHref = await page.getAttribute('a:text-is("Track your request")', 'href');
+  await page.goto(trackHref!);
+  expect(await page.textContent('dd strong')).toMatch(/^(Waiting for you to confirm|In review)$/);
+  expect(await axeViolations(page)).toEqual([]);
 
   await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'approval mail');
   await page.goto(`${app.url}/_dev/outbox`);
@@ -59,8 +91,10 @@ test('in Chromium: submit the form, open the outbox, follow the approval link, a
   await page.waitForSelector('h1:text-is("Change approved")');
   expect(await axeViolations(page)).toEqual([]);
 
-  const requestId = /\/api\/approvals\/([0-9a-f-]{36})\./.exec(href!)![1];
+  expect(/\/api\/approvals\/([0-9a-f-]{36})\./.exec(href!)![1]).toBe(requestId);
   const done = await waitForStatus(app, requestId, 'Completed');
+  await page.goto(trackHref!);
+  expect(await page.textContent('dd strong')).toBe('Completed');
   expect(done.request.decision?.comment).toBe('Checked with the team');
   await page.screenshot({ path: 'dist/browser-approval.png' });
   expect(cspErrors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
@@ -204,4 +238,45 @@ test('in Chromium: over the rate limit, the form comes back as typed with when t
   expect(await page.inputValue('[name=reasonDetail]')).toBe('Typed with care');
   expect(await page.inputValue('[name=displayName]')).toBe('Busy Bee');
   expect(await axeViolations(page)).toEqual([]);
+});
+
+test('in Chromium: the requester follows the request on its tracking page and cancels it; the approver is told', async () => {
+  const { guest, sponsor } = await guestWithSponsor(app, 'tracker');
+  const id = await submit(app, { currentEmail: guest.mail, newEmail: `tracker.${Date.now()}@northwind.example` });
+  await waitForStatus(app, id, 'AwaitingApproval');
+  const { page, cspErrors } = await watchedPage();
+  await openMailedLink(page, 'track', id);
+  expect(await page.textContent('dd strong')).toBe('In review');
+  expect(await page.textContent('body')).toContain(id);
+  expect(await axeViolations(page)).toEqual([]);
+  const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click('button:text-is("Cancel the request")')]);
+  expect(response.status()).toBe(202);
+  await page.waitForSelector('h1:text-is("Request cancelled")');
+  expect(await axeViolations(page)).toEqual([]);
+  const done = await waitForStatus(app, id, 'Cancelled');
+  expect(done.events.map((e) => e.type)).toContain('CancelRequested');
+  await waitForMail(app, (m) => m.to.includes(sponsor.mail) && m.subject.startsWith('Closed:'), 'the approver told it was cancelled');
+  await page.goto((await linkFor(app, 'track', id)));
+  expect(await page.textContent('dd strong')).toBe('Closed');
+  expect(await page.locator('button').count()).toBe(0);
+  expect(cspErrors).toEqual([]);
+});
+
+test("in Chromium: the owner of the current address says \"this wasn't me\": the request stops, admins and approver are alerted", async () => {
+  const { guest, sponsor } = await guestWithSponsor(app, 'victim');
+  const id = await submit(app, { currentEmail: guest.mail, newEmail: `attacker.${Date.now()}@northwind.example` });
+  await waitForStatus(app, id, 'AwaitingApproval');
+  const { page, cspErrors } = await watchedPage();
+  await openMailedLink(page, 'reports', id);
+  expect(await page.textContent('h1')).toBe('Did you ask for this change?');
+  expect(await axeViolations(page)).toEqual([]);
+  await page.click("button:text-is(\"This wasn't me: stop it\")");
+  await page.waitForSelector('h1:text-is("Request stopped")');
+  expect(await axeViolations(page)).toEqual([]);
+  const done = await waitForStatus(app, id, 'Cancelled');
+  expect(done.request).toMatchObject({ reportedByOwner: true, cancelledBy: 'owner' });
+  await waitForMail(app, (m) => m.to.includes(ADMINS) && m.subject.startsWith('Stopped:'), 'the admins alerted');
+  await waitForMail(app, (m) => m.to.includes(sponsor.mail) && m.subject.startsWith('Closed:'), 'the approver told');
+  await waitForMail(app, (m) => m.to.includes(guest.mail) && m.subject === 'The sign-in email change you reported was stopped', 'the owner told');
+  expect(cspErrors).toEqual([]);
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startLocalApp, type LocalApp } from './support/localApp.js';
-import { approvalLink, decide, submit, waitForMail, waitForStatus } from './support/flow.js';
+import { approvalLink, confirmByMail, decide, submit, waitForMail, waitForStatus } from './support/flow.js';
 
 let app: LocalApp;
 beforeAll(async () => {
@@ -72,6 +72,7 @@ test('requester text arrives in mails without invisible characters, labelled as 
     { 'user-agent': CHROME_ON_WINDOWS },
   );
   expect(res.status).toBe(202);
+  await confirmByMail(app, res.body.requestId);
 
   const approval = await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'approval mail');
   const notice = await waitForMail(app, (m) => m.to.includes(guest.mail), 'notice to the current address');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startLocalApp, type LocalApp } from './support/localApp.js';
-import { adminGet, guestWithSponsor, submit, waitForMail, waitForStatus } from './support/flow.js';
+import { adminGet, guestWithSponsor, linkFor, postLinkForm, submit, waitForMail, waitForStatus } from './support/flow.js';
 
 /**
  * Issue 8 part 6: an internal failure is stored, shown to admins and mailed as a generic text
@@ -22,11 +22,13 @@ afterAll(async () => {
 
 test('an activity failing for good: the request, its audit trail and every mail carry a reference, the log the stack', async () => {
   const { guest, sponsor } = await guestWithSponsor(app, 'internal');
+  const id = await submit(app, { currentEmail: guest.mail, newEmail: `internal.${Date.now()}@northwind.example` }, { confirm: false });
+  const confirmation = await linkFor(app, 'confirmations', id);
   // Sending mail is refused for every try of the approval round (STEP_RETRY's four attempts), so
   // that step fails for good after the guest was screened; the mails about the failure then go out.
   const fault = await app.json('POST', '/_dev/graph/faults', { method: 'POST', path: '/v1.0/users/', status: 403, count: 4, code: 'ErrorAccessDenied', message: 'Access is denied.' });
   expect(fault.status).toBeLessThan(300);
-  const id = await submit(app, { currentEmail: guest.mail, newEmail: `internal.${Date.now()}@northwind.example` });
+  expect((await postLinkForm(confirmation)).status).toBe(200);
 
   const failed = await waitForStatus(app, id, 'Failed', 90_000);
   expect(failed.request.result).toEqual({ code: 'InternalError', message: expect.stringMatching(/^Internal error \(reference [0-9a-f-]{36}\)/) });

@@ -18,11 +18,15 @@ export async function submit(app: LocalApp, submission: Submission, options: { c
   const res = await app.json<{ requestId: string; status: string }>('POST', '/api/requests', { reason: 'MovedCompany', ...submission });
   if (res.status !== 202) throw new Error(`submit: ${res.status} ${JSON.stringify(res.body)}`);
   const { requestId } = res.body;
-  if (options.confirm !== false) {
-    const confirmed = await postLinkForm(await linkFor(app, 'confirmations', requestId));
-    if (confirmed.status !== 200) throw new Error(`confirm: ${confirmed.status} ${confirmed.html}`);
-  }
+  if (options.confirm !== false) await confirmByMail(app, requestId);
   return requestId;
+}
+
+/** Confirms the request from the link mailed to its new address (DESIGN §2 step 3); the confirmed page. */
+export async function confirmByMail(app: LocalApp, requestId: string): Promise<string> {
+  const confirmed = await postLinkForm(await linkFor(app, 'confirmations', requestId));
+  if (confirmed.status !== 200) throw new Error(`confirm: ${confirmed.status} ${confirmed.html}`);
+  return confirmed.html;
 }
 
 /** The newest link of that kind (`confirmations`, `track`, `reports`) mailed for the request. */
