@@ -24,6 +24,11 @@ export function invertedTime(epochMs: number): string {
   return String(MAX_EPOCH_MS - epochMs).padStart(INVERTED_DIGITS, '0');
 }
 
+/** The month partition of the index entry with this RowKey (the email index shares RowKeys). */
+export function monthOfRowKey(rowKey: string): string {
+  return indexMonth(MAX_EPOCH_MS - Number(rowKey.slice(0, INVERTED_DIGITS)));
+}
+
 /** Where a request's index entry lives; `submittedAt` never changes, so neither do these. */
 export function indexKeys(submittedAt: string, id: string): { partitionKey: string; rowKey: string } {
   const ms = Date.parse(submittedAt);
@@ -83,6 +88,7 @@ export function decodeCursor(continuationToken: string, query: RequestListQuery)
 }
 
 function filterFingerprint(query: RequestListQuery): string {
-  const filters = [query.status, query.email?.toLowerCase(), query.guestId, query.from, query.to].map((v) => v ?? '');
+  const statuses = query.statuses && [...query.statuses].sort().join(',');
+  const filters = [statuses, query.email?.toLowerCase(), query.guestId, query.from, query.to].map((v) => v ?? '');
   return createHash('sha256').update(JSON.stringify(filters)).digest('base64url').slice(0, 16);
 }

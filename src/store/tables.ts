@@ -4,7 +4,7 @@ import type { Settings } from '../config/settings.js';
 import { tableStatusOf } from './storeError.js';
 
 /** The app's own tables (DESIGN §6); each is named `${TABLE_NAME_PREFIX}<name>`. */
-export const STORE_TABLES = ['Requests', 'RequestIndex', 'GuestLocks', 'RateLimits'] as const;
+export const STORE_TABLES = ['Requests', 'RequestIndex', 'RequestEmailIndex', 'GuestLocks', 'RateLimits'] as const;
 export type StoreTableName = (typeof STORE_TABLES)[number];
 
 /** Told `<table>.<operation>` once per Table service call, e.g. to count calls in a benchmark. */

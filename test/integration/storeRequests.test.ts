@@ -194,12 +194,23 @@ describe('audit events', () => {
 
 describe('Table Storage calls per method', () => {
   test('are few and as documented', async () => {
-    const request = newRequest({ submittedAt: '2025-01-15T08:00:00.000Z' });
+    const request = newRequest({ submittedAt: '2025-01-15T08:00:00.000Z', currentEmail: 'counted@partner.example' });
     const created = event(request, 'created', request.submittedAt);
-    // First create in a month also records the month for the list.
-    expect(await countOperations(() => store.createRequest(request, created))).toEqual(['Requests.submitTransaction', 'RequestIndex.upsertEntity', 'RequestIndex.upsertEntity']);
+    // First create in a month also records the month for the list; each address gets its email index row.
+    expect((await countOperations(() => store.createRequest(request, created))).sort()).toEqual([
+      'RequestEmailIndex.upsertEntity',
+      'RequestEmailIndex.upsertEntity',
+      'RequestIndex.upsertEntity',
+      'RequestIndex.upsertEntity',
+      'Requests.submitTransaction',
+    ]);
     const second = newRequest({ submittedAt: '2025-01-16T08:00:00.000Z' });
-    expect(await countOperations(() => store.createRequest(second, event(second, 'created', second.submittedAt)))).toEqual(['Requests.submitTransaction', 'RequestIndex.upsertEntity']);
+    expect((await countOperations(() => store.createRequest(second, event(second, 'created', second.submittedAt)))).sort()).toEqual([
+      'RequestEmailIndex.upsertEntity',
+      'RequestEmailIndex.upsertEntity',
+      'RequestIndex.upsertEntity',
+      'Requests.submitTransaction',
+    ]);
     expect(await countOperations(() => store.getRequest(request.id))).toEqual(['Requests.getEntity']);
     expect(await countOperations(() => store.updateRequest(request.id, { status: 'AwaitingApproval' }, event(request, 'u1', '2025-01-15T08:01:00.000Z')))).toEqual([
       'Requests.getEntity',
@@ -211,6 +222,11 @@ describe('Table Storage calls per method', () => {
     expect(await countOperations(() => store.listRequests({ from: '2025-01-01T00:00:00Z', to: '2025-01-31T23:59:59Z' }))).toEqual([
       'RequestIndex.listEntities',
       'RequestIndex.listEntities',
+    ]);
+    // An email search: the matching keys, then the current copy of each match.
+    expect(await countOperations(() => store.listRequests({ email: request.currentEmail, from: '2025-01-01T00:00:00Z', to: '2025-01-31T23:59:59Z' }))).toEqual([
+      'RequestEmailIndex.listEntities',
+      'RequestIndex.getEntity',
     ]);
   });
 });
