@@ -10,13 +10,39 @@ import { indexKeys } from './listIndex.js';
  * `lt` the prefix's successor, whose cost follows the rows that match, not the requests stored.
  * Rows hold keys only: they are written once, when the request is recorded, and the list reads
  * the request's current copy from the list index, so a status change costs no extra write here.
+ *
+ * The index is split into one table per first character of the address (a–z, 0–9, `Other`).
+ * A prefix always names its table, so a search reads one of them. In Azure a PartitionKey range
+ * is a seek whatever the table's size, so the split changes nothing there; Azurite, where the
+ * tests and benchmarks run, evaluates a query against every entity of the table
+ * (`LokiTableMetadataStore.queryTableEntities`), and the split keeps that scan a small, slowly
+ * growing share of the addresses instead of all of them.
  */
 
+export type EmailIndexTable = `RequestEmailIndex${string}`;
+
+export interface EmailIndexRow {
+  table: EmailIndexTable;
+  partitionKey: string;
+  rowKey: string;
+}
+
 /** The index rows of a request: its current and its new address (one row when they are the same). */
-export function emailIndexRows(request: Pick<EmailChangeRequest, 'id' | 'submittedAt' | 'currentEmail' | 'newEmail'>): { partitionKey: string; rowKey: string }[] {
+export function emailIndexRows(request: Pick<EmailChangeRequest, 'id' | 'submittedAt' | 'currentEmail' | 'newEmail'>): EmailIndexRow[] {
   const { rowKey } = indexKeys(request.submittedAt, request.id);
   const addresses = new Set([request.currentEmail, request.newEmail].map(emailKey));
-  return [...addresses].map((partitionKey) => ({ partitionKey, rowKey }));
+  return [...addresses].map((partitionKey) => ({ table: emailIndexTable(partitionKey), partitionKey, rowKey }));
+}
+
+/** The table holding the addresses that start with `prefix` (at least one character). */
+export function emailIndexTableOf(prefix: string): EmailIndexTable {
+  return emailIndexTable(emailKey(prefix));
+}
+
+/** Table names are letters and digits and case-insensitive, so the suffix is a lower-case character or `Other`. */
+function emailIndexTable(key: string): EmailIndexTable {
+  const first = key.charAt(0);
+  return `RequestEmailIndex${/^[a-z0-9]$/.test(first) ? first : 'Other'}`;
 }
 
 /**

@@ -2,7 +2,7 @@ import { odata, type TableClient, type TableEntityResult, type TransactionAction
 import type { Settings } from '../config/settings.js';
 import type { AuditEvent, EmailChangeRequest } from '../domain/request.js';
 import { fromColumns, keySafe, toColumns } from './entityCodec.js';
-import { emailIndexRows, emailPrefixFilter, matchesEmailPrefix } from './emailIndex.js';
+import { emailIndexRows, emailIndexTableOf, emailPrefixFilter, matchesEmailPrefix } from './emailIndex.js';
 import { decodeCursor, encodeCursor, indexKeys, indexMonth, invertedTime, monthOfRowKey, pageSize, parseListBound, type ListCursor } from './listIndex.js';
 import type { GuestLock, RequestListPage, RequestListQuery, RequestStore, StoredApprovalToken } from './requestStore.js';
 import { StoreError, tableStatusOf } from './storeError.js';
@@ -15,8 +15,8 @@ import { createStoreTables, storeTablesOptionsFrom, type StoreTableName, type St
  *                 and its audit event commit in one entity-group transaction.
  *   RequestIndex  PK = submission month `yyyy-MM`, RK = inverted submission time + `_` + id (a copy
  *                 of the request, newest first); PK `months` lists the months that hold requests.
- *   RequestEmailIndex  PK = lower-cased address, RK = the RequestIndex RowKey; keys only, one row
- *                 per address of a request (see emailIndex.ts).
+ *   RequestEmailIndex<first character>  PK = lower-cased address, RK = the RequestIndex RowKey;
+ *                 keys only, one row per address of a request (see emailIndex.ts).
  *   GuestLocks    PK = guest id, RK `lock`, column requestId.
  */
 const REQUEST_ROW = 'request';
@@ -128,7 +128,9 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
 
   /** Upserts: re-running it, or indexing an address twice, writes the same rows. */
   const indexEmails = (request: EmailChangeRequest): Promise<unknown> =>
-    Promise.all(emailIndexRows(request).map((row) => tables.call('RequestEmailIndex', 'upsertEntity', (client) => client.upsertEntity(row, 'Replace'))));
+    Promise.all(
+      emailIndexRows(request).map(({ table, ...row }) => tables.call(table, 'upsertEntity', (client) => client.upsertEntity(row, 'Replace'))),
+    );
 
   /**
    * The email search: the RowKeys of every address matching the prefix (keys only, few rows),
@@ -138,7 +140,7 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
    */
   const listByEmail = async (query: RequestListQuery & { email: string }, top: number, fromMs: number | undefined, toMs: number | undefined, cursor: ListCursor | undefined) => {
     const clauses = [emailPrefixFilter(query.email), ...rowKeyBounds(fromMs, toMs, cursor?.afterRowKey)];
-    const rowKeys = [...new Set((await queryAll('RequestEmailIndex', clauses.join(' and '))).map((row) => row.rowKey))].sort();
+    const rowKeys = [...new Set((await queryAll(emailIndexTableOf(query.email), clauses.join(' and '))).map((row) => row.rowKey))].sort();
     const found: { cursor: ListCursor; request: EmailChangeRequest }[] = [];
     let next = 0;
     while (found.length <= top && next < rowKeys.length) {

@@ -183,6 +183,17 @@ describe('listRequests', () => {
     expect(ids((await store.listRequests({ email: before })).items)).not.toContain(target.id);
   });
 
+  test('finds addresses starting with a digit or a sign, each in its own table of the index', async () => {
+    const odd = ['7seven@partner.example', '_under@partner.example', '%pct@partner.example'].map((currentEmail, i) => ({
+      ...newRequest(40 + i, `2025-07-0${i + 1}T00:00:00.000Z`, 'Received'),
+      currentEmail,
+    }));
+    await Promise.all(odd.map((r) => store.createRequest(r, { requestId: r.id, id: 'created', at: r.submittedAt, type: 'Received', actor: 'requester' })));
+    expect(ids((await store.listRequests({ email: '7S' })).items)).toEqual([odd[0]!.id]);
+    expect(ids((await store.listRequests({ email: '_UNDER@' })).items)).toEqual([odd[1]!.id]);
+    expect(ids((await store.listRequests({ email: '%p' })).items)).toEqual([odd[2]!.id]);
+  });
+
   test('rejects malformed, tampered or foreign continuation tokens with InvalidContinuationToken', async () => {
     const page = await store.listRequests({ top: 2 });
     const token = page.continuationToken!;

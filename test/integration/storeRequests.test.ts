@@ -198,16 +198,16 @@ describe('Table Storage calls per method', () => {
     const created = event(request, 'created', request.submittedAt);
     // First create in a month also records the month for the list; each address gets its email index row.
     expect((await countOperations(() => store.createRequest(request, created))).sort()).toEqual([
-      'RequestEmailIndex.upsertEntity',
-      'RequestEmailIndex.upsertEntity',
+      'RequestEmailIndexa.upsertEntity',
+      'RequestEmailIndexc.upsertEntity',
       'RequestIndex.upsertEntity',
       'RequestIndex.upsertEntity',
       'Requests.submitTransaction',
     ]);
     const second = newRequest({ submittedAt: '2025-01-16T08:00:00.000Z' });
     expect((await countOperations(() => store.createRequest(second, event(second, 'created', second.submittedAt)))).sort()).toEqual([
-      'RequestEmailIndex.upsertEntity',
-      'RequestEmailIndex.upsertEntity',
+      'RequestEmailIndexa.upsertEntity',
+      'RequestEmailIndexa.upsertEntity',
       'RequestIndex.upsertEntity',
       'Requests.submitTransaction',
     ]);
@@ -223,9 +223,9 @@ describe('Table Storage calls per method', () => {
       'RequestIndex.listEntities',
       'RequestIndex.listEntities',
     ]);
-    // An email search: the matching keys, then the current copy of each match.
-    expect(await countOperations(() => store.listRequests({ email: request.currentEmail, from: '2025-01-01T00:00:00Z', to: '2025-01-31T23:59:59Z' }))).toEqual([
-      'RequestEmailIndex.listEntities',
+    // An email search: the matching keys from the table of the first character, then the current copy of each match.
+    expect(await countOperations(() => store.listRequests({ email: 'Counted@', from: '2025-01-01T00:00:00Z', to: '2025-01-31T23:59:59Z' }))).toEqual([
+      'RequestEmailIndexc.listEntities',
       'RequestIndex.getEntity',
     ]);
   });
