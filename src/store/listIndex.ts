@@ -7,7 +7,19 @@ import { keySafe } from './entityCodec.js';
  * Keys and continuation tokens of the admin list index (DESIGN §6): one partition per
  * submission month (`yyyy-MM`, UTC), RowKey = inverted submission time + id so that a
  * partition reads newest first, which is the only order Table Storage returns.
+ *
+ * Each month's partition lives in a table of its own (`RequestIndexyyyyMM`); the `RequestIndex`
+ * table keeps only the list of months. In Azure a partition query costs the same either way;
+ * Azurite evaluates a query against every entity of the table, so there a month's page costs
+ * that month's requests rather than every request ever stored.
  */
+
+export type MonthIndexTable = `RequestIndex${string}`;
+
+/** The table holding the index partition of `month` (`yyyy-MM`). */
+export function monthIndexTable(month: string): MonthIndexTable {
+  return `RequestIndex${month.replace('-', '')}`;
+}
 
 /** The largest epoch milliseconds a JS Date can hold; inverted times stay non-negative. */
 const MAX_EPOCH_MS = 8_640_000_000_000_000;

@@ -3,7 +3,7 @@ import type { Settings } from '../config/settings.js';
 import type { AuditEvent, EmailChangeRequest } from '../domain/request.js';
 import { fromColumns, keySafe, toColumns } from './entityCodec.js';
 import { emailIndexRows, emailIndexTableOf, emailPrefixFilter, matchesEmailPrefix } from './emailIndex.js';
-import { decodeCursor, encodeCursor, indexKeys, indexMonth, invertedTime, monthOfRowKey, pageSize, parseListBound, type ListCursor } from './listIndex.js';
+import { decodeCursor, encodeCursor, indexKeys, indexMonth, invertedTime, monthIndexTable, monthOfRowKey, pageSize, parseListBound, type ListCursor } from './listIndex.js';
 import type { GuestLock, RequestListPage, RequestListQuery, RequestStore, StoredApprovalToken } from './requestStore.js';
 import { StoreError, tableStatusOf } from './storeError.js';
 import { createStoreTables, storeTablesOptionsFrom, type StoreTableName, type StoreTables, type TableOperationListener } from './tables.js';
@@ -13,8 +13,9 @@ import { createStoreTables, storeTablesOptionsFrom, type StoreTableName, type St
  *   Requests      PK = request id; RK `request` (the request), `event_<event id>` (audit trail),
  *                 `token_<sha256 hex>` (approval-token hashes): one partition, so a status change
  *                 and its audit event commit in one entity-group transaction.
- *   RequestIndex  PK = submission month `yyyy-MM`, RK = inverted submission time + `_` + id (a copy
- *                 of the request, newest first); PK `months` lists the months that hold requests.
+ *   RequestIndexyyyyMM  PK = submission month `yyyy-MM`, RK = inverted submission time + `_` + id
+ *                 (a copy of the request, newest first), one table per month (see listIndex.ts).
+ *   RequestIndex  PK `months` lists the months that hold requests.
  *   RequestEmailIndex<first character>  PK = lower-cased address, RK = the RequestIndex RowKey;
  *                 keys only, one row per address of a request (see emailIndex.ts).
  *   GuestLocks    PK = guest id, RK `lock`, column requestId.
@@ -123,7 +124,7 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
       await tables.call('RequestIndex', 'upsertEntity', (client) => client.upsertEntity({ partitionKey: MONTHS_PARTITION, rowKey: partitionKey }, 'Replace'));
       recordedMonths.add(partitionKey);
     }
-    await tables.call('RequestIndex', 'upsertEntity', (client) => client.upsertEntity({ partitionKey, rowKey, ...toColumns(request) }, 'Replace'));
+    await tables.call(monthIndexTable(partitionKey), 'upsertEntity', (client) => client.upsertEntity({ partitionKey, rowKey, ...toColumns(request) }, 'Replace'));
   };
 
   /** Upserts: re-running it, or indexing an address twice, writes the same rows. */
@@ -146,7 +147,12 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
     while (found.length <= top && next < rowKeys.length) {
       const batch = rowKeys.slice(next, next + Math.min(top + 1 - found.length, MAX_PARALLEL_READS));
       next += batch.length;
-      const rows = await Promise.all(batch.map((rowKey) => getRow('RequestIndex', monthOfRowKey(rowKey), rowKey)));
+      const rows = await Promise.all(
+        batch.map((rowKey) => {
+          const month = monthOfRowKey(rowKey);
+          return getRow(monthIndexTable(month), month, rowKey);
+        }),
+      );
       for (const row of rows) {
         const request = row && toRequest(row);
         if (request && matchesEmailPrefix(request, query.email) && matchesFilters(request, query)) {
@@ -184,7 +190,7 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
       const filter = itemFilter(month, query, fromMs, toMs, cursor?.month === month ? cursor.afterRowKey : undefined);
       let continuationToken: string | undefined;
       do {
-        const rows = await page('RequestIndex', filter, Math.min(TABLE_QUERY_LIMIT, top + 1 - found.length), continuationToken);
+        const rows = await page(monthIndexTable(month), filter, Math.min(TABLE_QUERY_LIMIT, top + 1 - found.length), continuationToken);
         for (const row of rows) found.push({ cursor: { month, afterRowKey: row.rowKey }, request: toRequest(row) });
         continuationToken = rows.continuationToken;
       } while (continuationToken && found.length <= top);
