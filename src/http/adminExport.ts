@@ -42,8 +42,10 @@ const COLUMNS: [header: string, cell: (request: EmailChangeRequest) => CsvCell][
 const PAGING_PARAMETERS = ['top', 'continuationToken'];
 
 /**
- * `GET /api/admin/requests/export`: the list filters as CSV, written a store page at a time as
- * the body is read, so memory stays one page however many requests match.
+ * `GET /api/admin/requests/export`: the list filters as CSV. The body is a stream that reads the
+ * next store page only when the previous one has been taken. Without `app.setup({ enableHttpStream:
+ * true })`, `@azure/functions` reads such a body whole before answering (`toRpcHttp` awaits
+ * `arrayBuffer()`), on the local host as in Azure; with it, the same stream goes out as written.
  */
 export function exportAdminRequests(request: HttpRequest, context: InvocationContext, deps: HttpDependencies): Promise<HttpResponse> {
   return respondSafely(context, 'json', async () => {

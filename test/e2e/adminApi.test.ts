@@ -239,7 +239,7 @@ describe('GET /api/admin/requests/export', () => {
     expect(cells.filter((cell) => /^[=+\-@\t\r]/.test(cell))).toEqual([]);
   });
 
-  test('applies the list filters and streams past one store page', async () => {
+  test('applies the list filters and reads past one store page', async () => {
     const res = await exportCsv('email=bulk&status=completed');
     const lines = rows(res.text);
     expect(lines).toHaveLength(BULK + 1);
