@@ -25,10 +25,11 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 function seededRequest(i: number, start: number): EmailChangeRequest {
   const submittedAt = new Date(start + Math.floor(i * INTERVAL_MS)).toISOString();
   // Unrelated names starting with any letter or digit, so a prefix search matches a handful of people at any size.
-  const person = ((i * 2654435761) % 2 ** 32).toString(36).padStart(7, 'x');
+  const person = [...((i * 2654435761) % 2 ** 32).toString(36)].reverse().join('');
   return {
     id: `bench-${i}`,
-    status: STATUS_MIX[i % STATUS_MIX.length]!,
+    // One in a thousand is still Approved: a status so sparse that a page spans every month.
+    status: i % 1000 === 999 ? 'Approved' : STATUS_MIX[i % STATUS_MIX.length]!,
     currentEmail: `${person}@fabrikam.example`,
     newEmail: `${person}.new@northwind.example`,
     reason: 'ChangedProvider',
@@ -61,7 +62,8 @@ async function main() {
     console.log(`\n${size} requests stored (seeded in ${((Date.now() - seedStarted) / 1000).toFixed(0)} s)`);
     const searches: [string, (run: number) => RequestListQuery][] = [
       ['list, newest first (top 50)', () => ({})],
-      ['status=Failed (rare)', () => ({ statuses: ['Failed'] })],
+      ['status=Failed (1 in 20)', () => ({ statuses: ['Failed'] })],
+      ['status=Approved (1 in 1000)', () => ({ statuses: ['Approved'] })],
       ['status=Completed,Declined', () => ({ statuses: ['Completed', 'Declined'] })],
       ['email, one person by prefix', (run) => ({ email: seededRequest((run * 97) % size, start).currentEmail.slice(0, 5) })],
       ['email, a new address exactly', (run) => ({ email: seededRequest((run * 89) % size, start).newEmail })],
