@@ -5,8 +5,9 @@ import type { LocalApp } from './localApp.js';
 /**
  * Checks responses against the OpenAPI document the running app serves: the route, method and
  * status must be documented, the media type and documented headers present, and a JSON body
- * must match the schema (Ajv, JSON Schema 2020-12 as OpenAPI 3.1 uses). `adminCall` sends an
- * admin request and checks its answer, so every admin test validates without asking.
+ * must match the schema (Ajv, JSON Schema 2020-12 as OpenAPI 3.1 uses). `LocalApp.json` checks
+ * every admin answer with it, and `adminCall` (for bodies and headers `json` cannot send) too, so
+ * every admin test validates without asking.
  */
 
 interface ResponseObject {
