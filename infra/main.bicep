@@ -76,6 +76,16 @@ param tenantVerifiedDomains string
 @description('UPN or object id of the Exchange Online mailbox that sends all mail.')
 param mailSender string
 
+@minLength(1)
+@description('The organisation named in every mail and page, e.g. Contoso.')
+param orgName string
+
+@description('https URL of the organisation\'s logo, shown at the top of every mail and page. Empty: no logo.')
+param orgLogoUrl string = ''
+
+@description('Where readers get help, shown in every mail and page: an email address or an https URL. Empty: none shown.')
+param supportContact string = ''
+
 @description('Tenant that issues admin tokens. Empty: the deployment tenant.')
 param adminTenantId string = ''
 
@@ -108,6 +118,9 @@ param sendInvitationMessage bool = false
 @description('Public base URL used in approval links. Empty: https://<function app>.azurewebsites.net.')
 param publicBaseUrl string = ''
 
+@description('Whether the new address must confirm a request before approvers are asked (DESIGN §2).')
+param requireNewEmailConfirmation bool = true
+param confirmationTimeout string = 'PT24H'
 param approvalTimeout string = 'P7D'
 param approvalReminderAfter string = 'P3D'
 param rateLimitWindow string = 'PT1H'
@@ -313,10 +326,15 @@ module api 'app/api.bicep' = {
     newEmailAllowedDomains: newEmailAllowedDomains
     newEmailDeniedDomains: newEmailDeniedDomains
     publicBaseUrl: !empty(publicBaseUrl) ? publicBaseUrl : 'https://${functionAppName}.azurewebsites.net'
+    requireNewEmailConfirmation: requireNewEmailConfirmation
+    confirmationTimeout: confirmationTimeout
     approvalTimeout: approvalTimeout
     approvalReminderAfter: approvalReminderAfter
     fallbackApprovers: fallbackApprovers
     mailSender: mailSender
+    orgName: orgName
+    orgLogoUrl: orgLogoUrl
+    supportContact: supportContact
     adminNotificationEmails: adminNotificationEmails
     inviteRedirectUrl: !empty(inviteRedirectUrl) ? inviteRedirectUrl : 'https://myapps.microsoft.com/?tenantid=${effectiveAdminTenantId}'
     sendInvitationMessage: sendInvitationMessage

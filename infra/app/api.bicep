@@ -25,10 +25,15 @@ param tenantVerifiedDomains string
 param newEmailAllowedDomains string
 param newEmailDeniedDomains string
 param publicBaseUrl string
+param requireNewEmailConfirmation bool
+param confirmationTimeout string
 param approvalTimeout string
 param approvalReminderAfter string
 param fallbackApprovers string
 param mailSender string
+param orgName string
+param orgLogoUrl string
+param supportContact string
 param adminNotificationEmails string
 param inviteRedirectUrl string
 param sendInvitationMessage bool
@@ -75,11 +80,16 @@ var appSettings = {
   NEW_EMAIL_ALLOWED_DOMAINS: newEmailAllowedDomains
   NEW_EMAIL_DENIED_DOMAINS: newEmailDeniedDomains
   PUBLIC_BASE_URL: publicBaseUrl
+  REQUIRE_NEW_EMAIL_CONFIRMATION: requireNewEmailConfirmation ? 'true' : 'false'
+  CONFIRMATION_TIMEOUT: confirmationTimeout
   APPROVAL_TIMEOUT: approvalTimeout
   APPROVAL_REMINDER_AFTER: approvalReminderAfter
   APPROVAL_FORM_SECRET: '@Microsoft.KeyVault(SecretUri=${approvalFormSecretUri})'
   FALLBACK_APPROVERS: fallbackApprovers
   MAIL_SENDER: mailSender
+  ORG_NAME: orgName
+  ORG_LOGO_URL: orgLogoUrl
+  SUPPORT_CONTACT: supportContact
   ADMIN_NOTIFICATION_EMAILS: adminNotificationEmails
   INVITE_REDIRECT_URL: inviteRedirectUrl
   SEND_INVITATION_MESSAGE: sendInvitationMessage ? 'true' : 'false'

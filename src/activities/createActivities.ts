@@ -1,7 +1,9 @@
-import { createApprovalToken } from '../domain/approvalToken.js';
+import { createLinkToken } from '../domain/linkToken.js';
 import { lockExpiryOnceApproved } from '../domain/guestLock.js';
-import { isFinal, type EmailChangeRequest, type ResetResult } from '../domain/request.js';
-import { CANCEL_REQUESTED, claimOutcome, DEADLINE_PASSED, recordedClaim } from '../store/outcomeClaim.js';
+import { reportLinkExpiry } from '../domain/linkLifetimes.js';
+import { isFinal, type EmailChangeRequest, type RequestStatus, type ResetResult } from '../domain/request.js';
+import { mintLink } from '../store/mintLink.js';
+import { CANCEL_REQUESTED, cancelEventOf, claimOutcome, DEADLINE_PASSED, recordedClaim } from '../store/outcomeClaim.js';
 import { approvalRequestEmail, changeRequestedNoticeEmail, requestOutcomeEmail } from '../templates/emails.js';
 import type {
   ApprovalPolicy,
@@ -11,10 +13,12 @@ import type {
   MarkApprovedInput,
   RecordOutcomeInput,
   RequestApprovalInput,
+  RequestConfirmationInput,
 } from '../workflow/activityContract.js';
 import type { ApprovalDecisionEvent, EmailChangeOrchestrationInput } from '../workflow/contract.js';
 import type { WaitOutcome } from '../workflow/waitForDecisionOrDeadline.js';
 import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
+import { recordConfirmation, requestConfirmation, settleConfirmation } from './confirmation.js';
 import { executeReset, MAIL_RESTORE_WINDOW_MS, mailLeftChanged, restoreMail } from './executeReset.js';
 import { mailOnceFor } from './mailOnce.js';
 import { sendOutcomeMails } from './outcomeMails.js';
@@ -53,8 +57,19 @@ export function createActivities(deps: ActivityDependencies) {
 
     /** Read once per instance, so replays see the durations the instance started with. */
     async getApprovalPolicy(): Promise<ApprovalPolicy> {
-      return { approvalTimeoutMs: settings.APPROVAL_TIMEOUT, reminderAfterMs: settings.APPROVAL_REMINDER_AFTER };
+      return {
+        approvalTimeoutMs: settings.APPROVAL_TIMEOUT,
+        reminderAfterMs: settings.APPROVAL_REMINDER_AFTER,
+        confirmationRequired: settings.REQUIRE_NEW_EMAIL_CONFIRMATION,
+        confirmationTimeoutMs: settings.CONFIRMATION_TIMEOUT,
+      };
     },
+
+    requestConfirmation: (input: RequestConfirmationInput) => requestConfirmation(deps, input),
+
+    settleConfirmation: (requestId: string) => settleConfirmation(deps, requestId),
+
+    recordConfirmation: (requestId: string) => recordConfirmation(deps, requestId),
 
     screenRequest: (requestId: string) => screenRequest(deps, requestId),
 
@@ -66,7 +81,8 @@ export function createActivities(deps: ActivityDependencies) {
     async requestApproval(input: RequestApprovalInput): Promise<void> {
       const { requestId, deadline, reminder } = input;
       let request = await requireRequest(store, requestId);
-      if (reminder ? request.status !== 'AwaitingApproval' : request.status !== 'Received' && request.status !== 'AwaitingApproval') return;
+      const waitingToAsk: readonly RequestStatus[] = ['Received', 'AwaitingConfirmation', 'AwaitingApproval'];
+      if (reminder ? request.status !== 'AwaitingApproval' : !waitingToAsk.includes(request.status)) return;
       // An admin cancelled (or an approver decided) before this round: nobody is asked again, and
       // the waiting instance reads that outcome next.
       const events = await store.listEvents(requestId);
@@ -82,7 +98,7 @@ export function createActivities(deps: ActivityDependencies) {
       const round = reminder ? 'reminder' : 'approval';
       for (const approver of request.approvers) {
         await mailOnce(`${round}:${approver.id || approver.mail}`, [approver.mail], async () => {
-          const { token, tokenHash } = createApprovalToken(requestId);
+          const { token, tokenHash } = createLinkToken(requestId);
           await store.saveApprovalToken({ requestId, tokenHash, approverId: approver.id, approverMail: approver.mail, expiresAt: deadline });
           return approvalRequestEmail({ request, approver, approvalUrl: `${settings.PUBLIC_BASE_URL}/api/approvals/${token}`, reminder });
         });
@@ -92,7 +108,11 @@ export function createActivities(deps: ActivityDependencies) {
       } else {
         // The typed address may be an alias (otherMails): the directory's `mail` is told too.
         const noticeTo = [...new Set([request.currentEmail, ...(request.guestMail ? [request.guestMail.toLowerCase()] : [])])];
-        await mailOnce('change-requested', noticeTo, changeRequestedNoticeEmail({ request }));
+        await mailOnce('change-requested', noticeTo, async () => {
+          const reportExpiresAt = reportLinkExpiry(deadline);
+          const reportUrl = await mintLink(store, settings.PUBLIC_BASE_URL, { requestId, purpose: 'report', expiresAt: reportExpiresAt });
+          return changeRequestedNoticeEmail({ request, reportUrl, reportExpiresAt });
+        });
       }
     },
 
@@ -105,7 +125,7 @@ export function createActivities(deps: ActivityDependencies) {
       const first = await claimOutcome(store, { requestId, at: deps.clock().toISOString(), type: DEADLINE_PASSED, actor: 'system' });
       if (!first || first.type === DEADLINE_PASSED) return { kind: 'deadline' };
       const detail = first.detail ?? {};
-      if (first.type === CANCEL_REQUESTED) return { kind: 'cancel', cancel: { reason: String(detail.reason ?? ''), by: first.actor, at: first.at } };
+      if (first.type === CANCEL_REQUESTED) return { kind: 'cancel', cancel: cancelEventOf(first) };
       const decision: ApprovalDecisionEvent = {
         outcome: detail.outcome === 'rejected' ? 'rejected' : 'approved',
         approverId: String(detail.approverId ?? ''),
@@ -134,15 +154,17 @@ export function createActivities(deps: ActivityDependencies) {
         );
       } else if (input.outcome === 'Cancelled') {
         const { cancel } = input;
+        const cancelledBy = cancel.origin ?? 'admin';
         request = await store.updateRequest(
           requestId,
-          { status: 'Cancelled', cancelReason: cancel.reason },
-          auditEvent(deps, requestId, step, 'Cancelled', cancel.by, { reason: cancel.reason }),
+          { status: 'Cancelled', cancelReason: cancel.reason, cancelledBy, ...(cancelledBy === 'owner' ? { reportedByOwner: true } : {}) },
+          auditEvent(deps, requestId, step, 'Cancelled', cancel.by, { reason: cancel.reason, origin: cancelledBy }),
         );
       } else {
         request = await store.updateRequest(requestId, { status: 'Expired' }, auditEvent(deps, requestId, step, 'Expired', 'system', { deadline: request.deadline }));
       }
       await releaseLock(request);
+      if (input.mailsFollow) return outcome;
       const mailOnce = await mailOnceFor(deps, requestId);
       await mailOnce('outcome', [request.currentEmail], requestOutcomeEmail({ request }));
       return outcome;

@@ -1,16 +1,15 @@
 import type { AuditEvent } from '../domain/request.js';
+import type { MailParts } from '../templates/mailParts.js';
+import { organisationOf } from '../templates/organisation.js';
+import { renderMail } from '../templates/renderMail.js';
 import { auditEvent, type ActivityDependencies } from './activityDependencies.js';
 
-export interface RenderedMail {
-  subject: string;
-  html: string;
-}
-
 /**
- * Sends the mail unless an earlier run of the step already did. A function is rendered only when
- * the mail is really sent (so a skipped approval mail mints no token).
+ * Sends the mail unless an earlier run of the step already did. A function is called only when
+ * the mail is really sent (so a skipped approval mail mints no token). Every mail is rendered here,
+ * with the organisation's settings and the send time that its times are told from.
  */
-export type MailOnce = (key: string, to: string[], mail: RenderedMail | (() => Promise<RenderedMail>)) => Promise<void>;
+export type MailOnce = (key: string, to: string[], mail: MailParts | (() => Promise<MailParts>)) => Promise<void>;
 
 /**
  * Mail that a re-run step must not send again. Each sent message leaves a `MailSent` audit event
@@ -24,8 +23,9 @@ export async function mailOnceFor(deps: ActivityDependencies, requestId: string,
     const recipients = to.filter(Boolean);
     const markerId = `${requestId}:mail:${key}`;
     if (recipients.length === 0 || recorded.has(markerId)) return;
-    const { subject, html } = typeof mail === 'function' ? await mail() : mail;
-    await deps.mailer.send({ to: recipients, subject, html });
+    const parts = typeof mail === 'function' ? await mail() : mail;
+    const { subject, html, text } = renderMail(parts, { org: organisationOf(deps.settings), now: deps.clock() });
+    await deps.mailer.send({ to: recipients, subject, html, text });
     await deps.store.appendEvent(auditEvent(deps, requestId, `mail:${key}`, 'MailSent', 'system', { to: recipients, subject }));
     recorded.add(markerId);
   };

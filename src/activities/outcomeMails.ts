@@ -1,4 +1,7 @@
 import { logAndStoreError, type FailureLog } from '../domain/errorText.js';
+import { reportLinkExpiry } from '../domain/linkLifetimes.js';
+import { mintLink } from '../store/mintLink.js';
+import { changeMadeOwnerEmail, ownerReportAdminEmail, reportedRequestStoppedOwnerEmail, requestEndedApproverEmail } from '../templates/emails.js';
 import type { AuditEvent, EmailChangeRequest } from '../domain/request.js';
 import { GraphRequestError } from '../graph/graphGateway.js';
 import {
@@ -12,17 +15,21 @@ import {
 import type { OutcomeMailsState } from '../workflow/activityContract.js';
 import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
 import { MAIL_RESTORE_WINDOW_MS } from './executeReset.js';
-import { mailOnceFor, type RenderedMail } from './mailOnce.js';
+import type { MailParts } from '../templates/mailParts.js';
+import { mailOnceFor, type MailOnce } from './mailOnce.js';
 
 const logFailure: FailureLog = (message, error) => console.error(message, error);
 
 /**
- * Sends the mails an approved request owes once `completeRequest` stored how it ended, each
- * rendered from what is stored now, so it says what actually happened (DESIGN §2 step 7, §5):
+ * Sends the mails an ended request owes once its ending was stored, each rendered from what is
+ * stored now, so it says what actually happened (DESIGN §2 step 7, §5):
  * - while `mail` waits to be put back, the admins' alert (whenever it has not gone out yet);
  * - once `mail` is back after that alert, the admins' notice that it is resolved;
  * - Completed: the new address how to redeem (unless Graph sends its own invitation), the approver
- *   that it is done; Failed: the admins, the approver and the guest's current address.
+ *   that it is done, the other approvers how it ended, the current address that the change was
+ *   made (with a "this wasn't me" link); Failed: the admins, the approver and the current address;
+ * - Rejected, Cancelled, Expired (version 3 on): the approvers who did not decide, and the current
+ *   address of a screened guest; for an owner's report, the admins and the owner instead.
  * Sent mails are skipped on every later run. A mail Graph refuses is audited (`MailFailed`, with
  * its key and Graph's code and request-id) and answers `pending`, and the orchestrator runs this
  * again later; the others still go out.
@@ -33,17 +40,37 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
   const events = await store.listEvents(requestId);
   const mailOnce = await mailOnceFor(deps, requestId, events);
   const admins = settings.ADMIN_NOTIFICATION_EMAILS;
-  const owed: [key: string, to: string[], mail: RenderedMail][] = [];
+  const owed: [key: string, to: string[], mail: Parameters<MailOnce>[2]][] = [];
   if (request.mailRestore === 'pending') owed.push(['mail-restore-alert', admins, restoreAlert(deps, request, events)]);
   if (request.mailRestore === 'done' && wasSent(request, events, 'mail-restore-alert')) owed.push(['mail-restored', admins, mailRestoredAdminEmail({ request })]);
   const result = request.result;
   if (request.status === 'Completed' && result && 'invitationId' in result) {
     if (!settings.SEND_INVITATION_MESSAGE) owed.push(['redeem', [request.newEmail], redeemInvitationEmail({ request, inviteRedeemUrl: result.inviteRedeemUrl ?? '' })]);
     owed.push(['completed', decidersOf(request), requestCompletedEmail({ request })]);
+    owed.push(...othersTold(request));
+    // The takeover alarm's second half: the old address hears the change was made, and can still report it.
+    owed.push([
+      'change-made',
+      ownerAddresses(request),
+      async () => {
+        const reportExpiresAt = reportLinkExpiry(deps.clock().toISOString());
+        const reportUrl = await mintLink(store, settings.PUBLIC_BASE_URL, { requestId, purpose: 'report', expiresAt: reportExpiresAt });
+        return changeMadeOwnerEmail({ request, reportUrl, reportExpiresAt });
+      },
+    ]);
+  } else if (request.status === 'Rejected' || request.status === 'Cancelled' || request.status === 'Expired') {
+    owed.push(...othersTold(request));
+    if (request.reportedByOwner) {
+      owed.push(['owner-report', admins, ownerReportAdminEmail({ request, reportedAt: request.updatedAt, stopped: true })]);
+      owed.push(['report-stopped', ownerAddresses(request), reportedRequestStoppedOwnerEmail({ request })]);
+    } else if (request.guestId) {
+      // Only a screened guest's address hears about it: the form must not mail arbitrary addresses.
+      owed.push(['outcome', [request.currentEmail], requestOutcomeEmail({ request })]);
+    }
   } else if (request.status === 'Failed') {
     owed.push(['admin-failure', admins, resetFailedAdminEmail({ request })]);
     // The approver expects a "done": tell them it did not happen, with what Graph said.
-    owed.push(['approver-failure', decidersOf(request), resetFailedAdminEmail({ request })]);
+    owed.push(['approver-failure', decidersOf(request), resetFailedAdminEmail({ request, reader: 'approver' })]);
     // Only a real guest's address hears about it: the form must not mail arbitrary addresses.
     if (request.guestId) owed.push(['outcome', [request.currentEmail], requestOutcomeEmail({ request })]);
   }
@@ -64,7 +91,7 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
 }
 
 /** The alert shows the latest refusal and the end of the tries, which started at the first. */
-function restoreAlert(deps: ActivityDependencies, request: EmailChangeRequest, events: readonly AuditEvent[]): RenderedMail {
+function restoreAlert(deps: ActivityDependencies, request: EmailChangeRequest, events: readonly AuditEvent[]): MailParts {
   const tries = events.filter((event) => event.type === 'MailRestoreFailed');
   const latest = tries.at(-1)?.detail;
   const failure =
@@ -83,4 +110,17 @@ function wasSent(request: EmailChangeRequest, events: readonly AuditEvent[], key
 
 function decidersOf(request: EmailChangeRequest): string[] {
   return request.decision ? [request.decision.by] : request.approvers.map((a) => a.mail);
+}
+
+/** Every approver who did not decide hears how the request ended, so nobody acts on a dead link. */
+function othersTold(request: EmailChangeRequest): [string, string[], MailParts][] {
+  const decider = request.decision?.by.toLowerCase();
+  return request.approvers
+    .filter((approver) => approver.mail.toLowerCase() !== decider)
+    .map((approver) => [`ended:${approver.id || approver.mail}`, [approver.mail], requestEndedApproverEmail({ request, approver })]);
+}
+
+/** The addresses of the account's owner: the typed one, and the directory's `mail` if it differs. */
+function ownerAddresses(request: EmailChangeRequest): string[] {
+  return [...new Set([request.currentEmail, ...(request.guestMail ? [request.guestMail.toLowerCase()] : [])])];
 }

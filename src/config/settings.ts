@@ -82,6 +82,10 @@ export const settingsSchema = z
     NEW_EMAIL_ALLOWED_DOMAINS: lowerList,
     NEW_EMAIL_DENIED_DOMAINS: lowerList,
 
+    // The new address confirms the request before anyone is asked (DESIGN §2 step 3).
+    REQUIRE_NEW_EMAIL_CONFIRMATION: bool(true),
+    CONFIRMATION_TIMEOUT: duration('PT24H'),
+
     // Approval.
     PUBLIC_BASE_URL: requiredUrl('the https address of this app, the base of the links in emails'),
     APPROVAL_TIMEOUT: duration('P7D'),
@@ -97,6 +101,16 @@ export const settingsSchema = z
     APPROVER_SIGN_IN: z.preprocess(
       (v) => (typeof v === 'string' ? v.trim().toLowerCase() || undefined : v),
       z.enum(['required', 'off'], { error: 'must be required or off' }).default('required'),
+    ),
+
+    // Who speaks in every mail and page: the organisation's name, optionally its logo (https, so
+    // mail clients show it and the pages' CSP can allow exactly that origin) and where to get help
+    // (an email address or an https page).
+    ORG_NAME: required('the organisation named in every mail and page, e.g. Contoso'),
+    ORG_LOGO_URL: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.url({ protocol: /^https$/, error: 'must be an https URL' }).optional()),
+    SUPPORT_CONTACT: z.preprocess(
+      (v) => (typeof v === 'string' ? v.trim() || undefined : v),
+      z.union([z.email(), z.url({ protocol: /^https$/ })], { error: 'must be an email address or an https URL' }).optional(),
     ),
 
     // Mail and the reset itself.

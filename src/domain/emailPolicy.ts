@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { splitEmail } from './emailAddress.js';
 
 /**
@@ -16,9 +17,14 @@ export interface DomainPolicy {
 export type DomainPolicyRefusal = 'VerifiedDomain' | 'NotInAllowList' | 'InDenyList';
 export type DomainPolicyDecision = { allowed: true } | { allowed: false; why: DomainPolicyRefusal };
 
-/** Accepts list entries written as `contoso.com`, `@contoso.com`, `*.contoso.com` or `Contoso.com.`. */
-const normaliseDomain = (domain: string): string =>
-  domain.trim().toLowerCase().replace(/^\*?\.|^@/, '').replace(/\.+$/, '');
+/**
+ * Accepts list entries written as `contoso.com`, `@contoso.com`, `*.contoso.com` or `Contoso.com.`,
+ * and an internationalised domain in Unicode or punycode: addresses are stored as punycode.
+ */
+function normaliseDomain(domain: string): string {
+  const cleaned = domain.trim().toLowerCase().replace(/^\*?\.|^@/, '').replace(/\.+$/, '');
+  return domainToASCII(cleaned) || cleaned;
+}
 
 /** Exact match or a subdomain: `mail.contoso.com` is covered by `contoso.com`, `evilcontoso.com` is not. */
 export function domainMatches(domain: string, listed: string[]): boolean {

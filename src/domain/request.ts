@@ -2,6 +2,7 @@
 
 export const REQUEST_STATUSES = [
   'Received',
+  'AwaitingConfirmation',
   'AwaitingApproval',
   'Approved',
   'Completed',
@@ -95,7 +96,16 @@ export interface EmailChangeRequest extends EmailChangeSubmission {
    */
   mailRestore?: MailRestore;
   cancelReason?: string;
+  /** Who cancelled: an admin, the requester (tracking page) or the account's owner ("this wasn't me"). */
+  cancelledBy?: CancelOrigin;
+  /** When the new address's owner confirmed the request (DESIGN §2 step 3). */
+  confirmedAt?: string;
+  /** The owner of the current address said "this wasn't me" (DESIGN §4, reports). */
+  reportedByOwner?: boolean;
 }
+
+export const CANCEL_ORIGINS = ['admin', 'requester', 'owner'] as const;
+export type CancelOrigin = (typeof CANCEL_ORIGINS)[number];
 
 /** One line of a request's audit trail. */
 export interface AuditEvent {

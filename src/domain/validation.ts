@@ -2,9 +2,8 @@ import { CHANGE_REASONS, type ChangeReason, type EmailChangeSubmission } from '.
 import {
   MAX_EMAIL_LENGTH,
   MAX_LOCAL_PART_LENGTH,
-  checkEmailSyntax,
   checkInvitationLocalPart,
-  normaliseEmail,
+  parseEmail,
   type EmailProblem,
   type InvitationAddressProblem,
 } from './emailAddress.js';
@@ -16,7 +15,9 @@ import {
  * so the orchestrator declines such requests after the neutral 202.
  */
 
-export type SubmissionField = 'currentEmail' | 'newEmail' | 'reason' | 'reasonDetail' | 'displayName';
+/** The form's fields, in the order the form shows them. */
+export const SUBMISSION_FIELDS = ['currentEmail', 'newEmail', 'reason', 'reasonDetail', 'displayName'] as const;
+export type SubmissionField = (typeof SUBMISSION_FIELDS)[number];
 export type FieldErrors = Partial<Record<SubmissionField, string>>;
 export type SubmissionValidation = { ok: true; value: EmailChangeSubmission } | { ok: false; errors: FieldErrors };
 
@@ -27,10 +28,15 @@ const NOT_TEXT = 'This field must be text.';
 
 const EMAIL_PROBLEM_MESSAGES: Record<EmailProblem, string> = {
   HasSpace: 'An email address cannot contain spaces.',
-  TooLong: `An email address can be at most ${MAX_EMAIL_LENGTH} characters.`,
+  TooLong: `An email address can be at most ${MAX_EMAIL_LENGTH} characters, counting a domain with accents or other scripts in its longer "xn--" form.`,
   LocalPartTooLong: `The part before @ can be at most ${MAX_LOCAL_PART_LENGTH} characters.`,
   Malformed: 'Enter a valid email address, like name@example.com.',
+  NonAsciiLocalPart:
+    'Microsoft Entra ID cannot use this address: Microsoft Graph does not accept accented or non-Latin letters before the @. Use an address whose part before the @ has only the letters a to z, digits, dots, hyphens or underscores.',
 };
+
+/** Unusable whatever else is wrong with it, so this message wins over a refused character. */
+const UNUSABLE_ANYWAY: EmailProblem[] = ['HasSpace', 'TooLong', 'NonAsciiLocalPart'];
 
 const quoteCharacter = (c: string): string => (c === '"' ? `'"'` : `"${c}"`);
 
@@ -81,15 +87,15 @@ function readText(input: Record<string, unknown>, field: SubmissionField, clean:
 function validateEmail(read: FieldRead, missingMessage: string, isNewEmail: boolean): { email?: string; error?: string } {
   if (read.kind === 'missing') return { error: missingMessage };
   if (read.kind === 'notText') return { error: NOT_TEXT };
-  const email = normaliseEmail(read.text);
-  const problem = checkEmailSyntax(email);
+  const parsed = parseEmail(read.text);
   // A refused character is the more useful message, unless the address is unusable anyway.
-  if (isNewEmail && problem !== 'HasSpace' && problem !== 'TooLong' && email.includes('@')) {
-    const invitationProblem = checkInvitationLocalPart(email);
+  const unusable = !parsed.ok && UNUSABLE_ANYWAY.includes(parsed.problem);
+  if (isNewEmail && !unusable && read.text.includes('@')) {
+    const invitationProblem = checkInvitationLocalPart(read.text);
     if (invitationProblem) return { error: invitationProblemMessage(invitationProblem) };
   }
-  if (problem) return { error: EMAIL_PROBLEM_MESSAGES[problem] };
-  return { email };
+  if (!parsed.ok) return { error: EMAIL_PROBLEM_MESSAGES[parsed.problem] };
+  return { email: parsed.email };
 }
 
 const isChangeReason = (value: string): value is ChangeReason => (CHANGE_REASONS as readonly string[]).includes(value);

@@ -3,7 +3,7 @@ import * as df from 'durable-functions';
 import { getDependencies } from '../composition.js';
 import { respondSafely } from '../http/errors.js';
 import { responseFormatFor } from '../http/negotiation.js';
-import { showRequestForm, submitRequest } from '../http/submitRequest.js';
+import { showRequestForm, showRequestReceived, submitRequest } from '../http/submitRequest.js';
 
 /** The public request form and its submission (DESIGN §4, Public). */
 
@@ -12,6 +12,13 @@ app.http('showRequestForm', {
   methods: ['GET', 'HEAD'],
   authLevel: 'anonymous',
   handler: (request) => showRequestForm(request),
+});
+
+app.http('showRequestReceived', {
+  route: 'requests/received',
+  methods: ['GET', 'HEAD'],
+  authLevel: 'anonymous',
+  handler: () => showRequestReceived(),
 });
 
 app.http('submitRequest', {

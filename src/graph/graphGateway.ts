@@ -19,7 +19,7 @@ export interface GraphGateway {
   updateMail(userId: string, mail: string | null): Promise<void>;
   /** POST /invitations with resetRedemption: true and invitedUser.id. */
   resetRedemption(input: ResetRedemptionInput): Promise<InvitationResult>;
-  /** POST /users/{sender}/sendMail (HTML body, saveToSentItems false). */
+  /** POST /users/{sender}/sendMail in MIME mode: a multipart/alternative message, text and HTML. */
   sendMail(message: MailMessage & { from: string }): Promise<void>;
 }
 
@@ -52,10 +52,12 @@ export interface InvitationResult {
   status: string;
 }
 
+/** A mail with its two alternative bodies: HTML, and the same content as plain text. */
 export interface MailMessage {
   to: string[];
   subject: string;
   html: string;
+  text: string;
 }
 
 /**

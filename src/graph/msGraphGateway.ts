@@ -13,6 +13,7 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import type { Settings } from '../config/settings.js';
+import { mimeMessage } from './mimeMessage.js';
 import { toGraphRequestError } from './graphErrorMapping.js';
 import { GraphRequestError, type DirectoryPrincipal, type DirectoryUser, type GraphGateway, type InvitationResult, type MailMessage, type ResetRedemptionInput } from './graphGateway.js';
 import { NetworkRetryHandler } from './networkRetryHandler.js';
@@ -208,17 +209,13 @@ export function createMsGraphGateway(settings: Settings, options: GraphGatewayOp
       return { invitationId: String(invitation.id), inviteRedeemUrl: String(invitation.inviteRedeemUrl), status: String(invitation.status) };
     },
 
+    /**
+     * MIME mode (the only way to send a text part with the HTML): the message base64-encoded as a
+     * `text/plain` body. MIME mode has no `saveToSentItems`; the sender is a no-reply mailbox.
+     */
     async sendMail(message: MailMessage & { from: string }) {
-      await call(() =>
-        client.api(`/users/${segment(message.from)}/sendMail`).post({
-          message: {
-            subject: message.subject,
-            body: { contentType: 'HTML', content: message.html },
-            toRecipients: message.to.map((address) => ({ emailAddress: { address } })),
-          },
-          saveToSentItems: false,
-        }),
-      );
+      const body = Buffer.from(mimeMessage(message), 'utf8').toString('base64');
+      await call(() => client.api(`/users/${segment(message.from)}/sendMail`).header('Content-Type', 'text/plain').post(body));
     },
   };
 }

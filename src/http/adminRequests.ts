@@ -1,22 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
-import { isFinal, type AuditEvent, type EmailChangeRequest } from '../domain/request.js';
-import { CANCEL_REQUESTED, claimOutcome, DEADLINE_PASSED, DECISION_RECEIVED } from '../store/outcomeClaim.js';
+import type { EmailChangeRequest } from '../domain/request.js';
 import { StoreError } from '../store/storeError.js';
 import type { DurableOrchestrationStatus } from 'durable-functions';
-import { EVENTS, ORCHESTRATOR_NAME, type CancelEvent, type EmailChangeOrchestrationInput } from '../workflow/contract.js';
+import { ORCHESTRATOR_NAME, type EmailChangeOrchestrationInput } from '../workflow/contract.js';
 import { authenticateAdmin } from './adminAuth.js';
 import { parseRequestListQuery } from './adminQuery.js';
 import { readAdminReason } from './adminReason.js';
 import { adminViewOf } from './adminView.js';
+import { cancelRequest } from './cancelRequest.js';
 import { findOrchestration, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
 import { HttpError, respondSafely } from './errors.js';
 import { jsonResponse } from './security.js';
-
-const ALREADY_DECIDED = 'An approver already decided this request; it can no longer be cancelled.';
-
-/** Runtime states in which the instance still reads the Cancel event. */
-const CANCELLABLE_RUNTIME_STATUSES = ['Running', 'Pending'];
 
 /** `GET /api/admin/requests`: newest first, filtered, one page at a time. */
 export function listAdminRequests(request: HttpRequest, context: InvocationContext, deps: HttpDependencies): Promise<HttpResponse> {
@@ -82,24 +77,12 @@ export function cancelAdminRequest(
     // Refused and repeated cancels are audited too: every admin action on a request leaves a trace.
     const ignored = (why: string) =>
       deps.store.appendEvent({ requestId: emailChange.id, id: `CancelIgnored-${randomUUID()}`, at, type: 'CancelIgnored', actor: admin.name, detail: { ...detail, why } });
-    let first: AuditEvent | undefined;
-    try {
-      if (isFinal(emailChange.status)) throw new HttpError('AlreadyFinished', `The request is already ${emailChange.status}.`);
-      if (emailChange.status === 'Approved') throw new HttpError('AlreadyDecided', ALREADY_DECIDED);
-      if (!orchestration || !CANCELLABLE_RUNTIME_STATUSES.includes(orchestration.runtimeStatus)) {
-        throw new HttpError('AlreadyFinished', 'The request is no longer running.');
-      }
-      first = await claimOutcome(deps.store, { requestId: emailChange.id, at, type: CANCEL_REQUESTED, actor: admin.name, detail });
-      if (first?.type === DECISION_RECEIVED) throw new HttpError('AlreadyDecided', ALREADY_DECIDED);
-      if (first?.type === DEADLINE_PASSED) throw new HttpError('AlreadyFinished', 'The request expired.');
-    } catch (error) {
-      if (error instanceof HttpError) await ignored(error.message);
-      throw error;
+    const attempt = await cancelRequest(deps.store, client, { request: emailChange, orchestration }, { by: admin.name, origin: 'admin', reason, at, detail });
+    if (attempt.kind === 'refused') {
+      await ignored(attempt.message);
+      throw new HttpError(attempt.code, attempt.message);
     }
-    // A cancel that won earlier is raised again: raising twice is harmless, and it heals a raise that failed.
-    if (first) await ignored(`Already being cancelled by ${first.actor}.`);
-    const cancel: CancelEvent = first ? { reason: String(first.detail?.reason ?? reason), by: first.actor, at: first.at } : { reason, by: admin.name, at };
-    await client.raiseEvent(emailChange.id, EVENTS.cancel, cancel);
+    if (attempt.first) await ignored(`Already being cancelled by ${attempt.first.actor}.`);
     return jsonResponse(202, { requestId: emailChange.id, status: 'Cancelling' });
   });
 }

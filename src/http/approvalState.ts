@@ -1,5 +1,5 @@
 import type { AuditEvent, Decision, EmailChangeRequest, RequestStatus } from '../domain/request.js';
-import { parseApprovalToken } from '../domain/approvalToken.js';
+import { parseLinkToken } from '../domain/linkToken.js';
 import { CANCEL_REQUESTED, DEADLINE_PASSED, DECISION_RECEIVED, recordedClaim } from '../store/outcomeClaim.js';
 import type { RequestStore, StoredApprovalToken } from '../store/requestStore.js';
 import { formatTimestamp } from '../templates/format.js';
@@ -34,7 +34,7 @@ const ALREADY_DECIDED = 'Already decided';
  * tampered tokens are `NotFound`: the answer must not reveal whether a request id exists.
  */
 export async function loadApprovalState(store: RequestStore, tokenText: string, now: Date): Promise<ApprovalState> {
-  const parsed = parseApprovalToken(tokenText);
+  const parsed = parseLinkToken(tokenText);
   const token = parsed && (await store.getApprovalToken(parsed.requestId, parsed.tokenHash));
   const request = token && (await store.getRequest(token.requestId));
   if (!token || !request) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { fetchApproverCandidates } from '../activities/resolveApprovers.js';
-import { createAntiForgeryValue, NO_SIGN_IN_VIEWER, verifyAntiForgeryValue } from '../domain/approvalToken.js';
+import { createAntiForgeryValue, NO_SIGN_IN_VIEWER, verifyAntiForgeryValue } from '../domain/linkToken.js';
 import { eligibleApprovers } from '../domain/approvers.js';
 import { logAndStoreError, storedErrorText } from '../domain/errorText.js';
 import type { Approver, EmailChangeRequest } from '../domain/request.js';
@@ -16,6 +16,7 @@ import { signedInUser, type SignedInUser } from './approverIdentity.js';
 import { readBody } from './body.js';
 import { findOrchestration, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
 import { HttpError, respondSafely } from './errors.js';
+import { requireOwnOrigin } from './ownOrigin.js';
 import { pageResponse } from './security.js';
 
 export const MAX_DECISION_COMMENT_LENGTH = 1000;
@@ -70,7 +71,10 @@ export function decideApproval(
 ): Promise<HttpResponse> {
   return respondSafely(context, 'html', async () => {
     // Before anything is read or audited: another site must not be able to write to the trail.
-    requireOwnOrigin(request, deps.settings.PUBLIC_BASE_URL);
+    requireOwnOrigin(request, deps.settings.PUBLIC_BASE_URL, {
+      title: 'Not sent from the approval page',
+      message: 'This decision was not sent from the approval page, so nothing was recorded. Open the link from the email and decide on that page.',
+    });
     const now = deps.clock();
     const state = await loadApprovalState(deps.store, request.params.token ?? '', now);
     await redeliverAcceptedDecision(context, client, state);
@@ -153,28 +157,6 @@ function viewerOf(request: HttpRequest, deps: HttpDependencies, token: StoredApp
 function antiForgeryViewerOf(viewer: Viewer, token: StoredApprovalToken): string {
   if (viewer.kind === 'signInOff') return NO_SIGN_IN_VIEWER;
   return viewer.kind === 'approver' ? viewer.objectId : token.approverId.trim().toLowerCase();
-}
-
-/**
- * A decision must be posted from the approval page itself. A page on another site can make a
- * signed-in approver's browser post a form, and whether the session cookie goes along depends on
- * the platform's SameSite attribute, which the app does not control. So a post the browser marks
- * `Sec-Fetch-Site: cross-site`, or whose `Origin` is not this app, is refused before anything is
- * read or audited. Our pages send `Referrer-Policy: no-referrer`, under which browsers send
- * `Origin: null` even from our own form: that passes only when the browser also says
- * `Sec-Fetch-Site: same-origin`. A post with neither header is no current browser's; the
- * anti-forgery value, bound to the signed-in approver, still has to match.
- */
-function requireOwnOrigin(request: HttpRequest, publicBaseUrl: string): void {
-  const site = request.headers.get('sec-fetch-site')?.trim().toLowerCase();
-  const origin = request.headers.get('origin')?.trim().toLowerCase();
-  const ownOrigins = [new URL(publicBaseUrl).origin, new URL(request.url).origin];
-  const fromOwnPage = origin === undefined || ownOrigins.includes(origin) || (origin === 'null' && site === 'same-origin');
-  if (site === 'cross-site' || !fromOwnPage) {
-    throw new HttpError('Forbidden', 'This decision was not sent from the approval page, so nothing was recorded. Open the link from the email and decide on that page.', {
-      title: 'Not sent from the approval page',
-    });
-  }
 }
 
 /**

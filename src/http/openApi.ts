@@ -125,6 +125,14 @@ export function openApiDocument(): Record<string, unknown> {
       '/api/requests/new': {
         get: { tags: ['Public'], summary: 'The request form (also HEAD).', operationId: 'showRequestForm', responses: { '200': { description: 'The form.', content: html }, ...errors('html') } },
       },
+      '/api/requests/received': {
+        get: {
+          tags: ['Public'],
+          summary: 'The "request received" page a form post is redirected to (also HEAD).',
+          operationId: 'showRequestReceived',
+          responses: { '200': { description: 'The page.', content: html }, ...errors('html') },
+        },
+      },
       '/api/requests': {
         post: {
           tags: ['Public'],
@@ -140,7 +148,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/api/confirmations/{token}': {
         parameters: [token],
-        get: { tags: ['Public'], summary: "The new address's confirmation page; changes nothing.", operationId: 'showConfirmation', responses: { '200': { description: 'Page.', content: html }, ...errors('html', 'NotFound', 'Gone') } },
+        get: { tags: ['Public'], summary: "The new address's confirmation page (also HEAD); changes nothing.", operationId: 'showConfirmation', responses: { '200': { description: 'Page.', content: html }, ...errors('html', 'NotFound', 'Gone') } },
         post: {
           tags: ['Public'],
           summary: 'Confirms the new address.',
@@ -151,24 +159,34 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/api/track/{token}': {
         parameters: [token],
-        get: { tags: ['Public'], summary: "The requester's tracking page.", operationId: 'showTracking', responses: { '200': { description: 'Page.', content: html }, ...errors('html', 'NotFound') } },
+        get: {
+          tags: ['Public'],
+          summary: "The requester's tracking page (also HEAD).",
+          operationId: 'showTracking',
+          responses: { '200': { description: 'Page.', content: html }, ...errors('html', 'NotFound', 'Gone') },
+        },
         post: {
           tags: ['Public'],
           summary: 'Cancels a request not yet decided (action=cancel).',
           operationId: 'cancelFromTracking',
           requestBody: pageForm({ action: { const: 'cancel' } }),
-          responses: { '202': { description: 'Cancelled; page.', content: html }, ...errors('html', 'ValidationFailed', 'Forbidden', 'NotFound', 'AlreadyDecided') },
+          responses: { '202': { description: 'Cancelled; page.', content: html }, ...errors('html', 'ValidationFailed', 'Forbidden', 'NotFound', 'AlreadyDecided', 'AlreadyFinished', 'Gone') },
         },
       },
       '/api/reports/{token}': {
         parameters: [token],
-        get: { tags: ['Public'], summary: '"This wasn\'t me" page.', operationId: 'showReport', responses: { '200': { description: 'Page.', content: html }, ...errors('html', 'NotFound') } },
+        get: {
+          tags: ['Public'],
+          summary: '"This wasn\'t me" page (also HEAD).',
+          operationId: 'showReport',
+          responses: { '200': { description: 'Page.', content: html }, ...errors('html', 'NotFound', 'Gone') },
+        },
         post: {
           tags: ['Public'],
           summary: 'Reports the request: cancels it if undecided and alerts admins and approvers.',
           operationId: 'report',
           requestBody: pageForm({}),
-          responses: { '200': { description: 'Reported; page.', content: html }, ...errors('html', 'Forbidden', 'NotFound') },
+          responses: { '200': { description: 'Reported; page.', content: html }, ...errors('html', 'Forbidden', 'NotFound', 'Gone') },
         },
       },
       '/api/approvals/{token}': {

@@ -1,10 +1,11 @@
 import { HttpResponse } from '@azure/functions';
-import { PAGE_CSP } from '../templates/layout.js';
+import { pageCsp } from '../templates/layout.js';
+import { configuredOrganisation } from '../templates/organisation.js';
 
 /**
  * Response headers that every answer carries. Approval tokens travel in URLs, so no referrer
  * may leak them and no cache may keep a page; pages run no script and load nothing but their
- * one hashed stylesheet.
+ * one hashed stylesheet (and the organisation's logo, when one is set).
  */
 
 /** JSON is never rendered, so nothing at all may load from it. */
@@ -23,7 +24,7 @@ export function pageResponse(status: number, html: string, headers: Record<strin
     body: html,
     headers: {
       ...COMMON_HEADERS,
-      'Content-Security-Policy': PAGE_CSP,
+      'Content-Security-Policy': pageCsp(configuredOrganisation()),
       ...headers,
       'Content-Type': 'text/html; charset=utf-8',
     },
@@ -41,6 +42,11 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
       'Content-Type': 'application/json; charset=utf-8',
     },
   });
+}
+
+/** `303 See Other`: after a form post, the browser GETs `location`, so reload and Back never post again. */
+export function seeOtherResponse(location: string): HttpResponse {
+  return new HttpResponse({ status: 303, headers: { ...COMMON_HEADERS, Location: location } });
 }
 
 /** A file to save rather than show (the admin export). */

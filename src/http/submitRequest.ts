@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import type { EmailChangeSubmission, RequestSource } from '../domain/request.js';
 import { validateSubmission } from '../domain/validation.js';
+import { formatTimestamp } from '../templates/format.js';
 import { requestFormPage, requestReceivedPage } from '../templates/pages.js';
 import { ORCHESTRATOR_NAME, WORKFLOW_VERSION, type EmailChangeOrchestrationInput } from '../workflow/contract.js';
 import { readBody } from './body.js';
@@ -9,7 +10,7 @@ import { clientAddressOf } from './clientAddress.js';
 import type { HttpDependencies, OrchestrationClient } from './dependencies.js';
 import { HttpError, respondSafely } from './errors.js';
 import { responseFormatFor } from './negotiation.js';
-import { jsonResponse, pageResponse } from './security.js';
+import { jsonResponse, pageResponse, seeOtherResponse } from './security.js';
 
 /** Long enough for any real browser's User-Agent; the rest is noise an attacker controls. */
 const MAX_USER_AGENT_LENGTH = 512;
@@ -17,6 +18,11 @@ const MAX_USER_AGENT_LENGTH = 512;
 /** `GET /api/requests/new`: the empty request form. */
 export function showRequestForm(request: HttpRequest): HttpResponse {
   return pageResponse(200, requestFormPage({ action: submitPathFor(request) }));
+}
+
+/** `GET /api/requests/received`: where a successful form post sends the browser (303). */
+export function showRequestReceived(): HttpResponse {
+  return pageResponse(200, requestReceivedPage());
 }
 
 /**
@@ -44,20 +50,28 @@ export function submitRequest(
 
     const now = deps.clock();
     const source = sourceOf(request);
-    await enforceRateLimits(deps, source, validation.value, now);
+    const retryAfterSeconds = await overRateLimit(deps, source, validation.value, now);
+    if (retryAfterSeconds !== undefined) {
+      const message = `Too many requests. Try again in ${describeSeconds(retryAfterSeconds)}, after ${formatTimestamp(new Date(now.getTime() + retryAfterSeconds * 1000).toISOString())}.`;
+      const headers = { 'Retry-After': String(retryAfterSeconds) };
+      if (format === 'json') throw new HttpError('RateLimited', message, { headers });
+      // The form again, as sent: nothing typed is lost while the requester waits.
+      return pageResponse(429, requestFormPage({ values: textFields(fields), problem: message, action: submitPathFor(request) }), headers);
+    }
 
     const requestId = randomUUID();
     const input: EmailChangeOrchestrationInput = { requestId, submission: validation.value, source, submittedAt: now.toISOString(), workflowVersion: WORKFLOW_VERSION };
     await client.startNew(ORCHESTRATOR_NAME, { instanceId: requestId, input });
-    return format === 'json' ? jsonResponse(202, { requestId, status: 'Received' }) : pageResponse(202, requestReceivedPage());
+    return format === 'json' ? jsonResponse(202, { requestId, status: 'Received' }) : seeOtherResponse(`${submitPathFor(request)}/received`);
   });
 }
 
 /**
  * One source may not flood the form, and one address may not be flooded with "a change was
- * requested" mail: the source and both emails each have their own budget per window.
+ * requested" mail: the source and both emails each have their own budget per window. Answers
+ * how many seconds to wait when one is spent.
  */
-async function enforceRateLimits(deps: HttpDependencies, source: RequestSource, submission: EmailChangeSubmission, now: Date): Promise<void> {
+async function overRateLimit(deps: HttpDependencies, source: RequestSource, submission: EmailChangeSubmission, now: Date): Promise<number | undefined> {
   const { RATE_LIMIT_PER_SOURCE, RATE_LIMIT_PER_TARGET, RATE_LIMIT_WINDOW } = deps.settings;
   const budgets: [string, number][] = [
     [`source:${source.ip ?? 'unknown'}`, RATE_LIMIT_PER_SOURCE],
@@ -66,13 +80,9 @@ async function enforceRateLimits(deps: HttpDependencies, source: RequestSource, 
   ];
   for (const [key, limit] of budgets) {
     const { allowed, retryAfterSeconds } = await deps.rateLimiter.hit(key, limit, RATE_LIMIT_WINDOW, now);
-    if (!allowed) {
-      const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
-      throw new HttpError('RateLimited', `Too many requests. Try again in ${describeSeconds(seconds)}.`, {
-        headers: { 'Retry-After': String(seconds) },
-      });
-    }
+    if (!allowed) return Math.max(1, Math.ceil(retryAfterSeconds));
   }
+  return undefined;
 }
 
 function describeSeconds(seconds: number): string {
@@ -91,7 +101,7 @@ function sourceOf(request: HttpRequest): RequestSource {
 
 /** The form posts to the collection the form page sits under, whatever the route prefix. */
 function submitPathFor(request: HttpRequest): string {
-  return new URL(request.url).pathname.replace(/\/new\/?$/, '');
+  return new URL(request.url).pathname.replace(/\/new\/?$|\/$/, '');
 }
 
 /** The submitted values to show again in the form; anything not text is dropped. */

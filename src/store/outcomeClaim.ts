@@ -1,32 +1,77 @@
-import type { AuditEvent } from '../domain/request.js';
+import { CANCEL_ORIGINS, type AuditEvent, type CancelOrigin, type EmailChangeRequest } from '../domain/request.js';
+import type { CancelEvent } from '../workflow/contract.js';
 import type { RequestStore } from './requestStore.js';
 
 /** Audit type of an approver's decision, accepted and raised on the waiting instance. */
 export const DECISION_RECEIVED = 'DecisionReceived';
-/** Audit type of an administrator's cancel, accepted and raised on the waiting instance. */
+/** Audit type of a cancel (admin, requester or owner), accepted and raised on the waiting instance. */
 export const CANCEL_REQUESTED = 'CancelRequested';
 /** Audit type written by the workflow when the approval deadline fired first. */
 export const DEADLINE_PASSED = 'DeadlinePassed';
+/** Audit type of the new address's confirmation, accepted and raised on the waiting instance. */
+export const NEW_EMAIL_CONFIRMED = 'NewEmailConfirmed';
+/** Audit type written by the workflow when the confirmation deadline fired first. */
+export const CONFIRMATION_DEADLINE_PASSED = 'ConfirmationDeadlinePassed';
 
 /**
- * The one event id under which the first outcome of a waiting request is written: an approver's
- * decision, an administrator's cancel, or the deadline. Table Storage lets exactly one insert of a
- * row succeed, so of two approvers, or an approver and an administrator, or either and the
- * deadline, acting in the same instant exactly one wins, and the others are told who came first.
+ * A request waits twice: for the new address to be confirmed, then for a decision. Each wait has
+ * one event id under which its first outcome is written: the confirmation, a cancel or the
+ * deadline; then a decision, a cancel or the deadline. Table Storage lets exactly one insert of a
+ * row succeed, so of two parties acting in the same instant exactly one wins, and the others are
+ * told who came first.
  */
 const CLAIM_EVENT_ID = 'claim';
+const CONFIRMATION_CLAIM_EVENT_ID = 'claim-confirmation';
 
 export type OutcomeClaim = Omit<AuditEvent, 'id'> & { type: typeof DECISION_RECEIVED | typeof CANCEL_REQUESTED | typeof DEADLINE_PASSED };
+export type ConfirmationClaim = Omit<AuditEvent, 'id'> & {
+  type: typeof NEW_EMAIL_CONFIRMED | typeof CANCEL_REQUESTED | typeof CONFIRMATION_DEADLINE_PASSED;
+};
 
-/** Writes the claim; undefined when it won, otherwise the claim that was there first. */
-export async function claimOutcome(store: RequestStore, claim: OutcomeClaim): Promise<AuditEvent | undefined> {
-  if (await store.appendEvent({ ...claim, id: CLAIM_EVENT_ID })) return undefined;
-  const winner = recordedClaim(await store.listEvents(claim.requestId));
-  if (!winner) throw new Error(`The outcome claim of request ${claim.requestId} exists but could not be read`);
+/** Writes the approval wait's claim; undefined when it won, otherwise the claim that was there first. */
+export function claimOutcome(store: RequestStore, claim: OutcomeClaim): Promise<AuditEvent | undefined> {
+  return claimOnce(store, CLAIM_EVENT_ID, claim);
+}
+
+/** Writes the confirmation wait's claim; undefined when it won, otherwise the claim there first. */
+export function claimConfirmation(store: RequestStore, claim: ConfirmationClaim): Promise<AuditEvent | undefined> {
+  return claimOnce(store, CONFIRMATION_CLAIM_EVENT_ID, claim);
+}
+
+/**
+ * A cancel claims the wait the request is in: the confirmation while it awaits one, and the
+ * decision once the address was confirmed (also when the confirmation wins the same instant).
+ * Undefined when the cancel won; otherwise the outcome that did.
+ */
+export async function claimCancel(store: RequestStore, request: EmailChangeRequest, claim: Omit<OutcomeClaim, 'type'>): Promise<AuditEvent | undefined> {
+  const cancel = { ...claim, type: CANCEL_REQUESTED } as const;
+  if (request.status === 'AwaitingConfirmation') {
+    const first = await claimConfirmation(store, cancel);
+    if (first?.type !== NEW_EMAIL_CONFIRMED) return first;
+  }
+  return claimOutcome(store, cancel);
+}
+
+async function claimOnce(store: RequestStore, id: string, claim: Omit<AuditEvent, 'id'>): Promise<AuditEvent | undefined> {
+  if (await store.appendEvent({ ...claim, id })) return undefined;
+  const winner = (await store.listEvents(claim.requestId)).find((event) => event.id === id);
+  if (!winner) throw new Error(`The claim ${id} of request ${claim.requestId} exists but could not be read`);
   return winner;
 }
 
-/** The outcome that won, perhaps not yet applied by the orchestrator. */
+/** The outcome of the approval wait that won, perhaps not yet applied by the orchestrator. */
 export function recordedClaim(events: readonly AuditEvent[]): AuditEvent | undefined {
   return events.find((event) => event.id === CLAIM_EVENT_ID);
+}
+
+/** The outcome of the confirmation wait that won, perhaps not yet applied by the orchestrator. */
+export function recordedConfirmationClaim(events: readonly AuditEvent[]): AuditEvent | undefined {
+  return events.find((event) => event.id === CONFIRMATION_CLAIM_EVENT_ID);
+}
+
+/** The Cancel event a `CancelRequested` claim stands for, to raise (again) or to settle a deadline with. */
+export function cancelEventOf(claim: AuditEvent): CancelEvent {
+  const detail = claim.detail ?? {};
+  const origin = CANCEL_ORIGINS.includes(detail.origin as CancelOrigin) ? (detail.origin as CancelOrigin) : 'admin';
+  return { reason: String(detail.reason ?? ''), by: claim.actor, at: claim.at, origin };
 }

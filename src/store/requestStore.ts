@@ -24,9 +24,17 @@ export interface RequestStore {
   listRequests(query: RequestListQuery): Promise<RequestListPage>;
 
   saveApprovalToken(token: StoredApprovalToken): Promise<void>;
+  /** An approval token; never a token minted for another purpose. */
   getApprovalToken(requestId: string, tokenHash: string): Promise<StoredApprovalToken | undefined>;
   /** Marks the token used; true for the first caller only (optimistic concurrency). */
   consumeApprovalToken(requestId: string, tokenHash: string, usedAt: string): Promise<boolean>;
+
+  /** Insert-if-absent, like approval tokens. */
+  saveLinkToken(token: StoredLinkToken): Promise<void>;
+  /** The token only if it was minted for `purpose`. */
+  getLinkToken(requestId: string, purpose: LinkPurpose, tokenHash: string): Promise<StoredLinkToken | undefined>;
+  /** Marks the token used; true for the first caller only. */
+  consumeLinkToken(requestId: string, tokenHash: string, usedAt: string): Promise<boolean>;
 
   /**
    * Insert-if-absent lock: one active request per guest, held until `expiresAt`. A lock whose
@@ -56,6 +64,18 @@ export interface StoredApprovalToken {
   tokenHash: string;
   approverId: string;
   approverMail: string;
+  expiresAt: string;
+  usedAt?: string;
+}
+
+/** What a link other than an approval link is for (DESIGN §4). */
+export type LinkPurpose = 'confirmation' | 'track' | 'report';
+
+export interface StoredLinkToken {
+  requestId: string;
+  purpose: LinkPurpose;
+  /** SHA-256 of the secret part of the token, hex. */
+  tokenHash: string;
   expiresAt: string;
   usedAt?: string;
 }

@@ -4,14 +4,14 @@ import type { AuditEvent, EmailChangeRequest } from '../domain/request.js';
 import { fromColumns, keySafe, toColumns } from './entityCodec.js';
 import { emailIndexRows, emailIndexTableOf, emailPrefixFilter, matchesEmailPrefix } from './emailIndex.js';
 import { decodeCursor, encodeCursor, indexKeys, indexMonth, invertedTime, monthIndexTable, monthOfRowKey, pageSize, parseListBound, type ListCursor } from './listIndex.js';
-import type { GuestLock, RequestListPage, RequestListQuery, RequestStore, StoredApprovalToken } from './requestStore.js';
+import type { GuestLock, RequestListPage, RequestListQuery, RequestStore, StoredApprovalToken, StoredLinkToken } from './requestStore.js';
 import { StoreError, tableStatusOf } from './storeError.js';
 import { createStoreTables, storeTablesOptionsFrom, type StoreTableName, type StoreTables, type TableOperationListener } from './tables.js';
 
 /*
  * Layout (DESIGN §6):
  *   Requests      PK = request id; RK `request` (the request), `event_<event id>` (audit trail),
- *                 `token_<sha256 hex>` (approval-token hashes): one partition, so a status change
+ *                 `token_<sha256 hex>` (link-token hashes, with their purpose): one partition, so a status change
  *                 and its audit event commit in one entity-group transaction.
  *   RequestIndexyyyyMM  PK = submission month `yyyy-MM`, RK = inverted submission time + `_` + id
  *                 (a copy of the request, newest first), one table per month (see listIndex.ts).
@@ -199,6 +199,21 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
     return found;
   };
 
+  /** Marks a token used; true for the first caller only (optimistic concurrency on its row). */
+  const consumeToken = async (requestId: string, tokenHash: string, usedAt: string): Promise<boolean> => {
+    const row = await getRow('Requests', keySafe(requestId), tokenRowKey(tokenHash));
+    if (!row || row.usedAt) return false;
+    try {
+      const entity = { partitionKey: row.partitionKey, rowKey: row.rowKey, usedAt };
+      await tables.call('Requests', 'updateEntity', (client) => client.updateEntity(entity, 'Merge', { etag: row.etag }));
+      return true;
+    } catch (error) {
+      // 412: another caller consumed it between our read and our write.
+      if (tableStatusOf(error) === 412 || tableStatusOf(error) === 404) return false;
+      throw error;
+    }
+  };
+
   return {
     async createRequest(request, event) {
       const actions: TransactionAction[] = [
@@ -272,22 +287,22 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
 
     async getApprovalToken(requestId, tokenHash) {
       const row = await getRow('Requests', keySafe(requestId), tokenRowKey(tokenHash));
-      return row && (fromColumns(row) as unknown as StoredApprovalToken);
+      // Approval tokens were stored before links had purposes: theirs is the absent one.
+      return row && row.purpose === undefined ? (fromColumns(row) as unknown as StoredApprovalToken) : undefined;
     },
 
-    async consumeApprovalToken(requestId, tokenHash, usedAt) {
-      const row = await getRow('Requests', keySafe(requestId), tokenRowKey(tokenHash));
-      if (!row || row.usedAt) return false;
-      try {
-        const entity = { partitionKey: row.partitionKey, rowKey: row.rowKey, usedAt };
-        await tables.call('Requests', 'updateEntity', (client) => client.updateEntity(entity, 'Merge', { etag: row.etag }));
-        return true;
-      } catch (error) {
-        // 412: another caller consumed it between our read and our write.
-        if (tableStatusOf(error) === 412 || tableStatusOf(error) === 404) return false;
-        throw error;
-      }
+    consumeApprovalToken: consumeToken,
+
+    async saveLinkToken(token) {
+      await insert('Requests', { partitionKey: keySafe(token.requestId), rowKey: tokenRowKey(token.tokenHash), ...toColumns(token) });
     },
+
+    async getLinkToken(requestId, purpose, tokenHash) {
+      const row = await getRow('Requests', keySafe(requestId), tokenRowKey(tokenHash));
+      return row && row.purpose === purpose ? (fromColumns(row) as unknown as StoredLinkToken) : undefined;
+    },
+
+    consumeLinkToken: consumeToken,
 
     async acquireGuestLock(guestId, requestId, expiresAt, now) {
       const partitionKey = keySafe(guestId);

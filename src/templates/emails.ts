@@ -1,56 +1,42 @@
 import type { ApproverSkipReason, SkippedApprover } from '../domain/approvers.js';
 import type { Approver, EmailChangeRequest, RequestStatus } from '../domain/request.js';
-import { html, type SafeHtml } from './escape.js';
-import { PRODUCT_NAME, formatTimestamp, guestName, oneLine, reasonLabel } from './format.js';
+import { guestName, reasonLabel } from './format.js';
+import { link, moment, paragraph, rows, setApart, strong, type Block, type MailParts, type Row } from './mailParts.js';
 import { describeRequestSource } from './requestSource.js';
 
 /**
- * The product's mail, as `{subject, html}`. Every value is escaped; each link is a plain
- * `<a href>` (the dev outbox and people's mail clients both find it there). Subjects are plain
- * text built from directory data and validated addresses, never from free text the requester typed.
+ * The product's mails, as `MailParts` (rendered with the organisation and send time by
+ * `renderMail` when sent). Subjects are plain text built from directory data and validated
+ * addresses, never from free text the requester typed; the requester's own words appear only in
+ * their labelled block.
  */
 
-export interface EmailContent {
-  subject: string;
-  html: string;
-}
-
-function renderEmail(subject: string, body: SafeHtml): EmailContent {
-  const cleanSubject = oneLine(subject);
-  const document = html`<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>${cleanSubject}</title></head>
-<body>
-${body}
-<p><small>${PRODUCT_NAME}. This message was sent automatically; replies are not read.</small></p>
-</body>
-</html>
-`;
-  return { subject: cleanSubject, html: document.toString() };
-}
-
-const row = (label: string, value: unknown): SafeHtml => html`<tr><th align="left" valign="top">${label}</th><td>${value}</td></tr>`;
+/** Why an approver hears about a request: said in every mail to the approvers. */
+const APPROVER_WHY = "you are responsible for this guest's access (their sponsor, manager, or a fallback approver)";
+/** Why the guest's current address hears about a request. */
+const CURRENT_ADDRESS_WHY = 'someone asked to change the sign-in email of the guest account that uses this address';
+/** Why an admin hears about a request. */
+const ADMIN_WHY = 'this address is set to receive the alerts of the guest sign-in email change service (ADMIN_NOTIFICATION_EMAILS)';
 
 /** The rows that identify a request and its guest in every mail to the admins. */
-const guestRows = (request: EmailChangeRequest): SafeHtml =>
-  html`${row('Request id', request.id)}
-${row('Guest', guestName(request))}
-${row('Guest object id', request.guestId ?? 'unknown')}`;
+const guestRows = (request: EmailChangeRequest): Row[] => [
+  ['Request id', request.id],
+  ['Guest', guestName(request)],
+  ['Guest object id', request.guestId ?? 'unknown'],
+];
 
-/** Multi-line free text keeps its line breaks without trusting it as markup. */
-const multiline = (text: string): SafeHtml[] => text.split('\n').map((line, i) => (i === 0 ? html`${line}` : html`<br>${line}`));
-
-function detailsTable(request: EmailChangeRequest): SafeHtml {
-  return html`<table cellpadding="4" cellspacing="0">
-${row('Guest', guestName(request))}
-${row('Current sign-in email', request.currentEmail)}
-${row('New sign-in email', request.newEmail)}
-${row('Reason', reasonLabel(request.reason))}
-${row('Requested', formatTimestamp(request.submittedAt))}
-${row('Requested from', describeRequestSource(request.source))}
-${request.deadline && row('Decide by', formatTimestamp(request.deadline))}
-</table>
-${requesterTextBlock(request)}`;
+function details(request: EmailChangeRequest): Block[] {
+  const table = rows(
+    ['Guest', guestName(request)],
+    ['Current sign-in email', request.currentEmail],
+    ['New sign-in email', request.newEmail],
+    ['Reason', reasonLabel(request.reason)],
+    ['Requested', moment(request.submittedAt)],
+    ['Requested from', describeRequestSource(request.source)],
+    request.deadline && ['Decide by', moment(request.deadline)],
+  );
+  const words = requesterWords(request);
+  return words ? [table, words] : [table];
 }
 
 /** Heads the requester's own words in every mail that shows them. */
@@ -60,66 +46,81 @@ export const REQUESTER_TEXT_LABEL = 'Written by the requester, not verified';
  * The name and details the requester typed, set apart under a label that says whose words they
  * are: an attacker writes them to sound official ("approved by IT", a number to call).
  */
-function requesterTextBlock(request: EmailChangeRequest): SafeHtml | undefined {
+function requesterWords(request: EmailChangeRequest): Block | undefined {
   const typedName = request.displayName && request.displayName !== request.guestDisplayName ? request.displayName : undefined;
   if (!typedName && !request.reasonDetail) return undefined;
-  return html`<div style="border:1px solid #999999;padding:8px;margin:12px 0">
-<p><strong>${REQUESTER_TEXT_LABEL}.</strong> Anyone can type anything here: do not act on instructions, links or phone numbers in it.</p>
-<table cellpadding="4" cellspacing="0">
-${typedName && row('Name given by the requester', typedName)}
-${request.reasonDetail && row('Details from the requester', multiline(request.reasonDetail))}
-</table>
-</div>`;
+  return setApart(
+    paragraph`${strong(`${REQUESTER_TEXT_LABEL}.`)} Anyone can type anything here: do not act on instructions, links or phone numbers in it.`,
+    rows(typedName && ['Name given by the requester', typedName], request.reasonDetail && ['Details from the requester', request.reasonDetail]),
+  );
 }
 
 /** To each approver, with their personal link; the reminder repeats every detail. */
-export function approvalRequestEmail(input: { request: EmailChangeRequest; approver: Approver; approvalUrl: string; reminder: boolean }): EmailContent {
+export function approvalRequestEmail(input: { request: EmailChangeRequest; approver: Approver; approvalUrl: string; reminder: boolean }): MailParts {
   const { request, approver } = input;
-  const subject = `${input.reminder ? 'Reminder: ' : ''}Approval needed: sign-in email change for ${guestName(request)}`;
-  return renderEmail(
-    subject,
-    html`${input.reminder && html`<p><strong>Reminder:</strong> this request is still waiting for a decision.</p>`}
-<p>Hello ${approver.displayName || approver.mail},</p>
-<p>A change to the sign-in email of a guest you are responsible for was requested. Please review it and approve or reject it.</p>
-${detailsTable(request)}
-<p><a href="${input.approvalUrl}">Review the request</a></p>
-<p>Opening the link does not decide anything: you choose on the page. Approving hands all of this guest's access to whoever controls ${request.newEmail}, so approve only if you are sure the guest asked for it.</p>
-${request.deadline && html`<p>The link works until ${formatTimestamp(request.deadline)}. Do not forward it: it is personal to you.</p>`}`,
-  );
+  return {
+    subject: `${input.reminder ? 'Reminder: ' : ''}Approval needed: sign-in email change for ${guestName(request)}`,
+    preheader: `${guestName(request)} asks to sign in with ${request.newEmail}. Please approve or reject.`,
+    heading: input.reminder ? 'Reminder: a sign-in email change is waiting for you' : 'A sign-in email change needs your approval',
+    why: APPROVER_WHY,
+    body: [
+      ...(input.reminder ? [paragraph`${strong('Reminder:')} this request is still waiting for a decision.`] : []),
+      paragraph`Hello ${approver.displayName || approver.mail},`,
+      paragraph`A change to the sign-in email of a guest you are responsible for was requested. Please review it and approve or reject it.`,
+      ...details(request),
+      paragraph`Opening the link does not decide anything: you choose on the page. Approving hands all of this guest's access to whoever controls ${request.newEmail}, so approve only if you are sure the guest asked for it.`,
+      paragraph`Do not forward this email: the link is personal to you.`,
+    ],
+    action: { label: 'Review the request', url: input.approvalUrl, expiresAt: request.deadline ?? null },
+  };
 }
 
-/** To the guest's CURRENT address, so the real owner learns of a change they did not ask for. */
-export function changeRequestedNoticeEmail(input: { request: EmailChangeRequest }): EmailContent {
+/** To the guest's CURRENT address, so the real owner learns of a change they did not ask for, and can stop it. */
+export function changeRequestedNoticeEmail(input: { request: EmailChangeRequest; reportUrl: string; reportExpiresAt: string }): MailParts {
   const { request } = input;
-  return renderEmail(
-    'A change to your sign-in email was requested',
-    html`<p>Someone asked to change the email address you use to sign in as a guest from ${request.currentEmail} to ${request.newEmail}.</p>
-<p>Nothing changes until a person responsible for your access approves it.</p>
-<p><strong>If this was not you</strong>, contact your sponsor or the IT department of the organisation that invited you straight away, so they can reject the request.</p>
-<p>Requested: ${formatTimestamp(request.submittedAt)}.</p>`,
-  );
+  return {
+    subject: 'A change to your sign-in email was requested',
+    heading: 'A change to your sign-in email was requested',
+    why: CURRENT_ADDRESS_WHY,
+    body: [
+      paragraph`Someone asked to change the email address you use to sign in as a guest from ${request.currentEmail} to ${request.newEmail}.`,
+      paragraph`Nothing changes until a person responsible for your access approves it.`,
+      paragraph`${strong('If this was not you')}, stop it with the button below: the request is cancelled and the administrators are alerted. You can also contact your sponsor or the IT department of the organisation that invited you.`,
+      rows(['Requested', moment(request.submittedAt)], ['Requested from', describeRequestSource(request.source)]),
+    ],
+    action: { label: "This wasn't me", url: input.reportUrl, expiresAt: input.reportExpiresAt },
+  };
 }
 
 /** To the NEW address after the reset: Graph's own invitation text is dropped for app callers. */
-export function redeemInvitationEmail(input: { request: EmailChangeRequest; inviteRedeemUrl: string }): EmailContent {
+export function redeemInvitationEmail(input: { request: EmailChangeRequest; inviteRedeemUrl: string }): MailParts {
   const { request } = input;
-  return renderEmail(
-    'Finish setting up your new sign-in email',
-    html`<p>The email you use to sign in as a guest was changed to ${request.newEmail}. Your access stays as it was.</p>
-<p>To finish, open this link and sign in with ${request.newEmail}:</p>
-<p><a href="${input.inviteRedeemUrl}">Accept the invitation</a></p>
-<p>If you did not ask for this, do not open the link; contact the organisation that invited you.</p>`,
-  );
+  return {
+    subject: 'Finish setting up your new sign-in email',
+    heading: 'Finish setting up your new sign-in email',
+    why: 'the guest account of this organisation that you asked to change now signs in with this address',
+    body: [
+      paragraph`The email you use to sign in as a guest was changed to ${request.newEmail}. Your access stays as it was.`,
+      paragraph`To finish, open the invitation and sign in with ${request.newEmail}.`,
+      paragraph`If you did not ask for this, do not open the link; contact the organisation that invited you.`,
+    ],
+    // Graph's redemption link has no expiry of its own; it stops working once it is redeemed.
+    action: { label: 'Accept the invitation', url: input.inviteRedeemUrl, expiresAt: null },
+  };
 }
 
 /** To the approver once the change is done, closing the loop they started. */
-export function requestCompletedEmail(input: { request: EmailChangeRequest }): EmailContent {
+export function requestCompletedEmail(input: { request: EmailChangeRequest }): MailParts {
   const { request } = input;
-  return renderEmail(
-    `Done: sign-in email changed for ${guestName(request)}`,
-    html`<p>The change you approved is done: ${guestName(request)} now signs in with ${request.newEmail} instead of ${request.currentEmail}. An invitation was sent to the new address.</p>
-${request.decision?.comment && html`<p>Your comment: ${multiline(request.decision.comment)}</p>`}`,
-  );
+  return {
+    subject: `Done: sign-in email changed for ${guestName(request)}`,
+    heading: `Done: sign-in email changed for ${guestName(request)}`,
+    why: 'you approved this change',
+    body: [
+      paragraph`The change you approved is done: ${guestName(request)} now signs in with ${request.newEmail} instead of ${request.currentEmail}. An invitation was sent to the new address.`,
+      ...(request.decision?.comment ? [rows(['Your comment', request.decision.comment])] : []),
+    ],
+  };
 }
 
 const OUTCOME_SENTENCES: Partial<Record<RequestStatus, string>> = {
@@ -133,34 +134,45 @@ const OUTCOME_SENTENCES: Partial<Record<RequestStatus, string>> = {
  * To the current address when a request ends without a change. Neutral on purpose: no approver
  * names or comments, nothing an attacker holding the old mailbox could use.
  */
-export function requestOutcomeEmail(input: { request: EmailChangeRequest }): EmailContent {
+export function requestOutcomeEmail(input: { request: EmailChangeRequest }): MailParts {
   const { request } = input;
   const outcome = OUTCOME_SENTENCES[request.status] ?? 'was closed';
-  return renderEmail(
-    'Your sign-in email change request was closed',
-    html`<p>The request of ${formatTimestamp(request.submittedAt)} to change your sign-in email from ${request.currentEmail} to ${request.newEmail} ${outcome}.</p>
-<p>Your sign-in email was not changed. If you still need the change, contact your sponsor or the IT department of the organisation that invited you.</p>`,
-  );
+  return {
+    subject: 'Your sign-in email change request was closed',
+    heading: 'Your sign-in email change request was closed',
+    why: CURRENT_ADDRESS_WHY,
+    body: [
+      paragraph`The request made ${moment(request.submittedAt)} to change your sign-in email from ${request.currentEmail} to ${request.newEmail} ${outcome}.`,
+      paragraph`Your sign-in email was not changed. If you still need the change, contact your sponsor or the IT department of the organisation that invited you.`,
+    ],
+  };
 }
 
-/** To the admins: what Graph said, with its request-id, so they can act or open a support case. */
-export function resetFailedAdminEmail(input: { request: EmailChangeRequest }): EmailContent {
+/**
+ * To the admins, and to the approver who expects a "done": what Graph said, with its request-id,
+ * so they can act or open a support case.
+ */
+export function resetFailedAdminEmail(input: { request: EmailChangeRequest; reader?: 'admins' | 'approver' }): MailParts {
   const { request } = input;
   const failure = request.result && 'code' in request.result ? request.result : undefined;
-  return renderEmail(
-    `Guest sign-in email change failed: ${failure?.code ?? 'unknown error'}`,
-    html`<p>An approved sign-in email change failed. ${mailRestoreSentence(request)} The request's audit trail shows each step.</p>
-<table cellpadding="4" cellspacing="0">
-${guestRows(request)}
-${row('Current sign-in email', request.currentEmail)}
-${row('New sign-in email', request.newEmail)}
-${request.decision && row('Approved by', `${request.decision.by} at ${formatTimestamp(request.decision.at)}`)}
-${request.decision?.comment && row('Approver comment', multiline(request.decision.comment))}
-${row('Graph error code', failure?.code ?? 'unknown')}
-${row('Graph error message', failure?.message ?? 'unknown')}
-${row('Graph request-id', failure?.requestId ?? 'unknown')}
-</table>`,
-  );
+  return {
+    subject: `Guest sign-in email change failed: ${failure?.code ?? 'unknown error'}`,
+    heading: 'An approved sign-in email change failed',
+    why: input.reader === 'approver' ? 'you approved this change' : ADMIN_WHY,
+    body: [
+      paragraph`An approved sign-in email change failed. ${mailRestoreSentence(request)} The request's audit trail shows each step.`,
+      rows(
+        ...guestRows(request),
+        ['Current sign-in email', request.currentEmail],
+        ['New sign-in email', request.newEmail],
+        request.decision && ['Approved by', [request.decision.by, ', ', moment(request.decision.at)]],
+        request.decision?.comment && ['Approver comment', request.decision.comment],
+        ['Graph error code', failure?.code ?? 'unknown'],
+        ['Graph error message', failure?.message ?? 'unknown'],
+        ['Graph request-id', failure?.requestId ?? 'unknown'],
+      ),
+    ],
+  };
 }
 
 /** What became of the guest's `mail`, as it stands: a mail never says it was put back before it was. */
@@ -173,15 +185,15 @@ function mailRestoreSentence(request: EmailChangeRequest): string {
   return "The guest's directory mail was not changed.";
 }
 
-function mailRestoreTable(request: EmailChangeRequest, failure?: { code: string; message: string; requestId?: string }): SafeHtml {
-  return html`<table cellpadding="4" cellspacing="0">
-${guestRows(request)}
-${row('Mail to put back', request.previousMail || '(empty)')}
-${row('Mail written by the failed change', request.newEmail)}
-${failure && row('Graph error code', failure.code)}
-${failure && row('Graph error message', failure.message)}
-${failure && row('Graph request-id', failure.requestId ?? 'unknown')}
-</table>`;
+function mailRestoreRows(request: EmailChangeRequest, failure?: { code: string; message: string; requestId?: string }): Block {
+  return rows(
+    ...guestRows(request),
+    ['Mail to put back', request.previousMail || '(empty)'],
+    ['Mail written by the failed change', request.newEmail],
+    failure && ['Graph error code', failure.code],
+    failure && ['Graph error message', failure.message],
+    failure && ['Graph request-id', failure.requestId ?? 'unknown'],
+  );
 }
 
 /**
@@ -190,24 +202,32 @@ ${failure && row('Graph request-id', failure.requestId ?? 'unknown')}
  * admin would hand the account to them. `failure` is Graph's latest refusal, absent when the tries
  * so far failed for another reason (the store).
  */
-export function mailRestoreFailedAdminEmail(input: { request: EmailChangeRequest; failure?: { code: string; message: string; requestId?: string }; retryUntil: string }): EmailContent {
+export function mailRestoreFailedAdminEmail(input: { request: EmailChangeRequest; failure?: { code: string; message: string; requestId?: string }; retryUntil: string }): MailParts {
   const { request, failure } = input;
-  return renderEmail(
-    `Action may be needed: ${guestName(request)}'s mail still points at ${request.newEmail}`,
-    html`<p>An approved sign-in email change failed after the guest's directory mail had been changed to ${request.newEmail}. Putting back ${request.previousMail || '(empty)'} has not worked yet, so the mail still reads ${request.newEmail}.</p>
-<p>It is retried automatically until ${formatTimestamp(input.retryUntil)}; you get a mail once it is done. Until then, do not reset this guest's redemption. If it is still not back by then, set the guest's mail back by hand.</p>
-${mailRestoreTable(request, failure)}`,
-  );
+  return {
+    subject: `Action may be needed: ${guestName(request)}'s mail still points at ${request.newEmail}`,
+    heading: `${guestName(request)}'s mail still points at ${request.newEmail}`,
+    why: ADMIN_WHY,
+    body: [
+      paragraph`An approved sign-in email change failed after the guest's directory mail had been changed to ${request.newEmail}. Putting back ${request.previousMail || '(empty)'} has not worked yet, so the mail still reads ${request.newEmail}.`,
+      paragraph`It is retried automatically until ${moment(input.retryUntil)}; you get a mail once it is done. Until then, do not reset this guest's redemption. If it is still not back by then, set the guest's mail back by hand.`,
+      mailRestoreRows(request, failure),
+    ],
+  };
 }
 
 /** To the admins when the guest's `mail` is back after earlier failed tries. */
-export function mailRestoredAdminEmail(input: { request: EmailChangeRequest }): EmailContent {
+export function mailRestoredAdminEmail(input: { request: EmailChangeRequest }): MailParts {
   const { request } = input;
-  return renderEmail(
-    `Resolved: ${guestName(request)}'s mail is back to ${request.previousMail || '(empty)'}`,
-    html`<p>The guest's directory mail, left on ${request.newEmail} by a failed sign-in email change, has been put back to ${request.previousMail || '(empty)'}. Nothing more is needed.</p>
-${mailRestoreTable(request)}`,
-  );
+  return {
+    subject: `Resolved: ${guestName(request)}'s mail is back to ${request.previousMail || '(empty)'}`,
+    heading: `Resolved: ${guestName(request)}'s mail is back`,
+    why: ADMIN_WHY,
+    body: [
+      paragraph`The guest's directory mail, left on ${request.newEmail} by a failed sign-in email change, has been put back to ${request.previousMail || '(empty)'}. Nothing more is needed.`,
+      mailRestoreRows(request),
+    ],
+  };
 }
 
 const SKIP_REASONS: Record<ApproverSkipReason, string> = {
@@ -220,18 +240,21 @@ const SKIP_REASONS: Record<ApproverSkipReason, string> = {
 };
 
 /** To the admins when nobody may approve: the request was declined `NoApprover`. */
-export function noApproverAdminEmail(input: { request: EmailChangeRequest; skipped: readonly SkippedApprover[] }): EmailContent {
+export function noApproverAdminEmail(input: { request: EmailChangeRequest; skipped: readonly SkippedApprover[] }): MailParts {
   const { request, skipped } = input;
-  return renderEmail(
-    'Guest sign-in email change declined: nobody may approve it',
-    html`<p>A sign-in email change was declined because the guest has no sponsor, manager or fallback approver who is an enabled internal member. Give the guest a sponsor (or set FALLBACK_APPROVERS) and ask the guest to submit again.</p>
-<table cellpadding="4" cellspacing="0">
-${guestRows(request)}
-${row('Current sign-in email', request.currentEmail)}
-${row('New sign-in email', request.newEmail)}
-${row('Skipped', skipped.length === 0 ? 'nobody: no sponsor, manager or fallback approver is configured' : skipped.map((s, i) => html`${i === 0 ? '' : html`<br>`}${s.displayName} &lt;${s.mail || s.id}&gt; (${s.tier}): ${SKIP_REASONS[s.reason]}`))}
-</table>`,
-  );
+  const skippedText =
+    skipped.length === 0
+      ? 'nobody: no sponsor, manager or fallback approver is configured'
+      : skipped.map((s) => `${s.displayName} <${s.mail || s.id}> (${s.tier}): ${SKIP_REASONS[s.reason]}`).join('\n');
+  return {
+    subject: 'Guest sign-in email change declined: nobody may approve it',
+    heading: 'Nobody may approve a sign-in email change',
+    why: ADMIN_WHY,
+    body: [
+      paragraph`A sign-in email change was declined because the guest has no sponsor, manager or fallback approver who is an enabled internal member. Give the guest a sponsor (or set FALLBACK_APPROVERS) and ask the guest to submit again.`,
+      rows(...guestRows(request), ['Current sign-in email', request.currentEmail], ['New sign-in email', request.newEmail], ['Skipped', skippedText]),
+    ],
+  };
 }
 
 /** What the two "another attempt" mails show: the waiting request and the declined one. */
@@ -241,29 +264,173 @@ interface AnotherAttempt {
 }
 
 /** To the approvers of a waiting request when a second one for the same guest was declined. */
-export function anotherAttemptApproverEmail(input: AnotherAttempt): EmailContent {
+export function anotherAttemptApproverEmail(input: AnotherAttempt): MailParts {
   const { active, attempt } = input;
-  return renderEmail(
-    `Another attempt to change ${guestName(active)}'s sign-in email`,
-    html`<p>While the request waiting for your decision is open, someone asked again to change the sign-in email of ${guestName(active)}, this time to <strong>${attempt.newEmail}</strong>. That second request was declined: a guest can have only one request at a time.</p>
-<p>The request waiting for you asks for <strong>${active.newEmail}</strong>. If the guest contacts you, check with them which new address they asked for. If it is not ${active.newEmail}, reject the waiting request.</p>
-<table cellpadding="4" cellspacing="0">
-${row('Waiting request', active.id)}
-${row('It asks for', active.newEmail)}
-${row('Declined attempt', attempt.id)}
-${row('It asked for', attempt.newEmail)}
-${row('Attempted', formatTimestamp(attempt.submittedAt))}
-</table>`,
-  );
+  return {
+    subject: `Another attempt to change ${guestName(active)}'s sign-in email`,
+    heading: `Another attempt to change ${guestName(active)}'s sign-in email`,
+    why: APPROVER_WHY,
+    body: [
+      paragraph`While the request waiting for your decision is open, someone asked again to change the sign-in email of ${guestName(active)}, this time to ${strong(attempt.newEmail)}. That second request was declined: a guest can have only one request at a time.`,
+      paragraph`The request waiting for you asks for ${strong(active.newEmail)}. If the guest contacts you, check with them which new address they asked for. If it is not ${active.newEmail}, reject the waiting request.`,
+      rows(
+        ['Waiting request', active.id],
+        ['It asks for', active.newEmail],
+        ['Declined attempt', attempt.id],
+        ['It asked for', attempt.newEmail],
+        ['Attempted', moment(attempt.submittedAt)],
+      ),
+    ],
+  };
 }
 
 /** To the guest's current address when a second request for the guest was declined. */
-export function anotherAttemptGuestEmail(input: AnotherAttempt): EmailContent {
+export function anotherAttemptGuestEmail(input: AnotherAttempt): MailParts {
   const { active, attempt } = input;
-  return renderEmail(
-    'Another attempt to change your sign-in email',
-    html`<p>Someone asked to change the email address you use to sign in as a guest from ${active.currentEmail} to ${attempt.newEmail}. It was not accepted, because a request to change it to ${active.newEmail} is already waiting for approval.</p>
-<p><strong>If you did not ask for these changes</strong>, contact your sponsor or the IT department of the organisation that invited you straight away, so they can reject the waiting request.</p>
-<p>Attempted: ${formatTimestamp(attempt.submittedAt)}.</p>`,
-  );
+  return {
+    subject: 'Another attempt to change your sign-in email',
+    heading: 'Another attempt to change your sign-in email',
+    why: CURRENT_ADDRESS_WHY,
+    body: [
+      paragraph`Someone asked to change the email address you use to sign in as a guest from ${active.currentEmail} to ${attempt.newEmail}. It was not accepted, because a request to change it to ${active.newEmail} is already waiting for approval.`,
+      paragraph`${strong('If you did not ask for these changes')}, contact your sponsor or the IT department of the organisation that invited you straight away, so they can reject the waiting request.`,
+      rows(['Attempted', moment(attempt.submittedAt)]),
+    ],
+  };
+}
+
+/** Why the new address hears about a request. */
+const NEW_ADDRESS_WHY = 'this address was given as the new sign-in email of a guest account';
+
+/**
+ * To the NEW address right after submission, whether or not the guest exists: the form's answer
+ * reveals nothing, and nobody is asked before the address is shown to be the requester's. The
+ * tracking link goes along in the text.
+ */
+export function newAddressConfirmationEmail(input: { request: EmailChangeRequest; confirmUrl: string; trackUrl: string; expiresAt: string }): MailParts {
+  const { request } = input;
+  return {
+    subject: 'Confirm your sign-in email change request',
+    preheader: `Confirm that you asked to sign in with ${request.newEmail}.`,
+    heading: 'Confirm your request',
+    why: NEW_ADDRESS_WHY,
+    body: [
+      paragraph`Someone, hopefully you, asked to make ${request.newEmail} the email address a guest account signs in with, instead of ${request.currentEmail}.`,
+      paragraph`If you asked for it, confirm it with the button below. Nothing happens until you confirm, and nobody is asked to approve it before then; unconfirmed, the request expires ${moment(input.expiresAt)}.`,
+      paragraph`Follow your request, or cancel it, on its ${link('private tracking page', input.trackUrl)}.`,
+      paragraph`If you did not ask for this, ignore this email: nothing will change.`,
+    ],
+    action: { label: 'Confirm the request', url: input.confirmUrl, expiresAt: input.expiresAt },
+  };
+}
+
+/** To the NEW address when confirmation is turned off: the requester's tracking link. */
+export function requestReceivedEmail(input: { request: EmailChangeRequest; trackUrl: string; trackExpiresAt: string }): MailParts {
+  const { request } = input;
+  return {
+    subject: 'Your sign-in email change request was received',
+    heading: 'Your request was received',
+    why: NEW_ADDRESS_WHY,
+    body: [
+      paragraph`A request to make ${request.newEmail} the email address a guest account signs in with, instead of ${request.currentEmail}, was received.`,
+      paragraph`Follow your request, or cancel it, on its private tracking page. If you did not ask for it, cancel it there.`,
+    ],
+    action: { label: 'Track the request', url: input.trackUrl, expiresAt: input.trackExpiresAt },
+  };
+}
+
+/** Who ended a request, as one approver reads it: "you" to the approver who decided. */
+function endedBy(request: EmailChangeRequest, approver: Approver): string {
+  if (request.status === 'Cancelled') {
+    if (request.cancelledBy === 'requester') return 'cancelled by the requester';
+    if (request.cancelledBy === 'owner') return 'stopped by the owner of the current address, who reported that they did not ask for it';
+    return 'cancelled by an administrator';
+  }
+  if (request.status === 'Expired') return 'closed because nobody decided before the deadline';
+  const decision = request.decision;
+  if (!decision) return 'closed';
+  return `${decision.outcome} by ${decision.by.toLowerCase() === approver.mail.toLowerCase() ? 'you' : decision.by}`;
+}
+
+/**
+ * To each approver who did not decide, when a request they were asked about ended: another
+ * approver decided, it was cancelled, or it expired. Their link stops working; this says why.
+ */
+export function requestEndedApproverEmail(input: { request: EmailChangeRequest; approver: Approver }): MailParts {
+  const { request, approver } = input;
+  const done = request.status === 'Completed';
+  const title = `${done ? 'Done' : 'Closed'}: sign-in email change for ${guestName(request)}`;
+  return {
+    subject: title,
+    heading: title,
+    why: `${APPROVER_WHY}, and you were asked to approve this request`,
+    body: [
+      paragraph`Hello ${approver.displayName || approver.mail},`,
+      paragraph`The request to change the sign-in email of ${guestName(request)} from ${request.currentEmail} to ${request.newEmail} was ${endedBy(request, approver)}${request.decision ? [' ', moment(request.decision.at)] : false}. ${done ? `The guest now signs in with ${request.newEmail}.` : "The guest's sign-in email was not changed."}`,
+      ...(request.status === 'Cancelled' && request.cancelledBy === 'admin' && request.cancelReason ? [rows(['Reason given', request.cancelReason])] : []),
+      paragraph`Your link to this request no longer works; nothing more is needed from you.`,
+      ...details(request),
+    ],
+  };
+}
+
+/**
+ * To the CURRENT address once the change was made: the second half of the takeover alarm. Its
+ * "this wasn't me" link still alerts the admins, who can undo it.
+ */
+export function changeMadeOwnerEmail(input: { request: EmailChangeRequest; reportUrl: string; reportExpiresAt: string }): MailParts {
+  const { request } = input;
+  return {
+    subject: 'Your sign-in email was changed',
+    heading: 'Your sign-in email was changed',
+    why: 'this address was the sign-in email of your guest account until now',
+    body: [
+      paragraph`The email address you use to sign in as a guest was changed from ${request.currentEmail} to ${request.newEmail}, after a person responsible for your access approved the request of ${moment(request.submittedAt)}.`,
+      paragraph`From now on, sign in with ${request.newEmail}; this address no longer signs you in.`,
+      paragraph`${strong('If this was not you')}, tell the administrators now with the button below. You can also contact your sponsor or the IT department of the organisation that invited you.`,
+    ],
+    action: { label: "This wasn't me", url: input.reportUrl, expiresAt: input.reportExpiresAt },
+  };
+}
+
+/** To the CURRENT address when the request its owner reported was stopped. */
+export function reportedRequestStoppedOwnerEmail(input: { request: EmailChangeRequest }): MailParts {
+  const { request } = input;
+  return {
+    subject: 'The sign-in email change you reported was stopped',
+    heading: 'The change you reported was stopped',
+    why: 'you reported from this address that you did not ask for this change',
+    body: [
+      paragraph`You reported that you did not ask to change your sign-in email from ${request.currentEmail} to ${request.newEmail}. The request was stopped: your sign-in email was not changed, and the administrators were alerted.`,
+      paragraph`Nothing more is needed from you.`,
+    ],
+  };
+}
+
+/**
+ * To the admins when the owner of the current address says "this wasn't me": an attempted or
+ * completed takeover. `stopped` tells which: the request was still undecided and is cancelled, or
+ * it had already gone further and someone must look at the account now.
+ */
+export function ownerReportAdminEmail(input: { request: EmailChangeRequest; reportedAt: string; stopped: boolean }): MailParts {
+  const { request, stopped } = input;
+  return {
+    subject: `${stopped ? 'Stopped' : 'Action needed'}: the owner of ${request.currentEmail} reported a sign-in email change they did not ask for`,
+    heading: stopped ? 'A reported sign-in email change was stopped' : 'A reported sign-in email change needs you',
+    why: ADMIN_WHY,
+    body: [
+      paragraph`${moment(input.reportedAt)} the owner of ${request.currentEmail} reported that they did not ask to change the guest's sign-in email to ${request.newEmail}.`,
+      stopped
+        ? paragraph`The request was still undecided and was cancelled; the approvers were told. Check who submitted it: the request shows where from.`
+        : paragraph`The request was already ${strong(request.status)}, so nothing was stopped. ${request.status === 'Completed' ? 'The guest now signs in with the new address: check the account and undo the change if the report is genuine.' : 'Check the account and the request.'}`,
+      rows(
+        ...guestRows(request),
+        ['Current sign-in email', request.currentEmail],
+        ['New sign-in email', request.newEmail],
+        ['Status', request.status],
+        ['Requested from', describeRequestSource(request.source)],
+        request.decision && ['Decided by', [request.decision.by, ' ', moment(request.decision.at)]],
+      ),
+    ],
+  };
 }

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
+import { CHARACTER_COUNT_SCRIPT_SHA256 } from './characterCount.js';
 import { html, type SafeHtml } from './escape.js';
 import { PRODUCT_NAME } from './format.js';
+import { configuredOrganisation, type Organisation } from './organisation.js';
 
 /**
  * The page shell. Pages send `Content-Security-Policy: default-src 'none'` with only this style
- * sheet allowed, by hash, and no script at all: forms post without JavaScript.
+ * sheet allowed, by hash, and one small script, by hash (the form's character counter, which
+ * only enhances): forms post without JavaScript.
  *
  * The CSS must contain none of `& < > " ' \``: it is interpolated through `html` (so it is
  * escaped like any value), and escaping must leave it byte-for-byte intact for the hash to match.
@@ -12,7 +15,7 @@ import { PRODUCT_NAME } from './format.js';
 export const PAGE_CSS = [
   '*,*::before,*::after{box-sizing:border-box}',
   'body{margin:0;font-family:system-ui,-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;font-size:16px;line-height:1.5;color:#1b1b1b;background:#f4f5f7}',
-  'main{max-width:40rem;margin:0 auto;padding:1.5rem 1rem 3rem}',
+  'main{max-width:40rem;margin:0 auto;padding:1.5rem 1rem}',
   '.card{background:#fff;border:1px solid #d9dce1;border-radius:8px;padding:1.25rem}',
   'h1{font-size:1.5rem;line-height:1.25;margin:0 0 1rem}',
   'label{display:block;font-weight:600;margin:1rem 0 .25rem}',
@@ -20,6 +23,7 @@ export const PAGE_CSS = [
   'input,select,textarea{display:block;width:100%;font:inherit;padding:.6rem .7rem;border:1px solid #8a9099;border-radius:6px;background:#fff;color:inherit}',
   'textarea{min-height:7rem;resize:vertical}',
   'input:focus,select:focus,textarea:focus,button:focus{outline:3px solid #0b5cad;outline-offset:1px}',
+  '.summary:focus{outline:3px solid #0b5cad;outline-offset:1px}',
   '[aria-invalid=true]{border-color:#b3261e}',
   '.error{color:#b3261e;font-weight:600;margin:.25rem 0 0}',
   '.summary{border-left:4px solid #b3261e;background:#fdecea;padding:.75rem 1rem;margin:0 0 1rem}',
@@ -32,6 +36,10 @@ export const PAGE_CSS = [
   'button{font:inherit;font-weight:600;border:0;border-radius:6px;padding:.75rem 1.5rem;min-width:8rem;flex:1 1 auto;cursor:pointer;color:#fff;background:#0b5cad}',
   'button.approve{background:#1e7e34}',
   'button.reject{background:#b3261e}',
+  '.org{max-width:40rem;margin:0 auto;padding:1.25rem 1rem 0;display:flex;align-items:center;gap:.75rem;font-weight:600;font-size:1.1rem}',
+  '.org img{height:2rem;width:auto}',
+  'footer{max-width:40rem;margin:0 auto;padding:0 1rem 2rem;color:#5a5f66;font-size:.9rem}',
+  'footer a{color:#0b5cad}',
 ].join('\n');
 
 /** The CSP hash source of `PAGE_CSS` (without the surrounding single quotes). */
@@ -41,13 +49,19 @@ export const PAGE_CSS_SHA256 = `sha256-${createHash('sha256').update(PAGE_CSS, '
  * A complete policy for every HTML page. `form-action`, `frame-ancestors` and `base-uri` do not
  * fall back to `default-src`, so they are spelled out.
  */
-export const PAGE_CSP = `default-src 'none'; style-src 'self' '${PAGE_CSS_SHA256}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
+export const PAGE_CSP = `default-src 'none'; script-src '${CHARACTER_COUNT_SCRIPT_SHA256}'; style-src 'self' '${PAGE_CSS_SHA256}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
+
+/** The policy of pages showing the organisation: images from the logo's origin only, and only when there is a logo. */
+export function pageCsp(org: Organisation | undefined): string {
+  return org?.logoUrl ? `${PAGE_CSP}; img-src ${new URL(org.logoUrl).origin}` : PAGE_CSP;
+}
 
 /**
- * A full HTML document. `no-referrer` keeps approval-link tokens out of Referer headers; pages
- * are personal, so robots are told to stay away.
+ * A full HTML document, headed by the organisation (name, and logo when set) and ending with its
+ * support contact. `no-referrer` keeps approval-link tokens out of Referer headers; pages are
+ * personal, so robots are told to stay away. `org` is the configured one unless given (tests).
  */
-export function renderPage(page: { title: string; body: SafeHtml }): string {
+export function renderPage(page: { title: string; body: SafeHtml }, org: Organisation | undefined = configuredOrganisation()): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -55,15 +69,20 @@ export function renderPage(page: { title: string; body: SafeHtml }): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <meta name="robots" content="noindex, nofollow">
-<title>${page.title} · ${PRODUCT_NAME}</title>
+<title>${page.title} · ${PRODUCT_NAME}${org && html` · ${org.name}`}</title>
 <style>${PAGE_CSS}</style>
 </head>
 <body>
-<main>
+${org && html`<header class="org">${org.logoUrl && html`<img src="${org.logoUrl}" alt="">`}<span>${org.name}</span></header>
+`}<main>
 <div class="card">
 ${page.body}
 </div>
 </main>
+<footer>
+${org?.support && html`<p>Questions? Contact <a href="${org.support.href}">${org.support.label}</a>.</p>
+`}<p>${PRODUCT_NAME}${org && html` for ${org.name}`}.</p>
+</footer>
 </body>
 </html>
 `.toString();

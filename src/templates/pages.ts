@@ -1,6 +1,8 @@
+import { emailForDisplay } from '../domain/emailAddress.js';
 import type { Approver, EmailChangeRequest } from '../domain/request.js';
 import type { FieldErrors, SubmissionField } from '../domain/validation.js';
-import { MAX_DISPLAY_NAME_LENGTH, MAX_REASON_DETAIL_LENGTH } from '../domain/validation.js';
+import { MAX_DISPLAY_NAME_LENGTH, MAX_REASON_DETAIL_LENGTH, SUBMISSION_FIELDS } from '../domain/validation.js';
+import { characterCount } from './characterCount.js';
 import { REQUESTER_TEXT_LABEL } from './emails.js';
 import { html, type SafeHtml } from './escape.js';
 import { REASON_LABELS, formatTimestamp, guestName, reasonLabel } from './format.js';
@@ -32,22 +34,45 @@ ${error && html`<p class="error" id="${name}-error">${error}</p>
 `}`;
 }
 
-/** The public request form; re-rendered with the submitted values and messages after a 400. */
-export function requestFormPage(input: { values?: Record<string, string>; errors?: FieldErrors; action: string }): string {
+const REQUEST_FORM_TITLE = 'Change your sign-in email';
+
+/**
+ * What went wrong, first on the page after the heading: each field's message links to the field,
+ * and a problem with the whole submission (too many requests) stands alone. The browser focuses
+ * it on load (`autofocus`, no script needed), so a keyboard or screen reader user starts there.
+ */
+function errorSummary(errors: FieldErrors, problem: string | undefined): SafeHtml {
+  const fieldErrors = SUBMISSION_FIELDS.flatMap((name) => {
+    const message = errors[name];
+    return message ? [html`<li><a href="#${name}">${message}</a></li>`] : [];
+  });
+  return html`<div class="summary" role="alert" tabindex="-1" autofocus aria-labelledby="error-summary-title">
+<h2 id="error-summary-title">There is a problem</h2>
+<ul>
+${problem && html`<li>${problem}</li>`}${fieldErrors}
+</ul>
+</div>`;
+}
+
+/**
+ * The public request form; re-rendered with the submitted values after a 400 (a message at each
+ * field) or a 429 (`problem`: when to try again). Either way the title starts with "Error:".
+ */
+export function requestFormPage(input: { values?: Record<string, string>; errors?: FieldErrors; problem?: string; action: string }): string {
   const value = (name: SubmissionField): string => {
     const v = input.values?.[name];
     return typeof v === 'string' ? v : '';
   };
   const errors = input.errors ?? {};
-  const hasErrors = Object.values(errors).some(Boolean);
+  const hasErrors = Boolean(input.problem) || Object.values(errors).some(Boolean);
   const selectedReason = value('reason');
   const reasonOptions = Object.entries(REASON_LABELS).map(
     ([reason, label]) => html`<option value="${reason}"${reason === selectedReason && html` selected`}>${label}</option>`,
   );
 
-  const body = html`<h1>Change your sign-in email</h1>
+  const body = html`<h1>${REQUEST_FORM_TITLE}</h1>
 <p>For guests of this organisation who need to sign in with a different email address. A person responsible for your access must approve the change before it happens.</p>
-${hasErrors && html`<div class="summary" role="alert"><p><strong>Please correct the fields marked below.</strong></p></div>`}
+${hasErrors && errorSummary(errors, input.problem)}
 <form method="post" action="${input.action}" novalidate>
 ${field({
   name: 'currentEmail',
@@ -75,9 +100,10 @@ ${reasonOptions}
 ${field({
   name: 'reasonDetail',
   label: 'Details',
-  hint: 'Required when the reason is "Other". Anything that helps the approver recognise your request.',
+  hint: `Required when the reason is "Other". Anything that helps the approver recognise your request, in at most ${MAX_REASON_DETAIL_LENGTH} characters.`,
   errors,
-  control: (aria) => html`<textarea id="reasonDetail" name="reasonDetail" maxlength="${MAX_REASON_DETAIL_LENGTH}"${aria}>${value('reasonDetail')}</textarea>`,
+  control: (aria) => html`<textarea id="reasonDetail" name="reasonDetail" maxlength="${MAX_REASON_DETAIL_LENGTH}"${aria}>${value('reasonDetail')}</textarea>
+${characterCount('reasonDetail', MAX_REASON_DETAIL_LENGTH)}`,
 })}
 ${field({
   name: 'displayName',
@@ -87,25 +113,40 @@ ${field({
 })}
 <div class="actions"><button type="submit">Send request</button></div>
 </form>`;
-  return renderPage({ title: 'Change your sign-in email', body });
+  return renderPage({ title: hasErrors ? `Error: ${REQUEST_FORM_TITLE}` : REQUEST_FORM_TITLE, body });
 }
 
-/** Said to every requester alike, so the answer reveals nothing about the directory. */
+/**
+ * Where the browser lands after a successful form post (303), so reload and Back never post
+ * again. Said to every requester alike and carrying nothing in its URL: the new address gets its
+ * confirmation mail whether or not a guest matches, so the page reveals nothing about the directory.
+ */
 export function requestReceivedPage(): string {
   return renderPage({
     title: 'Request received',
     body: html`<h1>Request received</h1>
-<p>Thank you. If an account matches, the responsible person will be asked to approve the change; you and the current address will be emailed.</p>
-<p>Nothing changes until the change is approved. You can close this page.</p>`,
+<p>Thank you. <strong>Check the inbox of your new email address:</strong> we sent it a link to confirm that the address is yours. Nothing else happens until you open that link.</p>
+<p>Once you have confirmed it, a person responsible for your access is asked to approve the change, and the mail tells you how to follow your request. Nothing changes until the change is approved.</p>
+<p>No mail after a few minutes? Look in your junk mail folder. If you may have mistyped the new address, <a href="new">send the form again</a>.</p>`,
   });
+}
+
+/**
+ * A stored address as people read it, the domain in Unicode; when that differs from the punycode
+ * the punycode follows, so a look-alike letter (a Cyrillic "а" for a Latin "a") cannot pass for
+ * a domain the approver knows.
+ */
+function shownEmail(email: string): SafeHtml {
+  const display = emailForDisplay(email);
+  return display === email ? html`${email}` : html`${display} <span class="hint">(${email})</span>`;
 }
 
 /** What an approver must see to judge the request: who, what change, why, when and from where. */
 function requestDetails(request: EmailChangeRequest): SafeHtml {
   return html`<dl>
 <dt>Guest</dt><dd>${guestName(request)}</dd>
-<dt>Current sign-in email</dt><dd>${request.currentEmail}</dd>
-<dt>New sign-in email</dt><dd><strong>${request.newEmail}</strong></dd>
+<dt>Current sign-in email</dt><dd>${shownEmail(request.currentEmail)}</dd>
+<dt>New sign-in email</dt><dd><strong>${shownEmail(request.newEmail)}</strong></dd>
 <dt>Reason</dt><dd>${reasonLabel(request.reason)}</dd>
 <dt>Requested</dt><dd>${formatTimestamp(request.submittedAt)}</dd>
 <dt>Requested from</dt><dd>${describeRequestSource(request.source)}</dd>
@@ -153,7 +194,7 @@ export function approvalPage(input: { request: EmailChangeRequest; approver: App
 <p>${approver.displayName || approver.mail}, you are asked because you are responsible for this guest's access.</p>
 ${requestDetails(request)}
 <div class="warning" role="note"><p><strong>Approve only if you are sure the guest asked for this.</strong></p>
-<p>Approving hands all of this guest's access to whoever controls <strong>${request.newEmail}</strong>. If in doubt, reach the guest through a channel you already know before you decide.</p></div>
+<p>Approving hands all of this guest's access to whoever controls <strong>${shownEmail(request.newEmail)}</strong>. If in doubt, reach the guest through a channel you already know before you decide.</p></div>
 ${viewer.state === 'mayDecide' ? decisionForm(viewer.action, viewer.csrf) : viewer.state === 'signedOut' ? signInOffer(viewer.signInUrl) : someoneElseNotice(viewer)}`;
   return renderPage({ title: 'Approve a sign-in email change?', body });
 }
@@ -216,14 +257,14 @@ export function decisionResultPage(input: { outcome: 'approved' | 'rejected'; re
     return renderPage({
       title: 'Change approved',
       body: html`<h1>Change approved</h1>
-<p>The sign-in email of ${guestName(request)} will change from ${request.currentEmail} to <strong>${request.newEmail}</strong>. An invitation will be sent to the new address, and you will be emailed when the change is done.</p>
+<p>The sign-in email of ${guestName(request)} will change from ${shownEmail(request.currentEmail)} to <strong>${shownEmail(request.newEmail)}</strong>. An invitation will be sent to the new address, and you will be emailed when the change is done.</p>
 ${commentBlock}`,
     });
   }
   return renderPage({
     title: 'Change rejected',
     body: html`<h1>Change rejected</h1>
-<p>Nothing changes for ${guestName(request)}: the sign-in email stays ${request.currentEmail}. The current address will be told that the request was not approved.</p>
+<p>Nothing changes for ${guestName(request)}: the sign-in email stays ${shownEmail(request.currentEmail)}. The current address will be told that the request was not approved.</p>
 ${commentBlock}`,
   });
 }

@@ -9,6 +9,9 @@ import type { ApprovalDecisionEvent, CancelEvent } from './contract.js';
 export const ACTIVITY = {
   recordRequest: 'recordRequest',
   getApprovalPolicy: 'getApprovalPolicy',
+  requestConfirmation: 'requestConfirmation',
+  settleConfirmation: 'settleConfirmation',
+  recordConfirmation: 'recordConfirmation',
   screenRequest: 'screenRequest',
   requestApproval: 'requestApproval',
   settleDeadline: 'settleDeadline',
@@ -26,7 +29,21 @@ export type ActivityName = (typeof ACTIVITY)[keyof typeof ACTIVITY];
 export interface ApprovalPolicy {
   approvalTimeoutMs: number;
   reminderAfterMs: number;
+  /** Absent in the histories of instances started before confirmation existed. */
+  confirmationRequired?: boolean;
+  confirmationTimeoutMs?: number;
 }
+
+export interface RequestConfirmationInput {
+  requestId: string;
+  /** ISO time after which the confirmation link stops working. */
+  expiresAt: string;
+  /** False when `REQUIRE_NEW_EMAIL_CONFIRMATION` is off: only the tracking link is mailed. */
+  required: boolean;
+}
+
+/** How the wait for the new address's confirmation ended. */
+export type ConfirmationOutcome = { kind: 'confirmed' } | { kind: 'cancel'; cancel: CancelEvent } | { kind: 'deadline' };
 
 export type ScreeningResult =
   | { outcome: 'declined'; reason: DeclineReason }
@@ -41,10 +58,14 @@ export interface RequestApprovalInput {
 }
 
 /** The endings that happen without touching the guest's account. */
-export type RecordOutcomeInput =
+export type RecordOutcomeInput = (
   | { requestId: string; outcome: 'Rejected'; decision: ApprovalDecisionEvent }
   | { requestId: string; outcome: 'Cancelled'; cancel: CancelEvent }
-  | { requestId: string; outcome: 'Expired' };
+  | { requestId: string; outcome: 'Expired' }
+) & {
+  /** Version 3 on: the ending's mails are `sendOutcomeMails`' step, not this one's. */
+  mailsFollow?: boolean;
+};
 
 export interface MarkApprovedInput {
   requestId: string;

@@ -1,4 +1,4 @@
-import type { EmailChangeSubmission, RequestSource } from '../domain/request.js';
+import type { CancelOrigin, EmailChangeSubmission, RequestSource } from '../domain/request.js';
 
 /**
  * Names and payloads shared by the orchestrator and the HTTP handlers that start it and raise
@@ -9,16 +9,19 @@ export const ORCHESTRATOR_NAME = 'emailChangeOrchestrator';
 export const EVENTS = {
   /** Raised by POST /api/approvals/{token} after the token was consumed. */
   approvalDecision: 'ApprovalDecision',
-  /** Raised by POST /api/admin/requests/{id}/cancel. */
+  /** Raised by an admin's cancel, the requester's cancel on the tracking page, or the owner's report. */
   cancel: 'Cancel',
+  /** Raised by POST /api/confirmations/{token} after the confirmation was claimed. */
+  newEmailConfirmed: 'NewEmailConfirmed',
 } as const;
 
 /**
  * The orchestration code version new instances run (README "Changing the orchestration"). An
  * instance keeps the version it started with for its whole life, since it replays its history
- * with the code of that version: 1 (or absent) waits in rounds, 2 keeps one set of event waiters.
+ * with the code of that version: 1 (or absent) waits in rounds, 2 keeps one set of event waiters,
+ * 3 has the new address confirmed first and mails every ending from one step.
  */
-export const WORKFLOW_VERSION = 2;
+export const WORKFLOW_VERSION = 3;
 
 /** The orchestration's input; its instance id is `requestId`. */
 export interface EmailChangeOrchestrationInput {
@@ -40,7 +43,9 @@ export interface ApprovalDecisionEvent {
 
 export interface CancelEvent {
   reason: string;
-  /** The admin's identity (name or object id from the token). */
+  /** The admin's identity (name or object id from the token), `requester`, or the owner's address. */
   by: string;
   at: string;
+  /** Absent on cancels raised before requesters and owners could cancel: an admin's. */
+  origin?: CancelOrigin;
 }

@@ -6,6 +6,7 @@ import {
   type ActivityName,
   type ApprovalPolicy,
   type CompleteRequestInput,
+  type ConfirmationOutcome,
   type FinalStatus,
   type MailRestorePolicy,
   type MailRestoreState,
@@ -13,13 +14,15 @@ import {
   type OutcomeMailsState,
   type RecordOutcomeInput,
   type RequestApprovalInput,
+  type RequestConfirmationInput,
   type ResetOutcome,
   type ScreeningResult,
 } from './activityContract.js';
-import type { EmailChangeOrchestrationInput } from './contract.js';
+import { EVENTS, type EmailChangeOrchestrationInput } from './contract.js';
 import type { OrchestrationCustomStatus } from './customStatus.js';
 import { restoreMailUntilDone } from './restoreMailUntilDone.js';
 import { RESET_RETRY, STEP_RETRY } from './retryPolicies.js';
+import { waitForConfirmation } from './waitForConfirmation.js';
 import { waitForDecisionOrDeadline, type WaitOutcome } from './waitForDecisionOrDeadline.js';
 import { waitInRoundsV1 } from './waitInRoundsV1.js';
 
@@ -43,7 +46,7 @@ export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
     context.df.callActivityWithRetry(name, retry, payload);
   const publish = (status: OrchestrationCustomStatus) => context.df.setCustomStatus(status);
 
-  /** Whether `completeRequest` stored an ending, so the request's mails are owed. */
+  /** Whether an ending was stored (`completeRequest`, or from version 3 `recordOutcome`), so its mails are owed. */
   let completed = false;
   /** What the reset itself answered: a later internal error must not replace Graph's code. */
   let reset: ResetOutcome | undefined;
@@ -73,11 +76,55 @@ export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
     }
   };
 
+  /** Version 3 on: stores an ending that never reached Graph; its mails follow as a step of their own. */
+  const end = function* (ending: RecordOutcomeInput, decidedBy?: string): Step {
+    const ended = (yield call(ACTIVITY.recordOutcome, { ...ending, mailsFollow: true })) as FinalStatus;
+    completed = true;
+    restore = 'notNeeded';
+    publish(decidedBy ? { status: ended, decidedBy } : { status: ended });
+    return ended;
+  };
+
+  /**
+   * Version 3 on: the new address confirms before the directory is asked anything (DESIGN §2
+   * step 3). The ending when it was not confirmed (cancelled or expired), else undefined.
+   */
+  const confirmNewAddress = function* (policy: ApprovalPolicy, cancel: Task): Generator<Task, RecordOutcomeInput | undefined, unknown> {
+    const required = policy.confirmationRequired ?? true;
+    const expiresAt = new Date(context.df.currentUtcDateTime.getTime() + (policy.confirmationTimeoutMs ?? 0));
+    const request: RequestConfirmationInput = { requestId, expiresAt: expiresAt.toISOString(), required };
+    yield call(ACTIVITY.requestConfirmation, request);
+    if (!required) return undefined;
+    publish({ status: 'AwaitingConfirmation', deadline: request.expiresAt });
+    let confirmation = yield* waitForConfirmation(context, { deadline: expiresAt, cancel });
+    // A confirmation or cancel accepted in the instant before the deadline may still be on its way.
+    if (confirmation.kind === 'deadline') confirmation = (yield call(ACTIVITY.settleConfirmation, requestId)) as ConfirmationOutcome;
+    if (confirmation.kind === 'cancel') return { requestId, outcome: 'Cancelled', cancel: confirmation.cancel };
+    if (confirmation.kind === 'deadline') return { requestId, outcome: 'Expired' };
+    yield call(ACTIVITY.recordConfirmation, requestId);
+    return undefined;
+  };
+
   publish({ status: 'Received' });
   let status: RequestStatus;
   try {
     yield call(ACTIVITY.recordRequest, input);
     const policy = (yield call(ACTIVITY.getApprovalPolicy)) as ApprovalPolicy;
+    // Version 3 on: one Cancel waiter for the instance's whole life, shared by both waits.
+    const cancel = version >= 3 ? context.df.waitForExternalEvent(EVENTS.cancel) : undefined;
+    const unconfirmed = cancel ? yield* confirmNewAddress(policy, cancel) : undefined;
+    if (unconfirmed) {
+      status = yield* end(unconfirmed);
+    } else {
+      status = yield* screenAndDecide(policy, cancel);
+    }
+  } catch (error) {
+    status = yield* complete(reset ?? internalError(context, error));
+  }
+  return yield* finish(status);
+
+  /** Screens the guest, asks the approvers and carries out what they decide. */
+  function* screenAndDecide(policy: ApprovalPolicy, cancel: Task | undefined): Step {
     const screening = (yield call(ACTIVITY.screenRequest, requestId)) as ScreeningResult;
     if (screening.outcome === 'declined') {
       publish({ status: 'Declined', declineReason: screening.reason });
@@ -103,6 +150,7 @@ export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
         publish({ ...awaiting, reminderSentAt: context.df.currentUtcDateTime.toISOString() });
         return approvalRound(true);
       },
+      ...(cancel ? { cancel } : {}),
     });
     // A decision or cancel accepted in the instant before the deadline may still be on its way:
     // the outcome claimed first in storage stands, so nobody was told a result that did not happen.
@@ -115,8 +163,9 @@ export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
           : waited.kind === 'decision'
             ? { requestId, outcome: 'Rejected', decision: waited.decision }
             : { requestId, outcome: 'Expired' };
-      const ended = (yield call(ACTIVITY.recordOutcome, ending)) as FinalStatus;
       const decidedBy = waited.kind === 'cancel' ? waited.cancel.by : waited.kind === 'decision' ? waited.decision.approverMail : undefined;
+      if (version >= 3) return yield* end(ending, decidedBy);
+      const ended = (yield call(ACTIVITY.recordOutcome, ending)) as FinalStatus;
       publish(decidedBy ? { status: ended, decidedBy } : { status: ended });
       return ended;
     }
@@ -146,27 +195,29 @@ export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
       }
       reset = outcome;
     }
-    status = yield* complete(outcome);
-  } catch (error) {
-    status = yield* complete(reset ?? internalError(context, error));
+    return yield* complete(outcome);
   }
 
-  // Outside the try, so nothing that failed above keeps `mail` from being put back. These steps
-  // follow the last one either version recorded before, so running instances replay unchanged.
-  if (!completed) return status;
-  // Not tried yet after a refused reset (version 1) or an internal error: the try finds what is owed.
-  if (restore === undefined && !reset?.ok) restore = yield* tryRestore();
-  let mails = yield* tryOutcomeMails();
-  if (restore === 'pending' || mails === 'pending') {
-    const policy = (yield call(ACTIVITY.getMailRestorePolicy)) as MailRestorePolicy;
-    yield* restoreMailUntilDone(context, policy, function* () {
-      if (restore === 'pending') restore = yield* tryRestore();
-      // `mail` back (or no longer pending) owes the admins a notice, so mails follow any change.
-      if (mails === 'pending' || restore !== 'pending') mails = yield* tryOutcomeMails();
-      return restore === 'pending' || mails === 'pending' ? 'pending' : 'done';
-    });
+  /**
+   * Outside the try, so nothing that failed above keeps `mail` from being put back. These steps
+   * follow the last one either version recorded before, so running instances replay unchanged.
+   */
+  function* finish(status: RequestStatus): Step {
+    if (!completed) return status;
+    // Not tried yet after a refused reset (version 1) or an internal error: the try finds what is owed.
+    if (restore === undefined && !reset?.ok) restore = yield* tryRestore();
+    let mails = yield* tryOutcomeMails();
+    if (restore === 'pending' || mails === 'pending') {
+      const policy = (yield call(ACTIVITY.getMailRestorePolicy)) as MailRestorePolicy;
+      yield* restoreMailUntilDone(context, policy, function* () {
+        if (restore === 'pending') restore = yield* tryRestore();
+        // `mail` back (or no longer pending) owes the admins a notice, so mails follow any change.
+        if (mails === 'pending' || restore !== 'pending') mails = yield* tryOutcomeMails();
+        return restore === 'pending' || mails === 'pending' ? 'pending' : 'done';
+      });
+    }
+    return status;
   }
-  return status;
 }
 
 /**

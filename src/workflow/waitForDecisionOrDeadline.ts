@@ -12,6 +12,11 @@ export interface WaitPlan {
   reminderAt: Date;
   /** Builds the task that sends the reminder (an activity call). */
   sendReminder: () => Task;
+  /**
+   * The instance's Cancel waiter, when an earlier wait (the confirmation) already made one: a
+   * second waiter of the same name would leave the first to swallow the cancel.
+   */
+  cancel?: Task;
 }
 
 /**
@@ -25,7 +30,10 @@ export interface WaitPlan {
  */
 export function* waitForDecisionOrDeadline(context: OrchestrationContext, plan: WaitPlan): Generator<Task, WaitOutcome, unknown> {
   const decision = context.df.waitForExternalEvent(EVENTS.approvalDecision);
-  const cancel = context.df.waitForExternalEvent(EVENTS.cancel);
+  const cancel = plan.cancel ?? context.df.waitForExternalEvent(EVENTS.cancel);
+  // A Cancel waiter from the confirmation wait may have taken its event between the waits, when
+  // no race was open: a race built now would never hear of it, so the cancel wins before any.
+  if (cancel.isCompleted) return { kind: 'cancel', cancel: cancel.result as CancelEvent };
   /** Races the waiters against `task`; the event's outcome, or undefined when `task` won. */
   function* raceAgainst(task: Task): Generator<Task, WaitOutcome | undefined, unknown> {
     const winner = yield context.df.Task.any([decision, cancel, task]);

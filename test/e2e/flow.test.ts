@@ -18,6 +18,13 @@ test('a sponsored guest is approved by the sponsor and the reset completes in Gr
   const approval = await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'approval mail to the sponsor');
   expect(approval.html).toContain(guest.mail);
   expect(approval.html).toContain(newEmail);
+  // Sent in Graph's MIME mode: the outbox holds both parts, the text one with the link written out.
+  const link = approvalLink(approval);
+  expect(approval.html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+  expect(approval.links[0]).toBe(link);
+  expect(approval.text).toContain(`Review the request:\n${link}\nThis link stops working in 10 minutes, on `);
+  expect(approval.text).toMatch(/^Contoso\n/);
+  expect(approval.text).toContain('Questions? Contact helpdesk@contoso.com.');
   await waitForMail(app, (m) => m.to.includes(guest.mail), 'notice to the current address');
 
   const awaiting = await waitForStatus(app, id, 'AwaitingApproval');
@@ -25,7 +32,6 @@ test('a sponsored guest is approved by the sponsor and the reset completes in Gr
   expect(awaiting.request.approvers.map((a) => a.mail)).toEqual([sponsor.mail]);
 
   // Opening the link (as a mail scanner would) decides nothing.
-  const link = approvalLink(approval);
   expect((await fetch(link)).status).toBe(200);
   expect((await adminGet(app, id)).request.status).toBe('AwaitingApproval');
 

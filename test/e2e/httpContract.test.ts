@@ -12,7 +12,8 @@ afterAll(async () => {
 });
 
 const post = (body: string, contentType: string, accept = 'application/json') =>
-  fetch(`${app.url}/api/requests`, { method: 'POST', headers: { 'content-type': contentType, accept }, body });
+  fetch(`${app.url}/api/requests`, { method: 'POST', headers: { 'content-type': contentType, accept }, body, redirect: 'manual' });
+const postForm = (fields: Record<string, string>) => post(new URLSearchParams(fields).toString(), 'application/x-www-form-urlencoded', 'text/html');
 
 describe('public form', () => {
   test('GET /api/requests/new is an HTML form with a strict CSP', async () => {
@@ -25,10 +26,14 @@ describe('public form', () => {
   });
 
   test('HEAD answers wherever GET does: the same status and headers, no body', async () => {
-    const [get, head] = await Promise.all(['GET', 'HEAD'].map((method) => fetch(`${app.url}/api/requests/new`, { method })));
-    expect(head.status).toBe(200);
-    for (const header of ['content-type', 'content-security-policy', 'cache-control']) expect(head.headers.get(header)).toBe(get.headers.get(header));
-    expect(await head.text()).toBe('');
+    for (const route of ['/api/requests/new', '/api/requests/received']) {
+      const [get, head] = await Promise.all(['GET', 'HEAD'].map((method) => fetch(`${app.url}${route}`, { method })));
+      expect([route, head.status]).toEqual([route, 200]);
+      expect(get.status).toBe(200);
+      const headers = (res: Response) => [...res.headers.entries()].filter(([name]) => !['date', 'content-length', 'transfer-encoding', 'connection', 'keep-alive'].includes(name));
+      expect(headers(head)).toEqual(headers(get));
+      expect(await head.text()).toBe('');
+    }
     const fake = `00000000-0000-4000-8000-000000000000.${'A'.repeat(43)}`;
     const unknownLink = await fetch(`${app.url}/api/approvals/${fake}`, { method: 'HEAD' });
     expect(unknownLink.status).toBe(404);
@@ -52,12 +57,32 @@ describe('public form', () => {
     const html = await res.text();
     expect(html).toContain('kept@fabrikam.example');
     expect(html).toMatch(/<form/);
+    expect(html).toMatch(/<title>Error: /);
+    expect(html).toContain('<li><a href="#newEmail">');
   });
 
-  test('a valid form post answers with the "request received" page', async () => {
-    const res = await post(new URLSearchParams({ currentEmail: `x.${Date.now()}@fabrikam.example`, newEmail: `y.${Date.now()}@northwind.example`, reason: 'MovedCompany' }).toString(), 'application/x-www-form-urlencoded', 'text/html');
-    expect(res.status).toBe(202);
-    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+  test('a valid form post answers 303 to the "request received" page, which carries nothing personal', async () => {
+    const currentEmail = `x.${Date.now()}@fabrikam.example`;
+    const res = await postForm({ currentEmail, newEmail: `y.${Date.now()}@northwind.example`, reason: 'MovedCompany' });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/api/requests/received');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const landing = await fetch(new URL(res.headers.get('location')!, app.url));
+    expect(landing.status).toBe(200);
+    expect(landing.headers.get('content-type')).toMatch(/text\/html/);
+    expect(landing.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    const html = await landing.text();
+    expect(html).toContain('Check the inbox of your new email address');
+    expect(html).not.toContain(currentEmail);
+  });
+
+  test('JSON stays 202 {requestId, status: "Received"}, even for a form post that asks for JSON', async () => {
+    const fields = { currentEmail: `j.${Date.now()}@fabrikam.example`, newEmail: `k.${Date.now()}@northwind.example`, reason: 'MovedCompany' };
+    const asJson = await app.json<{ requestId: string; status: string }>('POST', '/api/requests', fields);
+    expect(asJson.status).toBe(202);
+    expect(asJson.body).toEqual({ requestId: expect.stringMatching(/^[0-9a-f-]{36}$/), status: 'Received' });
+    const formAskingJson = await post(new URLSearchParams({ ...fields, newEmail: `l.${Date.now()}@northwind.example` }).toString(), 'application/x-www-form-urlencoded');
+    expect(formAskingJson.status).toBe(202);
   });
 
   test('over 16 KiB is 413', async () => {
@@ -84,6 +109,23 @@ describe('public form', () => {
     }
     expect(statuses).toEqual([202, 202, 429]);
     expect(Number(retryAfter)).toBeGreaterThan(0);
+  });
+
+  test('from the form, 429 re-renders the form with the values kept, when to try again, and Retry-After', async () => {
+    const target = `limited.form.${Date.now()}@fabrikam.example`;
+    for (let i = 0; i < 2; i++) expect((await app.json('POST', '/api/requests', { currentEmail: target, newEmail: `f${i}.${Date.now()}@northwind.example`, reason: 'MovedCompany' })).status).toBe(202);
+    const res = await postForm({ currentEmail: target, newEmail: 'kept.new@northwind.example', reason: 'Other', reasonDetail: 'Kept detail' });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await res.text();
+    expect(html).toMatch(/<title>Error: /);
+    expect(html).toMatch(/<form method="post"/);
+    expect(html).toContain(`value="${target}"`);
+    expect(html).toContain('value="kept.new@northwind.example"');
+    expect(html).toContain('<option value="Other" selected>');
+    expect(html).toContain('>Kept detail</textarea>');
+    expect(html).toMatch(/Too many requests\. Try again in \d+ (seconds|minutes), after [^<]+ UTC\./);
   });
 });
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { createActivities, type Activities } from '../../src/activities/createActivities.js';
 import { parseSettings, type Settings } from '../../src/config/settings.js';
 import { createGraphEmulator, type GraphEmulator } from '@guest-email-change/graph-emulator';
-import { hashApprovalSecret } from '../../src/domain/approvalToken.js';
+import { hashLinkSecret } from '../../src/domain/linkToken.js';
 import type { DeclineReason, EmailChangeRequest } from '../../src/domain/request.js';
 import { GraphRequestError, type GraphGateway } from '../../src/graph/graphGateway.js';
 import { createMsGraphGateway } from '../../src/graph/msGraphGateway.js';
@@ -51,6 +51,7 @@ function settingsFor(graphBaseUrl: string, extra: Record<string, string> = {}): 
     NEW_EMAIL_DENIED_DOMAINS: 'blocked.example',
     PUBLIC_BASE_URL,
     APPROVAL_FORM_SECRET: 'a-test-secret-that-is-long-enough-0123456789',
+    ORG_NAME: 'Contoso',
     MAIL_SENDER: 'guest-reset@contoso.com',
     ADMIN_NOTIFICATION_EMAILS: ADMIN_MAIL,
     ADMIN_TENANT_ID: 'c0a70500-0000-4000-8000-000000000000',
@@ -253,7 +254,7 @@ describe('requestApproval', () => {
     const link = approvals[0].links.find((l) => l.startsWith(`${PUBLIC_BASE_URL}/api/approvals/${id}.`));
     expect(link).toBeDefined();
     const secret = link!.split('.').at(-1)!;
-    expect(await store.getApprovalToken(id, hashApprovalSecret(secret))).toMatchObject({ approverMail: sponsor.mail, expiresAt: deadline });
+    expect(await store.getApprovalToken(id, hashLinkSecret(secret))).toMatchObject({ approverMail: sponsor.mail, expiresAt: deadline });
     expect(mailTo(guest.mail).map((m) => m.subject)).toEqual(['A change to your sign-in email was requested']);
 
     await activities.requestApproval({ requestId: id, deadline, reminder: true });

@@ -52,6 +52,7 @@ function activitiesWith(extra: Record<string, string> = {}): Activities {
     TENANT_VERIFIED_DOMAINS: 'contoso.com',
     PUBLIC_BASE_URL: 'https://guest-reset.example',
     APPROVAL_FORM_SECRET: 'a-test-secret-that-is-long-enough-0123456789',
+    ORG_NAME: 'Contoso',
     MAIL_SENDER: 'guest-reset@contoso.com',
     ADMIN_NOTIFICATION_EMAILS: ADMIN_MAIL,
     ADMIN_TENANT_ID: 'c0a70500-0000-4000-8000-000000000000',

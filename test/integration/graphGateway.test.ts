@@ -37,6 +37,7 @@ function settingsFor(graphBaseUrl: string): Settings {
     TENANT_VERIFIED_DOMAINS: 'contoso.com',
     PUBLIC_BASE_URL: 'http://localhost:7071',
     APPROVAL_FORM_SECRET: 'x'.repeat(40),
+    ORG_NAME: 'Contoso',
     MAIL_SENDER: 'guest-reset@contoso.com',
     ADMIN_TENANT_ID: 'c0a70500-0000-4000-8000-000000000000',
     ADMIN_API_AUDIENCE: 'api://guest-reset',
@@ -183,13 +184,21 @@ describe('changes', () => {
   });
 
   test('sendMail delivers an HTML message to the outbox with its links', async () => {
-    await gateway.sendMail({ from: 'guest-reset@contoso.com', to: ['megan.bowen@contoso.com'], subject: 'Approve a change', html: '<p><a href="https://app.example/approve?a=1&amp;b=2">Review</a></p>' });
+    await gateway.sendMail({ from: 'guest-reset@contoso.com', to: ['megan.bowen@contoso.com'], subject: 'Approve a change', html: '<p><a href="https://app.example/approve?a=1&amp;b=2">Review</a></p>', text: 'Review: https://app.example/approve?a=1&b=2' });
     const sent = emulator.outbox().at(-1);
     expect(sent).toMatchObject({ from: 'guest-reset@contoso.com', to: ['megan.bowen@contoso.com'], subject: 'Approve a change', links: ['https://app.example/approve?a=1&b=2'] });
   });
 
+  test('sendMail goes in MIME mode: both parts, a non-ASCII subject and long lines arrive intact', async () => {
+    const subject = 'Approval needed: sign-in email change for Zoë Ångström 李雷 — '.repeat(3).trim();
+    const text = `Grüße,\nline with trailing space \n${'long line '.repeat(30)}\n= signs = and =3D stay\n.\n`;
+    const html = `<p style="color:#1b1b1b">Grüße — <a href="https://app.example/x?a=1&amp;b=2">x</a></p>\n<p>${'w'.repeat(200)}</p>`;
+    await gateway.sendMail({ from: 'guest-reset@contoso.com', to: ['megan.bowen@contoso.com', 'alex.wilber@contoso.com'], subject, html, text });
+    expect(emulator.outbox().at(-1)).toMatchObject({ to: ['megan.bowen@contoso.com', 'alex.wilber@contoso.com'], subject, html, text, links: ['https://app.example/x?a=1&b=2'] });
+  });
+
   test('sendMail from an unknown mailbox is MailboxNotEnabledForRESTAPI', async () => {
-    const error = await failure(gateway.sendMail({ from: 'nobody@contoso.com', to: ['megan.bowen@contoso.com'], subject: 's', html: '<p>x</p>' }));
+    const error = await failure(gateway.sendMail({ from: 'nobody@contoso.com', to: ['megan.bowen@contoso.com'], subject: 's', html: '<p>x</p>', text: 'x' }));
     expect(error).toMatchObject({ status: 404, code: 'MailboxNotEnabledForRESTAPI', transient: false });
   });
 });

@@ -6,17 +6,19 @@ import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, test } from 'vitest';
 import { parseSettings, type Settings } from '../../src/config/settings.js';
 import { createGraphEmulator, type GraphEmulator } from '@guest-email-change/graph-emulator';
-import { createAntiForgeryValue, createApprovalToken, NO_SIGN_IN_VIEWER, parseApprovalToken } from '../../src/domain/approvalToken.js';
+import { createAntiForgeryValue, createLinkToken, NO_SIGN_IN_VIEWER, parseLinkToken } from '../../src/domain/linkToken.js';
 import type { Approver, EmailChangeRequest } from '../../src/domain/request.js';
 import { createMsGraphGateway } from '../../src/graph/msGraphGateway.js';
+import { createMailer } from '../../src/mail/mailer.js';
 import { cancelAdminRequest, getAdminRequest, listAdminRequests } from '../../src/http/adminRequests.js';
 import { decideApproval, showApproval } from '../../src/http/approvals.js';
 import type { HttpDependencies, OrchestrationClient } from '../../src/http/dependencies.js';
-import { showRequestForm, submitRequest } from '../../src/http/submitRequest.js';
+import { showRequestForm, showRequestReceived, submitRequest } from '../../src/http/submitRequest.js';
 import { claimOutcome, DEADLINE_PASSED } from '../../src/store/outcomeClaim.js';
 import { createTableRateLimiter } from '../../src/store/rateLimiter.js';
 import type { RequestStore } from '../../src/store/requestStore.js';
 import { createTableRequestStore } from '../../src/store/tableRequestStore.js';
+import { CHARACTER_COUNT_SCRIPT, CHARACTER_COUNT_SCRIPT_SHA256 } from '../../src/templates/characterCount.js';
 import { PAGE_CSP } from '../../src/templates/layout.js';
 import { EVENTS, ORCHESTRATOR_NAME, WORKFLOW_VERSION } from '../../src/workflow/contract.js';
 
@@ -52,6 +54,7 @@ function testSettings(jwksUri: string, overrides: Record<string, string> = {}): 
     TENANT_VERIFIED_DOMAINS: 'contoso.com',
     PUBLIC_BASE_URL: 'http://localhost:7071',
     APPROVAL_FORM_SECRET: FORM_SECRET,
+    ORG_NAME: 'Contoso',
     MAIL_SENDER: 'noreply@contoso.com',
     ADMIN_TENANT_ID: 'tenant-1',
     ADMIN_API_AUDIENCE: AUDIENCE,
@@ -79,7 +82,8 @@ beforeAll(async () => {
   graphBaseUrl = `http://127.0.0.1:${(graphServer.address() as AddressInfo).port}`;
   const settings = testSettings(`http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/keys`);
   store = createTableRequestStore(settings);
-  deps = { settings, store, graph: createMsGraphGateway(settings), rateLimiter: createTableRateLimiter(settings), clock: () => now, platformAuthenticationOn: true };
+  const graph = createMsGraphGateway(settings);
+  deps = { settings, store, graph, mailer: createMailer(graph, settings), rateLimiter: createTableRateLimiter(settings), clock: () => now, platformAuthenticationOn: true };
   const team = await approverTeam();
   [APPROVER_A, APPROVER_B] = team.approvers;
   GUEST = team.guest;
@@ -260,7 +264,7 @@ async function seedPendingRequest(overrides: Partial<EmailChangeRequest> = {}, s
   await store.createRequest(emailChange, { requestId: id, id: 'received', at: emailChange.submittedAt, type: 'Received', actor: 'requester' });
   const links: Record<'a' | 'b', string> = { a: '', b: '' };
   for (const [key, approver] of [['a', emailChange.approvers[0] ?? APPROVER_A], ['b', emailChange.approvers[1] ?? APPROVER_B]] as const) {
-    const { token, tokenHash } = createApprovalToken(id);
+    const { token, tokenHash } = createLinkToken(id);
     await store.saveApprovalToken({ requestId: id, tokenHash, approverId: approver.id, approverMail: approver.mail, expiresAt: deadline });
     links[key] = token;
     approverOfLink.set(token, approver);
@@ -307,7 +311,19 @@ describe('GET /api/requests/new', () => {
     expectSecurityHeaders(response, 'page');
     const html = await response.text();
     expect(html).toContain('<form method="post" action="/api/requests"');
-    expect(html).not.toMatch(/<script/i);
+    // The one script is the counter, allowed by its hash and nothing else.
+    expect(html.match(/<script>/g)).toHaveLength(1);
+    expect(html).toContain(`<script>${CHARACTER_COUNT_SCRIPT}</script>`);
+    expect(PAGE_CSP).toContain(`script-src '${CHARACTER_COUNT_SCRIPT_SHA256}';`);
+  });
+});
+
+describe('GET /api/requests/received', () => {
+  test('the same page for everyone, telling to look in the new address\'s inbox', async () => {
+    const response = showRequestReceived();
+    expect(response.status).toBe(200);
+    expectSecurityHeaders(response, 'page');
+    expect(await response.text()).toContain('Check the inbox of your new email address');
   });
 });
 
@@ -334,11 +350,12 @@ describe('POST /api/requests', () => {
     ]);
   });
 
-  test('form post: 202 with the request-received page', async () => {
+  test('form post: 303 to the request-received page, with nothing personal in its URL', async () => {
     const response = await submit(form(submission(), { 'user-agent': 'TestBrowser/1.0' }));
-    expect(response.status).toBe(202);
-    expectSecurityHeaders(response, 'page');
-    expect(await response.text()).toContain('Request received');
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/api/requests/received');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(await response.text()).toBe('');
     expect(client.started).toHaveLength(1);
     expect((client.started[0]!.input as { source: unknown }).source).toEqual({ ip: '203.0.113.10', userAgent: 'TestBrowser/1.0' });
   });
@@ -367,7 +384,8 @@ describe('POST /api/requests', () => {
     expect(html).toContain('&lt;i&gt;moved&lt;/i&gt;');
     expect(html).not.toContain('<b>');
     expect(html).toContain('value="same@x.com"');
-    expect(html).toContain('Please correct the fields');
+    expect(html).toContain('There is a problem');
+    expect(html).toContain('<title>Error: ');
     expect(client.started).toHaveLength(0);
   });
 
@@ -405,7 +423,8 @@ describe('POST /api/requests', () => {
 
     const knownPage = await submit(form({ currentEmail: 'known.guest@fabrikam.com', newEmail: 'k2@northwind.com', reason: 'MovedCompany' }), '192.0.2.50');
     const unknownPage = await submit(form({ currentEmail: 'nobody@nowhere.example', newEmail: 'n2@northwind.com', reason: 'MovedCompany' }), '192.0.2.50');
-    expect(await knownPage.text()).toBe(await unknownPage.text());
+    expect(knownPage.status).toBe(303);
+    expect([...knownPage.headers.entries()]).toEqual([...unknownPage.headers.entries()]);
   });
 
   test('429 with Retry-After once a source is over its limit; other sources go on', async () => {
@@ -421,10 +440,17 @@ describe('POST /api/requests', () => {
   test('429 once a new email is over its limit, from any source', async () => {
     expect((await submit(json(submission({ newEmail: 'target@northwind.com' })), '192.0.2.11')).status).toBe(202);
     expect((await submit(json(submission({ newEmail: 'target@northwind.com' })), '192.0.2.12')).status).toBe(202);
-    const refused = await submit(form(submission({ newEmail: 'TARGET@northwind.com' })), '192.0.2.13');
+    const refused = await submit(form(submission({ newEmail: 'TARGET@northwind.com', reasonDetail: 'Kept for later' })), '192.0.2.13');
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expectSecurityHeaders(refused, 'page');
+    // The form again, as typed, with when to try again.
+    const html = await refused.text();
+    expect(html).toContain('<title>Error: ');
+    expect(html).toContain('value="TARGET@northwind.com"');
+    expect(html).toContain('>Kept for later</textarea>');
+    expect(html).toMatch(/Too many requests\. Try again in \d+ (seconds|minutes), after \d{4}-\d\d-\d\d \d\d:\d\d UTC\./);
+    expect(client.started).toHaveLength(2);
   });
 
   test('429 once a current email is over its limit, from any source', async () => {
@@ -451,7 +477,7 @@ describe('GET /api/approvals/{token}', () => {
 
     await openApproval(links.a);
     expect(client.raised).toHaveLength(0);
-    const { tokenHash } = parseApprovalToken(links.a)!;
+    const { tokenHash } = parseLinkToken(links.a)!;
     expect((await store.getApprovalToken(id, tokenHash))?.usedAt).toBeUndefined();
     expect((await store.listEvents(id)).map((e) => e.type)).toEqual(['Received']);
     expect((await decide(links.a, 'approve')).status).toBe(200);
@@ -726,7 +752,7 @@ describe('approver sign-in (APPROVER_SIGN_IN=required)', () => {
     expectSecurityHeaders(response, 'page');
     expect(await response.text()).toContain(signInLink(links.a));
     expect(client.raised).toHaveLength(0);
-    expect((await store.getApprovalToken(id, parseApprovalToken(links.a)!.tokenHash))?.usedAt).toBeUndefined();
+    expect((await store.getApprovalToken(id, parseLinkToken(links.a)!.tokenHash))?.usedAt).toBeUndefined();
     expect((await decide(links.a, 'approve')).status).toBe(200);
   });
 
@@ -774,7 +800,7 @@ describe('approver sign-in (APPROVER_SIGN_IN=required)', () => {
     deps = { ...deps, platformAuthenticationOn: false };
     try {
       expect(await (await openApproval(links.a, genuine)).text()).toContain(signInLink(links.a));
-      const csrf = createAntiForgeryValue(FORM_SECRET, parseApprovalToken(links.a)!.tokenHash, APPROVER_A.id);
+      const csrf = createAntiForgeryValue(FORM_SECRET, parseLinkToken(links.a)!.tokenHash, APPROVER_A.id);
       expect((await post(links.a, { decision: 'approve', csrf }, genuine)).status).toBe(401);
       expect(client.raised).toHaveLength(0);
     } finally {
@@ -784,7 +810,7 @@ describe('approver sign-in (APPROVER_SIGN_IN=required)', () => {
 
   test('the anti-forgery value is bound to the viewer: one minted for another user, or for sign-in off, is refused for the approver', async () => {
     const { id, links } = await seedPendingRequest();
-    const { tokenHash } = parseApprovalToken(links.a)!;
+    const { tokenHash } = parseLinkToken(links.a)!;
     // What a form shown to Bob signed in (or to anyone with sign-in off) would have carried.
     for (const viewer of [APPROVER_B.id, NO_SIGN_IN_VIEWER]) {
       const response = await post(links.a, { decision: 'approve', csrf: createAntiForgeryValue(FORM_SECRET, tokenHash, viewer) });
@@ -836,7 +862,7 @@ describe('decisions posted from another site', () => {
       expect(await response.text()).toContain('not sent from the approval page');
     }
     expect(client.raised).toHaveLength(0);
-    expect((await store.getApprovalToken(id, parseApprovalToken(links.a)!.tokenHash))?.usedAt).toBeUndefined();
+    expect((await store.getApprovalToken(id, parseLinkToken(links.a)!.tokenHash))?.usedAt).toBeUndefined();
     expect((await store.listEvents(id)).map((e) => e.type)).toEqual(['Received']);
   });
 
@@ -884,7 +910,7 @@ describe('the approver is checked again in the directory when deciding', () => {
     const events = await store.listEvents(id);
     expect(events.filter((e) => e.type === 'ApproverNoLongerEligible')).toMatchObject([{ detail: { reason, outcome: 'approved' } }]);
     expect(events.some((e) => e.type === 'DecisionReceived')).toBe(false);
-    expect((await store.getApprovalToken(id, parseApprovalToken(token)!.tokenHash))?.usedAt).toBeUndefined();
+    expect((await store.getApprovalToken(id, parseLinkToken(token)!.tokenHash))?.usedAt).toBeUndefined();
     expect(client.raised).toHaveLength(0);
   }
 

@@ -48,3 +48,11 @@ test('list entries written with @, *. or a trailing dot still match; blank entri
   expect(checkDomainPolicy('a@fabrikam.com', policy({ deniedDomains: ['fabrikam.com.'] }))).toEqual({ allowed: false, why: 'InDenyList' });
   expect(checkDomainPolicy('a@fabrikam.com', policy({ allowedDomains: [' '], deniedDomains: [''] }))).toEqual({ allowed: true });
 });
+
+test('an internationalised domain matches the stored punycode whether listed in Unicode or punycode', () => {
+  const stored = 'a@mail.xn--bcher-kva.example';
+  expect(checkDomainPolicy(stored, policy({ deniedDomains: ['Bücher.example'] }))).toEqual({ allowed: false, why: 'InDenyList' });
+  expect(checkDomainPolicy(stored, policy({ verifiedDomains: ['xn--bcher-kva.example'] }))).toEqual({ allowed: false, why: 'VerifiedDomain' });
+  expect(checkDomainPolicy(stored, policy({ allowedDomains: ['*.bücher.example'] }))).toEqual({ allowed: true });
+  expect(checkDomainPolicy('a@xn--bcher-kva.example.evil.net', policy({ allowedDomains: ['bücher.example'] }))).toEqual({ allowed: false, why: 'NotInAllowList' });
+});

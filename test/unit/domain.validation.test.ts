@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { emailForDisplay } from '../../src/domain/emailAddress.js';
 import { stripControlCharacters, validateSubmission, type FieldErrors } from '../../src/domain/validation.js';
 
 const valid = { currentEmail: 'old@fabrikam.com', newEmail: 'new@northwind.com', reason: 'MovedCompany' };
@@ -58,11 +59,20 @@ describe('validateSubmission', () => {
     ['domain label with leading hyphen', 'a@-example.com', /valid email/],
     ['numeric top-level domain', 'a@example.123', /valid email/],
     ['IP literal', 'a@[127.0.0.1]', /valid email/],
-    ['non-ASCII', 'jürgen@example.com', /valid email/],
     ['local part over 64', `${'a'.repeat(65)}@example.com`, /64/],
     ['address over 254', `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(58)}.com`, /254/],
   ])('current email: %s is refused', (_, email, message) => {
     expect(errorsOf({ ...valid, currentEmail: email }).currentEmail).toMatch(message);
+  });
+
+  test.each(['currentEmail', 'newEmail'] as const)('%s: a non-ASCII local part is refused because Graph cannot take it', (field) => {
+    for (const email of ['jürgen@example.com', 'JÜRGEN@bücher.example', '用户@例子.example']) {
+      expect(errorsOf({ ...valid, [field]: email })[field]).toMatch(/Microsoft Entra ID cannot use this address: Microsoft Graph/);
+    }
+  });
+
+  test('a non-ASCII local part wins over a character Graph refuses', () => {
+    expect(errorsOf({ ...valid, newEmail: 'jür+gen@example.com' }).newEmail).toMatch(/Microsoft Graph does not accept accented/);
   });
 
   test('the current email may hold characters Graph refuses in new invitations', () => {
@@ -135,6 +145,7 @@ describe('validateSubmission', () => {
   });
 
   test('control characters in an email make it invalid rather than silently changed', () => {
+    expect(errorsOf({ ...valid, newEmail: 'new@north\u0000wind.com' }).newEmail).toMatch(/valid email/);
     expect(errorsOf({ ...valid, newEmail: 'ne\u0000w@northwind.com' }).newEmail).toMatch(/valid email/);
   });
 
@@ -181,4 +192,63 @@ describe.each(Object.entries(INVISIBLE))('%s are stripped from every free-text f
 test('a reversed-text trick reads as typed once the override is gone', () => {
   // Shown with U+202E, "moc.nimda" reads "admin.com"; what is stored and mailed is what was typed.
   expect(validateSubmission({ ...valid, displayName: 'IT \u202Emoc.nimda\u202C desk' })).toMatchObject({ ok: true, value: { displayName: 'IT moc.nimda desk' } });
+});
+
+describe('internationalised domain names', () => {
+  const accepted = (currentEmail: string, newEmail: string) => {
+    const result = validateSubmission({ ...valid, currentEmail, newEmail });
+    if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.errors)}`);
+    return result.value;
+  };
+
+  test('are accepted in both addresses and stored as lower-case punycode', () => {
+    expect(accepted('Ada@Bücher.Example', 'ada@例え.テスト')).toMatchObject({ currentEmail: 'ada@xn--bcher-kva.example', newEmail: 'ada@xn--r8jz45g.xn--zckzah' });
+  });
+
+  test('mixed case, full-width letters and a typed xn-- form give the same stored address', () => {
+    for (const typed of ['ADA@BÜCHER.EXAMPLE', 'ada@XN--BCHER-KVA.example', 'ada@ｂücher．example']) {
+      expect(accepted(typed, 'new@northwind.com').currentEmail).toBe('ada@xn--bcher-kva.example');
+    }
+  });
+
+  test('the same address typed in Unicode and in punycode counts as the same address', () => {
+    expect(errorsOf({ ...valid, currentEmail: 'ada@bücher.example', newEmail: 'ADA@xn--bcher-kva.example' }).newEmail).toMatch(/different/);
+  });
+
+  test.each([
+    ['invalid punycode', 'ada@xn--zz.example'],
+    ['an empty xn-- label', 'ada@xn--.example'],
+    ['a trailing dot', 'ada@bücher.example.'],
+    ['a trailing dot on an ASCII domain', 'ada@northwind.com.'],
+    ['a URL delimiter that domainToASCII would cut off', 'ada@bücher.example/evil'],
+    ['a full-width solidus', 'ada@bücher\uFF0Fexample.com'],
+    ['a disallowed symbol', 'ada@⒈.example'],
+    ['a bidirectional override', 'ada@büch\u202Eer.example'],
+  ])('%s is refused as malformed', (_, email) => {
+    expect(errorsOf({ ...valid, newEmail: email }).newEmail).toMatch(/valid email/);
+  });
+
+  test('length limits count the punycode, not the typed characters', () => {
+    // 57 "ü" are 57 characters typed but a 63-character label once encoded; 58 make it too long.
+    const label = (n: number) => 'ü'.repeat(n);
+    expect(accepted(`ada@${label(57)}.example`, 'new@northwind.com').currentEmail).toMatch(/^ada@xn--[a-z0-9-]{59}\.example$/);
+    expect(errorsOf({ ...valid, currentEmail: `ada@${label(58)}.example` }).currentEmail).toMatch(/valid email/);
+
+    const local = 'a'.repeat(64);
+    const domain = `${label(57)}.${'c'.repeat(63)}.${'d'.repeat(57)}.com`;
+    expect(`${local}@${domain}`.length).toBeLessThan(254);
+    const asciiLength = accepted(`${local}@${domain}`, 'new@northwind.com').currentEmail.length;
+    expect(asciiLength).toBe(254);
+    expect(errorsOf({ ...valid, currentEmail: `${local}@x${domain}` }).currentEmail).toMatch(/254 characters, counting a domain with accents/);
+  });
+});
+
+describe('emailForDisplay', () => {
+  test('shows a punycode domain in Unicode and leaves everything else alone', () => {
+    expect(emailForDisplay('ada@xn--bcher-kva.example')).toBe('ada@bücher.example');
+    expect(emailForDisplay('ada@xn--r8jz45g.xn--zckzah')).toBe('ada@例え.テスト');
+    expect(emailForDisplay('ada@northwind.com')).toBe('ada@northwind.com');
+    expect(emailForDisplay('ada@xn--zz.example')).toBe('ada@xn--zz.example');
+    expect(emailForDisplay('not an address')).toBe('not an address');
+  });
 });

@@ -27,6 +27,7 @@ describe('the OpenAPI document', () => {
       [
         'GET /api/openapi.json',
         'GET /api/requests/new',
+        'GET /api/requests/received',
         'POST /api/requests',
         'GET /api/confirmations/{token}',
         'POST /api/confirmations/{token}',

@@ -170,6 +170,7 @@ describe('parseRequestListQuery', () => {
 
   test('status is a comma-separated list, case-insensitive, each status once', () => {
     expect(parse('status=awaitingapproval, FAILED,Failed')).toEqual({ statuses: ['AwaitingApproval', 'Failed'] });
+    expect(parse('status=AWAITINGCONFIRMATION')).toEqual({ statuses: ['AwaitingConfirmation'] });
   });
 
   test('empty parameters are no filter', () => {

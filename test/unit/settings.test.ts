@@ -56,3 +56,25 @@ test('storage is required in one of its two forms', () => {
   expect(() => parseSettings(rest)).toThrow(/AzureWebJobsStorage/);
   expect(parseSettings({ ...rest, AzureWebJobsStorage__tableServiceUri: 'https://acct.table.core.windows.net' }).AzureWebJobsStorage__tableServiceUri).toBe('https://acct.table.core.windows.net');
 });
+
+test('the organisation: a name is required, the logo must be https, the support contact an address or an https URL', () => {
+  const problems = (values: Record<string, string | undefined>) => {
+    try {
+      return parseSettings({ ...sample, ...values });
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+  expect(problems({ ORG_NAME: ' ' })).toContain('ORG_NAME is required');
+  expect(problems({ ORG_NAME: undefined })).toContain('ORG_NAME is required');
+  expect(problems({ ORG_LOGO_URL: 'http://cdn.contoso.com/logo.png' })).toContain('ORG_LOGO_URL must be an https URL');
+  for (const contact of ['javascript:alert(1)', 'http://help.contoso.com', 'help desk']) {
+    expect(problems({ SUPPORT_CONTACT: contact })).toContain('SUPPORT_CONTACT must be an email address or an https URL');
+  }
+  expect(problems({ ORG_LOGO_URL: 'https://cdn.contoso.com/logo.png', SUPPORT_CONTACT: 'https://help.contoso.com/guests' })).toMatchObject({
+    ORG_NAME: 'Contoso',
+    ORG_LOGO_URL: 'https://cdn.contoso.com/logo.png',
+    SUPPORT_CONTACT: 'https://help.contoso.com/guests',
+  });
+  expect(problems({ ORG_LOGO_URL: '', SUPPORT_CONTACT: '' })).toMatchObject({ ORG_LOGO_URL: undefined, SUPPORT_CONTACT: undefined });
+});

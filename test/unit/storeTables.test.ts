@@ -7,6 +7,7 @@ const required = {
   TENANT_VERIFIED_DOMAINS: 'contoso.example',
   PUBLIC_BASE_URL: 'https://app.example',
   APPROVAL_FORM_SECRET: 's'.repeat(32),
+  ORG_NAME: 'Contoso',
   MAIL_SENDER: 'noreply@contoso.example',
   ADMIN_TENANT_ID: 'tenant',
   ADMIN_API_AUDIENCE: 'api://guest-reset',

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { escapeHtml } from '../../src/templates/escape.js';
 import type { Approver, EmailChangeRequest } from '../../src/domain/request.js';
 import {
   approvalPage,
@@ -10,6 +11,7 @@ import {
   requestFormPage,
   requestReceivedPage,
 } from '../../src/templates/pages.js';
+import { CHARACTER_COUNT_SCRIPT } from '../../src/templates/characterCount.js';
 import { REQUESTER_TEXT_LABEL } from '../../src/templates/emails.js';
 
 const request = (overrides: Partial<EmailChangeRequest> = {}): EmailChangeRequest => ({
@@ -44,7 +46,18 @@ describe('requestFormPage', () => {
       expect(page).toMatch(new RegExp(`name="${name}"`));
     }
     for (const [value, label] of Object.entries(REASON_LABELS)) expect(page).toContain(`<option value="${value}">${label}</option>`);
-    expect(page).not.toMatch(/<script|aria-invalid="true"|role="alert"/);
+    expect(page).not.toMatch(/aria-invalid="true"|role="alert"|autofocus/);
+    expect(page).toContain('<title>Change your sign-in email · ');
+  });
+
+  test('states the detail limit in its hint, and adds a hidden live counter that only the script shows', () => {
+    const page = requestFormPage({ action: '/api/requests' });
+    expect(elementText(page, 'reasonDetail-hint')).toMatch(/at most 1000 characters\.$/);
+    expect(page).toContain(
+      `<textarea id="reasonDetail" name="reasonDetail" maxlength="1000" aria-describedby="reasonDetail-hint"></textarea>
+<output class="hint" id="reasonDetail-count" for="reasonDetail" aria-live="polite" hidden><span>1000</span> of 1000 characters left</output><script>${CHARACTER_COUNT_SCRIPT}</script>`,
+    );
+    expect(escapeHtml(CHARACTER_COUNT_SCRIPT)).toBe(CHARACTER_COUNT_SCRIPT);
   });
 
   test('keeps the submitted values and selects the chosen reason', () => {
@@ -69,16 +82,46 @@ describe('requestFormPage', () => {
     expect(page).not.toMatch(/<input id="currentEmail"[^>]*aria-invalid/);
     expect(page).not.toContain('currentEmail-error');
   });
+
+  test('after a failed submit: "Error:" title, and a focused summary whose items link to their fields in form order', () => {
+    const page = requestFormPage({ action: '/x', errors: { reason: 'Choose a reason.', currentEmail: 'Enter the email address.' } });
+    expect(page).toContain('<title>Error: Change your sign-in email · ');
+    expect(page).toContain('<div class="summary" role="alert" tabindex="-1" autofocus aria-labelledby="error-summary-title">');
+    const links = [...page.matchAll(/<li><a href="#(\w+)">([^<]*)<\/a><\/li>/g)].map(([, id, text]) => [id, text]);
+    expect(links).toEqual([
+      ['currentEmail', 'Enter the email address.'],
+      ['reason', 'Choose a reason.'],
+    ]);
+    for (const [id] of links) expect(page).toMatch(new RegExp(`<(input|select|textarea) id="${id}"`));
+  });
+
+  test('a problem with the whole submission (429) is in the summary without a link, the values kept', () => {
+    const page = requestFormPage({ action: '/x', values: { currentEmail: 'ada@fabrikam.com' }, problem: 'Too many requests. Try again in 5 minutes.' });
+    expect(page).toContain('<title>Error: ');
+    expect(page).toContain('<ul>\n<li>Too many requests. Try again in 5 minutes.</li>\n</ul>');
+    expect(page).toMatch(/name="currentEmail"[^>]*value="ada@fabrikam.com"/);
+    expect(page).not.toContain('aria-invalid="true"');
+  });
 });
 
-test('requestReceivedPage is the same neutral text for everyone', () => {
+test('requestReceivedPage is the same neutral text for everyone, pointing to the new address\'s inbox', () => {
   const page = requestReceivedPage();
-  expect(page).toContain('If an account matches, the responsible person will be asked to approve the change; you and the current address will be emailed.');
+  expect(page).toContain('Check the inbox of your new email address:');
+  expect(page).toContain('<a href="new">send the form again</a>');
   expect(page).toBe(requestReceivedPage());
 });
 
 describe('approvalPage', () => {
   const page = approvalPage({ request: request(), approver, viewer: mayDecide('/api/approvals/tok', 'csrf-value') });
+
+  test('shows an internationalised domain in Unicode, with the stored punycode beside it so look-alikes show', () => {
+    const idn = request({ currentEmail: 'ada@xn--bcher-kva.example', newEmail: 'ada@xn--80ak6aa92e.com' });
+    const shown = approvalPage({ request: idn, approver, viewer: mayDecide('/a', 'c') });
+    expect(shown).toContain('<dd>ada@bücher.example <span class="hint">(ada@xn--bcher-kva.example)</span></dd>');
+    expect(shown).toContain('<dd><strong>ada@аррӏе.com <span class="hint">(ada@xn--80ak6aa92e.com)</span></strong></dd>');
+    expect(decisionResultPage({ outcome: 'approved', request: idn })).toContain('from ada@bücher.example <span class="hint">(ada@xn--bcher-kva.example)</span> to');
+    expect(page).not.toContain('class="hint">(');
+  });
 
   test('shows guest, old and new email, reason, detail, when, from where and the deadline', () => {
     for (const text of [
@@ -208,6 +251,7 @@ describe('HTML injection in pages', () => {
         action: payload,
         values: { currentEmail: payload, newEmail: payload, reason: payload, reasonDetail: payload, displayName: payload },
         errors: { currentEmail: payload, newEmail: payload, reason: payload, reasonDetail: payload, displayName: payload },
+        problem: payload,
       }),
       approvalPage({ request: hostile, approver: hostileApprover, viewer: mayDecide(payload, payload) }),
       approvalPage({ request: hostile, approver: hostileApprover, viewer: { state: 'signedOut', signInUrl: payload } }),
@@ -223,7 +267,8 @@ describe('HTML injection in pages', () => {
     ];
     for (const page of pages) {
       expect(page).not.toContain(payload);
-      expect(page).not.toMatch(/<script|<img|onerror=alert\(1\)>/i);
+      // The form's own counter script is the one script allowed (by its hash).
+      expect(page.replace(`<script>${CHARACTER_COUNT_SCRIPT}</script>`, '')).not.toMatch(/<script|<img|onerror=alert\(1\)>/i);
       expect(page).toMatch(/&lt;(script|img)/);
     }
   });

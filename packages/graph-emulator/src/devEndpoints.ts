@@ -75,13 +75,14 @@ function outboxPage(messages: OutboxMessage[]): string {
   </dl>
   ${m.links.length ? `<ul class="links">${m.links.map((l) => `<li>${linkHtml(l)}</li>`).join('')}</ul>` : '<p>No links.</p>'}
   <details><summary>Message</summary><iframe sandbox title="${escapeHtml(m.subject)}" srcdoc="${escapeHtml(m.html)}"></iframe></details>
+  ${m.text === undefined ? '' : `<details><summary>Plain-text part</summary><pre>${escapeHtml(m.text)}</pre></details>`}
 </article>`);
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <title>Outbox (${messages.length})</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}article{border-bottom:1px solid #ccc;padding:.5rem 0}dl{display:grid;grid-template-columns:5rem 1fr;margin:0}dt{font-weight:600}dd{margin:0}iframe{width:100%;height:20rem;border:1px solid #ddd}</style>
+<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}article{border-bottom:1px solid #ccc;padding:.5rem 0}dl{display:grid;grid-template-columns:5rem 1fr;margin:0}dt{font-weight:600}dd{margin:0}iframe{width:100%;height:20rem;border:1px solid #ddd}pre{white-space:pre-wrap}</style>
 </head>
 <body>
 <h1>Outbox</h1>

@@ -3,7 +3,8 @@ import { escapeHtml } from './escapeHtml.js';
 import type { RouteHandler } from './nodeHttp.js';
 import defaultSeed from './tenant.seed.json';
 import { FaultInjector, type GraphFault } from './faults.js';
-import { callIdsFor, GraphHttpError, rawQuery, readJsonBody, resourceNotFound, sendEmpty, sendGraphError, sendJson, type CallIds } from './graphHttp.js';
+import { callIdsFor, GraphHttpError, rawQuery, readJsonBody, readTextBody, resourceNotFound, sendEmpty, sendGraphError, sendJson, type CallIds } from './graphHttp.js';
+import { decodeMimeBody, parseMimeMail, type ParsedMimeMail } from './mimeMessage.js';
 import { postInvitation } from './invitations.js';
 import { parseFilter } from './odataFilter.js';
 import { Outbox, type OutboxMessage } from './outbox.js';
@@ -64,6 +65,21 @@ interface Call {
   segments: string[];
   query: Map<string, string>;
   now: Date;
+}
+
+/** The JSON mode's one body, as HTML or text per its `contentType`. */
+function jsonMail(body: unknown): ParsedMimeMail {
+  const message = (body as { message?: Record<string, unknown> } | undefined)?.message;
+  if (!message || typeof message !== 'object') throw new GraphHttpError(400, 'ErrorInvalidRequest', 'The message is required.');
+  const recipients = Array.isArray(message.toRecipients) ? (message.toRecipients as { emailAddress?: { address?: unknown } }[]) : [];
+  const content = message.body as { contentType?: unknown; content?: unknown } | undefined;
+  const text = typeof content?.content === 'string' ? content.content : '';
+  const isHtml = String(content?.contentType ?? 'Text').toLowerCase() === 'html';
+  return {
+    subject: typeof message.subject === 'string' ? message.subject : '',
+    to: recipients.map((r) => r?.emailAddress?.address).map((address) => (typeof address === 'string' ? address : '')),
+    ...(isHtml ? { html: text } : { text }),
+  };
 }
 
 function isEmail(value: unknown): value is string {
@@ -162,21 +178,20 @@ export function createGraphEmulator(options: GraphEmulatorOptions = {}): GraphEm
     if ('accountEnabled' in changes) user.accountEnabled = changes.accountEnabled as boolean;
   }
 
+  /**
+   * JSON mode (`{message: {subject, body, toRecipients}}`) or MIME mode (a `text/plain` body
+   * holding a base64 MIME message, whose text and HTML parts are both kept).
+   */
   async function sendMail(sender: TenantUser | undefined, call: Call): Promise<void> {
     if (!sender?.mailboxEnabled) {
       throw new GraphHttpError(404, 'MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.');
     }
-    const body = (await readJsonBody(call.req)) as { message?: Record<string, unknown> } | undefined;
-    const message = body?.message;
-    if (!message || typeof message !== 'object') throw new GraphHttpError(400, 'ErrorInvalidRequest', 'The message is required.');
-    const recipients = Array.isArray(message.toRecipients) ? (message.toRecipients as { emailAddress?: { address?: unknown } }[]) : [];
-    const to = recipients.map((r) => r?.emailAddress?.address);
-    if (to.length === 0 || !to.every(isEmail)) throw new GraphHttpError(400, 'ErrorInvalidRecipients', 'At least one recipient is not valid.');
-    const content = message.body as { contentType?: unknown; content?: unknown } | undefined;
-    const text = typeof content?.content === 'string' ? content.content : '';
-    const html = String(content?.contentType ?? 'Text').toLowerCase() === 'html' ? text : `<pre>${escapeHtml(text)}</pre>`;
-    const subject = typeof message.subject === 'string' ? message.subject : '';
-    outbox.add({ from: sender.mail ?? sender.userPrincipalName, to, subject, html, sentAt: call.now });
+    const mimeMode = String(call.req.headers['content-type'] ?? '').toLowerCase().startsWith('text/plain');
+    const mail = mimeMode ? parseMimeMail(decodeMimeBody(await readTextBody(call.req))) : jsonMail(await readJsonBody(call.req));
+    if (mail.to.length === 0 || !mail.to.every(isEmail)) throw new GraphHttpError(400, 'ErrorInvalidRecipients', 'At least one recipient is not valid.');
+    // A text-only message is shown as preformatted text, as a mail client would.
+    const html = mail.html ?? `<pre>${escapeHtml(mail.text ?? '')}</pre>`;
+    outbox.add({ from: sender.mail ?? sender.userPrincipalName, to: mail.to, subject: mail.subject, html, ...(mail.text === undefined ? {} : { text: mail.text }), sentAt: call.now });
   }
 
   function invitationMessage(invitation: InvitationResource, now: Date): void {

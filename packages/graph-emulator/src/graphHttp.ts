@@ -75,11 +75,16 @@ export function sendGraphError(res: ServerResponse, ids: CallIds, error: GraphHt
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
-/** Reads a JSON request body; a body that is not JSON is Graph's 400 BadRequest. */
-export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+/** Reads a request body as UTF-8 text, within Graph's size limit. */
+export async function readTextBody(req: IncomingMessage): Promise<string> {
   const bytes = await readBody(req, MAX_BODY_BYTES);
   if (bytes === 'TooLarge') throw new GraphHttpError(413, 'Request_EntityTooLarge', 'The request body is too large.');
-  const text = bytes.toString('utf8');
+  return bytes.toString('utf8');
+}
+
+/** Reads a JSON request body; a body that is not JSON is Graph's 400 BadRequest. */
+export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const text = await readTextBody(req);
   if (!text.trim()) return undefined;
   try {
     return JSON.parse(text) as unknown;

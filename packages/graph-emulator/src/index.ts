@@ -12,6 +12,7 @@ export { createTenantEasyAuth } from './tenantSignIn.js';
 export { openEmulatorState, type EmulatorState } from './emulatorState.js';
 export { EMAIL_NOT_ON_USER_MESSAGE } from './invitations.js';
 export { GRAPH_JSON, GraphHttpError } from './graphHttp.js';
+export { decodeMimeBody, parseMimeMail, type ParsedMimeMail } from './mimeMessage.js';
 export { parseFilter, type FilterPredicate } from './odataFilter.js';
 export type { GraphFault } from './faults.js';
 export type { OutboxMessage } from './outbox.js';

@@ -7,6 +7,8 @@ export interface OutboxMessage {
   to: string[];
   subject: string;
   html: string;
+  /** The plain-text part, when the message had one (MIME mode). */
+  text?: string;
   /** Every `href` in the body, entity-decoded, in order: what a person (or a test) would click. */
   links: string[];
   sentAt: string;
@@ -36,13 +38,14 @@ export function extractLinks(html: string): string[] {
 export class Outbox {
   private readonly messages: OutboxMessage[] = [];
 
-  add(message: { from: string; to: string[]; subject: string; html: string; sentAt: Date }): OutboxMessage {
+  add(message: { from: string; to: string[]; subject: string; html: string; text?: string; sentAt: Date }): OutboxMessage {
     const stored: OutboxMessage = {
       id: randomUUID(),
       from: message.from,
       to: [...message.to],
       subject: message.subject,
       html: message.html,
+      ...(message.text === undefined ? {} : { text: message.text }),
       links: extractLinks(message.html),
       sentAt: message.sentAt.toISOString(),
     };

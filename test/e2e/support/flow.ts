@@ -11,10 +11,48 @@ export interface Submission {
   displayName?: string;
 }
 
-export async function submit(app: LocalApp, submission: Submission): Promise<string> {
+/**
+ * Submits the form as JSON and, unless told not to, confirms the request from the mail sent to the
+ * new address, as its owner would (DESIGN §2 step 3), so the request goes on to its approvers.
+ */
+export async function submit(app: LocalApp, submission: Submission, options: { confirm?: boolean } = {}): Promise<string> {
   const res = await app.json<{ requestId: string; status: string }>('POST', '/api/requests', { reason: 'MovedCompany', ...submission });
   if (res.status !== 202) throw new Error(`submit: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.requestId;
+  const { requestId } = res.body;
+  if (options.confirm !== false) {
+    const confirmed = await postLinkForm(await linkFor(app, 'confirmations', requestId));
+    if (confirmed.status !== 200) throw new Error(`confirm: ${confirmed.status} ${confirmed.html}`);
+  }
+  return requestId;
+}
+
+/** The newest link of that kind (`confirmations`, `track`, `reports`) mailed for the request. */
+export async function linkFor(app: LocalApp, kind: 'confirmations' | 'track' | 'reports', requestId: string, timeoutMs?: number): Promise<string> {
+  const prefix = `/api/${kind}/${requestId}.`;
+  const mail = await eventually(
+    async () => (await app.outbox()).filter((m) => m.links.some((l) => l.includes(prefix))).at(-1),
+    timeoutMs ?? 30_000,
+    `a mail with a ${kind} link for ${requestId}`,
+  );
+  return mail.links.find((l) => l.includes(prefix)) as string;
+}
+
+/** The anti-forgery value of a page's form. */
+export const csrfOf = (html: string): string | undefined => /name="csrf"\s+value="([^"]+)"/.exec(html)?.[1] ?? /value="([^"]+)"\s+name="csrf"/.exec(html)?.[1];
+
+/** Opens a link's page and posts its form, as a browser would (fields added to the anti-forgery value). */
+export async function postLinkForm(link: string, fields: Record<string, string> = {}): Promise<{ status: number; html: string }> {
+  const page = await fetch(link);
+  const html = await page.text();
+  if (page.status !== 200) return { status: page.status, html };
+  const csrf = csrfOf(html);
+  if (!csrf) throw new Error(`no csrf field on ${link}`);
+  const res = await fetch(link, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ ...fields, csrf }).toString(),
+  });
+  return { status: res.status, html: await res.text() };
 }
 
 /** The request as the admin API shows it (DESIGN §4). */
@@ -98,7 +136,7 @@ export async function decide(link: string, decision: 'approve' | 'reject', comme
   const page = await fetch(link, { headers });
   const html = await page.text();
   if (page.status !== 200) return { status: page.status, html };
-  const csrf = /name="csrf"\s+value="([^"]+)"/.exec(html)?.[1] ?? /value="([^"]+)"\s+name="csrf"/.exec(html)?.[1];
+  const csrf = csrfOf(html);
   if (!csrf) throw new Error('no csrf field on the approval page');
   const res = await fetch(link, {
     method: 'POST',

@@ -79,6 +79,16 @@ describe('outbox', () => {
     expect(page).not.toContain('<a href="javascript:');
   });
 
+  test('a mail with a plain-text part shows it, escaped, in both outboxes', async () => {
+    const text = 'Review: https://app.example/r\n<b>not markup</b>';
+    const mime = `To: megan.bowen@contoso.com\r\nSubject: Both\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${text}\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>html</p>\r\n--b--\r\n`;
+    const res = await fetch(`${base}/v1.0/users/guest-reset@contoso.com/sendMail`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: Buffer.from(mime).toString('base64') });
+    expect(res.status).toBe(202);
+    const messages = (await (await send('GET', '/_dev/outbox.json')).json()) as Record<string, unknown>[];
+    expect(messages.at(-1)).toMatchObject({ subject: 'Both', html: '<p>html</p>', text });
+    expect(await (await send('GET', '/_dev/outbox')).text()).toContain('<details><summary>Plain-text part</summary><pre>Review: https://app.example/r\n&lt;b&gt;not markup&lt;/b&gt;</pre></details>');
+  });
+
   test('DELETE /_dev/outbox empties it', async () => {
     expect((await send('DELETE', '/_dev/outbox')).status).toBe(204);
     expect(await (await send('GET', '/_dev/outbox.json')).json()).toEqual([]);

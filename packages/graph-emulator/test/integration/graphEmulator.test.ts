@@ -86,6 +86,52 @@ describe('wire shape', () => {
     expect(res.status).toBe(202);
     expect(await res.text()).toBe('');
   });
+
+  const postMime = (body: string) => fetch(`${base}/v1.0/users/guest-reset@contoso.com/sendMail`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body });
+
+  test('sendMail in MIME mode keeps both parts of a multipart/alternative message', async () => {
+    const mime = [
+      'To: Ada <ada@fabrikam.example>, b@fabrikam.example',
+      'Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?= =?UTF-8?B?IOKckw==?=',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/alternative; boundary="=_b"',
+      '',
+      '--=_b',
+      'Content-Type: text/plain; charset=utf-8',
+      'Content-Transfer-Encoding: quoted-printable',
+      '',
+      'Gr=C3=BC=C3=9Fe, a long =',
+      'line',
+      '--=_b',
+      'Content-Type: text/html; charset=utf-8',
+      'Content-Transfer-Encoding: base64',
+      '',
+      Buffer.from('<p><a href="https://x.example/a">Grüße</a></p>').toString('base64'),
+      '--=_b--',
+      '',
+    ].join('\r\n');
+    const res = await postMime(Buffer.from(mime).toString('base64'));
+    expect(res.status).toBe(202);
+    expect(emulator.outbox().at(-1)).toMatchObject({
+      to: ['ada@fabrikam.example', 'b@fabrikam.example'],
+      subject: 'Grüße ✓',
+      text: 'Grüße, a long line',
+      html: '<p><a href="https://x.example/a">Grüße</a></p>',
+      links: ['https://x.example/a'],
+    });
+  });
+
+  test.each(['not base64 at all!', '', 'QUJD$', 'QUJDRA=A'])('sendMail in MIME mode refuses a body that is not base64 (%j) as Graph does', async (body) => {
+    const res = await postMime(body);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as GraphErrorBody).error).toMatchObject({ code: 'ErrorMimeContentInvalidBase64String', message: 'Invalid base64 string for MIME content.' });
+  });
+
+  test('sendMail in MIME mode without a recipient is ErrorInvalidRecipients', async () => {
+    const res = await postMime(Buffer.from('Subject: x\r\n\r\nbody').toString('base64'));
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as GraphErrorBody).error.code).toBe('ErrorInvalidRecipients');
+  });
 });
 
 describe('POST /invitations validation', () => {

@@ -1,34 +1,34 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { createAntiForgeryValue, createApprovalToken, NO_SIGN_IN_VIEWER, parseApprovalToken, verifyAntiForgeryValue } from '../../src/domain/approvalToken.js';
+import { createAntiForgeryValue, createLinkToken, NO_SIGN_IN_VIEWER, parseLinkToken, verifyAntiForgeryValue } from '../../src/domain/linkToken.js';
 
 const requestId = randomUUID();
 
 describe('approval tokens', () => {
   test('a minted token is the request id, a dot and 43 base64url characters', () => {
-    const { token } = createApprovalToken(requestId);
+    const { token } = createLinkToken(requestId);
     expect(token).toMatch(new RegExp(`^${requestId}\\.[A-Za-z0-9_-]{43}$`));
   });
 
   test('the stored hash is SHA-256 hex of the secret part, and parsing gives it back', () => {
-    const { token, tokenHash } = createApprovalToken(requestId);
+    const { token, tokenHash } = createLinkToken(requestId);
     const secret = token.split('.')[1];
     expect(tokenHash).toBe(createHash('sha256').update(secret).digest('hex'));
-    expect(parseApprovalToken(token)).toEqual({ requestId, tokenHash });
+    expect(parseLinkToken(token)).toEqual({ requestId, tokenHash });
   });
 
   test('every token is different', () => {
-    const hashes = new Set(Array.from({ length: 50 }, () => createApprovalToken(requestId).tokenHash));
+    const hashes = new Set(Array.from({ length: 50 }, () => createLinkToken(requestId).tokenHash));
     expect(hashes.size).toBe(50);
   });
 
   test('a tampered secret parses to a different hash', () => {
-    const { token, tokenHash } = createApprovalToken(requestId);
+    const { token, tokenHash } = createLinkToken(requestId);
     const flipped = token.slice(0, 40) + (token[40] === 'A' ? 'B' : 'A') + token.slice(41);
-    expect(parseApprovalToken(flipped)?.tokenHash).not.toBe(tokenHash);
+    expect(parseLinkToken(flipped)?.tokenHash).not.toBe(tokenHash);
   });
 
-  const good = createApprovalToken(requestId).token;
+  const good = createLinkToken(requestId).token;
   const [id, secret] = good.split('.');
   test.each([
     ['empty', ''],
@@ -47,19 +47,19 @@ describe('approval tokens', () => {
     ['surrounding spaces', ` ${good.slice(1)}`],
     ['path traversal', `../${good.slice(3)}`],
   ])('refuses %s', (_, token) => {
-    expect(parseApprovalToken(token)).toBeUndefined();
+    expect(parseLinkToken(token)).toBeUndefined();
   });
 
   test('refuses non-strings', () => {
-    expect(parseApprovalToken(undefined as unknown as string)).toBeUndefined();
-    expect(parseApprovalToken(42 as unknown as string)).toBeUndefined();
+    expect(parseLinkToken(undefined as unknown as string)).toBeUndefined();
+    expect(parseLinkToken(42 as unknown as string)).toBeUndefined();
   });
 });
 
 describe('anti-forgery values', () => {
   const formSecret = 'a-long-form-secret-of-at-least-32-characters';
-  const { tokenHash } = createApprovalToken(requestId);
-  const other = createApprovalToken(requestId).tokenHash;
+  const { tokenHash } = createLinkToken(requestId);
+  const other = createLinkToken(requestId).tokenHash;
   const approverId = '6a1f0c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b';
   const someoneElseId = '7b2e1d3f-4c5e-4f60-9bac-1d2e3f4a5b6c';
 

@@ -1,9 +1,11 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Approval links carry `<requestId>.<secret>`: the request id finds the partition, the 256-bit
- * secret proves the link was mailed by us. Only SHA-256 of the secret is stored, so a leaked
- * table does not leak working links.
+ * Every single-use link (approvals, the new address's confirmation, the requester's tracking page,
+ * the owner's "this wasn't me") carries `<requestId>.<secret>`: the request id finds the
+ * partition, the 256-bit secret proves the link was mailed by us. Only SHA-256 of the secret is
+ * stored, with what the link is for, so a leaked table does not leak working links and a link
+ * minted for one purpose never opens another.
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -11,18 +13,18 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SECRET = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 const SECRET_BYTES = 32;
 
-export interface ApprovalToken {
+export interface LinkToken {
   token: string;
   tokenHash: string;
 }
 
 /** Hex SHA-256 of the secret part of a token, the only form in which it is stored. */
-export const hashApprovalSecret = (secret: string): string => createHash('sha256').update(secret, 'utf8').digest('hex');
+export const hashLinkSecret = (secret: string): string => createHash('sha256').update(secret, 'utf8').digest('hex');
 
-/** Mints a fresh single-use approval token for one approver of one request. */
-export function createApprovalToken(requestId: string): ApprovalToken {
+/** Mints a fresh link token for one request (and, for approvals, one approver). */
+export function createLinkToken(requestId: string): LinkToken {
   const secret = randomBytes(SECRET_BYTES).toString('base64url');
-  return { token: `${requestId}.${secret}`, tokenHash: hashApprovalSecret(secret) };
+  return { token: `${requestId}.${secret}`, tokenHash: hashLinkSecret(secret) };
 }
 
 /**
@@ -30,13 +32,13 @@ export function createApprovalToken(requestId: string): ApprovalToken {
  * tampered link never reaches storage; the request id must be a lower-case UUID as minted by
  * `randomUUID`, and the secret the canonical encoding of 32 bytes.
  */
-export function parseApprovalToken(token: string): { requestId: string; tokenHash: string } | undefined {
+export function parseLinkToken(token: string): { requestId: string; tokenHash: string } | undefined {
   if (typeof token !== 'string' || token.length !== 36 + 1 + 43) return undefined;
   const dot = token.indexOf('.');
   const requestId = token.slice(0, dot);
   const secret = token.slice(dot + 1);
   if (dot !== 36 || !UUID.test(requestId) || !SECRET.test(secret)) return undefined;
-  return { requestId, tokenHash: hashApprovalSecret(secret) };
+  return { requestId, tokenHash: hashLinkSecret(secret) };
 }
 
 /**

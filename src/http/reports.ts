@@ -1,0 +1,58 @@
+import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
+import { mailOnceFor } from '../activities/mailOnce.js';
+import type { RequestStatus } from '../domain/request.js';
+import { ownerReportAdminEmail } from '../templates/emails.js';
+import { reportPage, reportResultPage } from '../templates/requesterPages.js';
+import { cancelRequest } from './cancelRequest.js';
+import { findOrchestration, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
+import { respondSafely } from './errors.js';
+import { antiForgeryFor, isExpired, linkExpired, openLink, readLinkForm } from './linkAccess.js';
+import { pageResponse } from './security.js';
+
+/** Statuses in which a report can still stop the request. */
+const UNDECIDED: readonly RequestStatus[] = ['Received', 'AwaitingConfirmation', 'AwaitingApproval'];
+
+/** `GET /api/reports/{token}`: "This wasn't me", from the notice to the current address. */
+export function showReport(request: HttpRequest, context: InvocationContext, deps: HttpDependencies): Promise<HttpResponse> {
+  return respondSafely(context, 'html', async () => {
+    const { token, request: emailChange } = await openLink(deps.store, 'report', request.params.token);
+    if (isExpired(token, deps.clock())) throw linkExpired();
+    const page = reportPage({ request: emailChange, action: new URL(request.url).pathname, csrf: antiForgeryFor(deps.settings.APPROVAL_FORM_SECRET, token) });
+    return pageResponse(200, page);
+  });
+}
+
+/**
+ * `POST /api/reports/{token}`: the owner of the current address says they did not ask. An
+ * undecided request is cancelled as reported by the owner, and the instance tells the admins, the
+ * approvers and the owner. Past deciding (or when another cancel came first) nothing can be
+ * stopped here, so the admins are alerted at once. Either way the report is audited once.
+ */
+export function reportRequest(request: HttpRequest, context: InvocationContext, deps: HttpDependencies, client: OrchestrationClient): Promise<HttpResponse> {
+  return respondSafely(context, 'html', async () => {
+    const { token, request: emailChange } = await openLink(deps.store, 'report', request.params.token);
+    await readLinkForm(request, deps.settings.APPROVAL_FORM_SECRET, deps.settings.PUBLIC_BASE_URL, token);
+    const now = deps.clock();
+    if (isExpired(token, now)) throw linkExpired();
+    const at = now.toISOString();
+    const owner = emailChange.currentEmail;
+    await deps.store.appendEvent({ requestId: emailChange.id, id: 'reported-by-owner', at, type: 'ReportedByOwner', actor: owner, detail: { status: emailChange.status } });
+
+    let stopped = false;
+    let ownCancel = false;
+    if (UNDECIDED.includes(emailChange.status)) {
+      const orchestration = await findOrchestration(client, emailChange.id);
+      const reason = "Reported by the owner of the current address: this wasn't me.";
+      const attempt = await cancelRequest(deps.store, client, { request: emailChange, orchestration }, { by: owner, origin: 'owner', reason, at });
+      stopped = attempt.kind === 'accepted';
+      // The cancel that stands may be an earlier one (an admin's, the requester's), not the owner's.
+      ownCancel = attempt.kind === 'accepted' && attempt.cancel.origin === 'owner';
+    }
+    // The instance alerts the admins of a cancel that is the owner's; anything else is alerted here.
+    if (!ownCancel) {
+      const mailOnce = await mailOnceFor(deps, emailChange.id);
+      await mailOnce('owner-report', deps.settings.ADMIN_NOTIFICATION_EMAILS, ownerReportAdminEmail({ request: emailChange, reportedAt: at, stopped }));
+    }
+    return pageResponse(200, reportResultPage({ stopped, completed: emailChange.status === 'Completed' }));
+  });
+}

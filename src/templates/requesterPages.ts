@@ -1,0 +1,125 @@
+import type { EmailChangeRequest } from '../domain/request.js';
+import type { TrackingStatus } from '../domain/trackingStatus.js';
+import { html, type SafeHtml } from './escape.js';
+import { formatTimestamp } from './format.js';
+import { renderPage } from './layout.js';
+import { describeRequestSource } from './requestSource.js';
+
+/**
+ * The pages behind the requester's and the owner's links (DESIGN §4): the new address's
+ * confirmation, the tracking page and "this wasn't me". Each shows only what its reader already
+ * knows (the two addresses they typed or own, when and from where it was asked), never what the
+ * directory holds, and each action is a POST from its own form with an anti-forgery value.
+ */
+
+/** The change as the requester typed it; the guest's directory name is never shown here. */
+function askedChange(request: EmailChangeRequest): SafeHtml {
+  return html`<dl>
+<dt>Current sign-in email</dt><dd>${request.currentEmail}</dd>
+<dt>New sign-in email</dt><dd><strong>${request.newEmail}</strong></dd>
+<dt>Requested</dt><dd>${formatTimestamp(request.submittedAt)}</dd>
+<dt>Requested from</dt><dd>${describeRequestSource(request.source)}</dd>
+</dl>`;
+}
+
+function actionForm(action: string, csrf: string, button: { label: string; className?: string; name?: string; value?: string }): SafeHtml {
+  return html`<form method="post" action="${action}">
+<input type="hidden" name="csrf" value="${csrf}">
+<div class="actions">
+<button type="submit"${button.className && html` class="${button.className}"`}${button.name && html` name="${button.name}" value="${button.value ?? ''}"`}>${button.label}</button>
+</div>
+</form>`;
+}
+
+/** `GET /api/confirmations/{token}`: what is asked, and the button that confirms it. */
+export function confirmationPage(input: { request: EmailChangeRequest; action: string; csrf: string; expiresAt: string }): string {
+  const { request } = input;
+  return renderPage({
+    title: 'Confirm your request',
+    body: html`<h1>Confirm your request</h1>
+<p>Confirm that you asked to sign in with <strong>${request.newEmail}</strong> from now on. Only then are the people responsible for the account asked to approve it.</p>
+${askedChange(request)}
+${actionForm(input.action, input.csrf, { label: 'Yes, I asked for this', className: 'approve' })}
+<p class="hint">If you did not ask for this, close this page: without confirmation the request expires at ${formatTimestamp(input.expiresAt)} and nothing changes.</p>`,
+  });
+}
+
+/** The answer to a confirmation: what happens next, and the private tracking link. */
+export function confirmedPage(input: { request: EmailChangeRequest; trackUrl: string }): string {
+  return renderPage({
+    title: 'Request confirmed',
+    body: html`<h1>Request confirmed</h1>
+<p>Thank you. If the account can be changed this way, the people responsible for it are now asked to approve the change. When it is made, ${input.request.newEmail} gets an email with how to sign in.</p>
+<p>Follow your request, or cancel it, on its tracking page. The link is private: keep it to yourself.</p>
+<p><a href="${input.trackUrl}">Track your request</a></p>
+<p class="hint">Reference: ${input.request.id}</p>`,
+  });
+}
+
+const NEXT_STEP: Record<TrackingStatus['label'], string> = {
+  'Waiting for you to confirm': 'Open the confirmation link we emailed to the new address. Nobody is asked to approve the change before you confirm it.',
+  'In review': 'The people responsible for the account are asked to approve the change. If it is approved, the new address gets an email with how to sign in. Nothing is needed from you.',
+  Completed: 'The change was made. The new address was sent an email with how to sign in.',
+  Closed: 'The request was closed without a change. If you still need one, submit a new request.',
+};
+
+/** `GET /api/track/{token}`: the reference, a coarse status, the deadline, the next step, Cancel. */
+export function trackPage(input: { request: EmailChangeRequest; status: TrackingStatus; cancel?: { action: string; csrf: string } }): string {
+  const { request, status } = input;
+  return renderPage({
+    title: 'Your request',
+    body: html`<h1>Your sign-in email change request</h1>
+<dl>
+<dt>Reference</dt><dd>${request.id}</dd>
+<dt>Status</dt><dd><strong>${status.label}</strong></dd>
+${status.deadline && html`<dt>${status.label === 'Waiting for you to confirm' ? 'Confirm by' : 'Decision due by'}</dt><dd>${formatTimestamp(status.deadline)}</dd>`}
+<dt>New sign-in email</dt><dd>${request.newEmail}</dd>
+<dt>Requested</dt><dd>${formatTimestamp(request.submittedAt)}</dd>
+</dl>
+<h2>What happens next</h2>
+<p>${NEXT_STEP[status.label]}</p>
+${input.cancel && html`<h2>Changed your mind?</h2>
+<p>Cancelling stops the request; nothing changes.</p>
+${actionForm(input.cancel.action, input.cancel.csrf, { label: 'Cancel the request', className: 'reject', name: 'action', value: 'cancel' })}`}`,
+  });
+}
+
+/** After the requester's cancel (202). */
+export function requestCancelledPage(input: { request: EmailChangeRequest }): string {
+  return renderPage({
+    title: 'Request cancelled',
+    body: html`<h1>Request cancelled</h1>
+<p>Your request to sign in with ${input.request.newEmail} is cancelled. Nothing changes.</p>
+<p class="hint">Reference: ${input.request.id}</p>`,
+  });
+}
+
+/** `GET /api/reports/{token}`: the owner of the current address sees what was asked and can stop it. */
+export function reportPage(input: { request: EmailChangeRequest; action: string; csrf: string }): string {
+  const { request } = input;
+  return renderPage({
+    title: "Did you ask for this?",
+    body: html`<h1>Did you ask for this change?</h1>
+<p>Someone asked to change the email address you use to sign in as a guest from ${request.currentEmail} to <strong>${request.newEmail}</strong>.</p>
+${askedChange(request)}
+<div class="warning" role="note"><p><strong>If this was not you</strong>, someone may be trying to take over your access. Stop it here: the request is cancelled and the administrators are alerted.</p></div>
+${actionForm(input.action, input.csrf, { label: "This wasn't me: stop it", className: 'reject' })}
+<p class="hint">If you did ask for it, close this page.</p>`,
+  });
+}
+
+/** After the owner's report: stopped, or too late to stop and the admins alerted. */
+export function reportResultPage(input: { stopped: boolean; completed: boolean }): string {
+  if (input.stopped) {
+    return renderPage({
+      title: 'Request stopped',
+      body: html`<h1>Request stopped</h1>
+<p>Thank you. The request was cancelled: your sign-in email was not changed. The administrators and the people asked to approve it were alerted.</p>`,
+    });
+  }
+  return renderPage({
+    title: 'Administrators alerted',
+    body: html`<h1>Administrators alerted</h1>
+<p>Thank you. ${input.completed ? 'The change had already been made, so the administrators were alerted to check your account and undo it.' : 'The request was no longer waiting for a decision, so the administrators were alerted to check it.'} If you can, also contact your sponsor or the IT department of the organisation that invited you.</p>`,
+  });
+}
