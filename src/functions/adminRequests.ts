@@ -1,6 +1,7 @@
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { getDependencies } from '../composition.js';
+import { exportAdminRequests } from '../http/adminExport.js';
 import { releaseGuestLock } from '../http/adminGuestLocks.js';
 import { cancelAdminRequest, getAdminRequest, listAdminRequests } from '../http/adminRequests.js';
 import { respondSafely } from '../http/errors.js';
@@ -20,8 +21,16 @@ app.http('listEmailChangeRequests', {
   handler: (request, context) => respondSafely(context, 'json', () => listAdminRequests(request, context, getDependencies())),
 });
 
+app.http('exportEmailChangeRequests', {
+  route: `${ADMIN}/requests/export`,
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: (request, context) => respondSafely(context, 'json', () => exportAdminRequests(request, context, getDependencies())),
+});
+
 app.http('getEmailChangeRequest', {
-  route: `${ADMIN}/requests/{id}`,
+  // Not "export" either: the Functions host tries routes in function-name order, not literal first.
+  route: `${ADMIN}/requests/{id:regex(^(?!export$))}`,
   methods: ['GET'],
   authLevel: 'anonymous',
   extraInputs: [df.input.durableClient()],

@@ -3,13 +3,24 @@ import { MAX_PAGE_SIZE } from '../store/listIndex.js';
 import type { RequestListQuery } from '../store/requestStore.js';
 import { HttpError, type FieldMessages } from './errors.js';
 
+/** The longest address Graph stores; a longer prefix matches nothing and is a mistake. */
+const MAX_EMAIL_LENGTH = 320;
+
+/** The query parameters of the admin list and export (DESIGN §4); any other is refused. */
+export const REQUEST_LIST_PARAMETERS = ['status', 'email', 'guestId', 'from', 'to', 'top', 'continuationToken'] as const;
+
 /**
  * Reads the admin list filters from the query string. A filter that cannot be applied is a 400,
- * never silently ignored: an admin who mistypes a status must not get an unfiltered list.
+ * never silently ignored: an admin who mistypes a status, or a parameter's name, must not get an
+ * unfiltered list. Names are case-sensitive, as DESIGN §4 spells them.
  */
 export function parseRequestListQuery(query: URLSearchParams): RequestListQuery {
   const problems: FieldMessages = {};
   const result: RequestListQuery = {};
+  for (const name of new Set(query.keys())) {
+    if (!(REQUEST_LIST_PARAMETERS as readonly string[]).includes(name)) problems[name] = `Unknown query parameter; use ${REQUEST_LIST_PARAMETERS.join(', ')}.`;
+    else if (query.getAll(name).length > 1) problems[name] = 'Give this parameter once.';
+  }
   const value = (name: string): string | undefined => {
     const text = query.get(name)?.trim();
     return text ? text : undefined;
@@ -17,12 +28,16 @@ export function parseRequestListQuery(query: URLSearchParams): RequestListQuery 
 
   const status = value('status');
   if (status !== undefined) {
-    if ((REQUEST_STATUSES as readonly string[]).includes(status)) result.status = status as RequestStatus;
-    else problems.status = `Must be one of ${REQUEST_STATUSES.join(', ')}.`;
+    const statuses = status.split(',').map((name) => REQUEST_STATUSES.find((known) => known.toLowerCase() === name.trim().toLowerCase()));
+    if (statuses.every((known) => known !== undefined)) result.statuses = [...new Set(statuses)] as RequestStatus[];
+    else problems.status = `Must be one or more of ${REQUEST_STATUSES.join(', ')}, separated by commas.`;
   }
 
   const email = value('email');
-  if (email !== undefined) result.email = email.toLowerCase();
+  if (email !== undefined) {
+    if (email.length <= MAX_EMAIL_LENGTH && !/[\s\p{Cc}]/u.test(email)) result.email = email.toLowerCase();
+    else problems.email = `Must be the start of an address: at most ${MAX_EMAIL_LENGTH} characters, no spaces.`;
+  }
   const guestId = value('guestId');
   if (guestId !== undefined) result.guestId = guestId;
 
@@ -46,7 +61,7 @@ export function parseRequestListQuery(query: URLSearchParams): RequestListQuery 
   if (continuationToken !== undefined) result.continuationToken = continuationToken;
 
   if (Object.keys(problems).length > 0) {
-    throw new HttpError('InvalidQuery', 'Some query parameters are invalid.', { details: problems });
+    throw new HttpError('InvalidQuery', `Invalid query parameter: ${Object.keys(problems).join(', ')}.`, { details: problems });
   }
   return result;
 }

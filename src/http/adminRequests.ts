@@ -24,7 +24,7 @@ export function listAdminRequests(request: HttpRequest, context: InvocationConte
     } catch (error) {
       if (error instanceof StoreError && (error.code === 'InvalidContinuationToken' || error.code === 'InvalidListQuery')) {
         const field = error.code === 'InvalidContinuationToken' ? 'continuationToken' : 'query';
-        throw new HttpError('InvalidQuery', 'Some query parameters are invalid.', { details: { [field]: error.message }, cause: error });
+        throw new HttpError('InvalidQuery', `Invalid query parameter: ${field}.`, { details: { [field]: error.message }, cause: error });
       }
       throw error;
     }

@@ -19,14 +19,15 @@ export function mediaTypeOf(request: HttpRequest): string {
 /**
  * Reads a JSON object or a form-encoded body of at most MAX_BODY_BYTES. The declared length is
  * checked first so a large upload is refused unread; the bytes are counted too because the
- * declared length may be absent or false. With `emptyIsNoFields`, an empty body (with or without
- * a content type) reads as no fields, so the caller can say which field is missing.
+ * declared length may be absent or false. With `emptyIsNoFields`, an empty body (with any content
+ * type or none) reads as no fields, so the caller can say which field is missing.
  */
 export async function readBody(request: HttpRequest, options: { emptyIsNoFields?: boolean } = {}): Promise<ParsedBody> {
   const mediaType = mediaTypeOf(request);
   const supported = mediaType === 'application/json' || mediaType === 'application/x-www-form-urlencoded';
   const unsupported = () => new HttpError('UnsupportedMediaType', 'Send application/json or application/x-www-form-urlencoded.', { title: 'Unsupported request' });
-  if (!supported && !(options.emptyIsNoFields && mediaType === '')) throw unsupported();
+  // An empty body may come with any content type (fetch sends text/plain), so it is read first.
+  if (!supported && !options.emptyIsNoFields) throw unsupported();
   const declaredLength = Number(request.headers.get('content-length') ?? '0');
   if (declaredLength > MAX_BODY_BYTES) throw tooLarge();
 

@@ -48,3 +48,13 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
 export function seeOtherResponse(location: string): HttpResponse {
   return new HttpResponse({ status: 303, headers: { ...COMMON_HEADERS, Location: location } });
 }
+
+/** A file to save rather than show (the admin export). */
+export function downloadHeaders(contentType: string, filename: string): Record<string, string> {
+  return {
+    ...COMMON_HEADERS,
+    'Content-Security-Policy': API_CONTENT_SECURITY_POLICY,
+    'Content-Type': contentType,
+    'Content-Disposition': `attachment; filename="${filename}"`,
+  };
+}

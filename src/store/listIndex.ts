@@ -7,7 +7,19 @@ import { keySafe } from './entityCodec.js';
  * Keys and continuation tokens of the admin list index (DESIGN §6): one partition per
  * submission month (`yyyy-MM`, UTC), RowKey = inverted submission time + id so that a
  * partition reads newest first, which is the only order Table Storage returns.
+ *
+ * Each month's partition lives in a table of its own (`RequestIndexyyyyMM`); the `RequestIndex`
+ * table keeps only the list of months. In Azure a partition query costs the same either way;
+ * Azurite evaluates a query against every entity of the table, so there a month's page costs
+ * that month's requests rather than every request ever stored.
  */
+
+export type MonthIndexTable = `RequestIndex${string}`;
+
+/** The table holding the index partition of `month` (`yyyy-MM`). */
+export function monthIndexTable(month: string): MonthIndexTable {
+  return `RequestIndex${month.replace('-', '')}`;
+}
 
 /** The largest epoch milliseconds a JS Date can hold; inverted times stay non-negative. */
 const MAX_EPOCH_MS = 8_640_000_000_000_000;
@@ -22,6 +34,11 @@ export function indexMonth(epochMs: number): string {
 /** Sorts before every RowKey of a request submitted at or before `epochMs`, after every later one. */
 export function invertedTime(epochMs: number): string {
   return String(MAX_EPOCH_MS - epochMs).padStart(INVERTED_DIGITS, '0');
+}
+
+/** The month partition of the index entry with this RowKey (the email index shares RowKeys). */
+export function monthOfRowKey(rowKey: string): string {
+  return indexMonth(MAX_EPOCH_MS - Number(rowKey.slice(0, INVERTED_DIGITS)));
 }
 
 /** Where a request's index entry lives; `submittedAt` never changes, so neither do these. */
@@ -83,6 +100,7 @@ export function decodeCursor(continuationToken: string, query: RequestListQuery)
 }
 
 function filterFingerprint(query: RequestListQuery): string {
-  const filters = [query.status, query.email?.toLowerCase(), query.guestId, query.from, query.to].map((v) => v ?? '');
+  const statuses = query.statuses && [...query.statuses].sort().join(',');
+  const filters = [statuses, query.email?.toLowerCase(), query.guestId, query.from, query.to].map((v) => v ?? '');
   return createHash('sha256').update(JSON.stringify(filters)).digest('base64url').slice(0, 16);
 }

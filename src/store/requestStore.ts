@@ -81,11 +81,12 @@ export interface StoredLinkToken {
 }
 
 export interface RequestListQuery {
-  status?: RequestStatus;
-  /** Matches the current or the new email (case-insensitive, exact). */
+  /** Any of these statuses. */
+  statuses?: readonly RequestStatus[];
+  /** A prefix of the current or the new email, case-insensitive. */
   email?: string;
   guestId?: string;
-  /** Submission time bounds, ISO. */
+  /** Submission time bounds, ISO, both inclusive. */
   from?: string;
   to?: string;
   top?: number;

@@ -2,7 +2,8 @@ import { odata, type TableClient, type TableEntityResult, type TransactionAction
 import type { Settings } from '../config/settings.js';
 import type { AuditEvent, EmailChangeRequest } from '../domain/request.js';
 import { fromColumns, keySafe, toColumns } from './entityCodec.js';
-import { decodeCursor, encodeCursor, indexKeys, indexMonth, invertedTime, pageSize, parseListBound, type ListCursor } from './listIndex.js';
+import { emailIndexRows, emailIndexTableOf, emailPrefixFilter, matchesEmailPrefix } from './emailIndex.js';
+import { decodeCursor, encodeCursor, indexKeys, indexMonth, invertedTime, monthIndexTable, monthOfRowKey, pageSize, parseListBound, type ListCursor } from './listIndex.js';
 import type { GuestLock, RequestListPage, RequestListQuery, RequestStore, StoredApprovalToken, StoredLinkToken } from './requestStore.js';
 import { StoreError, tableStatusOf } from './storeError.js';
 import { createStoreTables, storeTablesOptionsFrom, type StoreTableName, type StoreTables, type TableOperationListener } from './tables.js';
@@ -12,8 +13,11 @@ import { createStoreTables, storeTablesOptionsFrom, type StoreTableName, type St
  *   Requests      PK = request id; RK `request` (the request), `event_<event id>` (audit trail),
  *                 `token_<sha256 hex>` (link-token hashes, with their purpose): one partition, so a status change
  *                 and its audit event commit in one entity-group transaction.
- *   RequestIndex  PK = submission month `yyyy-MM`, RK = inverted submission time + `_` + id (a copy
- *                 of the request, newest first); PK `months` lists the months that hold requests.
+ *   RequestIndexyyyyMM  PK = submission month `yyyy-MM`, RK = inverted submission time + `_` + id
+ *                 (a copy of the request, newest first), one table per month (see listIndex.ts).
+ *   RequestIndex  PK `months` lists the months that hold requests.
+ *   RequestEmailIndex<first character>  PK = lower-cased address, RK = the RequestIndex RowKey;
+ *                 keys only, one row per address of a request (see emailIndex.ts).
  *   GuestLocks    PK = guest id, RK `lock`, column requestId.
  */
 const REQUEST_ROW = 'request';
@@ -23,9 +27,11 @@ const EVENT_PREFIX_END = 'event`';
 const TOKEN_PREFIX = 'token_';
 const LOCK_ROW = 'lock';
 const MONTHS_PARTITION = 'months';
-/** Lower-cased copies of the emails, only in the index, so the email filter is case-insensitive. */
+/** Lower-cased copies of the emails that index rows written before the email index still carry. */
 const EMAIL_KEY_COLUMNS = ['currentEmailKey', 'newEmailKey'] as const;
 const MAX_ETAG_ATTEMPTS = 5;
+/** Point reads in flight at once when a page is read through the email index. */
+const MAX_PARALLEL_READS = 100;
 const MAX_LOCK_ATTEMPTS = 3;
 
 /** A stored entity; the service always returns its keys and etag. */
@@ -118,14 +124,43 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
       await tables.call('RequestIndex', 'upsertEntity', (client) => client.upsertEntity({ partitionKey: MONTHS_PARTITION, rowKey: partitionKey }, 'Replace'));
       recordedMonths.add(partitionKey);
     }
-    const entity = {
-      partitionKey,
-      rowKey,
-      ...toColumns(request),
-      currentEmailKey: request.currentEmail.toLowerCase(),
-      newEmailKey: request.newEmail.toLowerCase(),
-    };
-    await tables.call('RequestIndex', 'upsertEntity', (client) => client.upsertEntity(entity, 'Replace'));
+    await tables.call(monthIndexTable(partitionKey), 'upsertEntity', (client) => client.upsertEntity({ partitionKey, rowKey, ...toColumns(request) }, 'Replace'));
+  };
+
+  /** Upserts: re-running it, or indexing an address twice, writes the same rows. */
+  const indexEmails = (request: EmailChangeRequest): Promise<unknown> =>
+    Promise.all(
+      emailIndexRows(request).map(({ table, ...row }) => tables.call(table, 'upsertEntity', (client) => client.upsertEntity(row, 'Replace'))),
+    );
+
+  /**
+   * The email search: the RowKeys of every address matching the prefix (keys only, few rows),
+   * newest first, then the current copy of each from the list index, read in batches until the
+   * page is full. The copy is checked against every filter, so a row left behind by a changed
+   * address or an index write that never finished is skipped, never shown.
+   */
+  const listByEmail = async (query: RequestListQuery & { email: string }, top: number, fromMs: number | undefined, toMs: number | undefined, cursor: ListCursor | undefined) => {
+    const clauses = [emailPrefixFilter(query.email), ...rowKeyBounds(fromMs, toMs, cursor?.afterRowKey)];
+    const rowKeys = [...new Set((await queryAll(emailIndexTableOf(query.email), clauses.join(' and '))).map((row) => row.rowKey))].sort();
+    const found: { cursor: ListCursor; request: EmailChangeRequest }[] = [];
+    let next = 0;
+    while (found.length <= top && next < rowKeys.length) {
+      const batch = rowKeys.slice(next, next + Math.min(top + 1 - found.length, MAX_PARALLEL_READS));
+      next += batch.length;
+      const rows = await Promise.all(
+        batch.map((rowKey) => {
+          const month = monthOfRowKey(rowKey);
+          return getRow(monthIndexTable(month), month, rowKey);
+        }),
+      );
+      for (const row of rows) {
+        const request = row && toRequest(row);
+        if (request && matchesEmailPrefix(request, query.email) && matchesFilters(request, query)) {
+          found.push({ cursor: { month: row.partitionKey, afterRowKey: row.rowKey }, request });
+        }
+      }
+    }
+    return found;
   };
 
   const listRequests = async (query: RequestListQuery): Promise<RequestListPage> => {
@@ -133,30 +168,35 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
     const fromMs = query.from === undefined ? undefined : parseListBound(query.from, 'from');
     const toMs = query.to === undefined ? undefined : parseListBound(query.to, 'to');
     const cursor = query.continuationToken === undefined ? undefined : decodeCursor(query.continuationToken, query);
+    const found = query.email ? await listByEmail({ ...query, email: query.email }, top, fromMs, toMs, cursor) : await listByMonth(query, top, fromMs, toMs, cursor);
+    // One more than a page was looked for, so a full page only carries a token when something follows it.
+    const items = found.slice(0, top);
+    return {
+      items: items.map((item) => item.request),
+      continuationToken: found.length > top ? encodeCursor(items[items.length - 1].cursor, query) : undefined,
+    };
+  };
 
+  /** Every other search: the month partitions newest first, filtered by the service. */
+  const listByMonth = async (query: RequestListQuery, top: number, fromMs: number | undefined, toMs: number | undefined, cursor: ListCursor | undefined) => {
     const newestMonth = [cursor?.month, toMs === undefined ? undefined : indexMonth(toMs)].filter((m): m is string => !!m).sort()[0];
     const monthFilters = [odata`PartitionKey eq ${MONTHS_PARTITION}`];
     if (fromMs !== undefined) monthFilters.push(odata`RowKey ge ${indexMonth(fromMs)}`);
     if (newestMonth !== undefined) monthFilters.push(odata`RowKey le ${newestMonth}`);
     const months = (await queryAll('RequestIndex', monthFilters.join(' and '))).map((row) => row.rowKey).sort().reverse();
 
-    // One more than a page, so a full page only carries a token when something follows it.
     const found: { cursor: ListCursor; request: EmailChangeRequest }[] = [];
     for (const month of months) {
       const filter = itemFilter(month, query, fromMs, toMs, cursor?.month === month ? cursor.afterRowKey : undefined);
       let continuationToken: string | undefined;
       do {
-        const rows = await page('RequestIndex', filter, Math.min(TABLE_QUERY_LIMIT, top + 1 - found.length), continuationToken);
+        const rows = await page(monthIndexTable(month), filter, Math.min(TABLE_QUERY_LIMIT, top + 1 - found.length), continuationToken);
         for (const row of rows) found.push({ cursor: { month, afterRowKey: row.rowKey }, request: toRequest(row) });
         continuationToken = rows.continuationToken;
       } while (continuationToken && found.length <= top);
       if (found.length > top) break;
     }
-    const items = found.slice(0, top);
-    return {
-      items: items.map((item) => item.request),
-      continuationToken: found.length > top ? encodeCursor(items[items.length - 1].cursor, query) : undefined,
-    };
+    return found;
   };
 
   /** Marks a token used; true for the first caller only (optimistic concurrency on its row). */
@@ -189,7 +229,7 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
         // A re-run: the request may have moved on since, so index what is stored, not the input.
         indexed = current.request;
       }
-      await indexRequest(indexed);
+      await Promise.all([indexRequest(indexed), indexEmails(indexed)]);
     },
 
     async getRequest(id) {
@@ -221,7 +261,8 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
         }
         // Also on a re-run: the index write of the first run may not have happened.
         const result = outcome === 'written' ? updated : current.request;
-        await indexRequest(result);
+        const addressesChanged = changes.currentEmail !== undefined || changes.newEmail !== undefined;
+        await Promise.all([indexRequest(result), addressesChanged ? indexEmails(result) : undefined]);
         return result;
       }
     },
@@ -325,18 +366,26 @@ function toRequest(row: Row): EmailChangeRequest {
   return { ...request, source: request.source ?? {}, approvers: request.approvers ?? [] };
 }
 
-/** Server-side filter for one month partition of the index, resuming after `afterRowKey`. */
-function itemFilter(month: string, query: RequestListQuery, fromMs: number | undefined, toMs: number | undefined, afterRowKey: string | undefined): string {
-  const clauses = [odata`PartitionKey eq ${month}`];
+/** RowKey clauses shared by both indexes: after the cursor, and within the submission time bounds. */
+function rowKeyBounds(fromMs: number | undefined, toMs: number | undefined, afterRowKey: string | undefined): string[] {
+  const clauses: string[] = [];
   if (afterRowKey !== undefined) clauses.push(odata`RowKey gt ${afterRowKey}`);
   // Inverted times: submitted at or before `to` sorts at or after invertedTime(to).
   if (toMs !== undefined) clauses.push(odata`RowKey ge ${invertedTime(toMs)}`);
   if (fromMs !== undefined) clauses.push(odata`RowKey lt ${invertedTime(fromMs - 1)}`);
-  if (query.status !== undefined) clauses.push(odata`status eq ${query.status}`);
+  return clauses;
+}
+
+/** Server-side filter for one month partition of the index, resuming after `afterRowKey`. */
+function itemFilter(month: string, query: RequestListQuery, fromMs: number | undefined, toMs: number | undefined, afterRowKey: string | undefined): string {
+  const clauses = [odata`PartitionKey eq ${month}`, ...rowKeyBounds(fromMs, toMs, afterRowKey)];
+  if (query.statuses?.length) clauses.push(`(${query.statuses.map((status) => odata`status eq ${status}`).join(' or ')})`);
   if (query.guestId !== undefined) clauses.push(odata`guestId eq ${query.guestId}`);
-  if (query.email !== undefined) {
-    const email = query.email.trim().toLowerCase();
-    clauses.push(odata`(currentEmailKey eq ${email} or newEmailKey eq ${email})`);
-  }
   return clauses.join(' and ');
+}
+
+/** The filters other than email and time, checked on a copy read through the email index. */
+function matchesFilters(request: EmailChangeRequest, query: RequestListQuery): boolean {
+  if (query.statuses?.length && !query.statuses.includes(request.status)) return false;
+  return query.guestId === undefined || request.guestId === query.guestId;
 }

@@ -1,11 +1,14 @@
 import { TableClient } from '@azure/data-tables';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { Settings } from '../config/settings.js';
+import type { EmailIndexTable } from './emailIndex.js';
+import type { MonthIndexTable } from './listIndex.js';
 import { tableStatusOf } from './storeError.js';
 
 /** The app's own tables (DESIGN §6); each is named `${TABLE_NAME_PREFIX}<name>`. */
 export const STORE_TABLES = ['Requests', 'RequestIndex', 'GuestLocks', 'RateLimits'] as const;
-export type StoreTableName = (typeof STORE_TABLES)[number];
+/** Those, and the index tables: one per month (listIndex.ts) and one per first character of an address (emailIndex.ts). */
+export type StoreTableName = (typeof STORE_TABLES)[number] | MonthIndexTable | EmailIndexTable;
 
 /** Told `<table>.<operation>` once per Table service call, e.g. to count calls in a benchmark. */
 export type TableOperationListener = (operation: string) => void;

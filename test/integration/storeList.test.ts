@@ -102,17 +102,43 @@ describe('listRequests', () => {
   });
 
   test('filters by status', async () => {
-    const { items } = await readAll({ status: 'Completed' }, 2);
+    const { items } = await readAll({ statuses: ['Completed'] }, 2);
     expect(ids(items)).toEqual(ids(all.filter((r) => r.status === 'Completed')));
     expect(items.length).toBeGreaterThan(2);
   });
 
-  test('filters by email, matching the current or the new email, case-insensitively', async () => {
+  test('filters by several statuses at once', async () => {
+    const { items } = await readAll({ statuses: ['Completed', 'Declined'] }, 2);
+    expect(ids(items)).toEqual(ids(all.filter((r) => r.status === 'Completed' || r.status === 'Declined')));
+    expect(new Set(items.map((r) => r.status))).toEqual(new Set(['Completed', 'Declined']));
+  });
+
+  test('filters by email, matching the current or the new email exactly, case-insensitively', async () => {
     const { items } = await readAll({ email: 'GUEST1@partner.example' }, 2);
     expect(ids(items)).toEqual(ids(all.filter((r) => r.currentEmail === 'guest1@partner.example')));
     const byNew = await store.listRequests({ email: 'guest4@newco.example' });
     expect(ids(byNew.items)).toEqual(ids(all.filter((r) => r.newEmail === 'guest4@newco.example' || r.currentEmail === 'guest4@newco.example')));
     expect(byNew.items).toHaveLength(1);
+  });
+
+  test('filters by email prefix on either address, newest first, paging through the email index', async () => {
+    // "guest1" starts guest1@partner (current) and guest1, guest10, guest11@newco (new): each request once.
+    const expected = all.filter((r) => r.currentEmail.startsWith('guest1') || r.newEmail.startsWith('guest1'));
+    expect(expected.length).toBeGreaterThan(4);
+    for (const top of [1, 2, 50]) {
+      const { items } = await readAll({ email: 'GuEsT1' }, top);
+      expect(ids(items)).toEqual(ids(expected));
+    }
+    const { items: byDomain } = await readAll({ email: 'guest4@NEW' }, 1);
+    expect(ids(byDomain)).toEqual(ids(all.filter((r) => r.newEmail.startsWith('guest4@new'))));
+  });
+
+  test('combines the email prefix with status, guest id and time bounds', async () => {
+    const query = { email: 'guest', statuses: ['Completed', 'Received'] as RequestStatus[], guestId: 'g0', from: '2025-04-10T08:00:00.000Z', to: '2025-05-20T08:00:00.000Z' };
+    const expected = all.filter((r) => query.statuses.includes(r.status) && r.guestId === 'g0' && r.submittedAt >= query.from && r.submittedAt <= query.to);
+    expect(expected.length).toBeGreaterThan(1);
+    const { items } = await readAll(query, 1);
+    expect(ids(items)).toEqual(ids(expected));
   });
 
   test('filters by guest id', async () => {
@@ -131,9 +157,9 @@ describe('listRequests', () => {
   });
 
   test('combines filters', async () => {
-    const query = { guestId: 'g0', from: '2025-05-01T00:00:00.000Z', status: 'AwaitingApproval' as const };
+    const query = { guestId: 'g0', from: '2025-05-01T00:00:00.000Z', statuses: ['AwaitingApproval'] as RequestStatus[] };
     const { items } = await readAll(query, 1);
-    expect(ids(items)).toEqual(ids(all.filter((r) => r.guestId === 'g0' && r.submittedAt >= query.from && r.status === query.status)));
+    expect(ids(items)).toEqual(ids(all.filter((r) => r.guestId === 'g0' && r.submittedAt >= query.from && r.status === 'AwaitingApproval')));
   });
 
   test('returns an empty page when nothing matches', async () => {
@@ -144,9 +170,28 @@ describe('listRequests', () => {
   test('shows status changes made by updateRequest', async () => {
     const target = all[3];
     await store.updateRequest(target.id, { status: 'Cancelled', cancelReason: 'test' }, { requestId: target.id, id: 'cancel', at: '2025-06-01T00:00:00.000Z', type: 'Cancelled', actor: 'admin' });
-    const page = await store.listRequests({ status: 'Cancelled' });
+    const page = await store.listRequests({ statuses: ['Cancelled'] });
     expect(ids(page.items)).toEqual([target.id]);
     expect(page.items[0]).toMatchObject({ cancelReason: 'test', updatedAt: '2025-06-01T00:00:00.000Z' });
+  });
+
+  test('finds a request by an address it was changed to, never by the one it had', async () => {
+    const target = all[5];
+    const before = target.newEmail;
+    await store.updateRequest(target.id, { newEmail: 'Renamed.Person@Elsewhere.example' }, { requestId: target.id, id: 'renamed', at: '2025-06-02T00:00:00.000Z', type: 'Test', actor: 'test' });
+    expect(ids((await store.listRequests({ email: 'renamed.person@' })).items)).toEqual([target.id]);
+    expect(ids((await store.listRequests({ email: before })).items)).not.toContain(target.id);
+  });
+
+  test('finds addresses starting with a digit or a sign, each in its own table of the index', async () => {
+    const odd = ['7seven@partner.example', '_under@partner.example', '%pct@partner.example'].map((currentEmail, i) => ({
+      ...newRequest(40 + i, `2025-07-0${i + 1}T00:00:00.000Z`, 'Received'),
+      currentEmail,
+    }));
+    await Promise.all(odd.map((r) => store.createRequest(r, { requestId: r.id, id: 'created', at: r.submittedAt, type: 'Received', actor: 'requester' })));
+    expect(ids((await store.listRequests({ email: '7S' })).items)).toEqual([odd[0]!.id]);
+    expect(ids((await store.listRequests({ email: '_UNDER@' })).items)).toEqual([odd[1]!.id]);
+    expect(ids((await store.listRequests({ email: '%p' })).items)).toEqual([odd[2]!.id]);
   });
 
   test('rejects malformed, tampered or foreign continuation tokens with InvalidContinuationToken', async () => {
@@ -157,7 +202,7 @@ describe('listRequests', () => {
       { continuationToken: 'not a token' },
       { continuationToken: Buffer.from('{"v":1}').toString('base64url') },
       { continuationToken: tampered },
-      { continuationToken: token, status: 'Completed' as const },
+      { continuationToken: token, statuses: ['Completed'] as RequestStatus[] },
     ]) {
       const error = await store.listRequests({ top: 2, ...query }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StoreError);

@@ -194,23 +194,39 @@ describe('audit events', () => {
 
 describe('Table Storage calls per method', () => {
   test('are few and as documented', async () => {
-    const request = newRequest({ submittedAt: '2025-01-15T08:00:00.000Z' });
+    const request = newRequest({ submittedAt: '2025-01-15T08:00:00.000Z', currentEmail: 'counted@partner.example' });
     const created = event(request, 'created', request.submittedAt);
-    // First create in a month also records the month for the list.
-    expect(await countOperations(() => store.createRequest(request, created))).toEqual(['Requests.submitTransaction', 'RequestIndex.upsertEntity', 'RequestIndex.upsertEntity']);
+    // First create in a month also records the month for the list; each address gets its email index row.
+    expect((await countOperations(() => store.createRequest(request, created))).sort()).toEqual([
+      'RequestEmailIndexa.upsertEntity',
+      'RequestEmailIndexc.upsertEntity',
+      'RequestIndex.upsertEntity',
+      'RequestIndex202501.upsertEntity',
+      'Requests.submitTransaction',
+    ]);
     const second = newRequest({ submittedAt: '2025-01-16T08:00:00.000Z' });
-    expect(await countOperations(() => store.createRequest(second, event(second, 'created', second.submittedAt)))).toEqual(['Requests.submitTransaction', 'RequestIndex.upsertEntity']);
+    expect((await countOperations(() => store.createRequest(second, event(second, 'created', second.submittedAt)))).sort()).toEqual([
+      'RequestEmailIndexa.upsertEntity',
+      'RequestEmailIndexa.upsertEntity',
+      'RequestIndex202501.upsertEntity',
+      'Requests.submitTransaction',
+    ]);
     expect(await countOperations(() => store.getRequest(request.id))).toEqual(['Requests.getEntity']);
     expect(await countOperations(() => store.updateRequest(request.id, { status: 'AwaitingApproval' }, event(request, 'u1', '2025-01-15T08:01:00.000Z')))).toEqual([
       'Requests.getEntity',
       'Requests.submitTransaction',
-      'RequestIndex.upsertEntity',
+      'RequestIndex202501.upsertEntity',
     ]);
     expect(await countOperations(() => store.appendEvent(event(request, 'mail', '2025-01-15T08:02:00.000Z')))).toEqual(['Requests.createEntity']);
     expect(await countOperations(() => store.listEvents(request.id))).toEqual(['Requests.listEntities']);
     expect(await countOperations(() => store.listRequests({ from: '2025-01-01T00:00:00Z', to: '2025-01-31T23:59:59Z' }))).toEqual([
       'RequestIndex.listEntities',
-      'RequestIndex.listEntities',
+      'RequestIndex202501.listEntities',
+    ]);
+    // An email search: the matching keys from the table of the first character, then the current copy of each match.
+    expect(await countOperations(() => store.listRequests({ email: 'Counted@', from: '2025-01-01T00:00:00Z', to: '2025-01-31T23:59:59Z' }))).toEqual([
+      'RequestEmailIndexc.listEntities',
+      'RequestIndex202501.getEntity',
     ]);
   });
 });

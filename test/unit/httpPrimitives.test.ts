@@ -158,7 +158,7 @@ describe('parseRequestListQuery', () => {
 
   test('reads every filter', () => {
     expect(parse('status=AwaitingApproval&email=A@B.com&guestId=g1&from=2024-05-01&to=2024-06-01T10:00:00Z&top=20&continuationToken=abc')).toEqual({
-      status: 'AwaitingApproval',
+      statuses: ['AwaitingApproval'],
       email: 'a@b.com',
       guestId: 'g1',
       from: '2024-05-01T00:00:00.000Z',
@@ -168,11 +168,16 @@ describe('parseRequestListQuery', () => {
     });
   });
 
+  test('status is a comma-separated list, case-insensitive, each status once', () => {
+    expect(parse('status=awaitingapproval, FAILED,Failed')).toEqual({ statuses: ['AwaitingApproval', 'Failed'] });
+    expect(parse('status=AWAITINGCONFIRMATION')).toEqual({ statuses: ['AwaitingConfirmation'] });
+  });
+
   test('empty parameters are no filter', () => {
     expect(parse('status=&email=&top=')).toEqual({});
   });
 
-  test.each(['status=Bogus', 'from=yesterday', 'to=2024-13-45', 'top=0', 'top=1001', 'top=abc', 'top=2.5', 'from=2024-06-02&to=2024-06-01'])(
+  test.each(['status=Bogus', 'status=Failed,,Completed', 'status=Failed,Bogus', 'email=a%20b', `email=${'a'.repeat(321)}`, 'Status=Failed', 'bogus=1', 'top=5&top=6', 'from=yesterday', 'to=2024-13-45', 'top=0', 'top=1001', 'top=abc', 'top=2.5', 'from=2024-06-02&to=2024-06-01'])(
     '%s is InvalidQuery',
     (query) => {
       let error: unknown;
@@ -184,6 +189,9 @@ describe('parseRequestListQuery', () => {
       expect(error).toBeInstanceOf(HttpError);
       expect((error as HttpError).code).toBe('InvalidQuery');
       expect((error as HttpError).status).toBe(400);
+      // The details name the parameter at fault.
+      const name = query.split('=')[0]!;
+      expect(Object.keys((error as HttpError).details as object)).toContain(name === 'from' && query.includes('to=') ? 'to' : name);
     },
   );
 });

@@ -34,17 +34,18 @@ describe('continuation tokens', () => {
   const cursor = { month: '2025-04', afterRowKey: `${invertedTime(1_700_000_000_000)}_r1` };
 
   test('round-trip for the same filters, whatever the page size', () => {
-    const token = encodeCursor(cursor, { status: 'Received', email: 'A@b.example', top: 5 });
+    const token = encodeCursor(cursor, { statuses: ['Received', 'Failed'], email: 'A@b.example', top: 5 });
     expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
-    expect(decodeCursor(token, { status: 'Received', email: 'a@b.example', top: 50 })).toEqual(cursor);
+    expect(decodeCursor(token, { statuses: ['Failed', 'Received'], email: 'a@b.example', top: 50 })).toEqual(cursor);
   });
 
   test('are refused for other filters or when malformed', () => {
-    const token = encodeCursor(cursor, { status: 'Received' });
+    const token = encodeCursor(cursor, { statuses: ['Received'] });
     for (const [bad, query] of [
-      [token, { status: 'Completed' as const }],
+      [token, { statuses: ['Completed' as const] }],
+      [token, { statuses: ['Received' as const, 'Completed' as const] }],
       [token, {}],
-      ['', { status: 'Received' as const }],
+      ['', { statuses: ['Received' as const] }],
       ['%%%', {}],
       [Buffer.from('null').toString('base64url'), {}],
       [Buffer.from(JSON.stringify({ v: 1, m: '2025-04', r: 'x', f: '' })).toString('base64url'), {}],

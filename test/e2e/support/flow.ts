@@ -1,4 +1,5 @@
 import { eventually, type LocalApp, type OutboxMessage } from './localApp.js';
+import { adminCall } from './openApi.js';
 
 /** Helpers that walk the product the way its users do: the form, the outbox, the approval page, the admin API. */
 
@@ -88,8 +89,7 @@ export async function tenant(app: LocalApp): Promise<TenantSnapshot> {
 }
 
 export async function adminGet(app: LocalApp, id: string): Promise<AdminView> {
-  const token = await app.adminToken();
-  const res = await app.json<AdminView>('GET', `/api/admin/requests/${id}`, undefined, { authorization: `Bearer ${token}` });
+  const res = await adminCall<AdminView>(app, 'GET', `/api/admin/requests/${id}`);
   if (res.status !== 200) throw new Error(`admin get: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }

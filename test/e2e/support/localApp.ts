@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { OutboxMessage } from '@guest-email-change/graph-emulator';
+import { responseChecker } from './openApi.js';
 
 export type { OutboxMessage };
 
@@ -75,6 +76,8 @@ export async function startLocalApp(options: { env?: Record<string, string>; arg
       } catch {
         /* not JSON: keep the text */
       }
+      // Every admin answer a test gets is checked against the OpenAPI document, whoever asked.
+      if (new URL(route, url).pathname.startsWith('/api/admin/')) (await responseChecker(app))(method, route, { status: res.status, headers: res.headers, body: parsed });
       return { status: res.status, headers: res.headers, body: parsed as never };
     },
     async adminToken(roles = ['GuestReset.Admin']) {

@@ -1,0 +1,332 @@
+import { CHANGE_REASONS, DECLINE_REASONS, REQUEST_STATUSES } from '../domain/request.js';
+import { MAX_PAGE_SIZE } from '../store/listIndex.js';
+import { MAX_ADMIN_REASON_LENGTH } from './adminReason.js';
+import { HTTP_STATUS_BY_CODE, type ErrorCode } from './errors.js';
+
+/**
+ * The OpenAPI 3.1 description of the HTTP contract (DESIGN §4), served at `GET /api/openapi.json`.
+ * Enumerations come from the domain and the error table, so the document cannot drift from them;
+ * the tests validate the document and every admin response they receive against it.
+ */
+
+type Schema = Record<string, unknown>;
+
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const nullable = (schema: Schema): Schema => ({ oneOf: [schema, { type: 'null' }] });
+const text: Schema = { type: 'string' };
+const dateTime: Schema = { type: 'string', format: 'date-time' };
+const json = (schema: Schema) => ({ 'application/json': { schema } });
+const html = { 'text/html': { schema: text } };
+
+/** Error responses by status, with the codes each can carry on this route. */
+function errors(format: 'json' | 'html', ...codes: ErrorCode[]): Record<string, unknown> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of [...codes, 'InternalError' as const]) byStatus.set(HTTP_STATUS_BY_CODE[code], [...(byStatus.get(HTTP_STATUS_BY_CODE[code]) ?? []), code]);
+  return Object.fromEntries(
+    [...byStatus].map(([status, statusCodes]) => [
+      String(status),
+      {
+        description: `${format === 'json' ? 'Error' : 'Error page'}: ${statusCodes.join(', ')}.`,
+        ...(status === 401 ? { headers: { 'WWW-Authenticate': { schema: { const: 'Bearer' } } } } : {}),
+        ...(status === 429 ? { headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer', minimum: 1 } } } } : {}),
+        content: format === 'json' ? json(ref('Error')) : html,
+      },
+    ]),
+  );
+}
+
+const token = { name: 'token', in: 'path', required: true, description: 'The single-use token from the mailed link.', schema: text };
+const id = { name: 'id', in: 'path', required: true, description: 'The request id.', schema: text };
+const admin = { security: [{ adminBearer: [] }], tags: ['Admin'] };
+const adminErrors = ['Unauthorized', 'Forbidden'] as const;
+/** A page POSTed from a button on the page itself (anti-forgery value included). */
+const pageForm = (properties: Record<string, Schema>) => ({
+  required: true,
+  content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', properties: { ...properties, csrf: { type: 'string', description: 'The anti-forgery value from the page.' } } } } },
+});
+
+const listFilters = [
+  {
+    name: 'status',
+    in: 'query',
+    description: `One or more statuses, comma-separated, case-insensitive: ${REQUEST_STATUSES.join(', ')}.`,
+    schema: { type: 'string', examples: ['AwaitingApproval,failed'] },
+  },
+  { name: 'email', in: 'query', description: 'The start of the current or the new address, case-insensitive (at most 320 characters).', schema: { type: 'string', maxLength: 320 } },
+  { name: 'guestId', in: 'query', description: "The guest's directory object id.", schema: text },
+  {
+    name: 'from',
+    in: 'query',
+    description: 'Submitted at or after this time (inclusive); ISO 8601, a date alone is midnight UTC.',
+    schema: { type: 'string', examples: ['2025-05-01', '2025-05-01T10:00:00Z'] },
+  },
+  { name: 'to', in: 'query', description: 'Submitted at or before this time (inclusive); ISO 8601, a date alone is midnight UTC.', schema: text },
+];
+
+const requestView: Schema = {
+  type: 'object',
+  description: 'A request as admins see it: unknown optional facts are null; declineReason only when Declined.',
+  required: ['id', 'status', 'currentEmail', 'newEmail', 'reason', 'guestId', 'approvers', 'submittedAt', 'updatedAt', 'decision', 'result', 'mailRestore', 'source'],
+  properties: {
+    id: text,
+    status: { enum: [...REQUEST_STATUSES] },
+    currentEmail: text,
+    newEmail: text,
+    reason: { enum: [...CHANGE_REASONS] },
+    reasonDetail: text,
+    displayName: text,
+    source: { type: 'object', properties: { ip: text, userAgent: text } },
+    submittedAt: dateTime,
+    updatedAt: dateTime,
+    guestId: nullable(text),
+    guestDisplayName: text,
+    guestMail: nullable(text),
+    approvers: { type: 'array', items: ref('Approver') },
+    deadline: dateTime,
+    declineReason: { enum: [...DECLINE_REASONS] },
+    decision: nullable(ref('Decision')),
+    result: nullable({
+      oneOf: [
+        { type: 'object', required: ['invitationId'], properties: { invitationId: text }, additionalProperties: false },
+        { type: 'object', required: ['code', 'message'], properties: { code: text, message: text, requestId: text }, additionalProperties: false },
+      ],
+    }),
+    previousMail: nullable(text),
+    mailRestore: nullable({ enum: ['pending', 'done'] }),
+    cancelReason: text,
+  },
+};
+
+const submission: Schema = {
+  type: 'object',
+  required: ['currentEmail', 'newEmail', 'reason'],
+  properties: {
+    currentEmail: { type: 'string', format: 'email' },
+    newEmail: { type: 'string', format: 'email' },
+    reason: { enum: [...CHANGE_REASONS] },
+    reasonDetail: { type: 'string', description: 'Required when reason is Other.' },
+    displayName: text,
+  },
+};
+
+export function openApiDocument(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Guest sign-in email change',
+      version: '1',
+      description: 'Self-service, approval-gated sign-in email change for Microsoft Entra ID B2B guests. Errors in JSON are `{"error": {"code", "message", "details"?}}`.',
+    },
+    tags: [{ name: 'Public' }, { name: 'Approver' }, { name: 'Admin' }],
+    paths: {
+      '/api/openapi.json': {
+        get: { tags: ['Public'], summary: 'This document.', operationId: 'getOpenApiDocument', responses: { '200': { description: 'OpenAPI 3.1 document.', content: json({ type: 'object' }) } } },
+      },
+      '/api/requests/new': {
+        get: { tags: ['Public'], summary: 'The request form (also HEAD).', operationId: 'showRequestForm', responses: { '200': { description: 'The form.', content: html }, ...errors('html') } },
+      },
+      '/api/requests/received': {
+        get: {
+          tags: ['Public'],
+          summary: 'The "request received" page a form post is redirected to (also HEAD).',
+          operationId: 'showRequestReceived',
+          responses: { '200': { description: 'The page.', content: html }, ...errors('html') },
+        },
+      },
+      '/api/requests': {
+        post: {
+          tags: ['Public'],
+          summary: 'Asks for a sign-in email change (at most 16 KiB).',
+          operationId: 'submitRequest',
+          requestBody: { required: true, content: { 'application/json': { schema: submission }, 'application/x-www-form-urlencoded': { schema: submission } } },
+          responses: {
+            '202': { description: 'JSON: received.', content: json({ type: 'object', required: ['requestId', 'status'], properties: { requestId: text, status: text } }) },
+            '303': { description: 'Form: to the "request received" page.', headers: { Location: { schema: text } } },
+            ...errors('json', 'ValidationFailed', 'InvalidJson', 'PayloadTooLarge', 'UnsupportedMediaType', 'RateLimited'),
+          },
+        },
+      },
+      '/api/confirmations/{token}': {
+        parameters: [token],
+        get: { tags: ['Public'], summary: "The new address's confirmation page (also HEAD); changes nothing.", operationId: 'showConfirmation', responses: { '200': { description: 'Page.', content: html }, ...errors('html', 'NotFound', 'Gone') } },
+        post: {
+          tags: ['Public'],
+          summary: 'Confirms the new address.',
+          operationId: 'confirm',
+          requestBody: pageForm({}),
+          responses: { '200': { description: 'Confirmed; page with the tracking link.', content: html }, ...errors('html', 'Forbidden', 'NotFound', 'Gone') },
+        },
+      },
+      '/api/track/{token}': {
+        parameters: [token],
+        get: {
+          tags: ['Public'],
+          summary: "The requester's tracking page (also HEAD).",
+          operationId: 'showTracking',
+          responses: { '200': { description: 'Page.', content: html }, ...errors('html', 'NotFound', 'Gone') },
+        },
+        post: {
+          tags: ['Public'],
+          summary: 'Cancels a request not yet decided (action=cancel).',
+          operationId: 'cancelFromTracking',
+          requestBody: pageForm({ action: { const: 'cancel' } }),
+          responses: { '202': { description: 'Cancelled; page.', content: html }, ...errors('html', 'ValidationFailed', 'Forbidden', 'NotFound', 'AlreadyDecided', 'AlreadyFinished', 'Gone') },
+        },
+      },
+      '/api/reports/{token}': {
+        parameters: [token],
+        get: {
+          tags: ['Public'],
+          summary: '"This wasn\'t me" page (also HEAD).',
+          operationId: 'showReport',
+          responses: { '200': { description: 'Page.', content: html }, ...errors('html', 'NotFound', 'Gone') },
+        },
+        post: {
+          tags: ['Public'],
+          summary: 'Reports the request: cancels it if undecided and alerts admins and approvers.',
+          operationId: 'report',
+          requestBody: pageForm({}),
+          responses: { '200': { description: 'Reported; page.', content: html }, ...errors('html', 'Forbidden', 'NotFound', 'Gone') },
+        },
+      },
+      '/api/approvals/{token}': {
+        parameters: [token],
+        get: {
+          tags: ['Approver'],
+          summary: 'The approval page with Approve / Reject (also HEAD); changes nothing.',
+          operationId: 'showApproval',
+          responses: { '200': { description: 'Page, or a sign-in offer when sign-in is required.', content: html }, ...errors('html', 'NotFound', 'Gone') },
+        },
+        post: {
+          tags: ['Approver'],
+          summary: 'Records the decision.',
+          operationId: 'decideApproval',
+          requestBody: pageForm({ decision: { enum: ['approve', 'reject'] }, comment: text }),
+          responses: { '200': { description: 'Decision recorded; result page.', content: html }, ...errors('html', 'ValidationFailed', 'Forbidden', 'NotFound', 'AlreadyDecided', 'Gone') },
+        },
+      },
+      '/api/admin/requests': {
+        get: {
+          ...admin,
+          summary: 'Requests, newest first, one page at a time. An unknown parameter or a bad value is 400 InvalidQuery naming it.',
+          operationId: 'listRequests',
+          parameters: [
+            ...listFilters,
+            { name: 'top', in: 'query', description: 'Page size, default 50.', schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE } },
+            { name: 'continuationToken', in: 'query', description: 'From the previous page, with the same filters.', schema: text },
+          ],
+          responses: {
+            '200': {
+              description: 'One page.',
+              content: json({ type: 'object', required: ['items', 'continuationToken'], properties: { items: { type: 'array', items: ref('AdminRequest') }, continuationToken: nullable(text) } }),
+            },
+            ...errors('json', 'InvalidQuery', ...adminErrors),
+          },
+        },
+      },
+      '/api/admin/requests/export': {
+        get: {
+          ...admin,
+          summary: 'Every request the filters match, as CSV (RFC 4180, header row, UTF-8; cells starting with =, +, -, @, tab or CR are prefixed with \'), streamed a page at a time.',
+          operationId: 'exportRequests',
+          parameters: listFilters,
+          responses: {
+            '200': {
+              description: 'CSV file, newest first.',
+              headers: { 'Content-Disposition': { schema: { type: 'string', pattern: '^attachment; filename="[^"]+\\.csv"$' } } },
+              content: { 'text/csv': { schema: text } },
+            },
+            ...errors('json', 'InvalidQuery', ...adminErrors),
+          },
+        },
+      },
+      '/api/admin/requests/{id}': {
+        parameters: [id],
+        get: {
+          ...admin,
+          summary: 'The request, its audit trail and its orchestration.',
+          operationId: 'getRequest',
+          responses: {
+            '200': {
+              description: 'Found.',
+              content: json({
+                type: 'object',
+                required: ['request', 'events', 'orchestration'],
+                properties: { request: ref('AdminRequest'), events: { type: 'array', items: ref('AuditEvent') }, orchestration: nullable(ref('Orchestration')) },
+              }),
+            },
+            ...errors('json', ...adminErrors, 'NotFound'),
+          },
+        },
+      },
+      '/api/admin/requests/{id}/cancel': {
+        parameters: [id],
+        post: {
+          ...admin,
+          summary: 'Cancels a request not yet decided; audited with the admin and the reason.',
+          operationId: 'cancelRequest',
+          requestBody: { required: true, content: json(ref('AdminReason')) },
+          responses: {
+            '202': { description: 'Being cancelled.', content: json({ type: 'object', required: ['requestId', 'status'], properties: { requestId: text, status: { const: 'Cancelling' } } }) },
+            ...errors('json', 'ValidationFailed', 'InvalidJson', ...adminErrors, 'NotFound', 'AlreadyDecided', 'AlreadyFinished', 'PayloadTooLarge', 'UnsupportedMediaType'),
+          },
+        },
+      },
+      '/api/admin/guests/{guestId}/release-lock': {
+        parameters: [{ name: 'guestId', in: 'path', required: true, schema: text }],
+        post: {
+          ...admin,
+          summary: "Frees a guest's lock so the guest can ask again; audited on the request that held it.",
+          operationId: 'releaseGuestLock',
+          requestBody: { required: true, content: json(ref('AdminReason')) },
+          responses: {
+            '200': {
+              description: 'Released.',
+              content: json({ type: 'object', required: ['guestId', 'requestId', 'releasedAt'], properties: { guestId: text, requestId: text, releasedAt: dateTime } }),
+            },
+            ...errors('json', 'ValidationFailed', 'InvalidJson', ...adminErrors, 'NotFound', 'LockInUse', 'PayloadTooLarge', 'UnsupportedMediaType'),
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        adminBearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An Entra ID access token for the API with the admin app role.' },
+      },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error'],
+          additionalProperties: false,
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              additionalProperties: false,
+              properties: { code: { enum: Object.keys(HTTP_STATUS_BY_CODE) }, message: text, details: { description: 'Per-field messages for ValidationFailed and InvalidQuery.' } },
+            },
+          },
+        },
+        AdminReason: {
+          type: 'object',
+          required: ['reason'],
+          properties: { reason: { type: 'string', minLength: 1, maxLength: MAX_ADMIN_REASON_LENGTH } },
+          description: 'A missing or empty body is 400 ValidationFailed ("a reason is required").',
+        },
+        AdminRequest: requestView,
+        Approver: { type: 'object', required: ['id', 'displayName', 'mail'], properties: { id: text, displayName: text, mail: text } },
+        Decision: { type: 'object', required: ['outcome', 'by', 'at'], properties: { outcome: { enum: ['approved', 'rejected'] }, by: text, at: dateTime, comment: text } },
+        AuditEvent: {
+          type: 'object',
+          required: ['requestId', 'id', 'at', 'type', 'actor'],
+          properties: { requestId: text, id: text, at: dateTime, type: text, actor: text, detail: { type: 'object' } },
+        },
+        Orchestration: {
+          type: 'object',
+          required: ['runtimeStatus', 'customStatus', 'createdTime', 'lastUpdatedTime'],
+          properties: { runtimeStatus: text, customStatus: {}, createdTime: dateTime, lastUpdatedTime: dateTime },
+        },
+      },
+    },
+  };
+}
