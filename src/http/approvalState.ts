@@ -1,8 +1,8 @@
-import type { AuditEvent, Decision, EmailChangeRequest, RequestStatus } from '../domain/request.js';
+import type { AuditEvent, CancelOrigin, Decision, EmailChangeRequest, RequestStatus } from '../domain/request.js';
 import { parseLinkToken } from '../domain/linkToken.js';
-import { CANCEL_REQUESTED, DEADLINE_PASSED, DECISION_RECEIVED, recordedClaim } from '../store/outcomeClaim.js';
+import { CANCEL_REQUESTED, cancelEventOf, DEADLINE_PASSED, DECISION_RECEIVED, recordedClaim } from '../store/outcomeClaim.js';
 import type { RequestStore, StoredApprovalToken } from '../store/requestStore.js';
-import { formatTimestamp } from '../templates/format.js';
+import { formatTimestamp, guestName } from '../templates/format.js';
 import type { ApprovalDecisionEvent } from '../workflow/contract.js';
 import { HttpError } from './errors.js';
 
@@ -22,11 +22,16 @@ export type ApprovalState =
 const DECIDED_STATUSES: readonly RequestStatus[] = ['Approved', 'Completed', 'Failed', 'Rejected'];
 const OPEN_STATUSES: readonly RequestStatus[] = ['Received', 'AwaitingApproval'];
 
-const CLOSED: Record<'Expired' | 'Cancelled' | 'Closed', { title: string; explanation: string }> = {
+const CLOSED: Record<'Expired' | 'Closed', { title: string; explanation: string }> = {
   Expired: { title: 'Link expired', explanation: 'This request expired: no decision was made before its deadline. The requester can submit a new request.' },
-  Cancelled: { title: 'Request cancelled', explanation: 'This request was cancelled by an administrator, so it no longer needs a decision.' },
   Closed: { title: 'Request closed', explanation: 'This request was closed and no longer needs a decision.' },
 };
+const CANCELLED_BY: Record<CancelOrigin, string> = {
+  admin: 'cancelled by an administrator',
+  requester: 'cancelled by the requester',
+  owner: 'stopped by the owner of the current address, who reported that they did not ask for it',
+};
+const cancelled = (origin: CancelOrigin | undefined) => ({ title: 'Request cancelled', explanation: `This request was ${CANCELLED_BY[origin ?? 'admin']}, so it no longer needs a decision.` });
 const ALREADY_DECIDED = 'Already decided';
 
 /**
@@ -41,25 +46,25 @@ export async function loadApprovalState(store: RequestStore, tokenText: string, 
     throw new HttpError('NotFound', 'This approval link is not valid. Check that you opened the whole link from the email.', { title: 'Link not found' });
   }
 
-  if (request.decision) return decided(token, request, describeDecision(request.decision));
+  if (request.decision) return decided(token, request, describeDecision(request.decision, request, token));
   if (!OPEN_STATUSES.includes(request.status) && !DECIDED_STATUSES.includes(request.status)) {
-    const closed = request.status === 'Expired' || request.status === 'Cancelled' ? CLOSED[request.status] : CLOSED.Closed;
+    const closed = request.status === 'Cancelled' ? cancelled(request.cancelledBy) : request.status === 'Expired' ? CLOSED.Expired : CLOSED.Closed;
     return { kind: 'closed', token, request, ...closed };
   }
   // Accepted but not yet applied by the orchestrator: the link must already say so.
   const claim = recordedClaim(await store.listEvents(request.id));
-  if (claim) return { token, request, claim, ...claimedOutcome(claim) };
+  if (claim) return { token, request, claim, ...claimedOutcome(claim, request, token) };
   if (DECIDED_STATUSES.includes(request.status) || token.usedAt) return decided(token, request, 'This request was already decided.');
   // An unparseable expiry counts as expired: a link must never outlive its request by accident.
   if (!(now.getTime() < Date.parse(token.expiresAt))) return { kind: 'closed', token, request, ...CLOSED.Expired };
   return { kind: 'open', token, request };
 }
 
-/** What a link says once an outcome was claimed, applied by the orchestrator or not yet. */
-export function claimedOutcome(claim: AuditEvent): { kind: 'decided' | 'closed'; title: string; explanation: string } {
-  if (claim.type === CANCEL_REQUESTED) return { kind: 'closed', ...CLOSED.Cancelled };
+/** What an approver's link says once an outcome was claimed, applied by the orchestrator or not yet. */
+export function claimedOutcome(claim: AuditEvent, request: EmailChangeRequest, token: StoredApprovalToken): { kind: 'decided' | 'closed'; title: string; explanation: string } {
+  if (claim.type === CANCEL_REQUESTED) return { kind: 'closed', ...cancelled(cancelEventOf(claim).origin) };
   if (claim.type === DEADLINE_PASSED) return { kind: 'closed', ...CLOSED.Expired };
-  return { kind: 'decided', title: ALREADY_DECIDED, explanation: describeDecision(decisionOf(claim)) };
+  return { kind: 'decided', title: ALREADY_DECIDED, explanation: describeDecision(decisionOf(claim), request, token) };
 }
 
 /**
@@ -91,6 +96,8 @@ function decided(token: StoredApprovalToken, request: EmailChangeRequest, explan
   return { kind: 'decided', token, request, title: ALREADY_DECIDED, explanation };
 }
 
-function describeDecision(decision: Decision): string {
-  return `This request was already decided: ${decision.outcome} by ${decision.by} at ${formatTimestamp(decision.at)}.`;
+/** Names the guest, the outcome and who: "you" to the approver whose link decided it. */
+function describeDecision(decision: Decision, request: EmailChangeRequest, token: StoredApprovalToken): string {
+  const by = decision.by.toLowerCase() === token.approverMail.toLowerCase() ? 'you' : decision.by;
+  return `The sign-in email change of ${guestName(request)} was already decided: ${decision.outcome} by ${by} at ${formatTimestamp(decision.at)}.`;
 }

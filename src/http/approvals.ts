@@ -108,7 +108,7 @@ export function decideApproval(
       // Tokens are per approver: the outcome claim is what stops a second approver, an admin's
       // cancel or the deadline arriving in the same instant.
       const first = await claimOutcome(deps.store, { requestId: emailChange.id, at: decision.at, type: DECISION_RECEIVED, actor: decision.approverMail, detail: detailOf(decision) });
-      if (first) throw refusal(claimedOutcome(first));
+      if (first) throw refusal(claimedOutcome(first, emailChange, token));
     });
     await raiseDecision(deps.store, client, decision, emailChange.id);
     const decided = { ...emailChange, decision: { outcome, by: decision.approverMail, at: decision.at, ...(comment ? { comment } : {}) } };

@@ -506,7 +506,14 @@ describe('GET /api/approvals/{token}', () => {
     const { links } = await seedPendingRequest({ status: 'Cancelled' });
     const response = await openApproval(links.a);
     expect(response.status).toBe(410);
-    expect(await response.text()).toContain('cancelled');
+    expect(await response.text()).toContain('cancelled by an administrator');
+  });
+
+  test('410 page saying the requester cancelled, or the owner stopped it', async () => {
+    const byRequester = await seedPendingRequest({ status: 'Cancelled', cancelledBy: 'requester' });
+    expect(await (await openApproval(byRequester.links.a)).text()).toContain('cancelled by the requester');
+    const byOwner = await seedPendingRequest({ status: 'Cancelled', cancelledBy: 'owner', reportedByOwner: true });
+    expect(await (await openApproval(byOwner.links.a)).text()).toContain('stopped by the owner of the current address');
   });
 
   test('410 page saying who decided and when', async () => {
@@ -517,6 +524,12 @@ describe('GET /api/approvals/{token}', () => {
     const response = await openApproval(links.a);
     expect(response.status).toBe(410);
     expect(await response.text()).toContain('already decided: approved by bob@contoso.com at 2030-01-02 03:04 UTC');
+  });
+
+  test('410 page saying "by you" to the approver who decided, naming the guest', async () => {
+    const { links } = await seedPendingRequest({ status: 'Completed', decision: { outcome: 'approved', by: APPROVER_A.mail, at: '2030-01-02T03:04:00.000Z' } });
+    const text = await (await openApproval(links.a)).text();
+    expect(text).toContain('The sign-in email change of Gus &lt;Guest&gt; was already decided: approved by you at 2030-01-02 03:04 UTC');
   });
 });
 
@@ -669,7 +682,7 @@ describe('POST /api/approvals/{token}', () => {
     client.raiseEvent = raise;
     const reopened = await openApproval(links.a, {});
     expect(reopened.status).toBe(410);
-    expect(await reopened.text()).toContain('already decided: approved by alice@contoso.com');
+    expect(await reopened.text()).toContain('already decided: approved by you');
     const accepted = { instanceId: id, eventName: EVENTS.approvalDecision, data: { outcome: 'approved', approverId: APPROVER_A.id, approverMail: 'alice@contoso.com', comment: 'Known move.', at: now.toISOString() } };
     expect(client.raised).toEqual([accepted]);
     const page = await (await openApproval(links.b)).text();

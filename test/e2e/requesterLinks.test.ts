@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { eventually, startLocalApp, type LocalApp } from './support/localApp.js';
+import { approvalLink, confirmByMail, csrfOf, decide, guestWithSponsor, linkFor, postLinkForm, submit, waitForMail, waitForStatus } from './support/flow.js';
+
+/**
+ * The links mailed to the requester and to the owner of the current address (DESIGN §2 steps 3 and
+ * 5, §4 Public), over real HTTP: what each GET shows, what each POST does, and what they refuse.
+ */
+
+const ADMINS = 'identity-team@contoso.com';
+const env = { RATE_LIMIT_PER_SOURCE: '1000', ADMIN_NOTIFICATION_EMAILS: ADMINS };
+let app: LocalApp;
+beforeAll(async () => {
+  app = await startLocalApp({ env });
+});
+afterAll(async () => {
+  await app?.stop();
+});
+
+const stamp = () => `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+const statusOfPage = (html: string) => /<dt>Status<\/dt><dd><strong>([^<]+)<\/strong>/.exec(html)?.[1];
+const form = (fields: Record<string, string>, headers: Record<string, string> = {}) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+  body: new URLSearchParams(fields).toString(),
+});
+
+describe('the new address confirms first', () => {
+  test('nobody is asked and the current address hears nothing before the confirmation; GET never confirms', async () => {
+    const { guest, sponsor } = await guestWithSponsor(app, 'confirm');
+    const id = await submit(app, { currentEmail: guest.mail, newEmail: `confirm.${stamp()}@northwind.example` }, { confirm: false });
+    const link = await linkFor(app, 'confirmations', id);
+    for (let i = 0; i < 2; i++) expect((await fetch(link)).status).toBe(200);
+    expect((await fetch(link, { method: 'HEAD' })).status).toBe(200);
+    const waiting = await waitForStatus(app, id, 'AwaitingConfirmation');
+    expect(waiting.request.guestId ?? null).toBeNull();
+    const outbox = await app.outbox();
+    expect(outbox.filter((m) => m.to.includes(sponsor.mail) || m.to.includes(guest.mail))).toEqual([]);
+
+    const confirmed = await postLinkForm(link);
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.html).toMatch(/href="http[^"]+\/api\/track\/[^"]+"/);
+    await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'the approval mail, after the confirmation');
+    await waitForMail(app, (m) => m.to.includes(guest.mail), 'the notice to the current address, after the confirmation');
+
+    // Used: the page and a second post say it was already confirmed.
+    const again = await fetch(link);
+    expect(again.status).toBe(410);
+    expect(await again.text()).toContain('already confirmed');
+  });
+
+  test('an unknown guest gets the same confirmation mail, and is declined only after confirming', async () => {
+    const id = await submit(app, { currentEmail: `nobody.${stamp()}@fabrikam.example`, newEmail: `nobody.${stamp()}@northwind.example` }, { confirm: false });
+    await waitForStatus(app, id, 'AwaitingConfirmation');
+    await confirmByMail(app, id);
+    expect((await waitForStatus(app, id, 'Declined')).request.declineReason).toBe('GuestNotFound');
+  });
+
+  test('refused: no anti-forgery value (403), another site (403), a tampered token (404), a link of another kind (404)', async () => {
+    const id = await submit(app, { currentEmail: `x.${stamp()}@fabrikam.example`, newEmail: `x.${stamp()}@northwind.example` }, { confirm: false });
+    const link = await linkFor(app, 'confirmations', id);
+    const csrf = csrfOf(await (await fetch(link)).text())!;
+    expect((await fetch(link, form({}))).status).toBe(403);
+    expect((await fetch(link, form({ csrf }, { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' }))).status).toBe(403);
+    const tampered = link.slice(0, -2) + (link.endsWith('AA') ? 'QA' : 'AA');
+    expect((await fetch(tampered)).status).toBe(404);
+    const track = await linkFor(app, 'track', id);
+    expect((await fetch(track.replace('/api/track/', '/api/confirmations/'))).status).toBe(404);
+    expect((await fetch(link.replace('/api/confirmations/', '/api/reports/'))).status).toBe(404);
+    // None of that confirmed anything.
+    expect((await waitForStatus(app, id, 'AwaitingConfirmation')).request.status).toBe('AwaitingConfirmation');
+  });
+});
+
+describe('the requester tracks and cancels', () => {
+  test('the tracking page says "In review" while approvers decide, and Cancel after a decision is a 409', async () => {
+    const { guest, sponsor } = await guestWithSponsor(app, 'track');
+    const id = await submit(app, { currentEmail: guest.mail, newEmail: `track.${stamp()}@northwind.example` });
+    await waitForStatus(app, id, 'AwaitingApproval');
+    const track = await linkFor(app, 'track', id);
+    const page = await (await fetch(track)).text();
+    expect(statusOfPage(page)).toBe('In review');
+    expect(page).toContain(id);
+    expect((await fetch(track, { method: 'HEAD' })).status).toBe(200);
+    const csrf = csrfOf(page)!;
+
+    expect((await decide(approvalLink(await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'approval')), 'reject', 'Not known')).status).toBe(200);
+    await waitForStatus(app, id, 'Rejected');
+    expect((await fetch(track, form({ action: 'cancel', csrf }))).status).toBe(409);
+    expect(statusOfPage(await (await fetch(track)).text())).toBe('Closed');
+  });
+
+  test('cancelling while the confirmation waits ends the request Cancelled by the requester; the confirmation link then says so', async () => {
+    const id = await submit(app, { currentEmail: `c.${stamp()}@fabrikam.example`, newEmail: `c.${stamp()}@northwind.example` }, { confirm: false });
+    const track = await linkFor(app, 'track', id);
+    expect(statusOfPage(await (await fetch(track)).text())).toBe('Waiting for you to confirm');
+    const cancelled = await postLinkForm(track, { action: 'cancel' });
+    expect(cancelled.status).toBe(202);
+    const done = await waitForStatus(app, id, 'Cancelled');
+    expect(done.request).toMatchObject({ cancelledBy: 'requester' });
+    const confirmation = await fetch(await linkFor(app, 'confirmations', id));
+    expect(confirmation.status).toBe(410);
+    expect(await confirmation.text()).toContain('cancelled');
+  });
+});
+
+describe('the owner of the current address reports', () => {
+  test('"this wasn\'t me" on a completed request alerts the admins at once; the change-made mail carries a report link', async () => {
+    const { guest, sponsor } = await guestWithSponsor(app, 'owner');
+    const id = await submit(app, { currentEmail: guest.mail, newEmail: `owner.${stamp()}@northwind.example` });
+    expect((await decide(approvalLink(await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'approval')), 'approve')).status).toBe(200);
+    await waitForStatus(app, id, 'Completed');
+    const changeMade = await waitForMail(app, (m) => m.to.includes(guest.mail) && m.subject === 'Your sign-in email was changed', 'the change-made mail');
+    const report = changeMade.links.find((l) => l.includes('/api/reports/'))!;
+    const result = await postLinkForm(report);
+    expect(result.status).toBe(200);
+    expect(result.html).toContain('Administrators alerted');
+    const alert = await waitForMail(app, (m) => m.to.includes(ADMINS) && m.subject.startsWith('Action needed:'), 'the admins alerted');
+    expect(alert.html).toContain(id);
+    // A second report sends no second alert, and the request keeps its outcome.
+    expect((await postLinkForm(report)).status).toBe(200);
+    const view = await waitForStatus(app, id, 'Completed');
+    expect(view.events.filter((e) => e.type === 'ReportedByOwner')).toHaveLength(1);
+    expect((await app.outbox()).filter((m) => m.to.includes(ADMINS) && m.subject.startsWith('Action needed:') && m.html.includes(id))).toHaveLength(1);
+  });
+});
+
+describe('with short deadlines', () => {
+  let fast: LocalApp;
+  beforeAll(async () => {
+    fast = await startLocalApp({ env: { ...env, CONFIRMATION_TIMEOUT: 'PT3S', APPROVAL_TIMEOUT: 'PT8S', APPROVAL_REMINDER_AFTER: 'PT6S' } });
+  });
+  afterAll(async () => {
+    await fast?.stop();
+  });
+
+  test('unconfirmed at CONFIRMATION_TIMEOUT: Expired, and the link says it expired', async () => {
+    const id = await submit(fast, { currentEmail: `late.${stamp()}@fabrikam.example`, newEmail: `late.${stamp()}@northwind.example` }, { confirm: false });
+    const link = await linkFor(fast, 'confirmations', id);
+    await waitForStatus(fast, id, 'Expired');
+    const page = await fetch(link);
+    expect(page.status).toBe(410);
+    expect(await page.text()).toContain('expired');
+  });
+
+  test('a declined request reads "In review" and cancels like a waiting one, until its approval deadline would have passed', async () => {
+    const id = await submit(fast, { currentEmail: `ghost.${stamp()}@fabrikam.example`, newEmail: `ghost.${stamp()}@northwind.example` });
+    await waitForStatus(fast, id, 'Declined');
+    const track = await linkFor(fast, 'track', id);
+    const page = await (await fetch(track)).text();
+    expect(statusOfPage(page)).toBe('In review');
+    expect(page).toContain('Decision due by');
+    const cancel = await postLinkForm(track, { action: 'cancel' });
+    expect(cancel.status).toBe(202);
+    expect(cancel.html).toContain('Request cancelled');
+    await eventually(async () => (statusOfPage(await (await fetch(track)).text()) === 'Closed' ? true : undefined), 30_000, 'the page to read Closed');
+  });
+});
+
+describe('with confirmation turned off', () => {
+  let open: LocalApp;
+  beforeAll(async () => {
+    open = await startLocalApp({ env: { ...env, REQUIRE_NEW_EMAIL_CONFIRMATION: 'false' } });
+  });
+  afterAll(async () => {
+    await open?.stop();
+  });
+
+  test('the new address gets its tracking link and the approvers are asked at once', async () => {
+    const { guest, sponsor } = await guestWithSponsor(open, 'open');
+    const newEmail = `open.${stamp()}@northwind.example`;
+    const id = await submit(open, { currentEmail: guest.mail, newEmail }, { confirm: false });
+    await waitForStatus(open, id, 'AwaitingApproval');
+    await waitForMail(open, (m) => m.to.includes(sponsor.mail), 'the approval mail');
+    const received = await waitForMail(open, (m) => m.to.includes(newEmail), 'the received mail');
+    expect(received.subject).toBe('Your sign-in email change request was received');
+    expect(received.links.some((l) => l.includes(`/api/track/${id}.`))).toBe(true);
+    expect(received.links.some((l) => l.includes('/api/confirmations/'))).toBe(false);
+  });
+});
