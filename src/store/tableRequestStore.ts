@@ -27,6 +27,14 @@ const EVENT_PREFIX_END = 'event`';
 const TOKEN_PREFIX = 'token_';
 const LOCK_ROW = 'lock';
 const MONTHS_PARTITION = 'months';
+/**
+ * Marks an account whose requests are all in the current index layout (a table per month and the
+ * email index). Requests recorded by an earlier release sit only in `RequestIndex`'s month
+ * partitions; the first list after an upgrade indexes every stored request again, then writes this.
+ */
+const INDEX_LAYOUT_MARKER = { partitionKey: 'layout', rowKey: 'monthTablesAndEmailIndex' };
+/** Requests indexed at once while catching up. */
+const REINDEX_BATCH = 50;
 /** Lower-cased copies of the emails that index rows written before the email index still carry. */
 const EMAIL_KEY_COLUMNS = ['currentEmailKey', 'newEmailKey'] as const;
 const MAX_ETAG_ATTEMPTS = 5;
@@ -163,7 +171,29 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
     return found;
   };
 
+  /**
+   * Once per process: unless the account is marked as done, and when `RequestIndex` still holds
+   * month partitions of the single-table index, indexes every stored request again, so an upgrade
+   * loses no request from the admin list. Upserts only, so two processes catching up at once write
+   * the same rows; a failure is tried again by the next list.
+   */
+  let caughtUp: Promise<void> | undefined;
+  const catchUpIndex = (): Promise<void> =>
+    (caughtUp ??= (async () => {
+      if (await getRow('RequestIndex', INDEX_LAYOUT_MARKER.partitionKey, INDEX_LAYOUT_MARKER.rowKey)) return;
+      const legacy = await page('RequestIndex', odata`PartitionKey ne ${MONTHS_PARTITION} and PartitionKey ne ${INDEX_LAYOUT_MARKER.partitionKey}`, 1, undefined);
+      const stored = legacy.length === 0 ? [] : (await queryAll('Requests', odata`RowKey eq ${REQUEST_ROW}`)).map(toRequest);
+      for (let i = 0; i < stored.length; i += REINDEX_BATCH) {
+        await Promise.all(stored.slice(i, i + REINDEX_BATCH).map((request) => Promise.all([indexRequest(request), indexEmails(request)])));
+      }
+      await insert('RequestIndex', INDEX_LAYOUT_MARKER);
+    })().catch((error: unknown) => {
+      caughtUp = undefined;
+      throw error;
+    }));
+
   const listRequests = async (query: RequestListQuery): Promise<RequestListPage> => {
+    await catchUpIndex();
     const top = pageSize(query.top);
     const fromMs = query.from === undefined ? undefined : parseListBound(query.from, 'from');
     const toMs = query.to === undefined ? undefined : parseListBound(query.to, 'to');

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, test } from 'vitest';
 import type { EmailChangeRequest, RequestStatus } from '../../src/domain/request.js';
 import type { RequestListQuery, RequestStore } from '../../src/store/requestStore.js';
+import { toColumns } from '../../src/store/entityCodec.js';
+import { indexKeys } from '../../src/store/listIndex.js';
 import { StoreError } from '../../src/store/storeError.js';
 import { createRequestStoreFromTables } from '../../src/store/tableRequestStore.js';
 import { createStoreTables } from '../../src/store/tables.js';
@@ -212,5 +214,22 @@ describe('listRequests', () => {
 
   test('rejects an unparseable time bound with InvalidListQuery', async () => {
     await expect(store.listRequests({ from: 'yesterday' })).rejects.toMatchObject({ code: 'InvalidListQuery' });
+  });
+});
+
+describe('an account indexed by an earlier release', () => {
+  test('the first list indexes the stored requests again, so none goes missing after an upgrade', async () => {
+    const tables = createStoreTables({ connectionString: inject('azuriteConnectionString'), tableNamePrefix: `StoreLegacy${randomUUID().slice(0, 8)}` });
+    const request = newRequest(7, '2026-10-05T09:00:00.000Z', 'AwaitingApproval');
+    // What the single-table release wrote: the request row, and its copy in a month partition of RequestIndex.
+    await tables.call('Requests', 'createEntity', (client) => client.createEntity({ partitionKey: request.id, rowKey: 'request', ...toColumns(request) }));
+    await tables.call('RequestIndex', 'createEntity', (client) => client.createEntity({ ...indexKeys(request.submittedAt, request.id), ...toColumns(request) }));
+    await tables.call('RequestIndex', 'createEntity', (client) => client.createEntity({ partitionKey: 'months', rowKey: '2026-10' }));
+
+    const upgraded = createRequestStoreFromTables(tables);
+    expect(ids((await upgraded.listRequests({})).items)).toEqual([request.id]);
+    expect(ids((await upgraded.listRequests({ email: request.newEmail.slice(0, 6).toUpperCase() })).items)).toEqual([request.id]);
+    // Done once: a new process finds the account marked and reads the new layout straight away.
+    expect(ids((await createRequestStoreFromTables(tables).listRequests({ statuses: ['AwaitingApproval'] })).items)).toEqual([request.id]);
   });
 });
