@@ -49,12 +49,20 @@ export async function settleConfirmation(deps: ActivityDependencies, requestId: 
   return { kind: 'confirmed' };
 }
 
-/** Stores when the new address confirmed, from its claim; the request now waits for screening. */
-export async function recordConfirmation(deps: ActivityDependencies, requestId: string): Promise<void> {
+/**
+ * Stores when the new address confirmed, from its claim; the request then goes on to screening.
+ * The claim, not the event, decides: a confirmation event that lost its claim to a cancel or the
+ * deadline (raised again by a stale link, say) answers that outcome instead, so nobody is asked.
+ */
+export async function recordConfirmation(deps: ActivityDependencies, requestId: string): Promise<ConfirmationOutcome> {
   const { store } = deps;
   const request = await requireRequest(store, requestId);
-  if (request.confirmedAt || request.status !== 'AwaitingConfirmation') return;
   const claim = recordedConfirmationClaim(await store.listEvents(requestId));
-  const confirmedAt = claim?.type === NEW_EMAIL_CONFIRMED ? claim.at : deps.clock().toISOString();
-  await store.updateRequest(requestId, { confirmedAt }, auditEvent(deps, requestId, 'confirmed', 'Confirmed', request.newEmail));
+  if (claim?.type === CANCEL_REQUESTED) return { kind: 'cancel', cancel: cancelEventOf(claim) };
+  if (claim?.type === CONFIRMATION_DEADLINE_PASSED) return { kind: 'deadline' };
+  if (!request.confirmedAt && request.status === 'AwaitingConfirmation') {
+    const confirmedAt = claim?.type === NEW_EMAIL_CONFIRMED ? claim.at : deps.clock().toISOString();
+    await store.updateRequest(requestId, { confirmedAt }, auditEvent(deps, requestId, 'confirmed', 'Confirmed', request.newEmail));
+  }
+  return { kind: 'confirmed' };
 }

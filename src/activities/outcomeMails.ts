@@ -63,11 +63,13 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
     if (request.reportedByOwner) {
       owed.push(['owner-report', admins, ownerReportAdminEmail({ request, reportedAt: request.updatedAt, stopped: true })]);
       owed.push(['report-stopped', ownerAddresses(request), reportedRequestStoppedOwnerEmail({ request })]);
-    } else if (request.guestId) {
-      // Only a screened guest's address hears about it: the form must not mail arbitrary addresses.
+    } else if (wasSent(request, events, 'change-requested')) {
+      // Only an address told of the request hears how it ended: the form must not mail arbitrary
+      // addresses, and an owner never told of a request needs no news of its end.
       owed.push(['outcome', [request.currentEmail], requestOutcomeEmail({ request })]);
     }
   } else if (request.status === 'Failed') {
+    owed.push(...othersTold(request, events));
     owed.push(['admin-failure', admins, resetFailedAdminEmail({ request })]);
     // The approver expects a "done": tell them it did not happen, with what Graph said.
     owed.push(['approver-failure', decidersOf(request), resetFailedAdminEmail({ request, reader: 'approver' })]);

@@ -16,21 +16,32 @@ export interface TrackingStatus {
   cancellable: boolean;
 }
 
-export function trackingStatusOf(request: EmailChangeRequest, now: Date, policy: { confirmationRequired: boolean; approvalTimeoutMs: number }): TrackingStatus {
+/**
+ * `cancelled`: a cancel was claimed for the request (its requester's, say), which a declined
+ * request records but whose status it keeps. The review deadline shown is counted from the
+ * confirmation (or the submission, without one) for every request under review, so it cannot
+ * tell how long the directory took to answer either.
+ */
+export function trackingStatusOf(
+  request: EmailChangeRequest,
+  now: Date,
+  policy: { confirmationRequired: boolean; approvalTimeoutMs: number },
+  cancelled = false,
+): TrackingStatus {
   const waiting = (label: TrackingLabel, deadline?: string): TrackingStatus => ({ label, cancellable: true, ...(deadline ? { deadline } : {}) });
+  const reviewEnds = new Date(Date.parse(request.confirmedAt ?? request.submittedAt) + policy.approvalTimeoutMs);
+  const inReview = () => waiting('In review', reviewEnds.toISOString());
   switch (request.status) {
     case 'Received':
-      return waiting(policy.confirmationRequired ? 'Waiting for you to confirm' : 'In review');
+      return policy.confirmationRequired ? waiting('Waiting for you to confirm') : inReview();
     case 'AwaitingConfirmation':
-      return request.confirmedAt ? waiting('In review') : waiting('Waiting for you to confirm', request.deadline);
+      return request.confirmedAt ? inReview() : waiting('Waiting for you to confirm', request.deadline);
     case 'AwaitingApproval':
-      return waiting('In review', request.deadline);
+      return inReview();
     case 'Approved':
       return { label: 'In review', cancellable: false };
-    case 'Declined': {
-      const wouldExpire = new Date(Date.parse(request.updatedAt) + policy.approvalTimeoutMs);
-      return now < wouldExpire ? waiting('In review', wouldExpire.toISOString()) : { label: 'Closed', cancellable: false };
-    }
+    case 'Declined':
+      return now < reviewEnds && !cancelled ? inReview() : { label: 'Closed', cancellable: false };
     case 'Completed':
       return { label: 'Completed', cancellable: false };
     default:

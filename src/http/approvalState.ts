@@ -38,7 +38,13 @@ const ALREADY_DECIDED = 'Already decided';
  * Finds the token and its request and says whether a decision can still be made. Unknown or
  * tampered tokens are `NotFound`: the answer must not reveal whether a request id exists.
  */
-export async function loadApprovalState(store: RequestStore, tokenText: string, now: Date): Promise<ApprovalState> {
+export async function loadApprovalState(
+  store: RequestStore,
+  tokenText: string,
+  now: Date,
+  /** Whether whoever opened the link is the approver it was sent to (signed in as them): "by you" then. */
+  readerIsApprover: (token: StoredApprovalToken) => boolean = () => false,
+): Promise<ApprovalState> {
   const parsed = parseLinkToken(tokenText);
   const token = parsed && (await store.getApprovalToken(parsed.requestId, parsed.tokenHash));
   const request = token && (await store.getRequest(token.requestId));
@@ -46,14 +52,15 @@ export async function loadApprovalState(store: RequestStore, tokenText: string, 
     throw new HttpError('NotFound', 'This approval link is not valid. Check that you opened the whole link from the email.', { title: 'Link not found' });
   }
 
-  if (request.decision) return decided(token, request, describeDecision(request.decision, request, token));
+  const reader = readerIsApprover(token) ? token.approverMail : undefined;
+  if (request.decision) return decided(token, request, describeDecision(request.decision, request, reader));
   if (!OPEN_STATUSES.includes(request.status) && !DECIDED_STATUSES.includes(request.status)) {
     const closed = request.status === 'Cancelled' ? cancelled(request.cancelledBy) : request.status === 'Expired' ? CLOSED.Expired : CLOSED.Closed;
     return { kind: 'closed', token, request, ...closed };
   }
   // Accepted but not yet applied by the orchestrator: the link must already say so.
   const claim = recordedClaim(await store.listEvents(request.id));
-  if (claim) return { token, request, claim, ...claimedOutcome(claim, request, token) };
+  if (claim) return { token, request, claim, ...claimedOutcome(claim, request, reader) };
   if (DECIDED_STATUSES.includes(request.status) || token.usedAt) return decided(token, request, 'This request was already decided.');
   // An unparseable expiry counts as expired: a link must never outlive its request by accident.
   if (!(now.getTime() < Date.parse(token.expiresAt))) return { kind: 'closed', token, request, ...CLOSED.Expired };
@@ -61,10 +68,10 @@ export async function loadApprovalState(store: RequestStore, tokenText: string, 
 }
 
 /** What an approver's link says once an outcome was claimed, applied by the orchestrator or not yet. */
-export function claimedOutcome(claim: AuditEvent, request: EmailChangeRequest, token: StoredApprovalToken): { kind: 'decided' | 'closed'; title: string; explanation: string } {
+export function claimedOutcome(claim: AuditEvent, request: EmailChangeRequest, reader: string | undefined): { kind: 'decided' | 'closed'; title: string; explanation: string } {
   if (claim.type === CANCEL_REQUESTED) return { kind: 'closed', ...cancelled(cancelEventOf(claim).origin) };
   if (claim.type === DEADLINE_PASSED) return { kind: 'closed', ...CLOSED.Expired };
-  return { kind: 'decided', title: ALREADY_DECIDED, explanation: describeDecision(decisionOf(claim), request, token) };
+  return { kind: 'decided', title: ALREADY_DECIDED, explanation: describeDecision(decisionOf(claim), request, reader) };
 }
 
 /**
@@ -96,8 +103,8 @@ function decided(token: StoredApprovalToken, request: EmailChangeRequest, explan
   return { kind: 'decided', token, request, title: ALREADY_DECIDED, explanation };
 }
 
-/** Names the guest, the outcome and who: "you" to the approver whose link decided it. */
-function describeDecision(decision: Decision, request: EmailChangeRequest, token: StoredApprovalToken): string {
-  const by = decision.by.toLowerCase() === token.approverMail.toLowerCase() ? 'you' : decision.by;
+/** Names the guest, the outcome and who: "you" when the reader, known to be an approver, decided it. */
+function describeDecision(decision: Decision, request: EmailChangeRequest, reader: string | undefined): string {
+  const by = decision.by.toLowerCase() === reader?.toLowerCase() ? 'you' : decision.by;
   return `The sign-in email change of ${guestName(request)} was already decided: ${decision.outcome} by ${by} at ${formatTimestamp(decision.at)}.`;
 }

@@ -37,7 +37,7 @@ const RAISE_RETRY_PAUSES_MS = [250, 1000];
  */
 export function showApproval(request: HttpRequest, context: InvocationContext, deps: HttpDependencies, client: OrchestrationClient): Promise<HttpResponse> {
   return respondSafely(context, 'html', async () => {
-    const state = await loadApprovalState(deps.store, request.params.token ?? '', deps.clock());
+    const state = await loadApprovalState(deps.store, request.params.token ?? '', deps.clock(), (token) => viewerOf(request, deps, token).kind === 'approver');
     if (state.kind !== 'open') {
       await redeliverAcceptedDecision(context, client, state);
       throw new HttpError('Gone', state.explanation, { title: state.title });
@@ -76,7 +76,7 @@ export function decideApproval(
       message: 'This decision was not sent from the approval page, so nothing was recorded. Open the link from the email and decide on that page.',
     });
     const now = deps.clock();
-    const state = await loadApprovalState(deps.store, request.params.token ?? '', now);
+    const state = await loadApprovalState(deps.store, request.params.token ?? '', now, (token) => viewerOf(request, deps, token).kind === 'approver');
     await redeliverAcceptedDecision(context, client, state);
     const viewer = viewerOf(request, deps, state.token);
     const notTheApprover = viewer.kind === 'signedOut' || viewer.kind === 'someoneElse';
@@ -108,7 +108,7 @@ export function decideApproval(
       // Tokens are per approver: the outcome claim is what stops a second approver, an admin's
       // cancel or the deadline arriving in the same instant.
       const first = await claimOutcome(deps.store, { requestId: emailChange.id, at: decision.at, type: DECISION_RECEIVED, actor: decision.approverMail, detail: detailOf(decision) });
-      if (first) throw refusal(claimedOutcome(first, emailChange, token));
+      if (first) throw refusal(claimedOutcome(first, emailChange, token.approverMail));
     });
     await raiseDecision(deps.store, client, decision, emailChange.id);
     const decided = { ...emailChange, decision: { outcome, by: decision.approverMail, at: decision.at, ...(comment ? { comment } : {}) } };

@@ -4,6 +4,7 @@ import { cancelEventOf, claimCancel, CONFIRMATION_DEADLINE_PASSED, DEADLINE_PASS
 import type { RequestStore } from '../store/requestStore.js';
 import { EVENTS, type CancelEvent } from '../workflow/contract.js';
 import type { OrchestrationClient } from './dependencies.js';
+import { raiseEventPatiently } from './raiseEventPatiently.js';
 
 /** Runtime states in which the instance still reads the Cancel event. */
 const CANCELLABLE_RUNTIME_STATUSES = ['Running', 'Pending'];
@@ -39,6 +40,7 @@ export async function cancelRequest(
   if (first?.type === DECISION_RECEIVED) return { kind: 'refused', code: 'AlreadyDecided', message: ALREADY_DECIDED };
   if (first?.type === DEADLINE_PASSED || first?.type === CONFIRMATION_DEADLINE_PASSED) return { kind: 'refused', code: 'AlreadyFinished', message: 'The request expired.' };
   const cancel: CancelEvent = first ? cancelEventOf(first) : { reason: who.reason, by: who.by, at: who.at, origin: who.origin };
-  await client.raiseEvent(request.id, EVENTS.cancel, cancel);
+  // Not raised after all tries: the claim stands, and the wait's deadline step applies it.
+  await raiseEventPatiently(client, request.id, EVENTS.cancel, cancel);
   return first ? { kind: 'accepted', cancel, first } : { kind: 'accepted', cancel };
 }

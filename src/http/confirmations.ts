@@ -2,7 +2,7 @@ import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functi
 import { trackLinkExpiry } from '../domain/linkLifetimes.js';
 import type { EmailChangeRequest } from '../domain/request.js';
 import { mintLink } from '../store/mintLink.js';
-import { CANCEL_REQUESTED, claimConfirmation, NEW_EMAIL_CONFIRMED } from '../store/outcomeClaim.js';
+import { CANCEL_REQUESTED, claimConfirmation, NEW_EMAIL_CONFIRMED, recordedConfirmationClaim } from '../store/outcomeClaim.js';
 import type { StoredLinkToken } from '../store/requestStore.js';
 import { confirmationPage, confirmedPage } from '../templates/requesterPages.js';
 import { EVENTS } from '../workflow/contract.js';
@@ -35,8 +35,11 @@ export function showConfirmation(request: HttpRequest, context: InvocationContex
   return respondSafely(context, 'html', async () => {
     const { token, request: emailChange } = await openLink(deps.store, 'confirmation', request.params.token);
     const closed = closedReason(token, emailChange, deps.clock());
+    // Only a confirmation that won its claim is passed on again: a used link can also be one
+    // whose confirmation lost to a cancel or the deadline.
     if (token.usedAt && emailChange.status === 'AwaitingConfirmation' && !emailChange.confirmedAt) {
-      await raiseEventPatiently(client, emailChange.id, EVENTS.newEmailConfirmed, {});
+      const claim = recordedConfirmationClaim(await deps.store.listEvents(emailChange.id));
+      if (claim?.type === NEW_EMAIL_CONFIRMED) await raiseEventPatiently(client, emailChange.id, EVENTS.newEmailConfirmed, {});
     }
     if (closed) throw closed;
     const page = confirmationPage({

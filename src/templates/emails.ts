@@ -86,7 +86,7 @@ export function changeRequestedNoticeEmail(input: { request: EmailChangeRequest;
       paragraph`Someone asked to change the email address you use to sign in as a guest from ${request.currentEmail} to ${request.newEmail}.`,
       paragraph`Nothing changes until a person responsible for your access approves it.`,
       paragraph`${strong('If this was not you')}, stop it with the button below: the request is cancelled and the administrators are alerted. You can also contact your sponsor or the IT department of the organisation that invited you.`,
-      rows(['Requested', moment(request.submittedAt)], ['Requested from', describeRequestSource(request.source)]),
+      rows(['Requested', moment(request.submittedAt)]),
     ],
     action: { label: "This wasn't me", url: input.reportUrl, expiresAt: input.reportExpiresAt },
   };
@@ -366,7 +366,7 @@ export function requestEndedApproverEmail(input: { request: EmailChangeRequest; 
     why: `${APPROVER_WHY}, and you were asked to approve this request`,
     body: [
       paragraph`Hello ${approver.displayName || approver.mail},`,
-      paragraph`The request to change the sign-in email of ${guestName(request)} from ${request.currentEmail} to ${request.newEmail} was ${endedBy(request, approver)}${request.decision ? [' ', moment(request.decision.at)] : false}. ${done ? `The guest now signs in with ${request.newEmail}.` : "The guest's sign-in email was not changed."}`,
+      paragraph`The request to change the sign-in email of ${guestName(request)} from ${request.currentEmail} to ${request.newEmail} was ${endedBy(request, approver)}${request.decision ? [' ', moment(request.decision.at)] : false}. ${done ? `The guest now signs in with ${request.newEmail}.` : request.status === 'Failed' ? 'The change could not be made, and the administrators were told.' : "The guest's sign-in email was not changed."}`,
       ...(request.status === 'Cancelled' && request.cancelledBy === 'admin' && request.cancelReason ? [rows(['Reason given', request.cancelReason])] : []),
       paragraph`Your link to this request no longer works; nothing more is needed from you.`,
       ...details(request),

@@ -12,13 +12,17 @@ import { describeRequestSource } from './requestSource.js';
  * directory holds, and each action is a POST from its own form with an anti-forgery value.
  */
 
-/** The change as the requester typed it; the guest's directory name is never shown here. */
-function askedChange(request: EmailChangeRequest): SafeHtml {
+/**
+ * The change as the requester typed it; the guest's directory name is never shown here. Where it
+ * was asked from (an address and a device) is the requester's own data: shown to the requester,
+ * not to whoever reads the current mailbox, who may be someone else entirely (a former employer).
+ */
+function askedChange(request: EmailChangeRequest, reader: 'requester' | 'owner'): SafeHtml {
   return html`<dl>
 <dt>Current sign-in email</dt><dd>${request.currentEmail}</dd>
 <dt>New sign-in email</dt><dd><strong>${request.newEmail}</strong></dd>
 <dt>Requested</dt><dd>${formatTimestamp(request.submittedAt)}</dd>
-<dt>Requested from</dt><dd>${describeRequestSource(request.source)}</dd>
+${reader === 'requester' && html`<dt>Requested from</dt><dd>${describeRequestSource(request.source)}</dd>`}
 </dl>`;
 }
 
@@ -38,7 +42,7 @@ export function confirmationPage(input: { request: EmailChangeRequest; action: s
     title: 'Confirm your request',
     body: html`<h1>Confirm your request</h1>
 <p>Confirm that you asked to sign in with <strong>${request.newEmail}</strong> from now on. Only then are the people responsible for the account asked to approve it.</p>
-${askedChange(request)}
+${askedChange(request, 'requester')}
 ${actionForm(input.action, input.csrf, { label: 'Yes, I asked for this', className: 'approve' })}
 <p class="hint">If you did not ask for this, close this page: without confirmation the request expires at ${formatTimestamp(input.expiresAt)} and nothing changes.</p>`,
   });
@@ -101,7 +105,7 @@ export function reportPage(input: { request: EmailChangeRequest; action: string;
     title: "Did you ask for this?",
     body: html`<h1>Did you ask for this change?</h1>
 <p>Someone asked to change the email address you use to sign in as a guest from ${request.currentEmail} to <strong>${request.newEmail}</strong>.</p>
-${askedChange(request)}
+${askedChange(request, 'owner')}
 <div class="warning" role="note"><p><strong>If this was not you</strong>, someone may be trying to take over your access. Stop it here: the request is cancelled and the administrators are alerted.</p></div>
 ${actionForm(input.action, input.csrf, { label: "This wasn't me: stop it", className: 'reject' })}
 <p class="hint">If you did ask for it, close this page.</p>`,

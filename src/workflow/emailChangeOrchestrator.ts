@@ -99,9 +99,9 @@ export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
     let confirmation = yield* waitForConfirmation(context, { deadline: expiresAt, cancel });
     // A confirmation or cancel accepted in the instant before the deadline may still be on its way.
     if (confirmation.kind === 'deadline') confirmation = (yield call(ACTIVITY.settleConfirmation, requestId)) as ConfirmationOutcome;
+    if (confirmation.kind === 'confirmed') confirmation = (yield call(ACTIVITY.recordConfirmation, requestId)) as ConfirmationOutcome;
     if (confirmation.kind === 'cancel') return { requestId, outcome: 'Cancelled', cancel: confirmation.cancel };
     if (confirmation.kind === 'deadline') return { requestId, outcome: 'Expired' };
-    yield call(ACTIVITY.recordConfirmation, requestId);
     return undefined;
   };
 

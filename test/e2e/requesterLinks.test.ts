@@ -90,10 +90,13 @@ describe('the requester tracks and cancels', () => {
     expect(statusOfPage(await (await fetch(track)).text())).toBe('Closed');
   });
 
-  test('cancelling while the confirmation waits ends the request Cancelled by the requester; the confirmation link then says so', async () => {
-    const id = await submit(app, { currentEmail: `c.${stamp()}@fabrikam.example`, newEmail: `c.${stamp()}@northwind.example` }, { confirm: false });
+  test('cancelling while the confirmation waits ends the request Cancelled by the requester; the confirmation link then says so; the owner, never told, hears nothing', async () => {
+    const { guest } = await guestWithSponsor(app, 'early');
+    const id = await submit(app, { currentEmail: guest.mail, newEmail: `c.${stamp()}@northwind.example` }, { confirm: false });
     const track = await linkFor(app, 'track', id);
-    expect(statusOfPage(await (await fetch(track)).text())).toBe('Waiting for you to confirm');
+    const trackPage = await (await fetch(track)).text();
+    expect(statusOfPage(trackPage)).toBe('Waiting for you to confirm');
+    const trackCsrf = csrfOf(trackPage)!;
     const cancelled = await postLinkForm(track, { action: 'cancel' });
     expect(cancelled.status).toBe(202);
     const done = await waitForStatus(app, id, 'Cancelled');
@@ -101,6 +104,9 @@ describe('the requester tracks and cancels', () => {
     const confirmation = await fetch(await linkFor(app, 'confirmations', id));
     expect(confirmation.status).toBe(410);
     expect(await confirmation.text()).toContain('cancelled');
+    // A double click on Cancel (the same form posted again) gets the same answer, not "already decided".
+    expect((await fetch(track, form({ action: 'cancel', csrf: trackCsrf }))).status).toBe(202);
+    expect((await app.outbox()).filter((m) => m.to.includes(guest.mail))).toEqual([]);
   });
 });
 
@@ -125,6 +131,22 @@ describe('the owner of the current address reports', () => {
   });
 });
 
+describe('every approver who was asked hears how it ended', () => {
+  test('a reset that fails: the approver who did not decide is told too', async () => {
+    const sponsors = await Promise.all([1, 2].map((i) => app.addUser({ displayName: `Sponsor ${i}`, mail: `two.${i}.${stamp()}@contoso.com`, userType: 'Member' })));
+    const guest = await app.addUser({ displayName: 'Two sponsors', mail: `two.${stamp()}@fabrikam.example`, userType: 'Guest', sponsors: sponsors.map((s) => s.id) });
+    const id = await submit(app, { currentEmail: guest.mail, newEmail: `two.${stamp()}@northwind.example` });
+    const [first, second] = sponsors;
+    const approval = await waitForMail(app, (m) => m.to.includes(first.mail) && m.links.some((l) => l.includes(`/api/approvals/${id}.`)), 'approval');
+    await waitForMail(app, (m) => m.to.includes(second.mail) && m.links.some((l) => l.includes(`/api/approvals/${id}.`)), 'approval to the second sponsor');
+    await app.json('POST', '/_dev/graph/faults', { method: 'POST', path: '/v1.0/invitations', status: 403, count: 1, code: 'Authorization_RequestDenied', message: 'Insufficient privileges.' });
+    expect((await decide(approvalLink(approval), 'approve')).status).toBe(200);
+    await waitForStatus(app, id, 'Failed');
+    const told = await waitForMail(app, (m) => m.to.includes(second.mail) && m.subject.startsWith('Closed:'), 'the other sponsor told');
+    expect(told.html).toContain('could not be made');
+  });
+});
+
 describe('with short deadlines', () => {
   let fast: LocalApp;
   beforeAll(async () => {
@@ -143,16 +165,42 @@ describe('with short deadlines', () => {
     expect(await page.text()).toContain('expired');
   });
 
-  test('a declined request reads "In review" and cancels like a waiting one, until its approval deadline would have passed', async () => {
+  /** What the tracking link of a request shows and answers: before a cancel, to two cancels, after. */
+  async function trackAndCancel(id: string): Promise<[string | undefined, number, number, string | undefined]> {
+    const track = await linkFor(fast, 'track', id);
+    const page = await (await fetch(track)).text();
+    const before = statusOfPage(page);
+    // Pressed twice: the same form posted again.
+    const post = async () => (await fetch(track, form({ action: 'cancel', csrf: csrfOf(page)! }))).status;
+    const first = await post();
+    const second = await post();
+    const after = await eventually(async () => {
+      const status = statusOfPage(await (await fetch(track)).text());
+      return status === 'Closed' ? status : undefined;
+    }, 30_000, 'the page to read Closed');
+    return [before, first, second, after];
+  }
+
+  test('a declined request reads and cancels exactly like a waiting one: "In review", 202 twice, then "Closed"', async () => {
+    const ghost = await submit(fast, { currentEmail: `ghost.${stamp()}@fabrikam.example`, newEmail: `ghost.${stamp()}@northwind.example` });
+    await waitForStatus(fast, ghost, 'Declined');
+    const { guest } = await guestWithSponsor(fast, 'real');
+    const real = await submit(fast, { currentEmail: guest.mail, newEmail: `real.${stamp()}@northwind.example` });
+    await waitForStatus(fast, real, 'AwaitingApproval');
+    expect(await trackAndCancel(ghost)).toEqual(['In review', 202, 202, 'Closed']);
+    expect(await trackAndCancel(real)).toEqual(['In review', 202, 202, 'Closed']);
+    // The declined request's cancel is recorded once, however often it is pressed.
+    const view = await waitForStatus(fast, ghost, 'Declined');
+    expect(view.events.filter((e) => e.type === 'CancelRequested')).toHaveLength(1);
+  });
+
+  test('a declined request nobody cancels reads "Closed" once its approval deadline would have passed', async () => {
     const id = await submit(fast, { currentEmail: `ghost.${stamp()}@fabrikam.example`, newEmail: `ghost.${stamp()}@northwind.example` });
     await waitForStatus(fast, id, 'Declined');
     const track = await linkFor(fast, 'track', id);
     const page = await (await fetch(track)).text();
     expect(statusOfPage(page)).toBe('In review');
     expect(page).toContain('Decision due by');
-    const cancel = await postLinkForm(track, { action: 'cancel' });
-    expect(cancel.status).toBe(202);
-    expect(cancel.html).toContain('Request cancelled');
     await eventually(async () => (statusOfPage(await (await fetch(track)).text()) === 'Closed' ? true : undefined), 30_000, 'the page to read Closed');
   });
 });

@@ -682,7 +682,7 @@ describe('POST /api/approvals/{token}', () => {
     client.raiseEvent = raise;
     const reopened = await openApproval(links.a, {});
     expect(reopened.status).toBe(410);
-    expect(await reopened.text()).toContain('already decided: approved by you');
+    expect(await reopened.text()).toContain('already decided: approved by alice@contoso.com');
     const accepted = { instanceId: id, eventName: EVENTS.approvalDecision, data: { outcome: 'approved', approverId: APPROVER_A.id, approverMail: 'alice@contoso.com', comment: 'Known move.', at: now.toISOString() } };
     expect(client.raised).toEqual([accepted]);
     const page = await (await openApproval(links.b)).text();

@@ -33,6 +33,8 @@ function answers(overrides: Record<string, (input: unknown) => unknown> = {}) {
       case ACTIVITY.settleConfirmation:
       case ACTIVITY.settleDeadline:
         return { kind: 'deadline' };
+      case ACTIVITY.recordConfirmation:
+        return { kind: 'confirmed' };
       case ACTIVITY.screenRequest:
         return { outcome: 'eligible', guest: { id: 'g', displayName: 'G' }, approvers: [{ id: 'a', displayName: 'A', mail: 'a@contoso.com' }] };
       case ACTIVITY.executeReset:
@@ -128,4 +130,12 @@ test('a rejection is stored, then its mails go out as a step of their own', asyn
   expect(names(calls).slice(-2)).toEqual([ACTIVITY.recordOutcome, ACTIVITY.sendOutcomeMails]);
   expect(calls.at(-2)?.input).toEqual({ requestId: INPUT.requestId, outcome: 'Rejected', decision: rejection, mailsFollow: true });
   expect(state.customStatus).toEqual({ status: 'Rejected', decidedBy: approval.approverMail });
+});
+
+test('a confirmation whose claim a cancel won (a stale link raised it) ends Cancelled: nobody is asked', async () => {
+  const cancel: CancelEvent = { reason: 'Cancelled by the requester on the tracking page.', by: 'requester', at: '2024-05-01T10:30:00.000Z', origin: 'requester' };
+  const { state, calls } = await run([confirmed], { [ACTIVITY.recordConfirmation]: () => ({ kind: 'cancel', cancel }) });
+  expect(state.output).toBe('Cancelled');
+  expect(names(calls)).not.toContain(ACTIVITY.screenRequest);
+  expect(calls.find((c) => c.name === ACTIVITY.recordOutcome)?.input).toEqual({ requestId: INPUT.requestId, outcome: 'Cancelled', cancel, mailsFollow: true });
 });
