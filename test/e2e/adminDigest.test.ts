@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { eventually, startLocalApp, type LocalApp, type OutboxMessage } from './support/localApp.js';
-import { adminGet, approvalLink, confirmByMail, decide, guestWithSponsor, injectFault, submit, waitForMail, waitForStatus } from './support/flow.js';
+import { adminGet, approvalLink, confirmByMail, decide, guestWithSponsor, injectFault, postLinkForm, submit, waitForMail, waitForStatus } from './support/flow.js';
 
 /**
  * `ADMIN_NOTIFICATIONS=digest` on the local host, with the digest every five seconds
@@ -65,4 +65,18 @@ test('digest mode: a Failed request and a NoApprover decline produce no immediat
   const next = await waitForMail(app, (m) => isDigest(m) && m.html.includes(later), 'the next digest');
   expect(next.html).not.toContain(noApprover);
   expect(next.html).not.toContain(failed);
+});
+
+test('digest mode: "this wasn\'t me" on a completed request is urgent: mailed at once, and listed in the digest as already mailed', async () => {
+  const { guest, sponsor } = await guestWithSponsor(app, 'urgent');
+  const id = await submit(app, { currentEmail: guest.mail, newEmail: `urgent.${Date.now().toString(36)}@northwind.example` });
+  expect((await decide(approvalLink(await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'approval mail')), 'approve')).status).toBe(200);
+  await waitForStatus(app, id, 'Completed');
+  const changeMade = await waitForMail(app, (m) => m.to.includes(guest.mail) && m.subject === 'Your sign-in email was changed', 'the change-made mail');
+  expect((await postLinkForm(changeMade.links.find((l) => l.includes('/api/reports/'))!)).status).toBe(200);
+
+  const alert = await waitForMail(app, (m) => m.to.includes(ADMINS) && !isDigest(m) && m.html.includes(id), 'the urgent alert');
+  expect(alert.subject).toMatch(/^Action needed:/);
+  const digest = await waitForMail(app, (m) => isDigest(m) && m.html.includes(id), 'the digest listing it');
+  expect(digest.text).toContain('Mailed at once: yes');
 });
