@@ -107,6 +107,14 @@ param fallbackApprovers string = ''
 @description('Comma-separated addresses told about failed resets.')
 param adminNotificationEmails string = ''
 
+@description('How admin alerts go out: each (one mail per event), digest (urgent ones at once, the rest in a periodic digest), both.')
+@allowed(['each', 'digest', 'both'])
+param adminNotifications string = 'each'
+
+@description('UTC time of day of the admin digest (HH:MM), then every adminDigestEvery (ISO 8601).')
+param adminDigestTime string = '08:00'
+param adminDigestEvery string = 'P1D'
+
 param newEmailAllowedDomains string = ''
 param newEmailDeniedDomains string = ''
 
@@ -336,6 +344,9 @@ module api 'app/api.bicep' = {
     orgLogoUrl: orgLogoUrl
     supportContact: supportContact
     adminNotificationEmails: adminNotificationEmails
+    adminNotifications: adminNotifications
+    adminDigestTime: adminDigestTime
+    adminDigestEvery: adminDigestEvery
     inviteRedirectUrl: !empty(inviteRedirectUrl) ? inviteRedirectUrl : 'https://myapps.microsoft.com/?tenantid=${effectiveAdminTenantId}'
     sendInvitationMessage: sendInvitationMessage
     adminTenantId: effectiveAdminTenantId

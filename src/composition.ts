@@ -3,6 +3,7 @@ import type { GraphGateway } from './graph/graphGateway.js';
 import { createMsGraphGateway } from './graph/msGraphGateway.js';
 import { isPlatformAuthenticationOn } from './http/approverIdentity.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
+import { createTableAdminDigest, type AdminDigest } from './store/adminDigest.js';
 import { createTableRateLimiter, type RateLimiter } from './store/rateLimiter.js';
 import type { RequestStore } from './store/requestStore.js';
 import { createTableRequestStore } from './store/tableRequestStore.js';
@@ -14,6 +15,7 @@ export interface Dependencies {
   graph: GraphGateway;
   mailer: Mailer;
   rateLimiter: RateLimiter;
+  adminDigest: AdminDigest;
   clock: () => Date;
   /** The platform's built-in authentication runs in front of the app (see `approverIdentity.ts`). */
   platformAuthenticationOn: boolean;
@@ -36,6 +38,7 @@ export function getDependencies(): Dependencies {
       store: createTableRequestStore(settings),
       mailer: createMailer(graph, settings),
       rateLimiter: createTableRateLimiter(settings),
+      adminDigest: createTableAdminDigest(settings),
       clock: () => new Date(),
       platformAuthenticationOn: isPlatformAuthenticationOn(),
     };

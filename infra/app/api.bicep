@@ -35,6 +35,9 @@ param orgName string
 param orgLogoUrl string
 param supportContact string
 param adminNotificationEmails string
+param adminNotifications string
+param adminDigestTime string
+param adminDigestEvery string
 param inviteRedirectUrl string
 param sendInvitationMessage bool
 param adminTenantId string
@@ -91,6 +94,9 @@ var appSettings = {
   ORG_LOGO_URL: orgLogoUrl
   SUPPORT_CONTACT: supportContact
   ADMIN_NOTIFICATION_EMAILS: adminNotificationEmails
+  ADMIN_NOTIFICATIONS: adminNotifications
+  ADMIN_DIGEST_TIME: adminDigestTime
+  ADMIN_DIGEST_EVERY: adminDigestEvery
   INVITE_REDIRECT_URL: inviteRedirectUrl
   SEND_INVITATION_MESSAGE: sendInvitationMessage ? 'true' : 'false'
   MAIL_RESTORE_FIRST_RETRY: 'PT30S'

@@ -2,6 +2,7 @@ import type { Settings } from '../config/settings.js';
 import type { AuditEvent, EmailChangeRequest } from '../domain/request.js';
 import type { GraphGateway } from '../graph/graphGateway.js';
 import type { Mailer } from '../mail/mailer.js';
+import type { AdminDigest } from '../store/adminDigest.js';
 import type { RequestStore } from '../store/requestStore.js';
 
 /** Everything with I/O the activities touch; tests pass Azurite, the Graph emulator and a clock. */
@@ -9,6 +10,8 @@ export interface ActivityDependencies {
   graph: GraphGateway;
   store: RequestStore;
   mailer: Mailer;
+  /** Admin alerts waiting for the digest (ADMIN_NOTIFICATIONS `digest` or `both`). */
+  adminDigest: AdminDigest;
   clock: () => Date;
   settings: Settings;
 }

@@ -16,6 +16,7 @@ import type { OutcomeMailsState } from '../workflow/activityContract.js';
 import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
 import { MAIL_RESTORE_WINDOW_MS } from './executeReset.js';
 import type { MailParts } from '../templates/mailParts.js';
+import { adminAlertsFor, type AlertUrgency } from './adminAlerts.js';
 import { mailOnceFor, type MailOnce } from './mailOnce.js';
 
 const logFailure: FailureLog = (message, error) => console.error(message, error);
@@ -39,48 +40,49 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
   const request = await requireRequest(store, requestId);
   const events = await store.listEvents(requestId);
   const mailOnce = await mailOnceFor(deps, requestId, events);
-  const admins = settings.ADMIN_NOTIFICATION_EMAILS;
-  const owed: [key: string, to: string[], mail: Parameters<MailOnce>[2]][] = [];
-  if (request.mailRestore === 'pending') owed.push(['mail-restore-alert', admins, restoreAlert(deps, request, events)]);
-  if (request.mailRestore === 'done' && wasSent(request, events, 'mail-restore-alert')) owed.push(['mail-restored', admins, mailRestoredAdminEmail({ request })]);
+  const alertAdmins = await adminAlertsFor(deps, request, events);
+  const owed: [key: string, send: () => Promise<void>][] = [];
+  const mail = (key: string, to: string[], parts: Parameters<MailOnce>[2]) => owed.push([key, () => mailOnce(key, to, parts)]);
+  const alert = (key: string, parts: MailParts, urgency: AlertUrgency) => owed.push([key, () => alertAdmins(key, parts, urgency)]);
+  // `mail` left on the requester's address is urgent; its resolution follows it at once.
+  if (request.mailRestore === 'pending') alert('mail-restore-alert', restoreAlert(deps, request, events), 'urgent');
+  if (request.mailRestore === 'done' && wasSent(request, events, 'mail-restore-alert')) alert('mail-restored', mailRestoredAdminEmail({ request }), 'urgent');
   const result = request.result;
   if (request.status === 'Completed' && result && 'invitationId' in result) {
-    if (!settings.SEND_INVITATION_MESSAGE) owed.push(['redeem', [request.newEmail], redeemInvitationEmail({ request, inviteRedeemUrl: result.inviteRedeemUrl ?? '' })]);
-    owed.push(['completed', decidersOf(request), requestCompletedEmail({ request })]);
-    owed.push(...othersTold(request, events));
+    if (!settings.SEND_INVITATION_MESSAGE) mail('redeem', [request.newEmail], redeemInvitationEmail({ request, inviteRedeemUrl: result.inviteRedeemUrl ?? '' }));
+    mail('completed', decidersOf(request), requestCompletedEmail({ request }));
+    for (const [key, to, parts] of othersTold(request, events)) mail(key, to, parts);
     // The takeover alarm's second half: the old address hears the change was made, and can still report it.
-    owed.push([
-      'change-made',
-      ownerAddresses(request),
-      async () => {
-        const reportExpiresAt = reportLinkExpiry(deps.clock().toISOString());
-        const reportUrl = await mintLink(store, settings.PUBLIC_BASE_URL, { requestId, purpose: 'report', expiresAt: reportExpiresAt });
-        return changeMadeOwnerEmail({ request, reportUrl, reportExpiresAt });
-      },
-    ]);
+    mail('change-made', ownerAddresses(request), async () => {
+      const reportExpiresAt = reportLinkExpiry(deps.clock().toISOString());
+      const reportUrl = await mintLink(store, settings.PUBLIC_BASE_URL, { requestId, purpose: 'report', expiresAt: reportExpiresAt });
+      return changeMadeOwnerEmail({ request, reportUrl, reportExpiresAt });
+    });
   } else if (request.status === 'Rejected' || request.status === 'Cancelled' || request.status === 'Expired') {
-    owed.push(...othersTold(request, events));
+    for (const [key, to, parts] of othersTold(request, events)) mail(key, to, parts);
     if (request.reportedByOwner) {
-      owed.push(['owner-report', admins, ownerReportAdminEmail({ request, reportedAt: request.updatedAt, stopped: true })]);
-      owed.push(['report-stopped', ownerAddresses(request), reportedRequestStoppedOwnerEmail({ request })]);
+      // Stopped before anything changed: nothing to do on the account at once.
+      alert('owner-report', ownerReportAdminEmail({ request, reportedAt: request.updatedAt, stopped: true }), 'routine');
+      mail('report-stopped', ownerAddresses(request), reportedRequestStoppedOwnerEmail({ request }));
     } else if (wasSent(request, events, 'change-requested')) {
       // Only an address told of the request hears how it ended: the form must not mail arbitrary
       // addresses, and an owner never told of a request needs no news of its end.
-      owed.push(['outcome', [request.currentEmail], requestOutcomeEmail({ request })]);
+      mail('outcome', [request.currentEmail], requestOutcomeEmail({ request }));
     }
   } else if (request.status === 'Failed') {
-    owed.push(...othersTold(request, events));
-    owed.push(['admin-failure', admins, resetFailedAdminEmail({ request })]);
+    for (const [key, to, parts] of othersTold(request, events)) mail(key, to, parts);
+    // Routine: `mail` is back or was never changed; a `mail` still changed has its own urgent alert.
+    alert('admin-failure', resetFailedAdminEmail({ request }), 'routine');
     // The approver expects a "done": tell them it did not happen, with what Graph said.
-    owed.push(['approver-failure', decidersOf(request), resetFailedAdminEmail({ request, reader: 'approver' })]);
+    mail('approver-failure', decidersOf(request), resetFailedAdminEmail({ request, reader: 'approver' }));
     // Only a real guest's address hears about it: the form must not mail arbitrary addresses.
-    if (request.guestId) owed.push(['outcome', [request.currentEmail], requestOutcomeEmail({ request })]);
+    if (request.guestId) mail('outcome', [request.currentEmail], requestOutcomeEmail({ request }));
   }
 
   let state: OutcomeMailsState = 'sent';
-  for (const [key, to, mail] of owed) {
+  for (const [key, send] of owed) {
     try {
-      await mailOnce(key, to, mail);
+      await send();
     } catch (error) {
       if (!(error instanceof GraphRequestError)) throw error;
       state = 'pending';

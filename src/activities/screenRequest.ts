@@ -6,6 +6,7 @@ import type { DirectoryUser } from '../graph/graphGateway.js';
 import { anotherAttemptApproverEmail, anotherAttemptGuestEmail, noApproverAdminEmail } from '../templates/emails.js';
 import type { ScreeningResult } from '../workflow/activityContract.js';
 import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
+import { adminAlertsFor } from './adminAlerts.js';
 import { mailOnceFor } from './mailOnce.js';
 import { resolveApprovers } from './resolveApprovers.js';
 
@@ -47,9 +48,9 @@ export async function screenRequest(deps: ActivityDependencies, requestId: strin
   }
   if (approvers.length === 0) {
     // Mail before the decline: a re-run stops at the stored decline, so it must not be owed a mail.
-    const mailOnce = await mailOnceFor(deps, requestId);
     const declinedRequest = { ...request, guestId: guest.id, guestDisplayName: guest.displayName };
-    await mailOnce('admin-no-approver', settings.ADMIN_NOTIFICATION_EMAILS, noApproverAdminEmail({ request: declinedRequest, skipped }));
+    const alertAdmins = await adminAlertsFor(deps, declinedRequest);
+    await alertAdmins('admin-no-approver', noApproverAdminEmail({ request: declinedRequest, skipped }), 'routine');
     return decline('NoApprover', guest, { skipped: skipped.length });
   }
 

@@ -116,6 +116,21 @@ export const settingsSchema = z
     // Mail and the reset itself.
     MAIL_SENDER: required('the mailbox (UPN or object id) that sends mail'),
     ADMIN_NOTIFICATION_EMAILS: lowerList,
+    // How admin alerts go out (README, "Admin alerts"): `each` one mail per event, `digest` one
+    // mail per period listing them (urgent ones still go out at once), `both` each and the digest.
+    ADMIN_NOTIFICATIONS: z.preprocess(
+      (v) => (typeof v === 'string' ? v.trim().toLowerCase() || undefined : v),
+      z.enum(['each', 'digest', 'both'], { error: 'must be each, digest or both' }).default('each'),
+    ),
+    // When the digest goes out: at this UTC time of day, then every ADMIN_DIGEST_EVERY.
+    ADMIN_DIGEST_TIME: z.preprocess(
+      (v) => (typeof v === 'string' ? v.trim() || undefined : v),
+      z
+        .string()
+        .regex(/^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/, 'must be a UTC time of day such as 08:00')
+        .default('08:00'),
+    ),
+    ADMIN_DIGEST_EVERY: duration('P1D'),
     INVITE_REDIRECT_URL: url.default('https://myapps.microsoft.com'),
     SEND_INVITATION_MESSAGE: bool(false),
     // Putting `mail` back after a failed reset: the wait after the first failed try, doubled after

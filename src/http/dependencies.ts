@@ -2,7 +2,7 @@ import type { DurableClient, DurableOrchestrationStatus } from 'durable-function
 import type { Dependencies } from '../composition.js';
 
 /** What the HTTP handlers need from the composition root; tests pass real stores and fakes. */
-export type HttpDependencies = Pick<Dependencies, 'settings' | 'store' | 'graph' | 'mailer' | 'rateLimiter' | 'clock' | 'platformAuthenticationOn'>;
+export type HttpDependencies = Pick<Dependencies, 'settings' | 'store' | 'graph' | 'mailer' | 'rateLimiter' | 'adminDigest' | 'clock' | 'platformAuthenticationOn'>;
 
 /** The part of the Durable client the handlers use, so tests can record the calls. */
 export type OrchestrationClient = Pick<DurableClient, 'startNew' | 'raiseEvent' | 'getStatus'>;

@@ -1,9 +1,10 @@
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
-import { mailOnceFor } from '../activities/mailOnce.js';
+import { adminAlertsFor } from '../activities/adminAlerts.js';
 import type { RequestStatus } from '../domain/request.js';
 import { ownerReportAdminEmail } from '../templates/emails.js';
 import { reportPage, reportResultPage } from '../templates/requesterPages.js';
 import { cancelRequest } from './cancelRequest.js';
+import { ensureAdminDigestLoop } from './ensureAdminDigestLoop.js';
 import { findOrchestration, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
 import { respondSafely } from './errors.js';
 import { antiForgeryFor, isExpired, linkExpired, openLink, readLinkForm } from './linkAccess.js';
@@ -48,10 +49,13 @@ export function reportRequest(request: HttpRequest, context: InvocationContext, 
       // The cancel that stands may be an earlier one (an admin's, the requester's), not the owner's.
       ownCancel = attempt.kind === 'accepted' && attempt.cancel.origin === 'owner';
     }
-    // The instance alerts the admins of a cancel that is the owner's; anything else is alerted here.
+    // The instance alerts the admins of a cancel that is the owner's; anything else is alerted here,
+    // at once when the change was made or is being made: someone may have taken the account.
     if (!ownCancel) {
-      const mailOnce = await mailOnceFor(deps, emailChange.id);
-      await mailOnce('owner-report', deps.settings.ADMIN_NOTIFICATION_EMAILS, ownerReportAdminEmail({ request: emailChange, reportedAt: at, stopped }));
+      const alertAdmins = await adminAlertsFor(deps, emailChange);
+      const urgency = !stopped && (emailChange.status === 'Approved' || emailChange.status === 'Completed') ? 'urgent' : 'routine';
+      await alertAdmins('owner-report', ownerReportAdminEmail({ request: emailChange, reportedAt: at, stopped }), urgency);
+      await ensureAdminDigestLoop(client, deps.settings, context);
     }
     return pageResponse(200, reportResultPage({ stopped, completed: emailChange.status === 'Completed' }));
   });

@@ -7,6 +7,7 @@ import { requestFormPage, requestReceivedPage } from '../templates/pages.js';
 import { ORCHESTRATOR_NAME, WORKFLOW_VERSION, type EmailChangeOrchestrationInput } from '../workflow/contract.js';
 import { readBody } from './body.js';
 import { clientAddressOf } from './clientAddress.js';
+import { ensureAdminDigestLoop } from './ensureAdminDigestLoop.js';
 import type { HttpDependencies, OrchestrationClient } from './dependencies.js';
 import { HttpError, respondSafely } from './errors.js';
 import { responseFormatFor } from './negotiation.js';
@@ -62,6 +63,7 @@ export function submitRequest(
     const requestId = randomUUID();
     const input: EmailChangeOrchestrationInput = { requestId, submission: validation.value, source, submittedAt: now.toISOString(), workflowVersion: WORKFLOW_VERSION };
     await client.startNew(ORCHESTRATOR_NAME, { instanceId: requestId, input });
+    await ensureAdminDigestLoop(client, deps.settings, context);
     return format === 'json' ? jsonResponse(202, { requestId, status: 'Received' }) : seeOtherResponse(`${submitPathFor(request)}/received`);
   });
 }

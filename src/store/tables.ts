@@ -6,7 +6,7 @@ import type { MonthIndexTable } from './listIndex.js';
 import { tableStatusOf } from './storeError.js';
 
 /** The app's own tables (DESIGN §6); each is named `${TABLE_NAME_PREFIX}<name>`. */
-export const STORE_TABLES = ['Requests', 'RequestIndex', 'GuestLocks', 'RateLimits'] as const;
+export const STORE_TABLES = ['Requests', 'RequestIndex', 'GuestLocks', 'RateLimits', 'AdminDigest'] as const;
 /** Those, and the index tables: one per month (listIndex.ts) and one per first character of an address (emailIndex.ts). */
 export type StoreTableName = (typeof STORE_TABLES)[number] | MonthIndexTable | EmailIndexTable;
 

@@ -1,5 +1,6 @@
 import type { ApproverSkipReason, SkippedApprover } from '../domain/approvers.js';
 import type { Approver, EmailChangeRequest, RequestStatus } from '../domain/request.js';
+import type { AdminDigestEntry } from '../store/adminDigest.js';
 import { guestName, reasonLabel } from './format.js';
 import { link, moment, paragraph, rows, setApart, strong, type Block, type MailParts, type Row } from './mailParts.js';
 import { describeRequestSource } from './requestSource.js';
@@ -430,6 +431,37 @@ export function ownerReportAdminEmail(input: { request: EmailChangeRequest; repo
         ['Status', request.status],
         ['Requested from', describeRequestSource(request.source)],
         request.decision && ['Decided by', [request.decision.by, ' ', moment(request.decision.at)]],
+      ),
+    ],
+  };
+}
+
+/**
+ * To the admins once per digest period (ADMIN_NOTIFICATIONS `digest` or `both`): every alert
+ * recorded since the last digest, oldest first, each with the request id to look up in the admin
+ * API. Alerts that also went out at once say so, so nobody acts on one twice.
+ */
+export function adminDigestEmail(input: { entries: readonly AdminDigestEntry[]; from?: string; until: string }): MailParts {
+  const { entries } = input;
+  const count = entries.length === 1 ? '1 alert' : `${entries.length} alerts`;
+  return {
+    subject: `Guest sign-in email change digest: ${count}`,
+    heading: `${count} since the last digest`,
+    why: `${ADMIN_WHY}, and ADMIN_NOTIFICATIONS asks for a digest`,
+    body: [
+      paragraph`Every alert of the guest sign-in email change service ${input.from ? 'since the last digest' : 'since digests began'}, oldest first. Look each request up by its id in the admin API; its audit trail shows every step.`,
+      rows(input.from && ['Since', moment(input.from)], ['Until', moment(input.until)]),
+      ...entries.map((entry) =>
+        rows(
+          ['Alert', strong(entry.subject)],
+          ['When', moment(entry.at)],
+          ['Request id', entry.requestId],
+          ['Guest', entry.guest],
+          ['Current sign-in email', entry.currentEmail],
+          ['New sign-in email', entry.newEmail],
+          ['Admin API', `GET /api/admin/requests/${entry.requestId}`],
+          entry.mailedAtOnce && ['Mailed at once', 'yes, this alert also went out when it happened'],
+        ),
       ),
     ],
   };

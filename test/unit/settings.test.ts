@@ -78,3 +78,12 @@ test('the organisation: a name is required, the logo must be https, the support 
   });
   expect(problems({ ORG_LOGO_URL: '', SUPPORT_CONTACT: '' })).toMatchObject({ ORG_LOGO_URL: undefined, SUPPORT_CONTACT: undefined });
 });
+
+test('admin alerts: each by default, digest or both in any case; the digest time a UTC HH:MM, its period an ISO duration', () => {
+  const s = parseSettings({ ...sample, ADMIN_NOTIFICATIONS: '', ADMIN_DIGEST_TIME: '', ADMIN_DIGEST_EVERY: '' });
+  expect([s.ADMIN_NOTIFICATIONS, s.ADMIN_DIGEST_TIME, s.ADMIN_DIGEST_EVERY]).toEqual(['each', '08:00', 86_400_000]);
+  expect(parseSettings({ ...sample, ADMIN_NOTIFICATIONS: ' Digest ', ADMIN_DIGEST_TIME: '23:59:30', ADMIN_DIGEST_EVERY: 'PT5S' })).toMatchObject({ ADMIN_NOTIFICATIONS: 'digest', ADMIN_DIGEST_TIME: '23:59:30', ADMIN_DIGEST_EVERY: 5000 });
+  expect(() => parseSettings({ ...sample, ADMIN_NOTIFICATIONS: 'daily', ADMIN_DIGEST_TIME: '24:00', ADMIN_DIGEST_EVERY: 'P1M' })).toThrow(
+    /ADMIN_NOTIFICATIONS must be each, digest or both[\s\S]*ADMIN_DIGEST_TIME must be a UTC time of day such as 08:00[\s\S]*ADMIN_DIGEST_EVERY/,
+  );
+});

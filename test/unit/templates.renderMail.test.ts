@@ -54,6 +54,13 @@ const EVERY_MAIL: Record<string, MailParts> = {
   changeMadeOwnerEmail: emails.changeMadeOwnerEmail({ request, reportUrl, reportExpiresAt: request.deadline! }),
   reportedRequestStoppedOwnerEmail: emails.reportedRequestStoppedOwnerEmail({ request }),
   ownerReportAdminEmail: emails.ownerReportAdminEmail({ request, reportedAt: '2026-11-30T13:00:00.000Z', stopped: false }),
+  adminDigestEmail: emails.adminDigestEmail({
+    entries: [
+      { requestId: request.id, alert: 'admin-failure', at: '2026-11-29T10:00:00.000Z', subject: 'Guest sign-in email change failed: Forbidden', guest: 'Ada Lovelace', currentEmail: request.currentEmail, newEmail: request.newEmail, mailedAtOnce: false },
+    ],
+    from: '2026-11-29T08:00:00.000Z',
+    until: '2026-11-30T08:00:00.000Z',
+  }),
 };
 
 test('every mail of emails.ts is checked here', () => {
