@@ -49,7 +49,7 @@ test('digest mode: a Failed request and a NoApprover decline produce no immediat
   );
   for (const id of [noApprover, failed]) {
     expect(digests.filter((m) => m.html.includes(id))).toHaveLength(1);
-    expect(digests.filter((m) => m.text.includes(`Request id: ${id}`))).toHaveLength(1);
+    expect(digests.filter((m) => (m.text ?? '').includes(`Request id: ${id}`))).toHaveLength(1);
   }
   const digestOf = (id: string) => digests.find((m) => m.html.includes(id))!;
   expect(digestOf(noApprover).text).toContain('Guest sign-in email change declined: nobody may approve it');

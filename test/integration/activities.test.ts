@@ -9,6 +9,7 @@ import { hashLinkSecret } from '../../src/domain/linkToken.js';
 import type { DeclineReason, EmailChangeRequest } from '../../src/domain/request.js';
 import { GraphRequestError, type GraphGateway } from '../../src/graph/graphGateway.js';
 import { createMsGraphGateway } from '../../src/graph/msGraphGateway.js';
+import { createTableAdminDigest } from '../../src/store/adminDigest.js';
 import { createMailer } from '../../src/mail/mailer.js';
 import { CANCEL_REQUESTED, claimOutcome, DEADLINE_PASSED, DECISION_RECEIVED } from '../../src/store/outcomeClaim.js';
 import type { RequestStore } from '../../src/store/requestStore.js';
@@ -63,7 +64,7 @@ function settingsFor(graphBaseUrl: string, extra: Record<string, string> = {}): 
 
 function activitiesWith(extra: Record<string, string>): Activities {
   const custom = settingsFor(settings.GRAPH_BASE_URL, extra);
-  return createActivities({ graph, store, mailer: createMailer(graph, custom), clock: () => new Date(), settings: custom });
+  return createActivities({ graph, store, mailer: createMailer(graph, custom), adminDigest: createTableAdminDigest(custom), clock: () => new Date(), settings: custom });
 }
 
 beforeAll(async () => {
@@ -82,7 +83,7 @@ beforeAll(async () => {
   store = createRequestStoreFromTables(createStoreTables({ connectionString: settings.AzureWebJobsStorage, tableNamePrefix: settings.TABLE_NAME_PREFIX }));
   // Short client-side retries: the transient test exhausts them on purpose.
   graph = createMsGraphGateway(settings, { maxRetries: 1, retryDelaySeconds: 0 });
-  activities = createActivities({ graph, store, mailer: createMailer(graph, settings), clock: () => new Date(), settings });
+  activities = createActivities({ graph, store, mailer: createMailer(graph, settings), adminDigest: createTableAdminDigest(settings), clock: () => new Date(), settings });
 });
 
 afterAll(async () => {

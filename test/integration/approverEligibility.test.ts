@@ -8,6 +8,7 @@ import { createActivities, type Activities } from '../../src/activities/createAc
 import { parseSettings } from '../../src/config/settings.js';
 import { createGraphEmulator, type GraphEmulator } from '@guest-email-change/graph-emulator';
 import { createMsGraphGateway } from '../../src/graph/msGraphGateway.js';
+import { createTableAdminDigest } from '../../src/store/adminDigest.js';
 import { createMailer } from '../../src/mail/mailer.js';
 import type { RequestStore } from '../../src/store/requestStore.js';
 import { createRequestStoreFromTables } from '../../src/store/tableRequestStore.js';
@@ -60,7 +61,7 @@ function activitiesWith(extra: Record<string, string> = {}): Activities {
     ...extra,
   });
   const graph = createMsGraphGateway(settings, { maxRetries: 1, retryDelaySeconds: 0 });
-  return createActivities({ graph, store, mailer: createMailer(graph, settings), clock: () => new Date(), settings });
+  return createActivities({ graph, store, mailer: createMailer(graph, settings), adminDigest: createTableAdminDigest(settings), clock: () => new Date(), settings });
 }
 
 beforeAll(async () => {

@@ -9,6 +9,7 @@ import { createGraphEmulator, type GraphEmulator } from '@guest-email-change/gra
 import { createAntiForgeryValue, createLinkToken, NO_SIGN_IN_VIEWER, parseLinkToken } from '../../src/domain/linkToken.js';
 import type { Approver, EmailChangeRequest } from '../../src/domain/request.js';
 import { createMsGraphGateway } from '../../src/graph/msGraphGateway.js';
+import { createTableAdminDigest } from '../../src/store/adminDigest.js';
 import { createMailer } from '../../src/mail/mailer.js';
 import { cancelAdminRequest, getAdminRequest, listAdminRequests } from '../../src/http/adminRequests.js';
 import { decideApproval, showApproval } from '../../src/http/approvals.js';
@@ -83,7 +84,7 @@ beforeAll(async () => {
   const settings = testSettings(`http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/keys`);
   store = createTableRequestStore(settings);
   const graph = createMsGraphGateway(settings);
-  deps = { settings, store, graph, mailer: createMailer(graph, settings), rateLimiter: createTableRateLimiter(settings), clock: () => now, platformAuthenticationOn: true };
+  deps = { settings, store, graph, mailer: createMailer(graph, settings), adminDigest: createTableAdminDigest(settings), rateLimiter: createTableRateLimiter(settings), clock: () => now, platformAuthenticationOn: true };
   const team = await approverTeam();
   [APPROVER_A, APPROVER_B] = team.approvers;
   GUEST = team.guest;
