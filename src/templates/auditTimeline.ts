@@ -70,8 +70,9 @@ const SENTENCES: Record<string, (d: Detail) => string> = {
 
 /** What happened, in one sentence; an unknown type reads `Event "Type".`, its detail shown beside. */
 export function describeAuditEvent(event: Pick<AuditEvent, 'type' | 'detail'>): string {
-  const sentence = SENTENCES[event.type];
-  return sentence ? sentence(event.detail ?? {}) : `Event "${event.type}".`;
+  if (!isDescribedAuditEvent(event.type)) return `Event "${event.type}".`;
+  // A reason quoted last often ends a sentence of its own: one full stop is enough.
+  return SENTENCES[event.type]!(event.detail ?? {}).replace(/([.!?])\.$/, '$1');
 }
 
 /** Whether `describeAuditEvent` has words of its own for this type. */
