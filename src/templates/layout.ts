@@ -41,7 +41,7 @@ export const PAGE_CSS = [
   'footer{max-width:40rem;margin:0 auto;padding:0 1rem 2rem;color:#5a5f66;font-size:.9rem}',
   'footer a{color:#0b5cad}',
   // The admin console: wider pages, figures, filters, tables that scroll on a phone, link buttons.
-  'main.wide,.wide~footer{max-width:72rem}',
+  'main.wide,.wide~footer{max-width:72rem;overflow-wrap:anywhere}',
   'a.button{display:inline-block;font-weight:600;border-radius:6px;padding:.75rem 1.5rem;text-decoration:none;color:#fff;background:#0b5cad}',
   'a.button.secondary{color:#0b5cad;background:#fff;border:1px solid #0b5cad}',
   'a:focus{outline:3px solid #0b5cad;outline-offset:2px}',
