@@ -19,7 +19,10 @@ export type ConsoleAdmin = Required<AdminIdentity>;
  * signed in without the role, 403 saying so, with a way to sign in as someone else.
  */
 export function consoleAdminOf(request: HttpRequest, deps: Pick<HttpDependencies, 'settings' | 'platformAuthenticationOn'>): { admin: ConsoleAdmin } | { refusal: HttpResponse } {
-  const user = signedInUser(request, deps.settings.ADMIN_TENANT_ID, deps.platformAuthenticationOn);
+  // In Azure the platform also turns a valid bearer token into principal headers: a request that
+  // carries one is an API call, never a console session, whatever the headers say.
+  const bearerCall = request.headers.has('authorization');
+  const user = bearerCall ? undefined : signedInUser(request, deps.settings.ADMIN_TENANT_ID, deps.platformAuthenticationOn);
   const url = new URL(request.url);
   const here = `${url.pathname}${url.search}`;
   if (!user) {
