@@ -209,3 +209,20 @@ test('HEAD answers wherever GET does; a bad filter is a 400 page naming it', asy
   expect(html).toContain('status: Must be one or more of');
   expect(html).toContain('colour: Unknown query parameter');
 });
+
+test('paging keeps the filters: Next page shows the older request, and the last page has no next link', async () => {
+  const older = await awaitingApproval('paging');
+  const newer = await awaitingApproval('paging');
+  const admin = await newAdmin();
+  const cookie = await signInAs(app.url, { userId: admin.id }, [ADMIN_ROLE]);
+  const rowsOf = (html: string) => [...html.matchAll(/<td><a href="\/api\/admin\/console\/requests\/([^"]+)"/g)].map((m) => m[1]);
+  const nextOf = (html: string) => /<a href="([^"]+)" rel="next">/.exec(html)?.[1]?.replaceAll('&amp;', '&');
+
+  const first = await (await fetch(`${app.url}/api/admin/?email=PAGING.&status=AwaitingApproval&top=1`, { headers: { cookie } })).text();
+  expect(rowsOf(first)).toEqual([newer.id]);
+  const next = nextOf(first)!;
+  expect(new URL(next, app.url).searchParams.get('email')).toBe('PAGING.');
+  const second = await (await fetch(new URL(next, app.url), { headers: { cookie } })).text();
+  expect(rowsOf(second)).toEqual([older.id]);
+  expect(nextOf(second)).toBeUndefined();
+});
