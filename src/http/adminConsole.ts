@@ -108,8 +108,6 @@ export function performConsoleAction(request: HttpRequest, context: InvocationCo
       throw new HttpError('Forbidden', 'This form could not be verified. Open the request in the console again and confirm from there.', { title: 'Form expired or not genuine' });
     }
     const target = await findTarget(deps, client, id);
-    const refused = notNow(action, target);
-    if (refused) return refused;
     const values: Record<string, string> = {};
     const errors: Record<string, string> = {};
     for (const field of action.fields) {
@@ -122,7 +120,13 @@ export function performConsoleAction(request: HttpRequest, context: InvocationCo
     }
     const posted = Object.fromEntries(action.fields.map((field) => [field.name, typeof fields[field.name] === 'string' ? (fields[field.name] as string) : '']));
     if (Object.keys(errors).length > 0) return confirmation(400, deps, signedIn.admin, action, target, posted, errors);
-    await action.perform({ deps, client, admin: signedIn.admin, target, values });
+    // No check of `unavailable` first: the action refuses (and audits, as its API route does) what no longer applies.
+    try {
+      await action.perform({ deps, client, admin: signedIn.admin, target, values });
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      return pageResponse(error.status, messagePage({ title: `${action.label}: not done`, message: error.message }));
+    }
     return seeOtherResponse(`${consoleRequestPath(target.found.emailChange.id)}?done=${encodeURIComponent(action.name)}`);
   });
 }
@@ -148,7 +152,7 @@ async function findTarget(deps: HttpDependencies, client: OrchestrationClient, i
   return { found, lock };
 }
 
-/** A 409 page when the action does not apply to the request as it stands (it moved on since the page was shown). */
+/** A 409 page instead of the confirmation step when the action does not apply to the request as it stands. */
 function notNow(action: ConsoleAction, target: ConsoleActionTarget): HttpResponse | undefined {
   const why = action.unavailable(target);
   return why ? pageResponse(409, messagePage({ title: `${action.label}: not possible now`, message: why })) : undefined;

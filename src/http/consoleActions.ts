@@ -4,6 +4,7 @@ import { releaseLockAsAdmin } from './adminGuestLocks.js';
 import { cancelAsAdmin, type FoundRequest } from './adminRequests.js';
 import { cancelRefusal } from './cancelRequest.js';
 import type { ConsoleAdmin } from './consoleSession.js';
+import { HttpError } from './errors.js';
 import type { HttpDependencies, OrchestrationClient } from './dependencies.js';
 
 /**
@@ -40,7 +41,7 @@ export interface ConsoleAction {
   /** What confirming will do, said on the confirmation step. */
   consequence(target: ConsoleActionTarget): string;
   fields: ConsoleActionField[];
-  /** Runs the action; refusals are `HttpError`s (a 409 when the request moved on meanwhile). */
+  /** Runs the action, checking again that it applies; refusals are `HttpError`s, audited as its API route audits them. */
   perform(context: { deps: HttpDependencies; client: OrchestrationClient; admin: ConsoleAdmin; target: ConsoleActionTarget; values: Record<string, string> }): Promise<void>;
   /** Said on the request page after it ran. */
   done: string;
@@ -73,7 +74,9 @@ export const CONSOLE_ACTIONS: readonly ConsoleAction[] = [
       `The guest ${emailChange.guestDisplayName ?? emailChange.guestId} can ask for a change again at once. The lock is held by ${lock?.requestId === emailChange.id ? 'this request' : `request ${lock?.requestId}`}, which is not stopped; its audit trail records the release.`,
     fields: [REASON],
     perform: async ({ deps, admin, target, values }) => {
-      await releaseLockAsAdmin(deps, target.found.emailChange.guestId!, admin, values.reason!);
+      const { guestId } = target.found.emailChange;
+      if (!guestId) throw new HttpError('NotFound', 'The request has no guest in the directory.');
+      await releaseLockAsAdmin(deps, guestId, admin, values.reason!);
     },
     done: "The guest's lock was released.",
   },

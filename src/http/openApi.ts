@@ -245,14 +245,13 @@ export function openApiDocument(): Record<string, unknown> {
         },
         post: {
           ...consolePage,
-          summary: 'Performs the confirmed action, as its admin API route does, audited with the signed-in admin; then 303 to the request page.',
+          summary: "Performs the confirmed action through its admin API route's code (refusals audited the same way), recorded with the signed-in admin; then 303 to the request page.",
           operationId: 'performConsoleAction',
           requestBody: pageForm({ reason: { type: 'string', minLength: 1, maxLength: MAX_ADMIN_REASON_LENGTH } }),
           responses: {
             '303': { description: 'Done: back to the request page.', headers: { Location: { schema: text } } },
             '400': { description: 'The confirmation step again, with what to correct.', content: html },
-            '409': { description: 'Page: not possible now.', content: html },
-            ...consoleErrors('NotFound', 'LockInUse', 'PayloadTooLarge', 'UnsupportedMediaType'),
+            ...consoleErrors('NotFound', 'AlreadyDecided', 'AlreadyFinished', 'LockInUse', 'PayloadTooLarge', 'UnsupportedMediaType'),
           },
         },
       },

@@ -191,9 +191,25 @@ test('an action is refused without its form value, for another admin, or from an
   expect((await adminGet(app, id)).events).toContainEqual(
     expect.objectContaining({ type: 'GuestLockReleased', actor: first.mail, detail: expect.objectContaining({ guestId: guest.id, reason: 'Stuck after a purge', objectId: first.id }) }),
   );
-  // The lock is gone: the action no longer applies.
-  expect((await post(asFirst, { csrf, reason: 'Again' })).status).toBe(409);
+  // The lock is gone: the action no longer applies, nor is it offered.
+  const again = await post(asFirst, { csrf, reason: 'Again' });
+  expect(again.status).toBe(404);
+  expect(await again.text()).toContain('This guest has no lock.');
   expect((await fetch(action, { headers: { cookie: asFirst } })).status).toBe(409);
+
+  // A cancel posted once the request is over is refused and audited with the admin, as the API does.
+  const cancel = `${app.url}/api/admin/console/requests/${id}/cancel`;
+  const cancelCsrf = csrfOf(await (await fetch(cancel, { headers: { cookie: asFirst } })).text())!;
+  const postCancel = () =>
+    fetch(cancel, { method: 'POST', redirect: 'manual', headers: { cookie: asFirst, 'content-type': 'application/x-www-form-urlencoded' }, body: `csrf=${encodeURIComponent(cancelCsrf)}&reason=Done` });
+  expect((await postCancel()).status).toBe(303);
+  await waitForStatus(app, id, 'Cancelled');
+  const late = await postCancel();
+  expect(late.status).toBe(409);
+  expect(await late.text()).toContain('The request is already Cancelled.');
+  expect((await adminGet(app, id)).events).toContainEqual(
+    expect.objectContaining({ type: 'CancelIgnored', actor: first.mail, detail: expect.objectContaining({ objectId: first.id, why: 'The request is already Cancelled.' }) }),
+  );
 });
 
 test('HEAD answers wherever GET does; a bad filter is a 400 page naming it', async () => {
