@@ -12,7 +12,7 @@ import { respondSafely } from '../http/errors.js';
  * "admin" (its own management API lives there), so the first segment is a constrained
  * parameter that only matches "admin".
  */
-const ADMIN = '{area:regex(^admin$)}';
+export const ADMIN = '{area:regex(^admin$)}';
 
 app.http('listEmailChangeRequests', {
   route: `${ADMIN}/requests`,

@@ -50,15 +50,23 @@ const PAGING_PARAMETERS = ['top', 'continuationToken'];
 export function exportAdminRequests(request: HttpRequest, context: InvocationContext, deps: HttpDependencies): Promise<HttpResponse> {
   return respondSafely(context, 'json', async () => {
     await authenticateAdmin(request, deps.settings);
-    const query = parseRequestListQuery(request.query);
-    const paging = PAGING_PARAMETERS.filter((name) => request.query.has(name));
-    if (paging.length > 0) {
-      const details = Object.fromEntries(paging.map((name) => [name, 'The export holds every matching request; page through the list instead.']));
-      throw new HttpError('InvalidQuery', `Invalid query parameter: ${paging.join(', ')}.`, { details });
-    }
-    const filename = `email-change-requests-${deps.clock().toISOString().replace(/[-:]|\.\d+/g, '')}.csv`;
-    return new HttpResponse({ status: 200, body: csvStream(deps.store, query), headers: downloadHeaders('text/csv; charset=utf-8', filename) });
+    return csvExportResponse(request.query, deps);
   });
+}
+
+/**
+ * The CSV of every request matching the list filters in `query`, for whoever the caller has
+ * already checked is an admin (the API's bearer token, the console's session).
+ */
+export function csvExportResponse(query: URLSearchParams, deps: Pick<HttpDependencies, 'store' | 'clock'>): HttpResponse {
+  const filters = parseRequestListQuery(query);
+  const paging = PAGING_PARAMETERS.filter((name) => query.has(name));
+  if (paging.length > 0) {
+    const details = Object.fromEntries(paging.map((name) => [name, 'The export holds every matching request; page through the list instead.']));
+    throw new HttpError('InvalidQuery', `Invalid query parameter: ${paging.join(', ')}.`, { details });
+  }
+  const filename = `email-change-requests-${deps.clock().toISOString().replace(/[-:]|\.\d+/g, '')}.csv`;
+  return new HttpResponse({ status: 200, body: csvStream(deps.store, filters), headers: downloadHeaders('text/csv; charset=utf-8', filename) });
 }
 
 function csvStream(store: RequestStore, query: RequestListQuery): ReadableStream<Uint8Array> {

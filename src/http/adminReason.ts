@@ -10,7 +10,12 @@ export const MAX_ADMIN_REASON_LENGTH = 500;
  */
 export async function readAdminReason(request: HttpRequest): Promise<string> {
   const { fields } = await readBody(request, { emptyIsNoFields: true });
-  const reason = typeof fields.reason === 'string' ? fields.reason.trim() : '';
+  return adminReasonOf(fields.reason);
+}
+
+/** The reason field of an admin action already read (the console's forms), checked the same way. */
+export function adminReasonOf(value: unknown): string {
+  const reason = typeof value === 'string' ? value.trim() : '';
   if (!reason || Array.from(reason).length > MAX_ADMIN_REASON_LENGTH) {
     throw new HttpError('ValidationFailed', 'A reason is required.', {
       details: { reason: `Give a reason of 1 to ${MAX_ADMIN_REASON_LENGTH} characters.` },

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import type { EmailChangeRequest } from '../domain/request.js';
+import type { RequestListPage, RequestStore } from '../store/requestStore.js';
 import { StoreError } from '../store/storeError.js';
 import type { DurableOrchestrationStatus } from 'durable-functions';
 import { ORCHESTRATOR_NAME, type EmailChangeOrchestrationInput } from '../workflow/contract.js';
-import { authenticateAdmin } from './adminAuth.js';
+import { authenticateAdmin, type AdminIdentity } from './adminAuth.js';
 import { parseRequestListQuery } from './adminQuery.js';
 import { readAdminReason } from './adminReason.js';
 import { adminViewOf } from './adminView.js';
@@ -17,19 +18,22 @@ import { jsonResponse } from './security.js';
 export function listAdminRequests(request: HttpRequest, context: InvocationContext, deps: HttpDependencies): Promise<HttpResponse> {
   return respondSafely(context, 'json', async () => {
     await authenticateAdmin(request, deps.settings);
-    const query = parseRequestListQuery(request.query);
-    let page;
-    try {
-      page = await deps.store.listRequests(query);
-    } catch (error) {
-      if (error instanceof StoreError && (error.code === 'InvalidContinuationToken' || error.code === 'InvalidListQuery')) {
-        const field = error.code === 'InvalidContinuationToken' ? 'continuationToken' : 'query';
-        throw new HttpError('InvalidQuery', `Invalid query parameter: ${field}.`, { details: { [field]: error.message }, cause: error });
-      }
-      throw error;
-    }
+    const page = await listMatching(deps.store, request.query);
     return jsonResponse(200, { items: page.items.map(adminViewOf), continuationToken: page.continuationToken ?? null });
   });
+}
+
+/** One page of the requests matching the list filters in `query`; a filter the store cannot apply is 400 `InvalidQuery`. */
+export async function listMatching(store: RequestStore, query: URLSearchParams): Promise<RequestListPage> {
+  try {
+    return await store.listRequests(parseRequestListQuery(query));
+  } catch (error) {
+    if (error instanceof StoreError && (error.code === 'InvalidContinuationToken' || error.code === 'InvalidListQuery')) {
+      const field = error.code === 'InvalidContinuationToken' ? 'continuationToken' : 'query';
+      throw new HttpError('InvalidQuery', `Invalid query parameter: ${field}.`, { details: { [field]: error.message }, cause: error });
+    }
+    throw error;
+  }
 }
 
 /** `GET /api/admin/requests/{id}`: the request, its audit trail and where its instance is. */
@@ -71,20 +75,33 @@ export function cancelAdminRequest(
   return respondSafely(context, 'json', async () => {
     const admin = await authenticateAdmin(request, deps.settings);
     const reason = await readAdminReason(request);
-    const { emailChange, orchestration } = await findRequest(deps, client, request.params.id);
-    const at = deps.clock().toISOString();
-    const detail = { reason, ...(admin.objectId ? { objectId: admin.objectId } : {}) };
-    // Refused and repeated cancels are audited too: every admin action on a request leaves a trace.
-    const ignored = (why: string) =>
-      deps.store.appendEvent({ requestId: emailChange.id, id: `CancelIgnored-${randomUUID()}`, at, type: 'CancelIgnored', actor: admin.name, detail: { ...detail, why } });
-    const attempt = await cancelRequest(deps.store, client, { request: emailChange, orchestration }, { by: admin.name, origin: 'admin', reason, at, detail });
-    if (attempt.kind === 'refused') {
-      await ignored(attempt.message);
-      throw new HttpError(attempt.code, attempt.message);
-    }
-    if (attempt.first) await ignored(`Already being cancelled by ${attempt.first.actor}.`);
-    return jsonResponse(202, { requestId: emailChange.id, status: 'Cancelling' });
+    const target = await findRequest(deps, client, request.params.id);
+    await cancelAsAdmin(deps, client, target, admin, reason);
+    return jsonResponse(202, { requestId: target.emailChange.id, status: 'Cancelling' });
   });
+}
+
+/**
+ * An admin's cancel, from the API or the console: refused ones (`HttpError` 409) and repeated
+ * ones are audited too, so every admin action on a request leaves a trace with who and why.
+ */
+export async function cancelAsAdmin(
+  deps: HttpDependencies,
+  client: OrchestrationClient,
+  { emailChange, orchestration }: FoundRequest,
+  admin: AdminIdentity,
+  reason: string,
+): Promise<void> {
+  const at = deps.clock().toISOString();
+  const detail = { reason, ...(admin.objectId ? { objectId: admin.objectId } : {}) };
+  const ignored = (why: string) =>
+    deps.store.appendEvent({ requestId: emailChange.id, id: `CancelIgnored-${randomUUID()}`, at, type: 'CancelIgnored', actor: admin.name, detail: { ...detail, why } });
+  const attempt = await cancelRequest(deps.store, client, { request: emailChange, orchestration }, { by: admin.name, origin: 'admin', reason, at, detail });
+  if (attempt.kind === 'refused') {
+    await ignored(attempt.message);
+    throw new HttpError(attempt.code, attempt.message);
+  }
+  if (attempt.first) await ignored(`Already being cancelled by ${attempt.first.actor}.`);
 }
 
 /**
@@ -98,11 +115,18 @@ function requestBeingRecorded(id: string, orchestration: DurableOrchestrationSta
   return { id, status: 'Received', ...input.submission, source: input.source, submittedAt: input.submittedAt, updatedAt: input.submittedAt, approvers: [] };
 }
 
+export interface FoundRequest {
+  emailChange: EmailChangeRequest;
+  /** False while the request exists only as its instance's input. */
+  recorded: boolean;
+  orchestration: DurableOrchestrationStatus | undefined;
+}
+
 /**
  * The stored request, or, between the 202 and the orchestration's first step, the one its
  * instance is about to record; with the instance's status either way. Unknown ids are a 404.
  */
-async function findRequest(deps: HttpDependencies, client: OrchestrationClient, id: string | undefined) {
+export async function findRequest(deps: HttpDependencies, client: OrchestrationClient, id: string | undefined): Promise<FoundRequest> {
   const [stored, orchestration] = id ? await Promise.all([deps.store.getRequest(id), findOrchestration(client, id)]) : [undefined, undefined];
   const emailChange = stored ?? (id && orchestration ? requestBeingRecorded(id, orchestration) : undefined);
   if (!emailChange) throw new HttpError('NotFound', 'No request has this id.');

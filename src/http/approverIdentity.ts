@@ -12,10 +12,13 @@ export interface SignedInUser {
   objectId: string;
   /** `X-MS-CLIENT-PRINCIPAL-NAME`: the UPN or mail, for pages and the audit trail. */
   name: string;
+  /** The app roles the user is assigned on the sign-in app registration (`roles` claims). */
+  roles: string[];
 }
 
 interface ClientPrincipal {
   claims?: { typ?: unknown; val?: unknown }[];
+  role_typ?: unknown;
 }
 
 const OBJECT_ID_CLAIM = 'http://schemas.microsoft.com/identity/claims/objectidentifier';
@@ -43,7 +46,16 @@ export function signedInUser(request: HttpRequest, tenantId: string, platformAut
   const principalId = request.headers.get('x-ms-client-principal-id')?.trim().toLowerCase();
   if (!objectId || objectId !== principalId) return undefined;
   if (claim(TENANT_ID_CLAIM) !== tenantId.trim().toLowerCase()) return undefined;
-  return { objectId, name: request.headers.get('x-ms-client-principal-name')?.trim() || objectId };
+  return { objectId, name: request.headers.get('x-ms-client-principal-name')?.trim() || objectId, roles: rolesOf(principal) };
+}
+
+/**
+ * The platform passes app roles as claims of type `roles` while `role_typ` names the long role
+ * claim type; either is read, so a change in the platform's mapping does not lock admins out.
+ */
+function rolesOf(principal: ClientPrincipal | undefined): string[] {
+  const roleTypes = ['roles', principal?.role_typ].filter((type): type is string => typeof type === 'string');
+  return (principal?.claims ?? []).flatMap((c) => (typeof c.typ === 'string' && roleTypes.includes(c.typ) && typeof c.val === 'string' ? [c.val] : []));
 }
 
 function decodePrincipal(encoded: string | null): ClientPrincipal | undefined {

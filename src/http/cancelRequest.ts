@@ -16,6 +16,16 @@ export type CancelAttempt =
 
 const ALREADY_DECIDED = 'An approver already decided this request; it can no longer be cancelled.';
 
+/** Why a request cannot be cancelled as it stands, before anything is claimed; undefined when it may be. */
+export function cancelRefusal(request: EmailChangeRequest, orchestration: DurableOrchestrationStatus | undefined): Extract<CancelAttempt, { kind: 'refused' }> | undefined {
+  if (isFinal(request.status)) return { kind: 'refused', code: 'AlreadyFinished', message: `The request is already ${request.status}.` };
+  if (request.status === 'Approved') return { kind: 'refused', code: 'AlreadyDecided', message: ALREADY_DECIDED };
+  if (!orchestration || !CANCELLABLE_RUNTIME_STATUSES.includes(orchestration.runtimeStatus)) {
+    return { kind: 'refused', code: 'AlreadyFinished', message: 'The request is no longer running.' };
+  }
+  return undefined;
+}
+
 /**
  * Asks a request's instance to stop, for an admin, the requester or the owner of the current
  * address. The cancel claims the wait the request is in (`claimCancel`), so of a cancel, a
@@ -30,11 +40,8 @@ export async function cancelRequest(
   who: { by: string; origin: CancelOrigin; reason: string; at: string; detail?: Record<string, unknown> },
 ): Promise<CancelAttempt> {
   const { request, orchestration } = target;
-  if (isFinal(request.status)) return { kind: 'refused', code: 'AlreadyFinished', message: `The request is already ${request.status}.` };
-  if (request.status === 'Approved') return { kind: 'refused', code: 'AlreadyDecided', message: ALREADY_DECIDED };
-  if (!orchestration || !CANCELLABLE_RUNTIME_STATUSES.includes(orchestration.runtimeStatus)) {
-    return { kind: 'refused', code: 'AlreadyFinished', message: 'The request is no longer running.' };
-  }
+  const refused = cancelRefusal(request, orchestration);
+  if (refused) return refused;
   const detail = { reason: who.reason, origin: who.origin, ...who.detail };
   const first = await claimCancel(store, request, { requestId: request.id, at: who.at, actor: who.by, detail });
   if (first?.type === DECISION_RECEIVED) return { kind: 'refused', code: 'AlreadyDecided', message: ALREADY_DECIDED };

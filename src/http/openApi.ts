@@ -1,6 +1,7 @@
 import { CHANGE_REASONS, DECLINE_REASONS, REQUEST_STATUSES } from '../domain/request.js';
 import { MAX_PAGE_SIZE } from '../store/listIndex.js';
 import { MAX_ADMIN_REASON_LENGTH } from './adminReason.js';
+import { CONSOLE_ACTIONS } from './consoleActions.js';
 import { HTTP_STATUS_BY_CODE, type ErrorCode } from './errors.js';
 
 /**
@@ -39,6 +40,15 @@ const token = { name: 'token', in: 'path', required: true, description: 'The sin
 const id = { name: 'id', in: 'path', required: true, description: 'The request id.', schema: text };
 const admin = { security: [{ adminBearer: [] }], tags: ['Admin'] };
 const adminErrors = ['Unauthorized', 'Forbidden'] as const;
+/** Console pages: the platform's sign-in session (a cookie), never a bearer token. */
+const consolePage = { security: [{ consoleSession: [] }], tags: ['Admin console'] };
+/** A console page's error pages: 401 offers sign-in (no `WWW-Authenticate`: it is a page), 403 without the admin role. */
+function consoleErrors(...codes: ErrorCode[]): Record<string, unknown> {
+  return {
+    '401': { description: 'Page offering sign-in.', content: html },
+    ...errors('html', 'Forbidden', ...codes),
+  };
+}
 /** A page POSTed from a button on the page itself (anti-forgery value included). */
 const pageForm = (properties: Record<string, Schema>) => ({
   required: true,
@@ -205,6 +215,59 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': { description: 'Decision recorded; result page.', content: html }, ...errors('html', 'ValidationFailed', 'Forbidden', 'NotFound', 'AlreadyDecided', 'Gone') },
         },
       },
+      '/api/admin/': {
+        get: {
+          ...consolePage,
+          summary:
+            'The admin console (also HEAD): figures, search (the list filters; `status` also once per checkbox, `to` a whole day), one page of requests newest first. Signed out: 401 page offering sign-in; signed in without the admin role: 403 page.',
+          operationId: 'showConsole',
+          parameters: [...listFilters, { name: 'continuationToken', in: 'query', description: 'The next page, from the page before.', schema: text }],
+          responses: { '200': { description: 'Page.', content: html }, '400': { description: 'Page naming the filters that cannot be applied.', content: html }, ...consoleErrors() },
+        },
+      },
+      '/api/admin/console/requests/{id}': {
+        parameters: [id],
+        get: {
+          ...consolePage,
+          summary: 'A request in the console (also HEAD): details, workflow state, timeline in words, and the actions that apply.',
+          operationId: 'showConsoleRequest',
+          parameters: [{ name: 'done', in: 'query', description: 'The action just performed, to say so.', schema: text }],
+          responses: { '200': { description: 'Page.', content: html }, ...consoleErrors('NotFound') },
+        },
+      },
+      '/api/admin/console/requests/{id}/{action}': {
+        parameters: [id, { name: 'action', in: 'path', required: true, description: 'The console action.', schema: { enum: CONSOLE_ACTIONS.map((a) => a.name) } }],
+        get: {
+          ...consolePage,
+          summary: "An action's confirmation step (also HEAD); changes nothing. 409 page when the action does not apply now.",
+          operationId: 'showConsoleAction',
+          responses: { '200': { description: 'Page.', content: html }, '409': { description: 'Page: not possible now.', content: html }, ...consoleErrors('NotFound') },
+        },
+        post: {
+          ...consolePage,
+          summary: "Performs the confirmed action through its admin API route's code (refusals audited the same way), recorded with the signed-in admin; then 303 to the request page.",
+          operationId: 'performConsoleAction',
+          requestBody: pageForm({ reason: { type: 'string', minLength: 1, maxLength: MAX_ADMIN_REASON_LENGTH } }),
+          responses: {
+            '303': { description: 'Done: back to the request page.', headers: { Location: { schema: text } } },
+            '400': { description: 'The confirmation step again, with what to correct.', content: html },
+            ...consoleErrors('NotFound', 'AlreadyDecided', 'AlreadyFinished', 'LockInUse', 'PayloadTooLarge', 'UnsupportedMediaType'),
+          },
+        },
+      },
+      '/api/admin/console/export': {
+        get: {
+          ...consolePage,
+          summary: "The console's filters as CSV, the same file as GET /api/admin/requests/export (also HEAD).",
+          operationId: 'exportFromConsole',
+          parameters: listFilters,
+          responses: {
+            '200': { description: 'CSV, streamed.', content: { 'text/csv': { schema: text } }, headers: { 'Content-Disposition': { schema: { type: 'string', pattern: '^attachment; filename="[^"]+\\.csv"$' } } } },
+            '400': { description: 'Error page: InvalidQuery.', content: html },
+            ...consoleErrors(),
+          },
+        },
+      },
       '/api/admin/requests': {
         get: {
           ...admin,
@@ -292,6 +355,12 @@ export function openApiDocument(): Record<string, unknown> {
     components: {
       securitySchemes: {
         adminBearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An Entra ID access token for the API with the admin app role.' },
+        consoleSession: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'AppServiceAuthSession',
+          description: "The platform's Entra ID sign-in session (App Service Authentication), whose user holds the admin app role.",
+        },
       },
       schemas: {
         Error: {

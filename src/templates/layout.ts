@@ -40,6 +40,28 @@ export const PAGE_CSS = [
   '.org img{height:2rem;width:auto}',
   'footer{max-width:40rem;margin:0 auto;padding:0 1rem 2rem;color:#5a5f66;font-size:.9rem}',
   'footer a{color:#0b5cad}',
+  // The admin console: wider pages, figures, filters, tables that scroll on a phone, link buttons.
+  'main.wide,.wide~footer{max-width:72rem;overflow-wrap:anywhere}',
+  'a.button{display:inline-block;font-weight:600;border-radius:6px;padding:.75rem 1.5rem;text-decoration:none;color:#fff;background:#0b5cad}',
+  'a.button.secondary{color:#0b5cad;background:#fff;border:1px solid #0b5cad}',
+  'a:focus{outline:3px solid #0b5cad;outline-offset:2px}',
+  '.crumbs{font-size:.9rem;margin:0 0 1rem}',
+  '.figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(10rem,1fr));gap:.75rem;list-style:none;margin:0 0 1.5rem;padding:0}',
+  '.figures a{display:block;padding:.75rem;border:1px solid #d9dce1;border-radius:6px;color:#1b1b1b;text-decoration:none}',
+  '.figures strong{display:block;font-size:1.5rem}',
+  '.filters{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:0 1rem}',
+  '.filters fieldset,.filters .actions{grid-column:1/-1}',
+  'fieldset{border:1px solid #d9dce1;border-radius:6px;margin:1rem 0 0;padding:.5rem 1rem}',
+  '.choices{display:flex;flex-wrap:wrap;gap:0 1.25rem}',
+  '.choices label{font-weight:400;margin:.25rem 0}',
+  'input[type=checkbox]{display:inline-block;width:auto;margin:0 .35rem 0 0}',
+  '.scroll{overflow-x:auto}',
+  'table{width:100%;border-collapse:collapse;font-size:.95rem}',
+  'th,td{text-align:left;vertical-align:top;padding:.5rem;border-bottom:1px solid #d9dce1}',
+  '.notice{border-left:4px solid #1e7e34;background:#e8f5ec;padding:.75rem 1rem;margin:0 0 1rem}',
+  '.action-list{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.75rem}',
+  '.timeline p{margin:0}',
+  '.timeline li{margin:0 0 .75rem}',
 ].join('\n');
 
 /** The CSP hash source of `PAGE_CSS` (without the surrounding single quotes). */
@@ -61,7 +83,7 @@ export function pageCsp(org: Organisation | undefined): string {
  * support contact. `no-referrer` keeps approval-link tokens out of Referer headers; pages are
  * personal, so robots are told to stay away. `org` is the configured one unless given (tests).
  */
-export function renderPage(page: { title: string; body: SafeHtml }, org: Organisation | undefined = configuredOrganisation()): string {
+export function renderPage(page: { title: string; body: SafeHtml; wide?: boolean }, org: Organisation | undefined = configuredOrganisation()): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -74,7 +96,7 @@ export function renderPage(page: { title: string; body: SafeHtml }, org: Organis
 </head>
 <body>
 ${org && html`<header class="org">${org.logoUrl && html`<img src="${org.logoUrl}" alt="">`}<span>${org.name}</span></header>
-`}<main>
+`}<main${page.wide && html` class="wide"`}>
 <div class="card">
 ${page.body}
 </div>

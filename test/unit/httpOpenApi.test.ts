@@ -42,18 +42,24 @@ describe('the OpenAPI document', () => {
         'GET /api/admin/requests/{id}',
         'POST /api/admin/requests/{id}/cancel',
         'POST /api/admin/guests/{guestId}/release-lock',
+        'GET /api/admin/',
+        'GET /api/admin/console/requests/{id}',
+        'GET /api/admin/console/requests/{id}/{action}',
+        'POST /api/admin/console/requests/{id}/{action}',
+        'GET /api/admin/console/export',
       ].sort(),
     );
   });
 
-  test('every operation documents a success, a 500, and the admin ones 401 and 403 with a bearer scheme', () => {
+  test('every operation documents a success, a 500, and the admin ones 401 and 403 with a bearer scheme, or the console ones with the sign-in session', () => {
     for (const { path, method, operation } of operations) {
       const statuses = Object.keys(operation.responses);
       expect(statuses.some((s) => s.startsWith('2') || s.startsWith('3')), `${method} ${path}`).toBe(true);
       if (path !== '/api/openapi.json') expect(statuses, `${method} ${path}`).toContain('500');
       if (path.startsWith('/api/admin/')) {
         expect(statuses, `${method} ${path}`).toEqual(expect.arrayContaining(['401', '403']));
-        expect(operation.security).toEqual([{ adminBearer: [] }]);
+        const isConsole = path === '/api/admin/' || path.startsWith('/api/admin/console/');
+        expect(operation.security).toEqual([isConsole ? { consoleSession: [] } : { adminBearer: [] }]);
       }
     }
   });

@@ -101,14 +101,15 @@ function parseTokenRequest(body: Record<string, unknown>): { roles: string[]; oi
   return { roles, oid: oid as string | undefined, name: name as string | undefined, preferred_username: username as string | undefined };
 }
 
-/** `{mail}` or `{userId}`: whom `POST /_dev/session` signs in. */
-function parseSessionRequest(body: Record<string, unknown>): { mail?: string; userId?: string } {
-  const { mail, userId } = body;
+/** `{mail}` or `{userId}`, with optional app `roles`: whom `POST /_dev/session` signs in, holding what. */
+function parseSessionRequest(body: Record<string, unknown>): { by: { mail?: string; userId?: string }; roles: string[] } {
+  const { mail, userId, roles = [] } = body;
   const given = [mail, userId].filter((v) => v !== undefined);
   if (given.length !== 1 || typeof given[0] !== 'string' || given[0].trim() === '') {
     throw new DevEndpointError('BadRequest', 'Give either mail or userId, as a non-empty string.');
   }
-  return mail !== undefined ? { mail: mail as string } : { userId: userId as string };
+  if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) throw new DevEndpointError('BadRequest', 'roles must be an array of strings.');
+  return { by: mail !== undefined ? { mail: mail as string } : { userId: userId as string }, roles };
 }
 
 export function createDevEndpoints({ emulator, tokenIssuer, easyAuth }: DevEndpointsOptions): RouteHandler {
@@ -167,8 +168,8 @@ export function createDevEndpoints({ emulator, tokenIssuer, easyAuth }: DevEndpo
     '/_dev/jwks.json': { GET: async (_req, res) => sendJson(res, 200, await tokenIssuer.jwks()) },
     '/_dev/session': {
       POST: async (req, res) => {
-        const by = parseSessionRequest(await readJsonObject(req));
-        const session = easyAuth.signIn(by);
+        const { by, roles } = parseSessionRequest(await readJsonObject(req));
+        const session = easyAuth.signIn(by, roles);
         if (!session) throw new DevEndpointError('NotFound', `No user ${by.mail ?? by.userId} in the emulated tenant.`);
         const { id, displayName, mail, userPrincipalName } = session.user;
         sendJson(res, 200, { id, displayName, mail, userPrincipalName }, { ...NO_STORE, 'set-cookie': session.setCookie });

@@ -11,6 +11,10 @@ import { readBody } from './nodeHttp.js';
  * `AppServiceAuthSession` cookie, and on every request the client's own `X-MS-CLIENT-PRINCIPAL*`
  * headers are stripped and, for a signed-in session, set the way the platform sets them.
  * Sessions live in memory: after a restart everyone signs in again.
+ *
+ * App roles: in Entra a user's app-role assignments put `roles` claims in the sign-in's ID token,
+ * which the platform passes on in the principal. Here the role is chosen when signing in (a
+ * checkbox on the page, `roles` on `POST /_dev/session`) and kept with the session.
  */
 
 /** A user of the tenant, as far as signing in needs one. */
@@ -27,17 +31,20 @@ export interface EasyAuthOptions {
   users: () => SignInUser[];
   /** The tenant id the principal's `tenantid` claim carries (the app checks it). */
   tenantId: string;
+  /** App roles the sign-in page offers to sign in with (the app's admin role, say). */
+  appRoles?: readonly string[];
 }
 
 export interface EasyAuthEmulation {
   /** `/.auth/*`, and the principal headers of every other request (then resolves false). */
   handle: RouteHandler;
   /**
-   * A new session for a user found by object id or mail (case-insensitive): the `Set-Cookie`
-   * value the sign-in page would send. Undefined for an unknown user. Disabled users are signed in
-   * too, so tests can reach the app's own check of a user disabled after signing in.
+   * A new session for a user found by object id or mail (case-insensitive), holding the app
+   * roles given (none by default): the `Set-Cookie` value the sign-in page would send. Undefined
+   * for an unknown user. Disabled users are signed in too, so tests can reach the app's own check
+   * of a user disabled after signing in.
    */
-  signIn(by: { userId?: string; mail?: string }): { user: SignInUser; setCookie: string } | undefined;
+  signIn(by: { userId?: string; mail?: string }, roles?: readonly string[]): { user: SignInUser; setCookie: string } | undefined;
 }
 
 export const SESSION_COOKIE = 'AppServiceAuthSession';
@@ -55,7 +62,7 @@ const CLAIM = {
 };
 
 export function createEasyAuthEmulation(options: EasyAuthOptions): EasyAuthEmulation {
-  const sessions = new Map<string, string>();
+  const sessions = new Map<string, { userId: string; roles: readonly string[] }>();
 
   const findUser = (by: { userId?: string; mail?: string }): SignInUser | undefined => {
     const id = by.userId?.trim().toLowerCase();
@@ -63,22 +70,24 @@ export function createEasyAuthEmulation(options: EasyAuthOptions): EasyAuthEmula
     return options.users().find((u) => (id !== undefined && u.id.toLowerCase() === id) || (mail !== undefined && (u.mail?.toLowerCase() === mail || u.userPrincipalName.toLowerCase() === mail)));
   };
 
-  const signIn: EasyAuthEmulation['signIn'] = (by) => {
+  const signIn: EasyAuthEmulation['signIn'] = (by, roles = []) => {
     const user = findUser(by);
     if (!user) return undefined;
     const session = randomBytes(32).toString('base64url');
-    sessions.set(session, user.id);
+    sessions.set(session, { userId: user.id, roles: [...new Set(roles)] });
     return { user, setCookie: `${SESSION_COOKIE}=${session}; Path=/; HttpOnly; SameSite=Lax` };
   };
 
   const sessionOf = (req: IncomingMessage): string | undefined => cookieValue(req.headers.cookie, SESSION_COOKIE);
-  const userOf = (req: IncomingMessage): SignInUser | undefined => {
+  const signedInOf = (req: IncomingMessage): { user: SignInUser; roles: readonly string[] } | undefined => {
     const session = sessionOf(req);
-    const userId = session === undefined ? undefined : sessions.get(session);
-    return userId === undefined ? undefined : findUser({ userId });
+    const held = session === undefined ? undefined : sessions.get(session);
+    const user = held && findUser({ userId: held.userId });
+    return user && { user, roles: held.roles };
   };
 
-  const claimsOf = (user: SignInUser) => [
+  // As the platform passes them: app roles as `roles` claims, whatever `role_typ` says.
+  const claimsOf = ({ user, roles }: { user: SignInUser; roles: readonly string[] }) => [
     { typ: CLAIM.objectId, val: user.id },
     { typ: CLAIM.tenantId, val: options.tenantId },
     { typ: CLAIM.name, val: user.userPrincipalName },
@@ -87,20 +96,21 @@ export function createEasyAuthEmulation(options: EasyAuthOptions): EasyAuthEmula
     { typ: 'name', val: user.displayName },
     { typ: 'preferred_username', val: user.userPrincipalName },
     { typ: 'ver', val: '2.0' },
+    ...roles.map((role) => ({ typ: 'roles', val: role })),
   ];
 
   const handle: RouteHandler = async (req, res, url) => {
     if (url.pathname === '/.auth/login/aad' || url.pathname === '/.auth/login/aad/') {
       if (req.method === 'POST') await completeSignIn(req, res, url);
-      else if (req.method === 'GET' || req.method === 'HEAD') sendPage(res, 200, pickerPage(options.users(), redirectTarget(url.searchParams.get('post_login_redirect_uri'), url) ?? '/'));
+      else if (req.method === 'GET' || req.method === 'HEAD') sendPage(res, 200, pickerPage(options.users(), options.appRoles ?? [], redirectTarget(url.searchParams.get('post_login_redirect_uri'), url) ?? '/'));
       else sendPage(res, 405, messagePage('Method not allowed', 'Use GET or POST.'), { Allow: 'GET, HEAD, POST' });
       return true;
     }
     if (url.pathname === '/.auth/me') {
-      const user = userOf(req);
+      const signedIn = signedInOf(req);
       // Like the platform: a JSON array describing the session, 401 without one.
-      if (!user) sendJson(res, 401, []);
-      else sendJson(res, 200, [{ provider_name: 'aad', user_id: user.userPrincipalName, user_claims: claimsOf(user) }]);
+      if (!signedIn) sendJson(res, 401, []);
+      else sendJson(res, 200, [{ provider_name: 'aad', user_id: signedIn.user.userPrincipalName, user_claims: claimsOf(signedIn) }]);
       return true;
     }
     if (url.pathname === '/.auth/logout') {
@@ -121,9 +131,10 @@ export function createEasyAuthEmulation(options: EasyAuthOptions): EasyAuthEmula
 
     // Never trust the client's own principal: only the platform sets these.
     for (const name of Object.keys(req.headers)) if (PRINCIPAL_HEADER.test(name)) delete req.headers[name];
-    const user = userOf(req);
-    if (user) {
-      const principal = { auth_typ: 'aad', claims: claimsOf(user), name_typ: CLAIM.name, role_typ: CLAIM.role };
+    const signedIn = signedInOf(req);
+    if (signedIn) {
+      const { user } = signedIn;
+      const principal = { auth_typ: 'aad', claims: claimsOf(signedIn), name_typ: CLAIM.name, role_typ: CLAIM.role };
       req.headers['x-ms-client-principal'] = Buffer.from(JSON.stringify(principal)).toString('base64');
       req.headers['x-ms-client-principal-id'] = user.id;
       req.headers['x-ms-client-principal-name'] = user.userPrincipalName;
@@ -146,7 +157,7 @@ export function createEasyAuthEmulation(options: EasyAuthOptions): EasyAuthEmula
       sendPage(res, 400, messagePage('Sign-in not completed', 'Choose an enabled user of the tenant and sign in again.'));
       return;
     }
-    const session = signIn({ userId: user.id })!;
+    const session = signIn({ userId: user.id }, form.getAll('role'))!;
     res.writeHead(302, { Location: target, 'Set-Cookie': session.setCookie, 'Cache-Control': 'no-store' });
     res.end();
   }
@@ -213,12 +224,13 @@ function messagePage(title: string, message: string): string {
 }
 
 /** The emulated Microsoft sign-in: pick who you are (no password, this is a local emulation). */
-function pickerPage(users: SignInUser[], target: string): string {
+function pickerPage(users: SignInUser[], appRoles: readonly string[], target: string): string {
   const enabled = users.filter((u) => u.accountEnabled);
   const options = enabled.map(
     (u, i) =>
       `<label><input type="radio" name="userId" value="${escapeHtml(u.id)}"${i === 0 ? ' required' : ''}> ${escapeHtml(u.displayName)} &lt;${escapeHtml(u.mail ?? u.userPrincipalName)}&gt;</label>`,
   );
+  const roles = appRoles.map((role) => `<label><input type="checkbox" name="role" value="${escapeHtml(role)}"> ${escapeHtml(role)}</label>`);
   return document(
     'Sign in (local emulation)',
     `<h1>Sign in</h1>
@@ -229,7 +241,15 @@ function pickerPage(users: SignInUser[], target: string): string {
 <legend>Sign in as</legend>
 ${options.join('\n') || '<p>The tenant has no enabled user.</p>'}
 </fieldset>
-<button type="submit">Sign in</button>
+${
+  roles.length > 0
+    ? `<fieldset>
+<legend>App roles assigned (as Entra would put them in the sign-in)</legend>
+${roles.join('\n')}
+</fieldset>
+`
+    : ''
+}<button type="submit">Sign in</button>
 </form>`,
   );
 }

@@ -20,6 +20,8 @@ export interface EmulatedTenantOptions {
   /** `iss` and `aud` of the admin tokens `POST /_dev/token` issues (the app's issuer and audience). */
   tokenIssuer: string;
   tokenAudience: string;
+  /** App roles the sign-in page offers to sign in with (the app's `ADMIN_ROLE`). */
+  appRoles?: readonly string[];
   /** Keeps the tenant and outbox in this JSON file across restarts; in memory without it. */
   stateFile?: string;
   graph?: GraphEmulatorOptions;
@@ -39,7 +41,7 @@ export function createEmulatedTenant(options: EmulatedTenantOptions): EmulatedTe
   const emulator = createGraphEmulator(options.graph);
   const state = options.stateFile ? openEmulatorState(emulator, options.stateFile) : undefined;
   const tokenIssuer = createDevTokenIssuer({ issuer: options.tokenIssuer, audience: options.tokenAudience, tenantId: options.tenantId });
-  const easyAuth = createTenantEasyAuth(emulator, options.tenantId);
+  const easyAuth = createTenantEasyAuth(emulator, options.tenantId, options.appRoles);
   const devEndpoints = createDevEndpoints({ emulator, tokenIssuer, easyAuth });
   return {
     emulator,

@@ -65,6 +65,7 @@ async function main(): Promise<void> {
       tenantId: settings.ADMIN_TENANT_ID,
       tokenIssuer: settings.adminIssuer,
       tokenAudience: settings.ADMIN_API_AUDIENCE,
+      appRoles: [settings.ADMIN_ROLE],
       stateFile: dataDir && path.join(dataDir, 'graph-emulator.json'),
     });
     saveTenant = () => tenant.save();

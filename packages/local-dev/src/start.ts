@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     tenantId: settings.ADMIN_TENANT_ID,
     tokenIssuer: settings.adminIssuer,
     tokenAudience: settings.ADMIN_API_AUDIENCE,
+    appRoles: [settings.ADMIN_ROLE],
     stateFile: dataDir && path.join(dataDir, 'graph-emulator.json'),
   });
   // The local host plays App Service Authentication as deployed with a sign-in app registration:

@@ -112,11 +112,13 @@ export function approvalLink(message: OutboxMessage): string {
 }
 
 /**
- * The `AppServiceAuthSession` cookie of a session signed in as that user, from the local host's
- * sign-in emulation (`POST /_dev/session`, the same cookie its sign-in page sets).
+ * The `AppServiceAuthSession` cookie of a session signed in as that user, holding these app roles
+ * (none unless given), from the local host's sign-in emulation (`POST /_dev/session`, the same
+ * cookie its sign-in page sets).
  */
-export async function signInAs(baseUrl: string, user: { mail: string } | { userId: string }): Promise<string> {
-  const res = await fetch(`${new URL(baseUrl).origin}/_dev/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) });
+export async function signInAs(baseUrl: string, user: { mail: string } | { userId: string }, roles?: string[]): Promise<string> {
+  const body = JSON.stringify(roles ? { ...user, roles } : user);
+  const res = await fetch(`${new URL(baseUrl).origin}/_dev/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   const cookie = res.headers.get('set-cookie')?.split(';')[0];
   if (res.status !== 200 || !cookie) throw new Error(`sign-in as ${JSON.stringify(user)}: ${res.status} ${await res.text()}`);
   return cookie;

@@ -25,7 +25,7 @@ const echoPrincipal = (req: IncomingMessage, res: ServerResponse) => {
 
 beforeAll(async () => {
   emulator = createGraphEmulator();
-  const easyAuth = createTenantEasyAuth(emulator, TENANT);
+  const easyAuth = createTenantEasyAuth(emulator, TENANT, ['GuestReset.Admin']);
   const dev = createDevEndpoints({ emulator, tokenIssuer: createDevTokenIssuer({ issuer: ISSUER, audience: AUDIENCE, tenantId: TENANT }), easyAuth });
   server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
@@ -192,6 +192,30 @@ describe('sign-in emulation (App Service Authentication)', () => {
       expect(principal).toMatchObject({ 'x-ms-client-principal-id': MEGAN, 'x-ms-client-principal-idp': 'aad', 'x-ms-client-principal-name': 'megan.bowen@contoso.com' });
       expect(claims(principal)).toMatchObject({ [OBJECT_ID]: MEGAN, [TENANT_ID]: TENANT });
     }
+  });
+
+  test('POST /_dev/session with roles: the principal carries them as `roles` claims; without, none', async () => {
+    const admin = cookieOf(await send('POST', '/_dev/session', { mail: 'megan.bowen@contoso.com', roles: ['GuestReset.Admin'] }));
+    const principal = JSON.parse(Buffer.from((await principalOf({ cookie: admin }))['x-ms-client-principal']!, 'base64').toString('utf8')) as { claims: { typ: string; val: string }[] };
+    expect(principal.claims.filter((c) => c.typ === 'roles')).toEqual([{ typ: 'roles', val: 'GuestReset.Admin' }]);
+    const plain = cookieOf(await send('POST', '/_dev/session', { mail: 'megan.bowen@contoso.com' }));
+    const withoutRoles = JSON.parse(Buffer.from((await principalOf({ cookie: plain }))['x-ms-client-principal']!, 'base64').toString('utf8')) as { claims: { typ: string }[] };
+    expect(withoutRoles.claims.some((c) => c.typ === 'roles')).toBe(false);
+    for (const roles of ['GuestReset.Admin', [1], null]) expect((await send('POST', '/_dev/session', { mail: 'megan.bowen@contoso.com', roles })).status).toBe(400);
+  });
+
+  test('the sign-in page offers the app roles, and signs in with those ticked', async () => {
+    const page = await (await fetch(`${base}/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fadmin%2F`)).text();
+    expect(page).toContain('<input type="checkbox" name="role" value="GuestReset.Admin">');
+    const signedIn = await fetch(`${base}/.auth/login/aad`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ userId: MEGAN, role: 'GuestReset.Admin', post_login_redirect_uri: '/api/admin/' }).toString(),
+    });
+    expect(signedIn.status).toBe(302);
+    const me = (await (await fetch(`${base}/.auth/me`, { headers: { cookie: cookieOf(signedIn) } })).json()) as { user_claims: { typ: string; val: string }[] }[];
+    expect(me[0]!.user_claims).toContainEqual({ typ: 'roles', val: 'GuestReset.Admin' });
   });
 
   test('POST /_dev/session: 404 for an unknown user, 400 for a bad body', async () => {
