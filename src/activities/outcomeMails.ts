@@ -3,6 +3,7 @@ import { reportLinkExpiry } from '../domain/linkLifetimes.js';
 import { mintLink } from '../store/mintLink.js';
 import { changeMadeOwnerEmail, ownerReportAdminEmail, reportedRequestStoppedOwnerEmail, requestEndedApproverEmail } from '../templates/emails.js';
 import type { AuditEvent, EmailChangeRequest } from '../domain/request.js';
+import { perAttempt } from '../domain/resetRetry.js';
 import { GraphRequestError } from '../graph/graphGateway.js';
 import {
   mailRestoredAdminEmail,
@@ -42,7 +43,7 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
   const admins = settings.ADMIN_NOTIFICATION_EMAILS;
   const owed: [key: string, to: string[], mail: Parameters<MailOnce>[2]][] = [];
   if (request.mailRestore === 'pending') owed.push(['mail-restore-alert', admins, restoreAlert(deps, request, events)]);
-  if (request.mailRestore === 'done' && wasSent(request, events, 'mail-restore-alert')) owed.push(['mail-restored', admins, mailRestoredAdminEmail({ request })]);
+  if (request.mailRestore === 'done' && wasSent(request, events, perAttempt(request, 'mail-restore-alert'))) owed.push(['mail-restored', admins, mailRestoredAdminEmail({ request })]);
   const result = request.result;
   if (request.status === 'Completed' && result && 'invitationId' in result) {
     if (!settings.SEND_INVITATION_MESSAGE) owed.push(['redeem', [request.newEmail], redeemInvitationEmail({ request, inviteRedeemUrl: result.inviteRedeemUrl ?? '' })]);
@@ -76,7 +77,9 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
   }
 
   let state: OutcomeMailsState = 'sent';
-  for (const [key, to, mail] of owed) {
+  // After an admin's retry, the new run's ending is told again, whatever the earlier run's mails said.
+  for (const [ownKey, to, mail] of owed) {
+    const key = perAttempt(request, ownKey);
     try {
       await mailOnce(key, to, mail);
     } catch (error) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import type { EmailChangeRequest } from '../domain/request.js';
+import { resetAttemptOf, retryInstanceId } from '../domain/resetRetry.js';
 import { StoreError } from '../store/storeError.js';
 import type { DurableOrchestrationStatus } from 'durable-functions';
 import { ORCHESTRATOR_NAME, type EmailChangeOrchestrationInput } from '../workflow/contract.js';
@@ -41,13 +42,18 @@ export function getAdminRequest(
 ): Promise<HttpResponse> {
   return respondSafely(context, 'json', async () => {
     await authenticateAdmin(request, deps.settings);
-    const { emailChange, recorded, orchestration } = await findRequest(deps, client, request.params.id);
+    const { emailChange, recorded, orchestration: own } = await findRequest(deps, client, request.params.id);
     const events = recorded ? await deps.store.listEvents(emailChange.id) : [];
+    // After an admin's retry, the instance that runs the latest attempt is the one to watch.
+    const attempt = resetAttemptOf(emailChange);
+    const instanceId = attempt > 1 ? retryInstanceId(emailChange.id, attempt) : emailChange.id;
+    const orchestration = attempt > 1 ? await findOrchestration(client, instanceId) : own;
     return jsonResponse(200, {
       request: adminViewOf(emailChange),
       events,
       orchestration: orchestration
         ? {
+            instanceId,
             runtimeStatus: orchestration.runtimeStatus,
             customStatus: orchestration.customStatus ?? null,
             createdTime: orchestration.createdTime,
@@ -102,7 +108,7 @@ function requestBeingRecorded(id: string, orchestration: DurableOrchestrationSta
  * The stored request, or, between the 202 and the orchestration's first step, the one its
  * instance is about to record; with the instance's status either way. Unknown ids are a 404.
  */
-async function findRequest(deps: HttpDependencies, client: OrchestrationClient, id: string | undefined) {
+export async function findRequest(deps: HttpDependencies, client: OrchestrationClient, id: string | undefined) {
   const [stored, orchestration] = id ? await Promise.all([deps.store.getRequest(id), findOrchestration(client, id)]) : [undefined, undefined];
   const emailChange = stored ?? (id && orchestration ? requestBeingRecorded(id, orchestration) : undefined);
   if (!emailChange) throw new HttpError('NotFound', 'No request has this id.');

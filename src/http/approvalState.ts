@@ -1,7 +1,7 @@
 import type { AuditEvent, Decision, EmailChangeRequest, RequestStatus } from '../domain/request.js';
 import { parseLinkToken } from '../domain/linkToken.js';
 import { CANCEL_REQUESTED, DEADLINE_PASSED, DECISION_RECEIVED, recordedClaim } from '../store/outcomeClaim.js';
-import type { RequestStore, StoredApprovalToken } from '../store/requestStore.js';
+import type { RequestStore, RevocationCause, StoredApprovalToken } from '../store/requestStore.js';
 import { formatTimestamp } from '../templates/format.js';
 import type { ApprovalDecisionEvent } from '../workflow/contract.js';
 import { HttpError } from './errors.js';
@@ -29,6 +29,12 @@ const CLOSED: Record<'Expired' | 'Cancelled' | 'Closed', { title: string; explan
 };
 const ALREADY_DECIDED = 'Already decided';
 
+/** A link an admin's action made stop working (`resend`, `reassign`), whatever became of the request. */
+const REVOKED: Record<RevocationCause, { title: string; explanation: string }> = {
+  resent: { title: 'Link replaced', explanation: 'A newer approval link was sent for this request, so this one no longer works. Use the link in the most recent email.' },
+  reassigned: { title: 'Request handed to another approver', explanation: 'An administrator handed this request to another approver, so this link no longer works.' },
+};
+
 /**
  * Finds the token and its request and says whether a decision can still be made. Unknown or
  * tampered tokens are `NotFound`: the answer must not reveal whether a request id exists.
@@ -41,6 +47,7 @@ export async function loadApprovalState(store: RequestStore, tokenText: string, 
     throw new HttpError('NotFound', 'This approval link is not valid. Check that you opened the whole link from the email.', { title: 'Link not found' });
   }
 
+  if (token.revokedAt) return { kind: 'closed', token, request, ...REVOKED[token.revokedBecause === 'reassigned' ? 'reassigned' : 'resent'] };
   if (request.decision) return decided(token, request, describeDecision(request.decision));
   if (!OPEN_STATUSES.includes(request.status) && !DECIDED_STATUSES.includes(request.status)) {
     const closed = request.status === 'Expired' || request.status === 'Cancelled' ? CLOSED[request.status] : CLOSED.Closed;

@@ -41,6 +41,9 @@ describe('the OpenAPI document', () => {
         'GET /api/admin/requests/export',
         'GET /api/admin/requests/{id}',
         'POST /api/admin/requests/{id}/cancel',
+        'POST /api/admin/requests/{id}/resend',
+        'POST /api/admin/requests/{id}/reassign',
+        'POST /api/admin/requests/{id}/retry',
         'POST /api/admin/guests/{guestId}/release-lock',
       ].sort(),
     );
