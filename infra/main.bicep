@@ -131,6 +131,8 @@ param requireNewEmailConfirmation bool = true
 param confirmationTimeout string = 'PT24H'
 param approvalTimeout string = 'P7D'
 param approvalReminderAfter string = 'P3D'
+@description('How long after the approval an admin may retry a reset that failed on a transient fault.')
+param retryWindow string = 'P7D'
 param rateLimitWindow string = 'PT1H'
 param rateLimitPerSource int = 10
 param rateLimitPerTarget int = 3
@@ -338,6 +340,7 @@ module api 'app/api.bicep' = {
     confirmationTimeout: confirmationTimeout
     approvalTimeout: approvalTimeout
     approvalReminderAfter: approvalReminderAfter
+    retryWindow: retryWindow
     fallbackApprovers: fallbackApprovers
     mailSender: mailSender
     orgName: orgName

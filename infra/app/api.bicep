@@ -29,6 +29,8 @@ param requireNewEmailConfirmation bool
 param confirmationTimeout string
 param approvalTimeout string
 param approvalReminderAfter string
+@description('How long after the approval an admin may retry a reset that failed on a transient fault (ISO 8601).')
+param retryWindow string
 param fallbackApprovers string
 param mailSender string
 param orgName string
@@ -101,6 +103,7 @@ var appSettings = {
   SEND_INVITATION_MESSAGE: sendInvitationMessage ? 'true' : 'false'
   MAIL_RESTORE_FIRST_RETRY: 'PT30S'
   MAIL_RESTORE_MAX_RETRY: 'PT5M'
+  RETRY_WINDOW: retryWindow
   ADMIN_TENANT_ID: adminTenantId
   APPROVER_SIGN_IN: approverSignIn
   // Platform setting read by App Service Authentication (authsettingsV2 below): the client id of

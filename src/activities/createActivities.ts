@@ -2,6 +2,7 @@ import { createLinkToken } from '../domain/linkToken.js';
 import { lockExpiryOnceApproved } from '../domain/guestLock.js';
 import { reportLinkExpiry } from '../domain/linkLifetimes.js';
 import { isFinal, type EmailChangeRequest, type RequestStatus, type ResetResult } from '../domain/request.js';
+import { perAttempt } from '../domain/resetRetry.js';
 import { mintLink } from '../store/mintLink.js';
 import { CANCEL_REQUESTED, cancelEventOf, claimOutcome, DEADLINE_PASSED, recordedClaim } from '../store/outcomeClaim.js';
 import { approvalRequestEmail, changeRequestedNoticeEmail, requestOutcomeEmail } from '../templates/emails.js';
@@ -221,7 +222,7 @@ export function createActivities(deps: ActivityDependencies) {
       request = await store.updateRequest(
         requestId,
         { status: target, result, ...(restorePending ? { mailRestore: 'pending' as const } : {}) },
-        auditEvent(deps, requestId, target.toLowerCase(), target, 'system', 'invitationId' in result ? { invitationId: result.invitationId } : { code: result.code }),
+        auditEvent(deps, requestId, perAttempt(request, target.toLowerCase()), target, 'system', 'invitationId' in result ? { invitationId: result.invitationId } : { code: result.code }),
       );
       if (request.mailRestore !== 'pending') await releaseLock(request);
       return target;

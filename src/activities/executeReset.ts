@@ -2,6 +2,7 @@ import { checkEligibility } from '../domain/eligibility.js';
 import { logAndStoreError, type FailureLog } from '../domain/errorText.js';
 import { lockExpiryOnceApproved } from '../domain/guestLock.js';
 import { isFinal, type AuditEvent, type DeclineReason, type EmailChangeRequest, type ResetResult } from '../domain/request.js';
+import { perAttempt } from '../domain/resetRetry.js';
 import { GraphRequestError } from '../graph/graphGateway.js';
 import type { MailRestoreState, ResetOutcome } from '../workflow/activityContract.js';
 import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
@@ -53,7 +54,7 @@ export async function executeReset(deps: ActivityDependencies, requestId: string
     }
     if ((guest.mail ?? '').toLowerCase() !== request.newEmail.toLowerCase()) {
       await graph.updateMail(guestId, request.newEmail);
-      await store.appendEvent(auditEvent(deps, requestId, 'mail-updated', 'MailUpdated', 'system', { from: guest.mail, to: request.newEmail }));
+      await store.appendEvent(auditEvent(deps, requestId, perAttempt(request, 'mail-updated'), 'MailUpdated', 'system', { from: guest.mail, to: request.newEmail }));
     }
     const invitation = await graph.resetRedemption({
       userId: guestId,
@@ -64,7 +65,7 @@ export async function executeReset(deps: ActivityDependencies, requestId: string
     await store.updateRequest(
       requestId,
       { result: { invitationId: invitation.invitationId, inviteRedeemUrl: invitation.inviteRedeemUrl } },
-      auditEvent(deps, requestId, 'reset', 'RedemptionReset', 'system', { invitationId: invitation.invitationId, status: invitation.status }),
+      auditEvent(deps, requestId, perAttempt(request, 'reset'), 'RedemptionReset', 'system', { invitationId: invitation.invitationId, status: invitation.status }),
     );
     return { ok: true, invitationId: invitation.invitationId, inviteRedeemUrl: invitation.inviteRedeemUrl };
   } catch (error) {
@@ -100,7 +101,7 @@ export async function restoreMail(deps: ActivityDependencies, requestId: string)
       // Not (or no longer) the address this request wrote: put back by an earlier try whose answer
       // was lost, by an admin, or never changed. Only a restore that was pending has anything to end.
       if (request.mailRestore !== 'pending') return 'notNeeded';
-      request = await store.updateRequest(requestId, { mailRestore: 'done' }, auditEvent(deps, requestId, 'mail-restored', 'MailRestored', 'system', { from: request.newEmail, to: mail }));
+      request = await store.updateRequest(requestId, { mailRestore: 'done' }, auditEvent(deps, requestId, perAttempt(request, 'mail-restored'), 'MailRestored', 'system', { from: request.newEmail, to: mail }));
       await releaseOnceEnded(deps, request);
       return 'done';
     }
@@ -110,20 +111,21 @@ export async function restoreMail(deps: ActivityDependencies, requestId: string)
     await recordFailedTry(deps, request, error);
     return 'pending';
   }
-  request = await store.updateRequest(requestId, { mailRestore: 'done' }, auditEvent(deps, requestId, 'mail-restored', 'MailRestored', 'system', { from: request.newEmail, to: previousMail }));
+  request = await store.updateRequest(requestId, { mailRestore: 'done' }, auditEvent(deps, requestId, perAttempt(request, 'mail-restored'), 'MailRestored', 'system', { from: request.newEmail, to: previousMail }));
   await releaseOnceEnded(deps, request);
   return 'done';
 }
 
 /**
  * Whether the stored facts say `mail` may still hold the address this request wrote: the previous
- * value was saved, the `PATCH` was recorded (`MailUpdated`), and no restore was recorded since. A
- * try that failed for a reason other than Graph leaves `mailRestore` unset; this still sees it.
+ * value was saved, and the last `PATCH` recorded (`MailUpdated`) was not followed by a restore
+ * (`MailRestored`); an admin's retry may have written it again after an earlier restore. A try
+ * that failed for a reason other than Graph leaves `mailRestore` unset; this still sees it.
  */
 export function mailLeftChanged(request: EmailChangeRequest, events: readonly AuditEvent[]): boolean {
   if (request.mailRestore) return request.mailRestore === 'pending';
   if (request.previousMail === undefined || (request.result && 'invitationId' in request.result)) return false;
-  return events.some((event) => event.type === 'MailUpdated') && !events.some((event) => event.type === 'MailRestored');
+  return events.filter((event) => event.type === 'MailUpdated' || event.type === 'MailRestored').at(-1)?.type === 'MailUpdated';
 }
 
 /** Audits one failed try (numbered, so every try has its line) and marks the restore pending. */
@@ -144,7 +146,7 @@ async function releaseOnceEnded(deps: ActivityDependencies, request: EmailChange
 
 async function storeFailure(deps: ActivityDependencies, request: EmailChangeRequest, outcome: Extract<ResetOutcome, { ok: false }>): Promise<ResetOutcome> {
   const result: ResetResult = { code: outcome.code, message: outcome.message, ...(outcome.requestId ? { requestId: outcome.requestId } : {}) };
-  await deps.store.updateRequest(request.id, { result }, auditEvent(deps, request.id, 'reset-failed', 'ResetFailed', 'system', { ...result }));
+  await deps.store.updateRequest(request.id, { result }, auditEvent(deps, request.id, perAttempt(request, 'reset-failed'), 'ResetFailed', 'system', { ...result }));
   return outcome;
 }
 

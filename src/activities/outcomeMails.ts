@@ -3,6 +3,7 @@ import { reportLinkExpiry } from '../domain/linkLifetimes.js';
 import { mintLink } from '../store/mintLink.js';
 import { changeMadeOwnerEmail, ownerReportAdminEmail, reportedRequestStoppedOwnerEmail, requestEndedApproverEmail } from '../templates/emails.js';
 import type { AuditEvent, EmailChangeRequest } from '../domain/request.js';
+import { perAttempt } from '../domain/resetRetry.js';
 import { GraphRequestError } from '../graph/graphGateway.js';
 import {
   mailRestoredAdminEmail,
@@ -41,12 +42,19 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
   const events = await store.listEvents(requestId);
   const mailOnce = await mailOnceFor(deps, requestId, events);
   const alertAdmins = await adminAlertsFor(deps, request, events);
+  // After an admin's retry, the new run's ending is told again, whatever the earlier run's mails said.
   const owed: [key: string, send: () => Promise<void>][] = [];
-  const mail = (key: string, to: string[], parts: Parameters<MailOnce>[2]) => owed.push([key, () => mailOnce(key, to, parts)]);
-  const alert = (key: string, parts: MailParts, urgency: AlertUrgency) => owed.push([key, () => alertAdmins(key, parts, urgency)]);
+  const mail = (step: string, to: string[], parts: Parameters<MailOnce>[2]) => {
+    const key = perAttempt(request, step);
+    owed.push([key, () => mailOnce(key, to, parts)]);
+  };
+  const alert = (step: string, parts: MailParts, urgency: AlertUrgency) => {
+    const key = perAttempt(request, step);
+    owed.push([key, () => alertAdmins(key, parts, urgency)]);
+  };
   // `mail` left on the requester's address is urgent; its resolution follows it at once.
   if (request.mailRestore === 'pending') alert('mail-restore-alert', restoreAlert(deps, request, events), 'urgent');
-  if (request.mailRestore === 'done' && wasSent(request, events, 'mail-restore-alert')) alert('mail-restored', mailRestoredAdminEmail({ request }), 'urgent');
+  if (request.mailRestore === 'done' && wasSent(request, events, perAttempt(request, 'mail-restore-alert'))) alert('mail-restored', mailRestoredAdminEmail({ request }), 'urgent');
   const result = request.result;
   if (request.status === 'Completed' && result && 'invitationId' in result) {
     if (!settings.SEND_INVITATION_MESSAGE) mail('redeem', [request.newEmail], redeemInvitationEmail({ request, inviteRedeemUrl: result.inviteRedeemUrl ?? '' }));

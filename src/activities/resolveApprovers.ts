@@ -58,7 +58,8 @@ async function groupMembersIfPermitted(graph: GraphGateway, groupId: string): Pr
   }
 }
 
-function approversFrom(users: DirectoryUser[]): ApproverCandidate[] {
+/** Directory users as the approver policy sees them (every address they receive mail or sign in at). */
+export function approversFrom(users: DirectoryUser[]): ApproverCandidate[] {
   return users.map((u) => ({
     id: u.id,
     displayName: u.displayName,

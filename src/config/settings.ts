@@ -137,6 +137,8 @@ export const settingsSchema = z
     // each further one up to the maximum; tries go on for 24 hours after the first failure.
     MAIL_RESTORE_FIRST_RETRY: duration('PT30S'),
     MAIL_RESTORE_MAX_RETRY: duration('PT5M'),
+    // How long after the approval an admin may retry a reset that failed on a transient fault.
+    RETRY_WINDOW: duration('P7D'),
 
     // Admin API (bearer JWT from Entra ID); the tenant is also the one approvers sign in to.
     ADMIN_TENANT_ID: required('the Entra tenant id that issues admin tokens and signs approvers in'),

@@ -90,8 +90,16 @@ function candidatesBySource(input: ApproverCandidates): Record<ApproverTier, App
   return { sponsor: input.sponsors, sponsorGroupMember: input.groupSponsorMembers, manager: input.manager ? [input.manager] : [], fallback: input.fallback };
 }
 
+/**
+ * Why one person may not approve this request by the same rules, or undefined when they may: for
+ * an approver an admin assigns by hand (`reassign`), when assigned and again when they decide.
+ */
+export function approverSkipReason(request: Pick<ApproverCandidates, 'guest' | 'excludedEmails'>, candidate: ApproverCandidate): ApproverSkipReason | undefined {
+  return skipReasonFor(request)(candidate);
+}
+
 /** Why a candidate may not approve this request, or undefined when they may. */
-function skipReasonFor(input: ApproverCandidates): (candidate: ApproverCandidate) => ApproverSkipReason | undefined {
+function skipReasonFor(input: Pick<ApproverCandidates, 'guest' | 'excludedEmails'>): (candidate: ApproverCandidate) => ApproverSkipReason | undefined {
   const excluded = new Set(
     [...input.excludedEmails, ...(input.guest.mail ? [input.guest.mail] : []), ...input.guest.otherMails].map(normalise),
   );

@@ -56,6 +56,17 @@ export interface Approver {
   id: string;
   displayName: string;
   mail: string;
+  /** Present when an admin assigned this approver (`reassign`) rather than the directory's tiers. */
+  assigned?: ApproverAssignment;
+}
+
+/** Who assigned an approver by hand, when and why: at decision time it stands in for the tiers. */
+export interface ApproverAssignment {
+  /** The admin's name from the token. */
+  by: string;
+  objectId?: string;
+  at: string;
+  reason: string;
 }
 
 export interface Decision {
@@ -95,6 +106,8 @@ export interface EmailChangeRequest extends EmailChangeSubmission {
    * Graph keeps refusing (it is retried), `done` once `mail` is back. Absent when nothing changed.
    */
   mailRestore?: MailRestore;
+  /** Which run of the Graph reset the request is on: absent for the first, 2 and up after an admin's retries. */
+  resetAttempt?: number;
   cancelReason?: string;
   /** Who cancelled: an admin, the requester (tracking page) or the account's owner ("this wasn't me"). */
   cancelledBy?: CancelOrigin;

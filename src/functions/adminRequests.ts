@@ -1,9 +1,11 @@
 import { app } from '@azure/functions';
 import * as df from 'durable-functions';
 import { getDependencies } from '../composition.js';
+import { reassignApprover, resendApprovalLinks } from '../http/adminApprovers.js';
 import { exportAdminRequests } from '../http/adminExport.js';
 import { releaseGuestLock } from '../http/adminGuestLocks.js';
 import { cancelAdminRequest, getAdminRequest, listAdminRequests } from '../http/adminRequests.js';
+import { retryReset } from '../http/adminRetry.js';
 import { respondSafely } from '../http/errors.js';
 
 /**
@@ -43,6 +45,31 @@ app.http('cancelEmailChangeRequest', {
   authLevel: 'anonymous',
   extraInputs: [df.input.durableClient()],
   handler: (request, context) => respondSafely(context, 'json', () => cancelAdminRequest(request, context, getDependencies(), df.getClient(context))),
+});
+
+// The actions below end in a literal segment, so they never compete with `{id}` above.
+app.http('resendApprovalLinks', {
+  route: `${ADMIN}/requests/{id}/resend`,
+  methods: ['POST'],
+  authLevel: 'anonymous',
+  extraInputs: [df.input.durableClient()],
+  handler: (request, context) => respondSafely(context, 'json', () => resendApprovalLinks(request, context, getDependencies(), df.getClient(context))),
+});
+
+app.http('reassignApprover', {
+  route: `${ADMIN}/requests/{id}/reassign`,
+  methods: ['POST'],
+  authLevel: 'anonymous',
+  extraInputs: [df.input.durableClient()],
+  handler: (request, context) => respondSafely(context, 'json', () => reassignApprover(request, context, getDependencies(), df.getClient(context))),
+});
+
+app.http('retryReset', {
+  route: `${ADMIN}/requests/{id}/retry`,
+  methods: ['POST'],
+  authLevel: 'anonymous',
+  extraInputs: [df.input.durableClient()],
+  handler: (request, context) => respondSafely(context, 'json', () => retryReset(request, context, getDependencies(), df.getClient(context))),
 });
 
 app.http('releaseGuestLock', {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import type { EmailChangeRequest } from '../domain/request.js';
 import type { RequestListPage, RequestStore } from '../store/requestStore.js';
+import { resetAttemptOf, retryInstanceId } from '../domain/resetRetry.js';
 import { StoreError } from '../store/storeError.js';
 import type { DurableOrchestrationStatus } from 'durable-functions';
 import { ORCHESTRATOR_NAME, type EmailChangeOrchestrationInput } from '../workflow/contract.js';
@@ -45,13 +46,18 @@ export function getAdminRequest(
 ): Promise<HttpResponse> {
   return respondSafely(context, 'json', async () => {
     await authenticateAdmin(request, deps.settings);
-    const { emailChange, recorded, orchestration } = await findRequest(deps, client, request.params.id);
+    const { emailChange, recorded, orchestration: own } = await findRequest(deps, client, request.params.id);
     const events = recorded ? await deps.store.listEvents(emailChange.id) : [];
+    // After an admin's retry, the instance that runs the latest attempt is the one to watch.
+    const attempt = resetAttemptOf(emailChange);
+    const instanceId = attempt > 1 ? retryInstanceId(emailChange.id, attempt) : emailChange.id;
+    const orchestration = attempt > 1 ? await findOrchestration(client, instanceId) : own;
     return jsonResponse(200, {
       request: adminViewOf(emailChange),
       events,
       orchestration: orchestration
         ? {
+            instanceId,
             runtimeStatus: orchestration.runtimeStatus,
             customStatus: orchestration.customStatus ?? null,
             createdTime: orchestration.createdTime,

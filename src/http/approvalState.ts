@@ -1,7 +1,7 @@
 import type { AuditEvent, CancelOrigin, Decision, EmailChangeRequest, RequestStatus } from '../domain/request.js';
 import { parseLinkToken } from '../domain/linkToken.js';
 import { CANCEL_REQUESTED, cancelEventOf, DEADLINE_PASSED, DECISION_RECEIVED, recordedClaim } from '../store/outcomeClaim.js';
-import type { RequestStore, StoredApprovalToken } from '../store/requestStore.js';
+import type { RequestStore, RevocationCause, StoredApprovalToken } from '../store/requestStore.js';
 import { formatTimestamp, guestName } from '../templates/format.js';
 import type { ApprovalDecisionEvent } from '../workflow/contract.js';
 import { HttpError } from './errors.js';
@@ -34,6 +34,12 @@ const CANCELLED_BY: Record<CancelOrigin, string> = {
 const cancelled = (origin: CancelOrigin | undefined) => ({ title: 'Request cancelled', explanation: `This request was ${CANCELLED_BY[origin ?? 'admin']}, so it no longer needs a decision.` });
 const ALREADY_DECIDED = 'Already decided';
 
+/** A link an admin's action made stop working (`resend`, `reassign`), whatever became of the request. */
+const REVOKED: Record<RevocationCause, { title: string; explanation: string }> = {
+  resent: { title: 'Link replaced', explanation: 'A newer approval link was sent for this request, so this one no longer works. Use the link in the most recent email.' },
+  reassigned: { title: 'Request handed to another approver', explanation: 'An administrator handed this request to another approver, so this link no longer works.' },
+};
+
 /**
  * Finds the token and its request and says whether a decision can still be made. Unknown or
  * tampered tokens are `NotFound`: the answer must not reveal whether a request id exists.
@@ -52,6 +58,7 @@ export async function loadApprovalState(
     throw new HttpError('NotFound', 'This approval link is not valid. Check that you opened the whole link from the email.', { title: 'Link not found' });
   }
 
+  if (token.revokedAt) return { kind: 'closed', token, request, ...REVOKED[token.revokedBecause === 'reassigned' ? 'reassigned' : 'resent'] };
   const reader = readerIsApprover(token) ? token.approverMail : undefined;
   if (request.decision) return decided(token, request, describeDecision(request.decision, request, reader));
   if (!OPEN_STATUSES.includes(request.status) && !DECIDED_STATUSES.includes(request.status)) {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
-import { fetchApproverCandidates } from '../activities/resolveApprovers.js';
+import { approversFrom, fetchApproverCandidates } from '../activities/resolveApprovers.js';
 import { createAntiForgeryValue, NO_SIGN_IN_VIEWER, verifyAntiForgeryValue } from '../domain/linkToken.js';
-import { eligibleApprovers } from '../domain/approvers.js';
+import { approverSkipReason, eligibleApprovers } from '../domain/approvers.js';
 import { logAndStoreError, storedErrorText } from '../domain/errorText.js';
 import type { Approver, EmailChangeRequest } from '../domain/request.js';
 import { stripControlCharacters } from '../domain/validation.js';
@@ -14,15 +14,12 @@ import { EVENTS, type ApprovalDecisionEvent } from '../workflow/contract.js';
 import { acceptedUnappliedDecision, claimedOutcome, loadApprovalState, type ApprovalState } from './approvalState.js';
 import { signedInUser, type SignedInUser } from './approverIdentity.js';
 import { readBody } from './body.js';
-import { findOrchestration, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
+import { findOrchestration, isRunning, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
 import { HttpError, respondSafely } from './errors.js';
 import { requireOwnOrigin } from './ownOrigin.js';
 import { pageResponse } from './security.js';
 
 export const MAX_DECISION_COMMENT_LENGTH = 1000;
-
-/** Instance states in which a raised event will still be read. */
-const WAITING_RUNTIME_STATUSES = ['Running', 'Pending'];
 
 /**
  * Pauses between the tries of raising a decision within one request: a brief fault of the task
@@ -207,6 +204,7 @@ const NO_LONGER_ELIGIBLE = {
   NotAMember: 'your account is not a member of the organisation',
   GuestNotFound: 'the guest is no longer in the directory',
   NoLongerAnApprover: "you are no longer the guest's sponsor, a member of a sponsoring group, their manager or a fallback approver",
+  NotAssignable: "your account is the guest's, or receives mail at the request's old or new address",
 } as const;
 type NoLongerEligibleReason = keyof typeof NO_LONGER_ELIGIBLE;
 
@@ -232,6 +230,12 @@ async function whyNoLongerAnApprover(deps: HttpDependencies, request: EmailChang
   if (approver.userType !== 'Member') return 'NotAMember';
   const guest = request.guestId ? await deps.graph.getUser(request.guestId) : undefined;
   if (!guest) return 'GuestNotFound';
+  // An approver an admin assigned (stored on the request, audited) stands by that assignment
+  // instead of the tiers, held to the same rules as anyone else.
+  if (request.approvers.some((a) => a.assigned && a.id.toLowerCase() === approver.id.toLowerCase())) {
+    const context = { guest: { id: guest.id, mail: guest.mail, otherMails: guest.otherMails }, excludedEmails: [request.currentEmail, request.newEmail] };
+    return approverSkipReason(context, approversFrom([approver])[0]!) ? 'NotAssignable' : undefined;
+  }
   // Any tier counts, not only the one links went to: a sponsor added since does not unseat the manager.
   const approvers = eligibleApprovers(await fetchApproverCandidates(deps.graph, deps.settings, guest, request));
   return approvers.some((a) => a.id.toLowerCase() === approver.id.toLowerCase()) ? undefined : 'NoLongerAnApprover';
@@ -291,8 +295,7 @@ async function redeliverAcceptedDecision(context: InvocationContext, client: Orc
 }
 
 async function isWaiting(client: OrchestrationClient, instanceId: string): Promise<boolean> {
-  const orchestration = await findOrchestration(client, instanceId);
-  return orchestration !== undefined && WAITING_RUNTIME_STATUSES.includes(orchestration.runtimeStatus);
+  return isRunning(await findOrchestration(client, instanceId));
 }
 
 async function requireWaitingInstance(client: OrchestrationClient, instanceId: string): Promise<void> {

@@ -3,11 +3,8 @@ import { isFinal, type AuditEvent, type CancelOrigin, type EmailChangeRequest } 
 import { cancelEventOf, claimCancel, CONFIRMATION_DEADLINE_PASSED, DEADLINE_PASSED, DECISION_RECEIVED } from '../store/outcomeClaim.js';
 import type { RequestStore } from '../store/requestStore.js';
 import { EVENTS, type CancelEvent } from '../workflow/contract.js';
-import type { OrchestrationClient } from './dependencies.js';
+import { isRunning, type OrchestrationClient } from './dependencies.js';
 import { raiseEventPatiently } from './raiseEventPatiently.js';
-
-/** Runtime states in which the instance still reads the Cancel event. */
-const CANCELLABLE_RUNTIME_STATUSES = ['Running', 'Pending'];
 
 export type CancelAttempt =
   /** The cancel stands; `first` is the earlier cancel it repeats, when one won before. */
@@ -20,7 +17,7 @@ const ALREADY_DECIDED = 'An approver already decided this request; it can no lon
 export function cancelRefusal(request: EmailChangeRequest, orchestration: DurableOrchestrationStatus | undefined): Extract<CancelAttempt, { kind: 'refused' }> | undefined {
   if (isFinal(request.status)) return { kind: 'refused', code: 'AlreadyFinished', message: `The request is already ${request.status}.` };
   if (request.status === 'Approved') return { kind: 'refused', code: 'AlreadyDecided', message: ALREADY_DECIDED };
-  if (!orchestration || !CANCELLABLE_RUNTIME_STATUSES.includes(orchestration.runtimeStatus)) {
+  if (!isRunning(orchestration)) {
     return { kind: 'refused', code: 'AlreadyFinished', message: 'The request is no longer running.' };
   }
   return undefined;

@@ -52,7 +52,7 @@ const REASON: ConsoleActionField = {
   label: 'Reason',
   hint: `Recorded in the audit trail with your name; 1 to ${MAX_ADMIN_REASON_LENGTH} characters.`,
   maxLength: MAX_ADMIN_REASON_LENGTH,
-  read: adminReasonOf,
+  read: (value) => adminReasonOf({ reason: value }),
 };
 
 export const CONSOLE_ACTIONS: readonly ConsoleAction[] = [

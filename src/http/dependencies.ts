@@ -7,6 +7,10 @@ export type HttpDependencies = Pick<Dependencies, 'settings' | 'store' | 'graph'
 /** The part of the Durable client the handlers use, so tests can record the calls. */
 export type OrchestrationClient = Pick<DurableClient, 'startNew' | 'raiseEvent' | 'getStatus'>;
 
+/** Whether the instance still runs: it reads the events raised on it, and has steps left. */
+export const isRunning = (orchestration: DurableOrchestrationStatus | undefined): boolean =>
+  orchestration !== undefined && ['Running', 'Pending'].includes(orchestration.runtimeStatus);
+
 /**
  * The instance's status, or undefined when the instance does not exist. The Durable client
  * signals "unknown instance" only by throwing with the extension's 404 in the message.

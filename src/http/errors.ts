@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'AlreadyDecided'
   | 'AlreadyFinished'
   | 'LockInUse'
+  | 'NotAwaitingApproval'
+  | 'NotRetryable'
   | 'Gone'
   | 'PayloadTooLarge'
   | 'UnsupportedMediaType'
@@ -36,6 +38,8 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   AlreadyDecided: 409,
   AlreadyFinished: 409,
   LockInUse: 409,
+  NotAwaitingApproval: 409,
+  NotRetryable: 409,
   Gone: 410,
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
@@ -83,6 +87,8 @@ const PAGE_TITLES: Record<ErrorCode, string> = {
   AlreadyDecided: 'Already decided',
   AlreadyFinished: 'Already finished',
   LockInUse: 'Lock in use',
+  NotAwaitingApproval: 'Not awaiting approval',
+  NotRetryable: 'Cannot be retried',
   Gone: 'Link no longer valid',
   PayloadTooLarge: 'Request too large',
   UnsupportedMediaType: 'Unsupported request',

@@ -103,9 +103,18 @@ const requestView: Schema = {
     }),
     previousMail: nullable(text),
     mailRestore: nullable({ enum: ['pending', 'done'] }),
+    resetAttempt: { type: 'integer', minimum: 2, description: 'Which run of the reset the request is on, after an admin retried it; absent for the first.' },
     cancelReason: text,
   },
 };
+
+/** The answer of an action on the approvers: the request's approvers as they now stand. */
+const approversChanged = {
+  description: 'Done: the links are mailed.',
+  content: json({ type: 'object', required: ['requestId', 'approvers'], properties: { requestId: text, approvers: { type: 'array', items: ref('Approver') } } }),
+};
+/** Errors of an admin action that reads a JSON body. */
+const actionErrors = ['ValidationFailed', 'InvalidJson', ...adminErrors, 'NotFound', 'PayloadTooLarge', 'UnsupportedMediaType'] as const;
 
 const submission: Schema = {
   type: 'object',
@@ -335,6 +344,48 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/api/admin/requests/{id}/resend': {
+        parameters: [id],
+        post: {
+          ...admin,
+          summary: 'Mails every current approver a fresh link; the links mailed before stop working (410). Audited with the admin.',
+          operationId: 'resendApprovalLinks',
+          requestBody: { required: false, content: json(ref('OptionalAdminReason')) },
+          responses: { '202': approversChanged, ...errors('json', ...actionErrors, 'NotAwaitingApproval') },
+        },
+      },
+      '/api/admin/requests/{id}/reassign': {
+        parameters: [id],
+        post: {
+          ...admin,
+          summary:
+            'Adds an approver, or with `replace` puts them in the place of a current approver (whose links stop working). The new approver is read from the directory now: an enabled member, not the guest, holding none of the request\'s or the guest\'s addresses, else 400. Mailed a link; audited with the admin and the reason.',
+          operationId: 'reassignApprover',
+          requestBody: { required: true, content: json(ref('Reassignment')) },
+          responses: { '202': approversChanged, ...errors('json', ...actionErrors, 'NotAwaitingApproval') },
+        },
+      },
+      '/api/admin/requests/{id}/retry': {
+        parameters: [id],
+        post: {
+          ...admin,
+          summary:
+            'Runs the Graph reset of a Failed request again when it failed on a transient fault (stored as InternalError once the retries ran out; never after a permanent refusal), within RETRY_WINDOW of the approval. The request is Approved again until the new attempt ends Completed or Failed. Audited with the admin.',
+          operationId: 'retryReset',
+          requestBody: { required: false, content: json(ref('OptionalAdminReason')) },
+          responses: {
+            '202': {
+              description: 'The new attempt is running.',
+              content: json({
+                type: 'object',
+                required: ['requestId', 'status', 'attempt', 'instanceId'],
+                properties: { requestId: text, status: { const: 'Approved' }, attempt: { type: 'integer', minimum: 2 }, instanceId: text },
+              }),
+            },
+            ...errors('json', ...actionErrors, 'NotRetryable', 'LockInUse'),
+          },
+        },
+      },
       '/api/admin/guests/{guestId}/release-lock': {
         parameters: [{ name: 'guestId', in: 'path', required: true, schema: text }],
         post: {
@@ -382,8 +433,36 @@ export function openApiDocument(): Record<string, unknown> {
           properties: { reason: { type: 'string', minLength: 1, maxLength: MAX_ADMIN_REASON_LENGTH } },
           description: 'A missing or empty body is 400 ValidationFailed ("a reason is required").',
         },
+        OptionalAdminReason: {
+          type: 'object',
+          properties: { reason: { type: 'string', maxLength: MAX_ADMIN_REASON_LENGTH } },
+          description: 'No body, or a reason of up to 500 characters for the audit trail.',
+        },
+        Reassignment: {
+          type: 'object',
+          required: ['approverId', 'reason'],
+          properties: {
+            approverId: { type: 'string', description: 'Directory object id of the approver to assign.' },
+            reason: { type: 'string', minLength: 1, maxLength: MAX_ADMIN_REASON_LENGTH },
+            replace: { type: 'string', description: 'Object id of a current approver to replace; absent: the approver is added.' },
+          },
+        },
         AdminRequest: requestView,
-        Approver: { type: 'object', required: ['id', 'displayName', 'mail'], properties: { id: text, displayName: text, mail: text } },
+        Approver: {
+          type: 'object',
+          required: ['id', 'displayName', 'mail'],
+          properties: {
+            id: text,
+            displayName: text,
+            mail: text,
+            assigned: {
+              type: 'object',
+              description: 'Present when an admin assigned this approver (reassign).',
+              required: ['by', 'at', 'reason'],
+              properties: { by: text, objectId: text, at: dateTime, reason: text },
+            },
+          },
+        },
         Decision: { type: 'object', required: ['outcome', 'by', 'at'], properties: { outcome: { enum: ['approved', 'rejected'] }, by: text, at: dateTime, comment: text } },
         AuditEvent: {
           type: 'object',
@@ -393,7 +472,8 @@ export function openApiDocument(): Record<string, unknown> {
         Orchestration: {
           type: 'object',
           required: ['runtimeStatus', 'customStatus', 'createdTime', 'lastUpdatedTime'],
-          properties: { runtimeStatus: text, customStatus: {}, createdTime: dateTime, lastUpdatedTime: dateTime },
+          description: 'The instance running the request, or the latest retry of its reset.',
+          properties: { instanceId: text, runtimeStatus: text, customStatus: {}, createdTime: dateTime, lastUpdatedTime: dateTime },
         },
       },
     },

@@ -12,8 +12,10 @@ export interface RequestStore {
   /**
    * Applies `changes` and appends `event` in one entity-group transaction, then refreshes the
    * list index. Writing the same event id twice is a no-op. Returns the updated request.
+   * `changes` may be a function of the stored request, called again whenever the request changed
+   * underneath: what it throws refuses the update, so a change can depend on the status it sees.
    */
-  updateRequest(id: string, changes: Partial<EmailChangeRequest>, event: AuditEvent): Promise<EmailChangeRequest>;
+  updateRequest(id: string, changes: RequestChanges, event: AuditEvent): Promise<EmailChangeRequest>;
   /**
    * Appends an audit event without changing the request. Insert-if-absent by event id: true when
    * this call wrote it, false when an event with that id was already there.
@@ -26,8 +28,14 @@ export interface RequestStore {
   saveApprovalToken(token: StoredApprovalToken): Promise<void>;
   /** An approval token; never a token minted for another purpose. */
   getApprovalToken(requestId: string, tokenHash: string): Promise<StoredApprovalToken | undefined>;
-  /** Marks the token used; true for the first caller only (optimistic concurrency). */
+  /** Marks the token used; true for the first caller only (optimistic concurrency); never a revoked one. */
   consumeApprovalToken(requestId: string, tokenHash: string, usedAt: string): Promise<boolean>;
+  /**
+   * Revokes the request's approval tokens that are neither used nor revoked yet (only
+   * `approverId`'s, when given), except those in `keep`: an admin sent new links or another
+   * approver. Returns how many it revoked.
+   */
+  revokeApprovalTokens(requestId: string, revocation: ApprovalTokenRevocation): Promise<number>;
 
   /** Insert-if-absent, like approval tokens. */
   saveLinkToken(token: StoredLinkToken): Promise<void>;
@@ -58,6 +66,8 @@ export interface GuestLock {
   expiresAt?: string;
 }
 
+export type RequestChanges = Partial<EmailChangeRequest> | ((current: EmailChangeRequest) => Partial<EmailChangeRequest>);
+
 export interface StoredApprovalToken {
   requestId: string;
   /** SHA-256 of the secret part of the token, hex. The token itself is never stored. */
@@ -66,6 +76,21 @@ export interface StoredApprovalToken {
   approverMail: string;
   expiresAt: string;
   usedAt?: string;
+  /** When an admin's action made the link stop working, and which. */
+  revokedAt?: string;
+  revokedBecause?: RevocationCause;
+}
+
+/** `resent`: newer links went to the approvers; `reassigned`: the approver was replaced. */
+export type RevocationCause = 'resent' | 'reassigned';
+
+export interface ApprovalTokenRevocation {
+  at: string;
+  because: RevocationCause;
+  /** Only this approver's tokens. */
+  approverId?: string;
+  /** Hashes of tokens to leave working (the links just sent). */
+  keep?: readonly string[];
 }
 
 /** What a link other than an approval link is for (DESIGN §4). */

@@ -25,6 +25,8 @@ const EVENT_PREFIX = 'event_';
 /** The character after `_`, so `[event_, event\`)` is exactly the event rows. */
 const EVENT_PREFIX_END = 'event`';
 const TOKEN_PREFIX = 'token_';
+/** The character after `_`, so `[token_, token\`)` is exactly the token rows. */
+const TOKEN_PREFIX_END = 'token`';
 const LOCK_ROW = 'lock';
 const MONTHS_PARTITION = 'months';
 /**
@@ -232,7 +234,7 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
   /** Marks a token used; true for the first caller only (optimistic concurrency on its row). */
   const consumeToken = async (requestId: string, tokenHash: string, usedAt: string): Promise<boolean> => {
     const row = await getRow('Requests', keySafe(requestId), tokenRowKey(tokenHash));
-    if (!row || row.usedAt) return false;
+    if (!row || row.usedAt || row.revokedAt) return false;
     try {
       const entity = { partitionKey: row.partitionKey, rowKey: row.rowKey, usedAt };
       await tables.call('Requests', 'updateEntity', (client) => client.updateEntity(entity, 'Merge', { etag: row.etag }));
@@ -270,7 +272,8 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
       for (let attempt = 1; ; attempt++) {
         const current = await readRequest(id);
         if (!current) throw new StoreError('RequestNotFound', `Request ${id} does not exist`);
-        const updated: EmailChangeRequest = { ...current.request, ...changes, id: current.request.id, updatedAt: changes.updatedAt ?? event.at };
+        const change = typeof changes === 'function' ? changes(current.request) : changes;
+        const updated: EmailChangeRequest = { ...current.request, ...change, id: current.request.id, updatedAt: change.updatedAt ?? event.at };
         const actions: TransactionAction[] = [
           ['update', { partitionKey: keySafe(id), rowKey: REQUEST_ROW, ...toColumns(updated) }, 'Replace', { etag: current.etag }],
           ['create', eventEntity(id, event)],
@@ -291,7 +294,7 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
         }
         // Also on a re-run: the index write of the first run may not have happened.
         const result = outcome === 'written' ? updated : current.request;
-        const addressesChanged = changes.currentEmail !== undefined || changes.newEmail !== undefined;
+        const addressesChanged = change.currentEmail !== undefined || change.newEmail !== undefined;
         await Promise.all([indexRequest(result), addressesChanged ? indexEmails(result) : undefined]);
         return result;
       }
@@ -322,6 +325,35 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
     },
 
     consumeApprovalToken: consumeToken,
+
+    async revokeApprovalTokens(requestId, { at, because, approverId, keep = [] }) {
+      const rows = await queryAll('Requests', odata`PartitionKey eq ${keySafe(requestId)} and RowKey ge ${TOKEN_PREFIX} and RowKey lt ${TOKEN_PREFIX_END}`);
+      const revocable = (row: Row) =>
+        row.purpose === undefined &&
+        !row.usedAt &&
+        !row.revokedAt &&
+        !keep.includes(String(row.tokenHash)) &&
+        (approverId === undefined || String(row.approverId).toLowerCase() === approverId.toLowerCase());
+      /** As the token was read: a link used (or revoked) in between keeps what happened to it. */
+      const revoke = async (read: Row): Promise<boolean> => {
+        let row: Row | undefined = read;
+        for (let attempt = 1; row && revocable(row) && attempt <= MAX_ETAG_ATTEMPTS; attempt++) {
+          const { partitionKey, rowKey, etag } = row;
+          try {
+            const entity = { partitionKey, rowKey, revokedAt: at, revokedBecause: because };
+            await tables.call('Requests', 'updateEntity', (client) => client.updateEntity(entity, 'Merge', { etag }));
+            return true;
+          } catch (error) {
+            if (tableStatusOf(error) !== 412) throw error;
+            row = await getRow('Requests', partitionKey, rowKey);
+          }
+        }
+        return false;
+      };
+      let revoked = 0;
+      for (const row of rows.filter(revocable)) if (await revoke(row)) revoked++;
+      return revoked;
+    },
 
     async saveLinkToken(token) {
       await insert('Requests', { partitionKey: keySafe(token.requestId), rowKey: tokenRowKey(token.tokenHash), ...toColumns(token) });

@@ -23,6 +23,16 @@ export const EVENTS = {
  */
 export const WORKFLOW_VERSION = 3;
 
+/** Runs an admin's retry of a failed reset (`resetRetryOrchestrator.ts`). */
+export const RESET_RETRY_ORCHESTRATOR_NAME = 'resetRetryOrchestrator';
+
+/** The retry's input; its instance id is `retryInstanceId(requestId, attempt)`. */
+export interface ResetRetryInput {
+  requestId: string;
+  /** The request's `resetAttempt` this instance runs (2 and up). */
+  attempt: number;
+}
+
 /** The orchestration's input; its instance id is `requestId`. */
 export interface EmailChangeOrchestrationInput {
   requestId: string;

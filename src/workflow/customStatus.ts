@@ -15,4 +15,6 @@ export interface OrchestrationCustomStatus {
   decidedBy?: string;
   /** Graph's (or `InternalError`) code when the reset failed. */
   errorCode?: string;
+  /** The run of the reset an admin's retry instance carries out (2 and up). */
+  attempt?: number;
 }

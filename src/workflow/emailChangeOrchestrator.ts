@@ -1,5 +1,4 @@
 import type { OrchestrationContext, RetryOptions, Task } from 'durable-functions';
-import { storedErrorOf } from '../domain/errorText.js';
 import type { RequestStatus } from '../domain/request.js';
 import {
   ACTIVITY,
@@ -8,10 +7,8 @@ import {
   type CompleteRequestInput,
   type ConfirmationOutcome,
   type FinalStatus,
-  type MailRestorePolicy,
   type MailRestoreState,
   type MarkApprovedInput,
-  type OutcomeMailsState,
   type RecordOutcomeInput,
   type RequestApprovalInput,
   type RequestConfirmationInput,
@@ -20,7 +17,7 @@ import {
 } from './activityContract.js';
 import { EVENTS, type EmailChangeOrchestrationInput } from './contract.js';
 import type { OrchestrationCustomStatus } from './customStatus.js';
-import { restoreMailUntilDone } from './restoreMailUntilDone.js';
+import { internalError, settleEnding, tryRestore as tryRestoreOf, type ActivityCall } from './endingSteps.js';
 import { RESET_RETRY, STEP_RETRY } from './retryPolicies.js';
 import { waitForConfirmation } from './waitForConfirmation.js';
 import { waitForDecisionOrDeadline, type WaitOutcome } from './waitForDecisionOrDeadline.js';
@@ -42,7 +39,7 @@ export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
   const { requestId } = input;
   // Instances keep the steps of the version they started with (README "Changing the orchestration").
   const version = input.workflowVersion ?? 1;
-  const call = (name: ActivityName, payload?: unknown, retry: RetryOptions = STEP_RETRY): Task =>
+  const call: ActivityCall = (name: ActivityName, payload?: unknown, retry: RetryOptions = STEP_RETRY): Task =>
     context.df.callActivityWithRetry(name, retry, payload);
   const publish = (status: OrchestrationCustomStatus) => context.df.setCustomStatus(status);
 
@@ -60,21 +57,7 @@ export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
     publish(outcome.ok ? { status } : { status, errorCode: outcome.code });
     return status;
   };
-  const tryRestore = function* (): Generator<Task, MailRestoreState, unknown> {
-    try {
-      return (yield call(ACTIVITY.restoreMail, requestId)) as MailRestoreState;
-    } catch {
-      // The store, not Graph, failed for good this time (Graph's refusals are answers): try again later.
-      return 'pending';
-    }
-  };
-  const tryOutcomeMails = function* (): Generator<Task, OutcomeMailsState, unknown> {
-    try {
-      return (yield call(ACTIVITY.sendOutcomeMails, requestId)) as OutcomeMailsState;
-    } catch {
-      return 'pending';
-    }
-  };
+  const tryRestore = () => tryRestoreOf(call, requestId);
 
   /** Version 3 on: stores an ending that never reached Graph; its mails follow as a step of their own. */
   const end = function* (ending: RecordOutcomeInput, decidedBy?: string): Step {
@@ -205,29 +188,7 @@ export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
   function* finish(status: RequestStatus): Step {
     if (!completed) return status;
     // Not tried yet after a refused reset (version 1) or an internal error: the try finds what is owed.
-    if (restore === undefined && !reset?.ok) restore = yield* tryRestore();
-    let mails = yield* tryOutcomeMails();
-    if (restore === 'pending' || mails === 'pending') {
-      const policy = (yield call(ACTIVITY.getMailRestorePolicy)) as MailRestorePolicy;
-      yield* restoreMailUntilDone(context, policy, function* () {
-        if (restore === 'pending') restore = yield* tryRestore();
-        // `mail` back (or no longer pending) owes the admins a notice, so mails follow any change.
-        if (mails === 'pending' || restore !== 'pending') mails = yield* tryOutcomeMails();
-        return restore === 'pending' || mails === 'pending' ? 'pending' : 'done';
-      });
-    }
+    yield* settleEnding(context, call, requestId, { restore, resetSucceeded: reset?.ok === true });
     return status;
   }
-}
-
-/**
- * A step failed for good. What durable-functions hands over is the activity's message and stack,
- * with server paths: that goes to the log, and the request stores only the generic text with a
- * reference to find it (DESIGN §4). `newGuid` keeps the reference the same on every replay, and
- * the log is written once, when the failure is new.
- */
-function internalError(context: OrchestrationContext, error: unknown): ResetOutcome {
-  const reference = context.df.newGuid(context.df.instanceId);
-  if (!context.df.isReplaying) context.error(`Request ${context.df.instanceId}: internal error, reference ${reference}`, error);
-  return { ok: false, ...storedErrorOf(error, reference) };
 }

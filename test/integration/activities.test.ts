@@ -400,6 +400,38 @@ describe('executeReset, completeRequest and sendOutcomeMails', () => {
     expect((await eventTypes(id)).filter((t) => t === 'MailRestored')).toHaveLength(1);
   });
 
+  test('an admin’s retry that fails again has a trail of its own: mail written and put back again, Failed again, everyone told again', async () => {
+    const { id, guest, newEmail } = await approvedRequest('retried');
+    emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status: 503, count: 100, retryAfter: 0 });
+    await activities.executeReset(id).catch(() => undefined);
+    emulator.clearFaults();
+    expect(await activities.restoreMail(id)).toBe('done');
+    const internal = { ok: false as const, code: 'InternalError', message: 'Internal error (reference r).' };
+    expect(await activities.completeRequest({ requestId: id, outcome: internal })).toBe('Failed');
+    expect(await activities.sendOutcomeMails(id)).toBe('sent');
+    const toldBefore = mailTo(ADMIN_MAIL).length;
+
+    // What the admin API's retry stores before it starts the retry's instance.
+    await store.updateRequest(
+      id,
+      { status: 'Approved', result: undefined, mailRestore: undefined, resetAttempt: 2 },
+      { requestId: id, id: 'retry-requested', at: new Date().toISOString(), type: 'RetryRequested', actor: 'admin' },
+    );
+    emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status: 400, count: 1, code: 'BadRequest', message: 'Invalid invitedUserEmailAddress' });
+    const outcome = await activities.executeReset(id);
+    expect(outcome).toMatchObject({ ok: false, code: 'BadRequest' });
+    expect(userById(guest.id)?.mail).toBe(newEmail);
+    expect(await activities.restoreMail(id)).toBe('done');
+    expect(userById(guest.id)?.mail).toBe(guest.mail);
+    expect(await activities.completeRequest({ requestId: id, outcome })).toBe('Failed');
+    expect(await request(id)).toMatchObject({ status: 'Failed', result: { code: 'BadRequest' }, mailRestore: 'done', resetAttempt: 2 });
+    expect(await activities.sendOutcomeMails(id)).toBe('sent');
+    expect(mailTo(ADMIN_MAIL).length).toBeGreaterThan(toldBefore);
+    const types = await eventTypes(id);
+    for (const type of ['MailUpdated', 'MailRestored', 'Failed']) expect(types.filter((t) => t === type), type).toHaveLength(2);
+    expect(await store.getGuestLock(guest.id)).toBeUndefined();
+  });
+
   test.each([500, 502, 504])('an invitation answered %i is transient too: thrown for the orchestrator to retry', async (status) => {
     const { id } = await approvedRequest(`status${status}`);
     emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status, count: 100, retryAfter: 0 });

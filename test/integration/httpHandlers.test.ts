@@ -1053,6 +1053,7 @@ describe('admin API', () => {
     expect(body.request).toMatchObject({ id, status: 'Declined', declineReason: 'HasDirectoryRole', approvers: [APPROVER_A, APPROVER_B] });
     expect(body.events.map((e) => e.type)).toEqual(['Received']);
     expect(body.orchestration).toEqual({
+      instanceId: id,
       runtimeStatus: 'Running',
       customStatus: { status: 'AwaitingApproval' },
       createdTime: '2030-01-01T00:00:00.000Z',

@@ -136,4 +136,25 @@ describe('approval tokens', () => {
   test('that do not exist cannot be consumed', async () => {
     expect(await store.consumeApprovalToken(randomUUID(), 'a'.repeat(64), '2025-03-05T09:00:00.000Z')).toBe(false);
   });
+
+  test('are revoked unless used, kept or another approver’s, and a revoked one cannot be consumed; other links are untouched', async () => {
+    const requestId = randomUUID();
+    const token = (approverId: string): StoredApprovalToken => ({ ...newToken(), requestId, approverId });
+    const [first, used, kept, other] = [token('u1'), token('u1'), token('u1'), token('u2')];
+    for (const t of [first, used, kept, other]) await store.saveApprovalToken(t);
+    await store.saveLinkToken({ requestId, purpose: 'track', tokenHash: 'c'.repeat(64), expiresAt: first.expiresAt });
+    await store.consumeApprovalToken(requestId, used.tokenHash, '2025-03-05T09:00:00.000Z');
+
+    const at = '2025-03-05T10:00:00.000Z';
+    expect(await store.revokeApprovalTokens(requestId, { at, because: 'reassigned', approverId: 'U1', keep: [kept.tokenHash] })).toBe(1);
+    expect(await store.getApprovalToken(requestId, first.tokenHash)).toMatchObject({ revokedAt: at, revokedBecause: 'reassigned' });
+    expect(await store.consumeApprovalToken(requestId, first.tokenHash, at)).toBe(false);
+    for (const untouched of [used, kept, other]) expect((await store.getApprovalToken(requestId, untouched.tokenHash))?.revokedAt).toBeUndefined();
+    expect((await store.getLinkToken(requestId, 'track', 'c'.repeat(64)))?.expiresAt).toBe(first.expiresAt);
+
+    // Without an approver: every link left, once.
+    expect(await store.revokeApprovalTokens(requestId, { at, because: 'resent' })).toBe(2);
+    expect(await store.revokeApprovalTokens(requestId, { at, because: 'resent' })).toBe(0);
+    expect(await store.consumeApprovalToken(requestId, kept.tokenHash, at)).toBe(false);
+  });
 });

@@ -71,11 +71,14 @@ export interface RequestView {
   declineReason?: string;
   decision?: { outcome: string; by: string; at: string; comment?: string };
   result?: { invitationId?: string; code?: string; message?: string; requestId?: string };
+  cancelReason?: string;
+  cancelledBy?: string;
+  reportedByOwner?: boolean;
 }
 
 export interface AdminView {
   request: RequestView;
-  events: { type: string; at: string }[];
+  events: { type: string; at: string; actor: string; detail?: Record<string, unknown> }[];
   orchestration: { runtimeStatus: string; customStatus: unknown; createdTime: string; lastUpdatedTime: string };
 }
 

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
+import { resetAttemptOf, retryInstanceId, whyNotRetryable } from '../domain/resetRetry.js';
+import type { EmailChangeRequest } from '../domain/request.js';
+import { RESET_RETRY_ORCHESTRATOR_NAME, type ResetRetryInput } from '../workflow/contract.js';
+import { authenticateAdmin } from './adminAuth.js';
+import { optionalAdminReasonOf } from './adminReason.js';
+import { findRequest } from './adminRequests.js';
+import { readBody } from './body.js';
+import { findOrchestration, isRunning, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
+import { HttpError, respondSafely } from './errors.js';
+import { jsonResponse } from './security.js';
+
+/**
+ * `POST /api/admin/requests/{id}/retry` (optional `{reason}`): runs the Graph reset of a `Failed`
+ * request again when it failed on a transient fault, within `RETRY_WINDOW` of the approval
+ * (`whyNotRetryable`); else 409 `NotRetryable` saying why. The request goes back to `Approved`
+ * as its next attempt (`resetAttempt`), with `RetryRequested` audited in the same transaction,
+ * which only one of two admins acting at once can write; then an instance of its own
+ * (`resetRetryOrchestrator`) carries the attempt through to `Completed` or `Failed`.
+ */
+export function retryReset(request: HttpRequest, context: InvocationContext, deps: HttpDependencies, client: OrchestrationClient): Promise<HttpResponse> {
+  return respondSafely(context, 'json', async () => {
+    const admin = await authenticateAdmin(request, deps.settings);
+    const { fields } = await readBody(request, { emptyIsNoFields: true });
+    const reason = optionalAdminReasonOf(fields);
+    const { emailChange, orchestration } = await findRequest(deps, client, request.params.id);
+    const now = deps.clock();
+    const refusal = whyNotRetryable(emailChange, now, deps.settings.RETRY_WINDOW);
+    if (refusal) throw new HttpError('NotRetryable', refusal);
+    // The run that failed may still be sending its mails; a new run would race it.
+    const lastRun = resetAttemptOf(emailChange) > 1 ? await findOrchestration(client, retryInstanceId(emailChange.id, resetAttemptOf(emailChange))) : orchestration;
+    if (isRunning(lastRun)) throw new HttpError('NotRetryable', 'The failed run is still finishing (its mails); retry once it has ended.');
+    await requireGuestFree(deps, emailChange, now);
+
+    const attempt = resetAttemptOf(emailChange) + 1;
+    const at = now.toISOString();
+    await deps.store.updateRequest(
+      emailChange.id,
+      (current) => {
+        if (current.status !== 'Failed' || resetAttemptOf(current) !== attempt - 1) {
+          throw new HttpError('NotRetryable', `The request is ${current.status} (attempt ${resetAttemptOf(current)}): another retry got there first.`);
+        }
+        return { status: 'Approved', result: undefined, mailRestore: undefined, resetAttempt: attempt };
+      },
+      {
+        requestId: emailChange.id,
+        id: `RetryRequested-${randomUUID()}`,
+        at,
+        type: 'RetryRequested',
+        actor: admin.name,
+        detail: { attempt, failedWith: emailChange.result, ...(reason ? { reason } : {}), ...(admin.objectId ? { objectId: admin.objectId } : {}) },
+      },
+    );
+    const instanceId = retryInstanceId(emailChange.id, attempt);
+    const input: ResetRetryInput = { requestId: emailChange.id, attempt };
+    try {
+      await client.startNew(RESET_RETRY_ORCHESTRATOR_NAME, { instanceId, input });
+    } catch (error) {
+      await putBack(deps, emailChange, attempt);
+      throw error;
+    }
+    return jsonResponse(202, { requestId: emailChange.id, status: 'Approved', attempt, instanceId });
+  });
+}
+
+/**
+ * The reset takes the guest's lock again; refused up front when another request holds it, so the
+ * admin hears why now rather than reading a `DuplicateActiveRequest` failure later.
+ */
+async function requireGuestFree(deps: HttpDependencies, request: EmailChangeRequest, now: Date): Promise<void> {
+  const lock = request.guestId ? await deps.store.getGuestLock(request.guestId) : undefined;
+  const heldByAnother = lock && lock.requestId !== request.id && (!lock.expiresAt || Date.parse(lock.expiresAt) > now.getTime());
+  if (heldByAnother) throw new HttpError('LockInUse', `Request ${lock.requestId} for this guest is active; retry once it has ended.`);
+}
+
+/** The instance could not be started: the request goes back to how it failed, so a retry can be asked again. */
+async function putBack(deps: HttpDependencies, failed: EmailChangeRequest, attempt: number): Promise<void> {
+  await deps.store.updateRequest(
+    failed.id,
+    { status: 'Failed', result: failed.result, mailRestore: failed.mailRestore, resetAttempt: failed.resetAttempt },
+    { requestId: failed.id, id: `RetryNotStarted-${randomUUID()}`, at: deps.clock().toISOString(), type: 'RetryNotStarted', actor: 'system', detail: { attempt } },
+  );
+}

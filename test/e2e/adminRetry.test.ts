@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import type { EmailChangeRequest } from '../../src/domain/request.js';
+import { createRequestStoreFromTables } from '../../src/store/tableRequestStore.js';
+import { createStoreTables } from '../../src/store/tables.js';
+import { eventually, startLocalApp, type LocalApp } from './support/localApp.js';
+import { adminGet, approvalLink, decide, guestWithSponsor, injectFault, submit, tenant, waitForMail, waitForStatus } from './support/flow.js';
+import { adminCall } from './support/openApi.js';
+
+/**
+ * `POST /api/admin/requests/{id}/retry` as DESIGN §4 states it, on the real host: a reset that
+ * failed on a series of Graph 503s (its retries exhausted, stored as InternalError) runs again
+ * and completes, only one of two admins retrying at once gets it; a permanent refusal and a
+ * failure outside `RETRY_WINDOW` (an hour here) are 409. The app's tables are in the shared
+ * Azurite, so requests whose approval lies in the past can be seeded.
+ */
+
+const PREFIX = 'AdminRetryE2e';
+const ADMIN = { oid: '7e0c2b14-2f6a-4c1d-8d3e-1f2a3b4c5d6e', preferred_username: 'rita.retry@contoso.com' };
+/** The Graph client tries each call six times, and the reset's retry policy runs the activity five times. */
+const EXHAUSTING_503S = 30;
+
+let app: LocalApp;
+let token: string;
+const store = () => {
+  const tables = createStoreTables({ connectionString: inject('azuriteConnectionString'), tableNamePrefix: PREFIX });
+  return createRequestStoreFromTables(tables);
+};
+beforeAll(async () => {
+  app = await startLocalApp({ env: { AzureWebJobsStorage: inject('azuriteConnectionString'), TABLE_NAME_PREFIX: PREFIX, RETRY_WINDOW: 'PT1H' } });
+  token = (await app.json<{ token: string }>('POST', '/_dev/token', { roles: ['GuestReset.Admin'], ...ADMIN })).body.token;
+});
+afterAll(async () => {
+  await app?.json('DELETE', '/_dev/graph/faults');
+  await app?.stop();
+});
+
+interface ErrorBody {
+  error: { code: string; message: string };
+}
+type AuditEvents = { type: string; actor: string; detail?: Record<string, unknown> }[];
+
+const retry = <T = unknown>(id: string) => adminCall<T>(app, 'POST', `/api/admin/requests/${id}/retry`, { token });
+
+/** A sponsored guest's request, approved by the sponsor once `fault` is in place. */
+async function approvedWith(label: string, fault: Record<string, unknown>) {
+  const { guest, sponsor } = await guestWithSponsor(app, label);
+  const newEmail = `${label}.${Date.now()}@northwind.example`;
+  const id = await submit(app, { currentEmail: guest.mail, newEmail });
+  const link = approvalLink(await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'approval mail'));
+  await waitForStatus(app, id, 'AwaitingApproval');
+  await injectFault(app, fault);
+  expect((await decide(link, 'approve')).status).toBe(200);
+  return { id, guest, sponsor, newEmail };
+}
+
+test('a reset that failed on 503s is retried by one of two admins at once and completes; the request, its trail and its instance tell the story', async () => {
+  const { id, guest, newEmail } = await approvedWith('transient', { method: 'POST', path: '/v1.0/invitations', status: 503, count: EXHAUSTING_503S, retryAfter: 0 });
+  const failed = await waitForStatus(app, id, 'Failed', 240_000);
+  expect(failed.request.result).toMatchObject({ code: 'InternalError' });
+  // The failed run puts mail back and tells everyone before it ends; a retry waits for that.
+  await eventually(async () => ((await adminGet(app, id)).orchestration.runtimeStatus === 'Completed' ? true : undefined), 60_000, 'the failed run to end');
+  await app.json('DELETE', '/_dev/graph/faults');
+
+  const [first, second] = await Promise.all([retry<{ attempt: number; instanceId: string }>(id), retry<{ attempt: number; instanceId: string }>(id)]);
+  expect([first.status, second.status].sort()).toEqual([202, 409]);
+  const accepted = first.status === 202 ? first : second;
+  const refused = (first.status === 202 ? second : first) as unknown as { body: ErrorBody };
+  expect(refused.body.error.code).toBe('NotRetryable');
+  expect(accepted.body).toMatchObject({ attempt: 2, instanceId: `${id}-retry-2` });
+
+  const done = await waitForStatus(app, id, 'Completed', 120_000);
+  expect(done.request.result?.invitationId).toBeTruthy();
+  expect((done.request as { resetAttempt?: number }).resetAttempt).toBe(2);
+  expect(done.orchestration).toMatchObject({ instanceId: `${id}-retry-2` });
+  expect((await tenant(app)).users.find((u) => u.id === guest.id)?.mail).toBe(newEmail);
+  const events = done.events as AuditEvents;
+  expect(events.filter((e) => e.type === 'RetryRequested')).toEqual([
+    expect.objectContaining({ actor: ADMIN.preferred_username, detail: expect.objectContaining({ attempt: 2, objectId: ADMIN.oid, failedWith: expect.objectContaining({ code: 'InternalError' }) }) }),
+  ]);
+  expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['Failed', 'RetryRequested', 'RedemptionReset', 'Completed']));
+  await waitForMail(app, (m) => m.to.includes(newEmail), 'the redeem mail to the new address');
+
+  const again = await retry<ErrorBody>(id);
+  expect(again.status).toBe(409);
+  expect(again.body.error.code).toBe('NotRetryable');
+}, 420_000);
+
+test('a reset Graph refused for good (400) is not retried: 409 saying so', async () => {
+  const { id } = await approvedWith('permanent', { method: 'POST', path: '/v1.0/invitations', status: 400, count: 1, code: 'BadRequest', message: 'Invalid invitedUserEmailAddress' });
+  const failed = await waitForStatus(app, id, 'Failed');
+  expect(failed.request.result).toMatchObject({ code: 'BadRequest' });
+  const res = await retry<ErrorBody>(id);
+  expect(res.status).toBe(409);
+  expect(res.body.error).toMatchObject({ code: 'NotRetryable', message: expect.stringContaining('permanent error (BadRequest)') });
+});
+
+test('a transient failure approved longer ago than RETRY_WINDOW is not retried: 409 naming the window', async () => {
+  const approvedAt = new Date(Date.now() - 2 * 3_600_000).toISOString();
+  const id = `window-${Date.now()}`;
+  const request: EmailChangeRequest = {
+    id,
+    status: 'Failed',
+    currentEmail: `${id}@partner.example`,
+    newEmail: `${id}@newco.example`,
+    reason: 'MovedCompany',
+    source: {},
+    submittedAt: approvedAt,
+    updatedAt: approvedAt,
+    guestId: `g-${id}`,
+    approvers: [{ id: 'sponsor', displayName: 'Sponsor', mail: 'sponsor@contoso.com' }],
+    decision: { outcome: 'approved', by: 'sponsor@contoso.com', at: approvedAt },
+    result: { code: 'InternalError', message: 'Internal error (reference 00000000-0000-0000-0000-000000000000).' },
+  };
+  await store().createRequest(request, { requestId: id, id: 'seeded', at: approvedAt, type: 'Submitted', actor: 'requester' });
+  const res = await retry<ErrorBody>(id);
+  expect(res.status).toBe(409);
+  expect(res.body.error).toMatchObject({ code: 'NotRetryable', message: expect.stringContaining('RETRY_WINDOW') });
+  expect((await adminGet(app, id)).request.status).toBe('Failed');
+});
