@@ -64,6 +64,15 @@ const SENTENCES: Record<string, (d: Detail) => string> = {
   MailRestored: (d) => `The guest's mail was put back to ${text(d.to) || 'none'}.`,
   MailSent: (d) => `Mail "${text(d.subject)}" sent to ${text(d.to)}.`,
   MailFailed: (d) => `A mail (${text(d.key)}) could not be sent${aside('try ', d.attempt)}: ${failure(d)}.`,
+  AdminAlertListed: (d) => `Admin alert "${text(d.subject)}" listed for the digest${d.mailedAtOnce ? ', and mailed at once' : ''}.`,
+  ApprovalLinksResent: (d) => `Fresh approval links mailed to ${text(d.approvers) || 'the approvers'}; ${text(d.revokedLinks) || 'no'} older link(s) stopped working${because(d.reason)}.`,
+  ApproverAssigned: (d) => {
+    const approver = (d.approver ?? {}) as Detail;
+    const replaced = (d.replaced ?? {}) as Detail;
+    return `Approver added: ${text(approver.displayName) || text(approver.mail) || 'unknown'}${aside('', approver.mail)}${replaced.mail ? `, replacing ${text(replaced.mail)}` : ''}${because(d.reason)}.`;
+  },
+  RetryRequested: (d) => `Retry of the reset asked for (attempt ${text(d.attempt)})${because(d.reason)}.`,
+  RetryNotStarted: (d) => `The retry (attempt ${text(d.attempt)}) could not be started; the request is back to Failed.`,
   ReportedByOwner: (d) => `The current address's owner said "this wasn't me"${d.status ? ` while the request was ${text(d.status)}` : ''}.`,
   GuestLockReleased: (d) => `The guest's lock was released${aside('guest ', d.guestId)}${because(d.reason)}.`,
 };

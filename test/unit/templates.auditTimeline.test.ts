@@ -11,7 +11,7 @@ function auditTypesInSources(): string[] {
   const types = new Set<string>([CANCEL_REQUESTED, CONFIRMATION_DEADLINE_PASSED, DEADLINE_PASSED, DECISION_RECEIVED, NEW_EMAIL_CONFIRMED]);
   for (const file of files) {
     const source = fs.readFileSync(path.join(dir, file), 'utf8');
-    for (const match of source.matchAll(/auditEvent\(deps, [^,]+, [^,]+, '([A-Za-z]+)'/g)) types.add(match[1]!);
+    for (const match of source.matchAll(/auditEvent\(deps, [^,]+, (?:perAttempt\([^)]*\)|[^,]+), '([A-Za-z]+)'/g)) types.add(match[1]!);
     for (const match of source.matchAll(/\btype: '([A-Z][A-Za-z]+)'/g)) types.add(match[1]!);
     // The orchestrator's own audit events of a request's ending and the decision audits of the approval page.
     for (const match of source.matchAll(/audit\([^)]*'([A-Z][A-Za-z]+)'/g)) types.add(match[1]!);
