@@ -18,7 +18,7 @@ export interface RateLimitVerdict {
 
 /** Counts hits per key in fixed windows. */
 export interface RateLimiter {
-  /** Counts one hit against every budget in the window holding `now`, or against none of them when any one is spent. */
+  /** Counts one hit against every budget (keys distinct) in the window holding `now`, or against none of them when any one is spent. */
   hit(budgets: readonly RateLimitBudget[], windowMs: number, now: Date): Promise<RateLimitVerdict>;
 }
 
@@ -38,35 +38,27 @@ export function createTableRateLimiter(settings: Settings, options: { onOperatio
 interface KeySlots {
   /** Rows that exist: they stay until the window is swept, so a slot known taken stays taken. */
   taken: Set<number>;
-  /** Rows this process is writing, or has written for a hit that other budgets may still refuse. */
-  held: Set<number>;
-}
-
-interface Claim {
-  slots: KeySlots;
-  slot: number;
-  rowKey: string;
+  /** Slots this process is inserting now, each with when its transaction settles. */
+  held: Map<number, Promise<void>>;
 }
 
 /**
  * Fixed windows in the RateLimits table, one row per counted hit: PK = window length and start,
  * RK = SHA-256 of the key (keys hold emails and IP addresses, which we do not store) and a slot
- * number from 1 to `limit`. A hit is counted by inserting a free slot's row; Table Storage lets
- * exactly one insert of a row succeed, so concurrent hits never share a slot and no more than
- * `limit` get through, without reading first or retrying on ETags. This process remembers the
- * slots it saw taken, so a hit usually costs one insert per budget and a refused hit costs nothing
- * once the budget is known spent; another process's row (a 409) makes it read that key's rows of
- * the window once.
+ * number from 1 to `limit`. A hit inserts one free slot's row per budget in one entity-group
+ * transaction (a window's rows share a partition): all are counted or none, so a hit refused by
+ * one budget counts against none, and as Table Storage lets only one insert of a row succeed,
+ * concurrent hits never share a slot and no more than `limit` get through, without reading
+ * first or retrying on ETags. This process remembers the slots it saw taken and the ones it is
+ * inserting, so a hit costs one transaction and a hit on a budget known spent costs nothing;
+ * another process's row (a 409) makes it read the window's rows of those keys once and try again.
+ * A hit whose budget has only slots another hit of this process is inserting waits for that
+ * transaction: the slot may come back, and refusing before would refuse too many.
  *
- * The budgets of one hit are claimed in parallel; when one is spent, the slots won on the others
- * are deleted again, so a refused hit counts nowhere. Until then those slots look taken: a racing
- * hit that finds a budget's last slot held that way is refused although the slot comes back (it
- * can only refuse too many, never allow too many, and only at a budget's edge).
- *
- * A window's rows share a partition, so ended windows are deleted in entity-group batches of 100:
- * the first hit of a new window in this process sweeps the windows of that length that ended
- * over a window ago (one to spare, so a host whose clock runs ahead never deletes a window another
- * host still counts in). Table Storage has no TTL; a failed sweep leaves the rows for the next.
+ * Ended windows are deleted a partition's rows 100 to a transaction: the first hit of a new window
+ * in this process sweeps the windows of that length that ended over a window ago (one to spare,
+ * so a host whose clock runs ahead never deletes a window another host still counts in). Table
+ * Storage has no TTL; a failed sweep leaves the rows for the next.
  */
 export function createRateLimiterFromTables(tables: StoreTables): RateLimiter {
   const known = new Map<string, KeySlots>();
@@ -78,42 +70,42 @@ export function createRateLimiterFromTables(tables: StoreTables): RateLimiter {
     if (slots) {
       known.delete(id); // Re-inserted below: the Map's order is then least recently used first.
     } else {
-      slots = { taken: new Set(), held: new Set() };
+      slots = { taken: new Set(), held: new Map() };
       if (known.size >= MAX_KNOWN_KEYS) known.delete(known.keys().next().value!);
     }
     known.set(id, slots);
     return slots;
   };
 
-  /** A free slot's row inserted for this hit, or undefined when every slot is taken or held. */
-  const claim = async (partitionKey: string, keyHash: string, limit: number): Promise<Claim | undefined> => {
+  /** Inserts a free slot of every budget at once: true when counted, false when one budget is spent. */
+  const claim = async (partitionKey: string, budgets: { keyHash: string; limit: number; slots: KeySlots }[]): Promise<boolean> => {
     for (;;) {
-      const slots = slotsOf(partitionKey, keyHash);
-      const slot = firstFreeSlot(slots, limit);
-      if (slot === undefined) return undefined;
-      const rowKey = slotRowKey(keyHash, slot);
-      slots.held.add(slot);
-      try {
-        await tables.call('RateLimits', 'createEntity', (client) => client.createEntity({ partitionKey, rowKey }));
-        return { slots, slot, rowKey };
-      } catch (error) {
-        slots.held.delete(slot);
-        if (tableStatusOf(error) !== 409) throw error;
-        // Another process counts this key too: learn all its rows at once rather than slot by slot.
-        slots.taken.add(slot);
-        for (const taken of await takenSlots(tables, partitionKey, keyHash)) if (!slots.held.has(taken)) slots.taken.add(taken);
+      if (budgets.some(({ slots, limit }) => spent(slots, limit))) return false;
+      const picks = budgets.map((budget) => ({ ...budget, slot: firstFreeSlot(budget.slots, budget.limit) }));
+      const waitFor = picks.filter(({ slot }) => slot === undefined).flatMap(({ slots }) => [...slots.held.values()]);
+      if (waitFor.length > 0) {
+        await Promise.all(waitFor);
+        continue;
       }
-    }
-  };
-
-  /** Gives a slot back; a row that cannot be deleted stays taken (it counts, so nothing more is let through). */
-  const release = async (partitionKey: string, { slots, slot, rowKey }: Claim): Promise<void> => {
-    try {
-      await tables.call('RateLimits', 'deleteEntity', (client) => client.deleteEntity(partitionKey, rowKey));
-    } catch (error) {
-      if (tableStatusOf(error) !== 404) slots.taken.add(slot);
-    } finally {
-      slots.held.delete(slot);
+      let settle = () => undefined as void;
+      const settled = new Promise<void>((resolve) => (settle = resolve));
+      for (const { slots, slot } of picks) slots.held.set(slot!, settled);
+      try {
+        const rows: TransactionAction[] = picks.map(({ keyHash, slot }) => ['create', { partitionKey, rowKey: slotRowKey(keyHash, slot!) }]);
+        await tables.call('RateLimits', 'submitTransaction', (client) => client.submitTransaction(rows));
+        for (const { slots, slot } of picks) slots.taken.add(slot!);
+        return true;
+      } catch (error) {
+        if (tableStatusOf(error) !== 409) throw error;
+        // Another process counts one of these keys too: learn their rows at once rather than slot by slot.
+        // A transaction is all or nothing and rows are never deleted within their window, so every row read is taken.
+        for (const { keyHash, slot } of await takenSlots(tables, partitionKey, picks.map((p) => p.keyHash))) {
+          picks.find((p) => p.keyHash === keyHash)!.slots.taken.add(slot);
+        }
+      } finally {
+        for (const { slots, slot } of picks) slots.held.delete(slot!);
+        settle();
+      }
     }
   };
 
@@ -128,27 +120,12 @@ export function createRateLimiterFromTables(tables: StoreTables): RateLimiter {
       const windowStart = Math.floor(now.getTime() / windowMs) * windowMs;
       const retryAfterSeconds = Math.max(1, Math.ceil((windowStart + windowMs - now.getTime()) / 1000));
       const partitionKey = windowPartitionKey(windowMs, windowStart);
-      const keyed = budgets.map(({ key, limit }) => ({ keyHash: createHash('sha256').update(key).digest('hex'), limit }));
-
-      // A budget already known spent refuses at no cost, and before any other budget is touched.
-      if (keyed.some(({ keyHash, limit }) => spent(slotsOf(partitionKey, keyHash), limit))) return { allowed: false, retryAfterSeconds };
-
-      const [claims] = await Promise.all([
-        Promise.allSettled(keyed.map(({ keyHash, limit }) => claim(partitionKey, keyHash, limit))),
-        sweepOnce(windowMs, windowStart),
-      ]);
-      const won = claims.flatMap((c) => (c.status === 'fulfilled' && c.value ? [c.value] : []));
-      if (won.length === claims.length) {
-        for (const { slots, slot } of won) {
-          slots.held.delete(slot);
-          slots.taken.add(slot);
-        }
-        return { allowed: true, retryAfterSeconds };
-      }
-      await Promise.all(won.map((c) => release(partitionKey, c)));
-      const failed = claims.find((c) => c.status === 'rejected');
-      if (failed) throw failed.reason;
-      return { allowed: false, retryAfterSeconds };
+      const keyed = budgets.map(({ key, limit }) => {
+        const keyHash = createHash('sha256').update(key).digest('hex');
+        return { keyHash, limit, slots: slotsOf(partitionKey, keyHash) };
+      });
+      const [allowed] = await Promise.all([claim(partitionKey, keyed), sweepOnce(windowMs, windowStart)]);
+      return { allowed, retryAfterSeconds };
     },
   };
 }
@@ -163,13 +140,18 @@ function firstFreeSlot(slots: KeySlots, limit: number): number | undefined {
   return undefined;
 }
 
-async function takenSlots(tables: StoreTables, partitionKey: string, keyHash: string): Promise<number[]> {
-  // '`' sorts right after '_': the range holds exactly this key's slot rows.
-  const filter = odata`PartitionKey eq ${partitionKey} and RowKey gt ${`${keyHash}_`} and RowKey lt ${`${keyHash}\``}`;
+/** The slot rows of these keys in one window, in one query. */
+async function takenSlots(tables: StoreTables, partitionKey: string, keyHashes: string[]): Promise<{ keyHash: string; slot: number }[]> {
+  // '`' sorts right after '_': each range holds exactly one key's slot rows.
+  const ranges = keyHashes.map((keyHash) => odata`(RowKey gt ${`${keyHash}_`} and RowKey lt ${`${keyHash}\``})`);
+  const filter = `${odata`PartitionKey eq ${partitionKey}`} and (${ranges.join(' or ')})`;
   return tables.call('RateLimits', 'listEntities', async (client) => {
-    const slots: number[] = [];
-    for await (const row of client.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) slots.push(Number(row.rowKey!.slice(keyHash.length + 1)));
-    return slots;
+    const rows: { keyHash: string; slot: number }[] = [];
+    for await (const row of client.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) {
+      const [keyHash, slot] = row.rowKey!.split('_');
+      rows.push({ keyHash: keyHash!, slot: Number(slot) });
+    }
+    return rows;
   });
 }
 

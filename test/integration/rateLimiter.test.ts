@@ -60,17 +60,18 @@ describe('table rate limiter', () => {
     expect(rows.map(Number).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
-  test('concurrent hits across keys: each source gets exactly its budget, the shared target counts every allowed hit', async () => {
+  test('concurrent hits across keys through 3 processes: each source gets exactly its budget, the shared target counts every allowed hit', async () => {
+    const processes = [limiter, newLimiter(), newLimiter()];
     const now = new Date('2025-03-04T13:45:00.000Z');
     const results = await Promise.all(
       Array.from({ length: 100 }, async (_, i) => {
         const source = `source:10.0.0.${i % 4}`;
-        const verdict = await limiter.hit([{ key: source, limit: 5 }, { key: 'target:shared@fabrikam.example', limit: 30 }], HOUR, now);
+        const verdict = await processes[i % 3]!.hit([{ key: source, limit: 5 }, { key: 'target:shared@fabrikam.example', limit: 30 }], HOUR, now);
         return { source, allowed: verdict.allowed };
       }),
     );
     for (let s = 0; s < 4; s++) expect(results.filter((r) => r.allowed && r.source === `source:10.0.0.${s}`)).toHaveLength(5);
-    // 20 counted on the target (the 80 refused by their source gave theirs back): exactly 10 more fit.
+    // 20 counted on the target (the 80 refused by their source counted nowhere): exactly 10 more fit.
     const more = await Promise.all(Array.from({ length: 20 }, () => limiter.hit(one('target:shared@fabrikam.example', 30), HOUR, now)));
     expect(more.filter((r) => r.allowed)).toHaveLength(10);
   });
@@ -80,12 +81,23 @@ describe('table rate limiter', () => {
     const source = { key: 'source:198.51.100.7', limit: 10 };
     expect((await limiter.hit([source, { key: 'target:once@fabrikam.example', limit: 1 }], HOUR, now)).allowed).toBe(true);
     for (let i = 0; i < 5; i++) expect((await limiter.hit([source, { key: 'target:once@fabrikam.example', limit: 1 }], HOUR, now)).allowed).toBe(false);
-    // Spent on the target while its budget was not yet known spent here: a fresh process claims the source first, then gives it back.
+    // A process that does not know the target is spent tries both at once: the transaction fails whole.
     const fresh = newLimiter();
     expect((await fresh.hit([source, { key: 'target:once@fabrikam.example', limit: 1 }], HOUR, now)).allowed).toBe(false);
     const allowed = [];
     for (let i = 0; i < 10; i++) allowed.push((await limiter.hit([source, { key: `target:t${i}@fabrikam.example`, limit: 1 }], HOUR, now)).allowed);
     expect(allowed).toEqual([true, true, true, true, true, true, true, true, true, false]);
+  });
+
+  test('a hit that finds the last slot of a budget being inserted by another hit waits: the slot comes back when that hit is refused', async () => {
+    const now = new Date('2025-03-04T14:45:00.000Z');
+    // Another process spends the target; this one does not know yet.
+    expect((await newLimiter().hit(one('target:spent@fabrikam.example', 1), HOUR, now)).allowed).toBe(true);
+    const [refused, allowed] = await Promise.all([
+      limiter.hit([{ key: 'source:edge', limit: 1 }, { key: 'target:spent@fabrikam.example', limit: 1 }], HOUR, now),
+      limiter.hit([{ key: 'source:edge', limit: 1 }, { key: 'target:fresh@fabrikam.example', limit: 1 }], HOUR, now),
+    ]);
+    expect([refused.allowed, allowed.allowed]).toEqual([false, true]);
   });
 
   test('does not store the key itself (emails and IPs)', async () => {
@@ -117,12 +129,12 @@ describe('table rate limiter', () => {
     expect(await windows()).toEqual(['09:00', '09:10', '10:00']);
   });
 
-  test('costs one insert per budget of an allowed hit, and nothing for a hit on a budget known spent', async () => {
+  test('costs one transaction per allowed hit, whatever its budgets, and nothing for a hit on a budget known spent', async () => {
     const now = new Date('2025-03-04T15:00:00.000Z');
     await limiter.hit(one('source:count', 2), HOUR, now);
     operations.length = 0;
     await limiter.hit([{ key: 'source:count', limit: 2 }, { key: 'target:x@fabrikam.example', limit: 2 }, { key: 'target:y@northwind.example', limit: 2 }], HOUR, now);
-    expect(operations).toEqual(['RateLimits.createEntity', 'RateLimits.createEntity', 'RateLimits.createEntity']);
+    expect(operations).toEqual(['RateLimits.submitTransaction']);
     operations.length = 0;
     expect((await limiter.hit(one('source:count', 2), HOUR, now)).allowed).toBe(false);
     expect(operations).toEqual([]);
