@@ -13,9 +13,10 @@ import { countsSince, countTableOperations, HOST_STEP, type TableOperationCounts
  * `npm run bench [-- --submissions 200 --n 200 --concurrency 20]`, on one in-memory Azurite:
  *
  * 1. `POST /api/requests` latency of the floor app (test/bench/floor-app: the same route on the
- *    same host, doing nothing but `startNew`) and then of the product, `--submissions` each at 1,
- *    20 and 50 concurrent, from distinct addresses and from one shared address (the limiter raised
- *    so nothing is refused), printed as ratios to the floor.
+ *    same local host, doing nothing but `startNew`) and of the product, both running in this
+ *    process: `--submissions` at 1, 20 and 50 concurrent, from distinct addresses and from one
+ *    shared address (the limiter raised so nothing is refused), each on the floor and then on the
+ *    product, printed as ratios to the floor.
  * 2. The product's full flow for `--n` requests, `--concurrency` at a time: submit → confirm from
  *    the mail to the new address (DESIGN §2 step 3) → approve as the signed-in sponsor →
  *    `Completed`; Table Storage operations per request by step and by table, Graph calls by route.
@@ -32,7 +33,7 @@ const SUBMISSIONS = Number(values.submissions);
 const LATENCY_CONCURRENCIES = [1, 20, 50];
 const SOURCES = ['distinct', 'shared'] as const;
 type Source = (typeof SOURCES)[number];
-/** Not measured: the first calls create tables and warm the code paths. */
+/** Submissions per app not measured: the first calls create tables and warm the code paths. */
 const WARM_UP = 20;
 const SHARED_ADDRESS = '127.0.0.1';
 const repoDir = path.resolve(__dirname, '../../..');
@@ -108,32 +109,32 @@ async function settle(host: RunningHost): Promise<void> {
   }
 }
 
-type Latencies = Map<string, { p50: number; p95: number }>;
-const scenario = (concurrency: number, source: Source) => `${concurrency}/${source}`;
+interface Latency {
+  p50: number;
+  p95: number;
+}
 
-/** `SUBMISSIONS` submissions per concurrency and source; `body(i)` is a new submission each call. */
-async function measureSubmissions(host: RunningHost, body: () => unknown): Promise<Latencies> {
-  const url = `${host.url}/api/requests`;
-  const expect202 = (answer: Answer) => {
-    if (answer.status !== 202) throw new Error(`submit ${answer.status}: ${answer.body}`);
-  };
-  await inParallel(Array.from({ length: WARM_UP }), 5, async () => expect202(await postJson(url, body(), SHARED_ADDRESS)));
+const expect202 = (answer: Answer) => {
+  if (answer.status !== 202) throw new Error(`submit ${answer.status}: ${answer.body}`);
+};
+
+/** Not measured: the first calls create tables and warm the code paths. */
+async function warmUp(host: RunningHost, body: () => unknown): Promise<void> {
+  await inParallel(Array.from({ length: WARM_UP }), 5, async () => expect202(await postJson(`${host.url}/api/requests`, body(), SHARED_ADDRESS)));
   await settle(host);
-  const latencies: Latencies = new Map();
-  for (const concurrency of LATENCY_CONCURRENCIES) {
-    for (const source of SOURCES) {
-      const samples: number[] = [];
-      await inParallel(Array.from({ length: SUBMISSIONS }), concurrency, async () => {
-        const answer = await postJson(url, body(), source === 'shared' ? SHARED_ADDRESS : distinctAddress());
-        expect202(answer);
-        samples.push(answer.ms);
-      });
-      samples.sort((a, b) => a - b);
-      latencies.set(scenario(concurrency, source), { p50: percentile(samples, 50), p95: percentile(samples, 95) });
-      await settle(host);
-    }
-  }
-  return latencies;
+}
+
+/** `SUBMISSIONS` submissions, `concurrency` at a time; `body()` is a new submission each call. */
+async function measureSubmissions(host: RunningHost, body: () => unknown, concurrency: number, source: Source): Promise<Latency> {
+  const samples: number[] = [];
+  await inParallel(Array.from({ length: SUBMISSIONS }), concurrency, async () => {
+    const answer = await postJson(`${host.url}/api/requests`, body(), source === 'shared' ? SHARED_ADDRESS : distinctAddress());
+    expect202(answer);
+    samples.push(answer.ms);
+  });
+  await settle(host);
+  samples.sort((a, b) => a - b);
+  return { p50: percentile(samples, 50), p95: percentile(samples, 95) };
 }
 
 async function main() {
@@ -141,18 +142,10 @@ async function main() {
   const storage = connectionStringFor(azurite.tableEndpoint);
   const log = (level: string, message: string) => level === 'error' && console.error(message);
 
-  // 1a. The floor.
-  const floorMemory = samplePeakMemory();
+  // 1. Both apps on one Azurite; each scenario runs on the floor right before the product, so both meet the same load from the rest of the machine.
   const floorHost = await startHost({ appDir: floorDir, port: 0, inMemory: true, env: { AzureWebJobsStorage: storage }, log });
-  const floorCounter = countTableOperations(floorHost, azurite.tableEndpoint);
-  let floorSeq = 0;
-  const floorLatency = await measureSubmissions(floorHost, () => ({ currentEmail: `floor.${floorSeq}@fabrikam.example`, newEmail: `floor.${floorSeq++}@northwind.example`, reason: 'MovedCompany' }));
-  await floorHost.stop();
-  floorCounter.stop();
-  const floorPeak = floorMemory.stop();
-
-  // 1b. The product, on the same Azurite.
-  const productMemory = samplePeakMemory();
+  const floorMemoryMiB = process.memoryUsage().rss / 2 ** 20;
+  const memory = samplePeakMemory();
   const port = await freePort();
   const base = `http://localhost:${port}`;
   const sample = JSON.parse(fs.readFileSync(path.join(repoDir, 'local.settings.sample.json'), 'utf8')).Values as Record<string, string>;
@@ -173,7 +166,7 @@ async function main() {
   const tokenIssuer = createDevTokenIssuer({ issuer: env.ADMIN_TOKEN_ISSUER, audience: env.ADMIN_API_AUDIENCE, tenantId: env.ADMIN_TENANT_ID });
   const easyAuth = createTenantEasyAuth(emulator, env.ADMIN_TENANT_ID);
   const host = await startHost({ appDir: repoDir, port, inMemory: true, env, extraRoutes: [easyAuth.handle, createDevEndpoints({ emulator, tokenIssuer, easyAuth }), countingGraph], log });
-  const counter = countTableOperations(host, azurite.tableEndpoint);
+  const counter = countTableOperations([floorHost, host], azurite.tableEndpoint);
 
   const sponsorMail = 'bench.sponsor@contoso.com';
   const sponsor = emulator.addUser({ displayName: 'Bench Sponsor', mail: sponsorMail, userType: 'Member' }) as { id: string };
@@ -184,10 +177,21 @@ async function main() {
     return { currentEmail: guest.mail, newEmail: `bench.${i}@northwind.example`, reason: 'MovedCompany' };
   };
 
+  let floorSeq = 0;
+  const floorSubmission = () => ({ currentEmail: `floor.${floorSeq}@fabrikam.example`, newEmail: `floor.${floorSeq++}@northwind.example`, reason: 'MovedCompany' });
+  await warmUp(floorHost, floorSubmission);
+  await warmUp(host, newGuest);
   const submitOpsBefore = counter.counts();
-  const productLatency = await measureSubmissions(host, newGuest);
+  const latencies: { concurrency: number; source: Source; floor: Latency; product: Latency }[] = [];
+  for (const concurrency of LATENCY_CONCURRENCIES) {
+    for (const source of SOURCES) {
+      const floor = await measureSubmissions(floorHost, floorSubmission, concurrency, source);
+      latencies.push({ concurrency, source, floor, product: await measureSubmissions(host, newGuest, concurrency, source) });
+    }
+  }
   const submitSteps = countsSince(submitOpsBefore, counter.counts()).get('submitRequest') ?? new Map<string, number>();
-  const measuredSubmissions = WARM_UP + SUBMISSIONS * LATENCY_CONCURRENCIES.length * SOURCES.length;
+  const measuredSubmissions = SUBMISSIONS * latencies.length;
+  await floorHost.stop();
 
   // 2. The full flow.
   const finished = new Map<string, (output: string) => void>();
@@ -236,20 +240,16 @@ async function main() {
   const flowGraph = [...graphCalls].map(([shape, count]) => [shape, count - (graphBefore.get(shape) ?? 0)] as const).filter(([, c]) => c > 0);
   await host.stop();
   counter.stop();
-  const productPeak = productMemory.stop();
+  const peak = memory.stop();
   await azurite.stop();
 
   // The report.
   console.log(`\nMachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${fixed(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; in-memory Azurite`);
   console.log(`\nPOST /api/requests, ${SUBMISSIONS} submissions per row, ms (ratio = product / floor)`);
   console.log('  concurrency  source    floor p50 / p95   product p50 / p95   ratio p50 / p95');
-  for (const concurrency of LATENCY_CONCURRENCIES) {
-    for (const source of SOURCES) {
-      const floor = floorLatency.get(scenario(concurrency, source))!;
-      const product = productLatency.get(scenario(concurrency, source))!;
-      const cells = [`${concurrency}`.padStart(11), source.padEnd(8), `${fixed(floor.p50, 0)} / ${fixed(floor.p95, 0)}`.padStart(17), `${fixed(product.p50, 0)} / ${fixed(product.p95, 0)}`.padStart(19)];
-      console.log(`  ${cells.join('  ')}   ${fixed(product.p50 / floor.p50, 2)}× / ${fixed(product.p95 / floor.p95, 2)}×`);
-    }
+  for (const { concurrency, source, floor, product } of latencies) {
+    const cells = [`${concurrency}`.padStart(11), source.padEnd(8), `${fixed(floor.p50, 0)} / ${fixed(floor.p95, 0)}`.padStart(17), `${fixed(product.p50, 0)} / ${fixed(product.p95, 0)}`.padStart(19)];
+    console.log(`  ${cells.join('  ')}   ${fixed(product.p50 / floor.p50, 2)}× / ${fixed(product.p95 / floor.p95, 2)}×`);
   }
   console.log(`  Table Storage operations per submission in the submitRequest function: ${fixed(sumOf(submitSteps) / measuredSubmissions, 2)}`);
   for (const [table, count] of sorted(submitSteps)) console.log(`    ${fixed(count / measuredSubmissions, 2).padStart(6)}  ${table}`);
@@ -263,7 +263,7 @@ async function main() {
   for (const [shape, count] of flowGraph.sort((a, b) => b[1] - a[1])) console.log(`    ${fixed(count / N, 2).padStart(6)}  ${shape}`);
 
   console.log(`\nAnswers to POST /api/requests: ${[...statuses].sort().map(([s, c]) => `${c} × ${s}`).join(', ')}; 429: ${statuses.get('429') ?? 0}, 500: ${statuses.get('500') ?? 0}`);
-  console.log(`Peak memory (RSS): host process ${fixed(floorPeak.hostMiB, 0)} MiB with the floor app, ${fixed(productPeak.hostMiB, 0)} MiB with the product; Azurite ${fixed(Math.max(floorPeak.azuriteMiB, productPeak.azuriteMiB), 0)} MiB`);
+  console.log(`Peak memory (RSS): host process ${fixed(peak.hostMiB, 0)} MiB (both apps, the Graph emulator and this driver; ${fixed(floorMemoryMiB, 0)} MiB with the floor app alone), Azurite ${fixed(peak.azuriteMiB, 0)} MiB`);
 
   if ((outcomes.get('"Completed"') ?? 0) < N || statuses.size > 1) process.exitCode = 1;
 }
@@ -271,7 +271,8 @@ async function main() {
 function printTableOperations(counts: TableOperationCounts): void {
   const byTable = new Map<string, number>();
   for (const tables of counts.values()) for (const [table, count] of tables) byTable.set(table, (byTable.get(table) ?? 0) + count);
-  console.log(`  Table Storage operations per request: ${fixed(sumOf(byTable) / N)} (a $batch, one entity-group transaction, counts once)`);
+  const hostOps = sumOf(counts.get(HOST_STEP) ?? new Map<string, number>());
+  console.log(`  Table Storage operations per request: ${fixed(sumOf(byTable) / N)}: the app's functions ${fixed((sumOf(byTable) - hostOps) / N)}, the Durable host ${fixed(hostOps / N)} (a $batch, one entity-group transaction, counts once)`);
   console.log('  by table:');
   for (const [table, count] of sorted(byTable)) console.log(`    ${fixed(count / N, 2).padStart(6)}  ${table}`);
   console.log(`  by step (function, or ${HOST_STEP} for the host's own bookkeeping):`);
