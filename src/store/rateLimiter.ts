@@ -87,7 +87,7 @@ export function createRateLimiterFromTables(tables: StoreTables): RateLimiter {
         await Promise.all(waitFor);
         continue;
       }
-      let settle = () => undefined as void;
+      let settle!: () => void;
       const settled = new Promise<void>((resolve) => (settle = resolve));
       for (const { slots, slot } of picks) slots.held.set(slot!, settled);
       try {
@@ -102,6 +102,8 @@ export function createRateLimiterFromTables(tables: StoreTables): RateLimiter {
         for (const { keyHash, slot } of await takenSlots(tables, partitionKey, picks.map((p) => p.keyHash))) {
           picks.find((p) => p.keyHash === keyHash)!.slots.taken.add(slot);
         }
+        // None of the rows tried exists: the 409 was something else, and trying again would loop.
+        if (!picks.some(({ slots, slot }) => slots.taken.has(slot!))) throw error;
       } finally {
         for (const { slots, slot } of picks) slots.held.delete(slot!);
         settle();

@@ -10,13 +10,13 @@ import { samplePeakMemory } from './memory.js';
 import { countsSince, countTableOperations, HOST_STEP, type TableOperationCounts } from './tableOperations.js';
 
 /**
- * `npm run bench [-- --submissions 200 --n 200 --concurrency 20]`, on one in-memory Azurite:
+ * `npm run bench [-- --submissions 200 --rounds 4 --n 200 --concurrency 20]`, on one in-memory Azurite:
  *
  * 1. `POST /api/requests` latency of the floor app (test/bench/floor-app: the same route on the
  *    same local host, doing nothing but `startNew`) and of the product, both running in this
  *    process: `--submissions` at 1, 20 and 50 concurrent, from distinct addresses and from one
- *    shared address (the limiter raised so nothing is refused), each on the floor and then on the
- *    product, printed as ratios to the floor.
+ *    shared address (the limiter raised so nothing is refused), in `--rounds` alternating between
+ *    the floor and the product, printed as ratios to the floor.
  * 2. The product's full flow for `--n` requests, `--concurrency` at a time: submit → confirm from
  *    the mail to the new address (DESIGN §2 step 3) → approve as the signed-in sponsor →
  *    `Completed`; Table Storage operations per request by step and by table, Graph calls by route.
@@ -25,11 +25,12 @@ import { countsSince, countTableOperations, HOST_STEP, type TableOperationCounts
  */
 
 const { values } = parseArgs({
-  options: { n: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '20' }, submissions: { type: 'string', default: '200' } },
+  options: { n: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '20' }, submissions: { type: 'string', default: '200' }, rounds: { type: 'string', default: '4' } },
 });
 const N = Number(values.n);
 const CONCURRENCY = Number(values.concurrency);
-const SUBMISSIONS = Number(values.submissions);
+const ROUNDS = Number(values.rounds);
+const SUBMISSIONS = Math.ceil(Number(values.submissions) / ROUNDS) * ROUNDS;
 const LATENCY_CONCURRENCIES = [1, 20, 50];
 const SOURCES = ['distinct', 'shared'] as const;
 type Source = (typeof SOURCES)[number];
@@ -124,17 +125,21 @@ async function warmUp(host: RunningHost, body: () => unknown): Promise<void> {
   await settle(host);
 }
 
-/** `SUBMISSIONS` submissions, `concurrency` at a time; `body()` is a new submission each call. */
-async function measureSubmissions(host: RunningHost, body: () => unknown, concurrency: number, source: Source): Promise<Latency> {
+/** `count` submissions, `concurrency` at a time; `body()` is a new submission each call. The latencies in ms. */
+async function submitBatch(host: RunningHost, body: () => unknown, count: number, concurrency: number, source: Source): Promise<number[]> {
   const samples: number[] = [];
-  await inParallel(Array.from({ length: SUBMISSIONS }), concurrency, async () => {
+  await inParallel(Array.from({ length: count }), concurrency, async () => {
     const answer = await postJson(`${host.url}/api/requests`, body(), source === 'shared' ? SHARED_ADDRESS : distinctAddress());
     expect202(answer);
     samples.push(answer.ms);
   });
   await settle(host);
-  samples.sort((a, b) => a - b);
-  return { p50: percentile(samples, 50), p95: percentile(samples, 95) };
+  return samples;
+}
+
+function latencyOf(samples: number[]): Latency {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
 }
 
 async function main() {
@@ -142,7 +147,7 @@ async function main() {
   const storage = connectionStringFor(azurite.tableEndpoint);
   const log = (level: string, message: string) => level === 'error' && console.error(message);
 
-  // 1. Both apps on one Azurite; each scenario runs on the floor right before the product, so both meet the same load from the rest of the machine.
+  // 1. Both apps on one Azurite, in this process.
   const floorHost = await startHost({ appDir: floorDir, port: 0, inMemory: true, env: { AzureWebJobsStorage: storage }, log });
   const floorMemoryMiB = process.memoryUsage().rss / 2 ** 20;
   const memory = samplePeakMemory();
@@ -185,8 +190,14 @@ async function main() {
   const latencies: { concurrency: number; source: Source; floor: Latency; product: Latency }[] = [];
   for (const concurrency of LATENCY_CONCURRENCIES) {
     for (const source of SOURCES) {
-      const floor = await measureSubmissions(floorHost, floorSubmission, concurrency, source);
-      latencies.push({ concurrency, source, floor, product: await measureSubmissions(host, newGuest, concurrency, source) });
+      // In rounds, floor then product, so a change in the machine's other load falls on both.
+      const floor: number[] = [];
+      const product: number[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        floor.push(...(await submitBatch(floorHost, floorSubmission, SUBMISSIONS / ROUNDS, concurrency, source)));
+        product.push(...(await submitBatch(host, newGuest, SUBMISSIONS / ROUNDS, concurrency, source)));
+      }
+      latencies.push({ concurrency, source, floor: latencyOf(floor), product: latencyOf(product) });
     }
   }
   const submitSteps = countsSince(submitOpsBefore, counter.counts()).get('submitRequest') ?? new Map<string, number>();
@@ -245,7 +256,7 @@ async function main() {
 
   // The report.
   console.log(`\nMachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${fixed(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; in-memory Azurite`);
-  console.log(`\nPOST /api/requests, ${SUBMISSIONS} submissions per row, ms (ratio = product / floor)`);
+  console.log(`\nPOST /api/requests, ${SUBMISSIONS} submissions per row and app in ${ROUNDS} alternating rounds, ms (ratio = product / floor)`);
   console.log('  concurrency  source    floor p50 / p95   product p50 / p95   ratio p50 / p95');
   for (const { concurrency, source, floor, product } of latencies) {
     const cells = [`${concurrency}`.padStart(11), source.padEnd(8), `${fixed(floor.p50, 0)} / ${fixed(floor.p95, 0)}`.padStart(17), `${fixed(product.p50, 0)} / ${fixed(product.p95, 0)}`.padStart(19)];
