@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'packages/*/dist/**', 'node_modules/**', 'packages/functions-local-host/test/apps/**', '.devhost/**', '.deploy/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'packages/*/dist/**', 'node_modules/**', 'packages/functions-local-host/test/apps/**', 'test/bench/floor-app/**', '.devhost/**', '.deploy/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

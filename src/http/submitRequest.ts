@@ -70,21 +70,19 @@ export function submitRequest(
 
 /**
  * One source may not flood the form, and one address may not be flooded with "a change was
- * requested" mail: the source and both emails each have their own budget per window. Answers
- * how many seconds to wait when one is spent.
+ * requested" mail: the source and both emails each have their own budget per window, and a
+ * submission refused by one budget counts against none. Answers how many seconds to wait when
+ * one is spent.
  */
 async function overRateLimit(deps: HttpDependencies, source: RequestSource, submission: EmailChangeSubmission, now: Date): Promise<number | undefined> {
   const { RATE_LIMIT_PER_SOURCE, RATE_LIMIT_PER_TARGET, RATE_LIMIT_WINDOW } = deps.settings;
-  const budgets: [string, number][] = [
-    [`source:${source.ip ?? 'unknown'}`, RATE_LIMIT_PER_SOURCE],
-    [`target:${submission.currentEmail}`, RATE_LIMIT_PER_TARGET],
-    [`target:${submission.newEmail}`, RATE_LIMIT_PER_TARGET],
+  const budgets = [
+    { key: `source:${source.ip ?? 'unknown'}`, limit: RATE_LIMIT_PER_SOURCE },
+    { key: `target:${submission.currentEmail}`, limit: RATE_LIMIT_PER_TARGET },
+    { key: `target:${submission.newEmail}`, limit: RATE_LIMIT_PER_TARGET },
   ];
-  for (const [key, limit] of budgets) {
-    const { allowed, retryAfterSeconds } = await deps.rateLimiter.hit(key, limit, RATE_LIMIT_WINDOW, now);
-    if (!allowed) return Math.max(1, Math.ceil(retryAfterSeconds));
-  }
-  return undefined;
+  const { allowed, retryAfterSeconds } = await deps.rateLimiter.hit(budgets, RATE_LIMIT_WINDOW, now);
+  return allowed ? undefined : retryAfterSeconds;
 }
 
 function describeSeconds(seconds: number): string {

@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startHost } from '@guest-email-change/functions-local-host';
+import { childMemoryMiB } from './memory.js';
 
 /**
  * `npm run bench:host [-- --n 500]`: N approval-style orchestrations (three chained activities,
@@ -21,22 +21,6 @@ const START_CONCURRENCY = 50;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-/** Peak resident memory (VmHWM, MiB) of the children of this process, i.e. Azurite. */
-function childPeakMemoryMiB(): number {
-  let peak = 0;
-  for (const entry of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.split(') ')[1]!.split(' ')[1] !== String(process.pid)) continue;
-      const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${entry}/status`, 'utf8'));
-      if (hwm) peak += Number(hwm[1]) / 1024;
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return peak;
 }
 
 async function main(): Promise<void> {
@@ -84,7 +68,7 @@ async function main(): Promise<void> {
   await finished;
   const elapsedSeconds = (performance.now() - began) / 1000;
   const operations = engine.stats().tableOperations - operationsBefore;
-  const azuritePeak = childPeakMemoryMiB();
+  const azuritePeak = childMemoryMiB('VmHWM');
   await host.stop();
 
   latencies.sort((a, b) => a - b);
