@@ -88,6 +88,12 @@ export function reassignApprover(request: HttpRequest, context: InvocationContex
     const replaced = replace === undefined ? undefined : requireApprover(emailChange, replace);
     requireNotApprover(emailChange, approverId);
     const candidate = await eligibleCandidate(deps, emailChange, approverId);
+    // Checked again by object id: the admin may have named the user by UPN or mail.
+    requireNotApprover(emailChange, candidate.id);
+    // An admin who could make themself an approver could approve alone.
+    if (admin.objectId && candidate.id.toLowerCase() === admin.objectId.toLowerCase()) {
+      throw new HttpError('ValidationFailed', 'You cannot assign yourself: an approver must be someone other than the admin who assigns them.', { details: { approverId: 'Not yourself.' } });
+    }
 
     const at = deps.clock().toISOString();
     const assigned: Approver = {
@@ -110,7 +116,7 @@ export function reassignApprover(request: HttpRequest, context: InvocationContex
       emailChange.id,
       (current) => {
         if (current.status !== 'AwaitingApproval') throw notAwaiting(current);
-        requireNotApprover(current, approverId);
+        requireNotApprover(current, candidate.id);
         const gone = replaced && requireApprover(current, replaced.id);
         return { approvers: [...current.approvers.filter((a) => a !== gone), assigned] };
       },

@@ -32,6 +32,7 @@ export function retryReset(request: HttpRequest, context: InvocationContext, dep
     const lastRun = resetAttemptOf(emailChange) > 1 ? await findOrchestration(client, retryInstanceId(emailChange.id, resetAttemptOf(emailChange))) : orchestration;
     if (isRunning(lastRun)) throw new HttpError('NotRetryable', 'The failed run is still finishing (its mails); retry once it has ended.');
     await requireGuestFree(deps, emailChange, now);
+    await requireGuestUnchanged(deps, emailChange);
 
     const attempt = resetAttemptOf(emailChange) + 1;
     const at = now.toISOString();
@@ -81,4 +82,20 @@ async function putBack(deps: HttpDependencies, failed: EmailChangeRequest, attem
     { status: 'Failed', result: failed.result, mailRestore: failed.mailRestore, resetAttempt: failed.resetAttempt },
     { requestId: failed.id, id: `RetryNotStarted-${randomUUID()}`, at: deps.clock().toISOString(), type: 'RetryNotStarted', actor: 'system', detail: { attempt } },
   );
+}
+
+/**
+ * The retry re-applies a change approved against the guest as they were then. If the guest's
+ * `mail` is no longer what this request found (and put back) — another request changed it since,
+ * or an admin did — the approval no longer describes the account: retrying would overwrite a newer
+ * change and tell the wrong mailbox. A new request must be made instead.
+ */
+async function requireGuestUnchanged(deps: HttpDependencies, request: EmailChangeRequest): Promise<void> {
+  const guest = request.guestId ? await deps.graph.getUser(request.guestId) : undefined;
+  if (!guest) throw new HttpError('NotRetryable', 'The guest is no longer in the directory.');
+  const expected = (request.previousMail ?? request.guestMail ?? null)?.toLowerCase() ?? null;
+  const actual = guest.mail?.toLowerCase() ?? null;
+  if (actual !== expected) {
+    throw new HttpError('NotRetryable', `The guest's mail changed since this request failed (it reads ${actual ?? '(empty)'}, not ${expected ?? '(empty)'}): the approval no longer matches the account. Ask for a new request.`);
+  }
 }

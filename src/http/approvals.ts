@@ -224,6 +224,8 @@ async function requireStillAnApprover(deps: HttpDependencies, request: EmailChan
 }
 
 async function whyNoLongerAnApprover(deps: HttpDependencies, request: EmailChangeRequest, approverId: string): Promise<NoLongerEligibleReason | undefined> {
+  // Replaced by an admin (`reassign`): a live link (a resend racing the reassign) must not count.
+  if (!request.approvers.some((a) => a.id.toLowerCase() === approverId.trim().toLowerCase())) return 'NoLongerAnApprover';
   const approver = approverId ? await deps.graph.getUser(approverId) : undefined;
   if (!approver) return 'NotInDirectory';
   if (approver.accountEnabled !== true) return 'AccountDisabled';

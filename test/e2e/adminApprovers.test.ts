@@ -139,3 +139,17 @@ test('reassign without replace adds an approver beside the sponsor, whose link k
   expect(late.status).toBe(409);
   expect(late.body.error.code).toBe('NotAwaitingApproval');
 });
+
+test('reassign refuses an approver named again by mail rather than object id, and an admin assigning themself', async () => {
+  const { id, sponsor } = await awaiting('twice');
+  const again = await act<ErrorBody>(id, 'reassign', { approverId: sponsor.mail.toUpperCase(), reason: 'Once more' });
+  expect(again.status).toBe(400);
+  expect(again.body.error.details).toMatchObject({ approverId: expect.stringContaining('Already an approver') });
+
+  const admin = await app.addUser({ displayName: 'Self Assigner', mail: `self.${Date.now()}@contoso.com`, userType: 'Member' });
+  const own = (await app.json<{ token: string }>('POST', '/_dev/token', { roles: ['GuestReset.Admin'], oid: admin.id, name: admin.mail })).body.token;
+  const self = await adminCall<ErrorBody>(app, 'POST', `/api/admin/requests/${id}/reassign`, { token: own, body: { approverId: admin.id, reason: 'I will approve it myself' } });
+  expect(self.status).toBe(400);
+  expect(self.body.error.details).toMatchObject({ approverId: 'Not yourself.' });
+  expect((await adminGet(app, id)).request.approvers.map((a) => a.id)).toEqual([sponsor.id]);
+});

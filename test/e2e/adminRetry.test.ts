@@ -117,3 +117,31 @@ test('a transient failure approved longer ago than RETRY_WINDOW is not retried: 
   expect(res.body.error).toMatchObject({ code: 'NotRetryable', message: expect.stringContaining('RETRY_WINDOW') });
   expect((await adminGet(app, id)).request.status).toBe('Failed');
 });
+
+test("a transient failure whose guest's mail changed since (another request completed) is not retried: the approval no longer matches the account", async () => {
+  const approvedAt = new Date(Date.now() - 60_000).toISOString();
+  const id = `moved-on-${Date.now()}`;
+  // The guest's mail reads a newer address than the one this request found and put back.
+  const guest = await app.addUser({ displayName: 'Moved on', mail: `${id}.newer@newco.example`, userType: 'Guest' });
+  const request: EmailChangeRequest = {
+    id,
+    status: 'Failed',
+    currentEmail: `${id}@partner.example`,
+    newEmail: `${id}@older.example`,
+    reason: 'MovedCompany',
+    source: {},
+    submittedAt: approvedAt,
+    updatedAt: approvedAt,
+    guestId: guest.id,
+    guestMail: `${id}@partner.example`,
+    previousMail: `${id}@partner.example`,
+    approvers: [{ id: 'sponsor', displayName: 'Sponsor', mail: 'sponsor@contoso.com' }],
+    decision: { outcome: 'approved', by: 'sponsor@contoso.com', at: approvedAt },
+    result: { code: 'InternalError', message: 'Internal error (reference 00000000-0000-0000-0000-000000000000).' },
+  };
+  await store().createRequest(request, { requestId: id, id: 'seeded', at: approvedAt, type: 'Submitted', actor: 'requester' });
+  const res = await retry<ErrorBody>(id);
+  expect(res.status).toBe(409);
+  expect(res.body.error).toMatchObject({ code: 'NotRetryable', message: expect.stringContaining("mail changed since") });
+  expect((await tenant(app)).users.find((u) => u.id === guest.id)?.mail).toBe(`${id}.newer@newco.example`);
+});

@@ -945,6 +945,17 @@ describe('the approver is checked again in the directory when deciding', () => {
     expect((await decide(links.b, 'reject')).status).toBe(200);
   });
 
+  test("an approver an admin replaced, whose link is still live (a resend raced the reassign): 403, audited, though the directory still makes them a sponsor", async () => {
+    const team = await approverTeam();
+    // Both are the guest's sponsors, but the request now lists only the second: the first was replaced.
+    const { id, links } = await seedPendingRequest({ approvers: [team.approvers[1]], guestId: team.guest.id, currentEmail: team.guest.mail });
+    const live = createLinkToken(id);
+    await store.saveApprovalToken({ requestId: id, tokenHash: live.tokenHash, approverId: team.approvers[0].id, approverMail: team.approvers[0].mail, expiresAt: (await store.getRequest(id))!.deadline! });
+    approverOfLink.set(live.token, team.approvers[0]);
+    await expectRefused(id, live.token, 'NoLongerAnApprover');
+    expect((await decide(links.a, 'approve')).status).toBe(200);
+  });
+
   test('a manager mailed before a sponsor was added still decides: any tier of the current directory counts', async () => {
     const manager = emulator.addUser({ displayName: 'Mona Manager', mail: `mona.${randomUUID().slice(0, 8)}@contoso.com`, userType: 'Member' }) as unknown as Approver;
     const sponsor = emulator.addUser({ displayName: 'Sam Sponsor', mail: `sam.${randomUUID().slice(0, 8)}@contoso.com`, userType: 'Member' }) as unknown as Approver;
