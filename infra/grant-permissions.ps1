@@ -38,7 +38,9 @@
          OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID names the identity). It prints the
          `azd env set APPROVER_SIGN_IN_CLIENT_ID ...` command; `azd provision` then turns
          authentication on. A registration of its own, not the admin API's: that one requires an
-         app role assignment, which approvers do not have.
+         app role assignment, which approvers do not have. The admin console signs in through it
+         too, so it also gets the admin role (users only), assigned to -AdminUsers; assignment
+         stays optional, so approvers still sign in without a role.
       5. The APPROVAL_FORM_SECRET in Key Vault, created (48 random bytes) when absent, or replaced
          with -RotateFormSecret.
 
@@ -52,9 +54,10 @@
       Application.Read.All             always: read Microsoft Graph's app roles, the identity's service
                                        principal and its app role assignments.
       AppRoleAssignment.ReadWrite.All  not in a dry run: grant and remove the identity's Graph
-                                       application permissions (and, with -CreateAdminApp, assign
-                                       the admin role to -AdminUsers).
-      User.ReadBasic.All               with -CreateAdminApp: look up -AdminUsers.
+                                       application permissions (and, with -CreateAdminApp or
+                                       -CreateSignInApp, assign the admin role to -AdminUsers).
+      User.ReadBasic.All               with -CreateAdminApp, or -CreateSignInApp and -AdminUsers:
+                                       look up -AdminUsers.
       Application.ReadWrite.All        with -CreateAdminApp or -CreateSignInApp, not in a dry run:
                                        create and update the admin API or sign-in app registration,
                                        its service principal and federated identity credential.
@@ -303,13 +306,14 @@ Write-Host "Tenant $TenantId, identity $IdentityClientId (object $IdentityPrinci
 #     appRoleAssignments / appRoleAssignedTo (least privileged for those reads).
 #   AppRoleAssignment.ReadWrite.All: POST .../appRoleAssignments and .../appRoleAssignedTo need it
 #     together with Application.Read.All; DELETE .../appRoleAssignments needs it alone.
-#   User.ReadBasic.All: GET /users/{upn} for -AdminUsers (id and userPrincipalName are basic properties).
+#   User.ReadBasic.All: GET /users/{upn} for -AdminUsers (id and userPrincipalName are basic properties),
+#     with -CreateAdminApp, or -CreateSignInApp (the console's role on the sign-in app).
 #   Application.ReadWrite.All: POST /applications, PATCH /applications/{id}, POST /servicePrincipals,
 #     POST /applications/{id}/federatedIdentityCredentials (the admin API or sign-in app
 #     registration), so only when this run creates or updates one.
 $graphScopes = @('Application.Read.All')
 if (-not $script:IsDryRun) { $graphScopes += 'AppRoleAssignment.ReadWrite.All' }
-if ($CreateAdminApp) { $graphScopes += 'User.ReadBasic.All' }
+if ($CreateAdminApp -or ($CreateSignInApp -and $AdminUsers.Count -gt 0)) { $graphScopes += 'User.ReadBasic.All' }
 if (($CreateAdminApp -or $CreateSignInApp) -and -not $script:IsDryRun) { $graphScopes += 'Application.ReadWrite.All' }
 Write-Host "Microsoft Graph consent requested: $($graphScopes -join ', ')"
 Connect-MgGraph -TenantId $TenantId -Scopes $graphScopes -NoWelcome
@@ -327,6 +331,79 @@ if ($identitySp.AppId -ne $IdentityClientId) {
 }
 $assigned = @(Get-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $identitySp.Id -All |
         Where-Object { $_.ResourceId -eq $graphSp.Id })
+
+function Add-AppRoleIfMissing {
+    # The admin role ($AdminRole) on an app registration: the admin API's (users and applications
+    # call it) or the sign-in app's (the admin console's role arrives in the ID token of a user).
+    param([Parameter(Mandatory)] $App, [Parameter(Mandatory)][string[]]$MemberTypes, [Parameter(Mandatory)][string]$Remedy)
+    $roles = @($App.AppRoles)
+    if ($roles | Where-Object { $_.Value -eq $AdminRole }) {
+        Write-Ok "app role $AdminRole exists"
+        return
+    }
+    Invoke-Change "add app role $AdminRole ($($MemberTypes -join ' and '))" {
+        $newRole = @{
+            id                 = [guid]::NewGuid().ToString()
+            value              = $AdminRole
+            displayName        = 'Guest email change administrator'
+            description        = 'Lists, reads and acts on guest email change requests.'
+            allowedMemberTypes = @($MemberTypes)
+            isEnabled          = $true
+        }
+        Invoke-WithReplicationRetry -What "add app role $AdminRole" -WaitingFor 'the new app registration' `
+            -Remedy $Remedy `
+            -Action { Update-MgApplication -ApplicationId $App.Id -AppRoles (@($roles) + $newRole) }
+    }
+}
+
+function Grant-AppRoleToUsers {
+    # Assigns $AdminRole of the app registration to each user, on its service principal.
+    param(
+        [Parameter(Mandatory)] $App,
+        $ServicePrincipal,
+        [bool]$ServicePrincipalIsNew,
+        [string[]]$Users = @(),
+        [Parameter(Mandatory)][string]$Remedy,
+        [Parameter(Mandatory)][string]$Registration
+    )
+    if ($Users.Count -eq 0) { return }
+    if ($script:IsDryRun) {
+        $roleId = @($App.AppRoles | Where-Object { $_.Value -eq $AdminRole } | ForEach-Object { $_.Id }) | Select-Object -First 1
+    } else {
+        # Read back until the role added before is visible: a stale replica would not show it yet.
+        $roleId = Invoke-WithReplicationRetry -What "read app role $AdminRole" -WaitingFor "app role $AdminRole" `
+            -Remedy $Remedy `
+            -Action {
+            $id = (Get-MgApplication -ApplicationId $App.Id).AppRoles | Where-Object { $_.Value -eq $AdminRole } |
+                ForEach-Object { $_.Id } | Select-Object -First 1
+            if (-not $id) { throw "App role $AdminRole was not found on the app registration yet." }
+            $id
+        }
+    }
+    foreach ($upn in $Users) {
+        $user = $null
+        try {
+            $user = Get-MgUser -UserId $upn -Property 'Id', 'UserPrincipalName' -ErrorAction Stop
+        } catch {
+            if (-not (Test-NotFoundError $_)) { throw }
+        }
+        if (-not $user) { throw "-AdminUsers: no user $upn in tenant $TenantId." }
+        $has = $ServicePrincipal -and $roleId -and -not $ServicePrincipalIsNew -and (Get-MgServicePrincipalAppRoleAssignedTo -ServicePrincipalId $ServicePrincipal.Id -All |
+                Where-Object { $_.PrincipalId -eq $user.Id -and $_.AppRoleId -eq $roleId })
+        if ($has) {
+            Write-Ok "$upn holds $AdminRole on $Registration"
+            continue
+        }
+        Invoke-Change "assign $AdminRole on $Registration to $upn" {
+            Invoke-WithReplicationRetry -What "assign $AdminRole to $upn" -WaitingFor "the $Registration service principal and its app role" `
+                -Remedy $Remedy `
+                -Action {
+                New-MgServicePrincipalAppRoleAssignedTo -ServicePrincipalId $ServicePrincipal.Id -PrincipalId $user.Id `
+                    -ResourceId $ServicePrincipal.Id -AppRoleId $roleId | Out-Null
+            }
+        }
+    }
+}
 
 function Get-GraphAppRole([string]$Value) {
     $role = $graphSp.AppRoles | Where-Object { $_.Value -eq $Value -and $_.AllowedMemberTypes -contains 'Application' }
@@ -548,25 +625,7 @@ if ($CreateAdminApp) {
 
     if ($adminApp) {
         $replicationRemedy = "Run the script again in a few minutes; it picks up the app registration $AdminApiIdentifierUri where it stopped."
-        $roles = @($adminApp.AppRoles)
-        if ($roles | Where-Object { $_.Value -eq $AdminRole }) {
-            Write-Ok "app role $AdminRole exists"
-        } else {
-            Invoke-Change "add app role $AdminRole (users and applications)" {
-                $newRole = @{
-                    id                 = [guid]::NewGuid().ToString()
-                    value              = $AdminRole
-                    displayName        = 'Guest email change administrator'
-                    description        = 'Lists, reads and cancels guest email change requests.'
-                    allowedMemberTypes = @('User', 'Application')
-                    isEnabled          = $true
-                }
-                Invoke-WithReplicationRetry -What "add app role $AdminRole" -WaitingFor 'the new app registration' `
-                    -Remedy $replicationRemedy `
-                    -Action { Update-MgApplication -ApplicationId $adminApp.Id -AppRoles (@($roles) + $newRole) }
-            }
-        }
-
+        Add-AppRoleIfMissing -App $adminApp -MemberTypes @('User', 'Application') -Remedy $replicationRemedy
         $scopeId = ($adminApp.Api.Oauth2PermissionScopes | Where-Object { $_.Value -eq 'user_impersonation' }).Id
         $preAuthorized = @($adminApp.Api.PreAuthorizedApplications | Where-Object { $_.AppId -eq $AzureCliAppId })
         if ($adminApp.Api.RequestedAccessTokenVersion -eq 2 -and $scopeId -and $preAuthorized) {
@@ -600,42 +659,8 @@ if ($CreateAdminApp) {
             }
         }
 
-        if ($script:IsDryRun) {
-            $adminRoleId = @($adminApp.AppRoles | Where-Object { $_.Value -eq $AdminRole } | ForEach-Object { $_.Id }) | Select-Object -First 1
-        } else {
-            # Read back until the role added above is visible: a stale replica would not show it yet.
-            $adminRoleId = Invoke-WithReplicationRetry -What "read app role $AdminRole" -WaitingFor "app role $AdminRole" `
-                -Remedy $replicationRemedy `
-                -Action {
-                $id = (Get-MgApplication -ApplicationId $adminApp.Id).AppRoles | Where-Object { $_.Value -eq $AdminRole } |
-                    ForEach-Object { $_.Id } | Select-Object -First 1
-                if (-not $id) { throw "App role $AdminRole was not found on the app registration yet." }
-                $id
-            }
-        }
-        foreach ($upn in $AdminUsers) {
-            $user = $null
-            try {
-                $user = Get-MgUser -UserId $upn -Property 'Id', 'UserPrincipalName' -ErrorAction Stop
-            } catch {
-                if (-not (Test-NotFoundError $_)) { throw }
-            }
-            if (-not $user) { throw "-AdminUsers: no user $upn in tenant $TenantId." }
-            $has = $adminSp -and $adminRoleId -and -not $adminSpIsNew -and (Get-MgServicePrincipalAppRoleAssignedTo -ServicePrincipalId $adminSp.Id -All |
-                    Where-Object { $_.PrincipalId -eq $user.Id -and $_.AppRoleId -eq $adminRoleId })
-            if ($has) {
-                Write-Ok "$upn holds $AdminRole"
-                continue
-            }
-            Invoke-Change "assign $AdminRole to $upn" {
-                Invoke-WithReplicationRetry -What "assign $AdminRole to $upn" -WaitingFor 'the admin API service principal and its app role' `
-                    -Remedy $replicationRemedy `
-                    -Action {
-                    New-MgServicePrincipalAppRoleAssignedTo -ServicePrincipalId $adminSp.Id -PrincipalId $user.Id `
-                        -ResourceId $adminSp.Id -AppRoleId $adminRoleId | Out-Null
-                }
-            }
-        }
+        Grant-AppRoleToUsers -App $adminApp -ServicePrincipal $adminSp -ServicePrincipalIsNew $adminSpIsNew -Users $AdminUsers -Remedy $replicationRemedy `
+            -Registration 'the admin API'
 
         # v2 access tokens carry the client id as `aud`: that is the audience the app must check.
         if ($azd['ADMIN_API_AUDIENCE'] -eq $adminApp.AppId) {
@@ -699,15 +724,24 @@ if ($CreateSignInApp) {
             }
         }
 
-        if (Get-MgServicePrincipal -Filter "appId eq '$($signInApp.AppId)'") {
+        $signInSp = Get-MgServicePrincipal -Filter "appId eq '$($signInApp.AppId)'"
+        $signInSpIsNew = -not $signInSp
+        if ($signInSp) {
             Write-Ok "service principal exists"
         } else {
-            Invoke-Change "create its service principal (approvers sign in to it)" {
+            # Assignment stays optional: every approver must be able to sign in.
+            $signInSp = Invoke-Change "create its service principal (approvers and admins sign in to it)" {
                 Invoke-WithReplicationRetry -What 'create the sign-in service principal' -WaitingFor 'the new app registration' `
                     -Remedy $replicationRemedy `
-                    -Action { New-MgServicePrincipal -AppId $signInApp.AppId | Out-Null }
+                    -Action { New-MgServicePrincipal -AppId $signInApp.AppId }
             }
         }
+
+        # The admin console signs in through this registration too: its role must be defined here,
+        # and held by the admins, to reach the app in their ID token.
+        Add-AppRoleIfMissing -App $signInApp -MemberTypes @('User') -Remedy $replicationRemedy
+        Grant-AppRoleToUsers -App $signInApp -ServicePrincipal $signInSp -ServicePrincipalIsNew $signInSpIsNew -Users $AdminUsers -Remedy $replicationRemedy `
+            -Registration 'the sign-in app'
 
         # Secretless: the platform signs its token requests with the managed identity's token,
         # which this credential lets stand for the app registration.
