@@ -45,7 +45,7 @@ export function parseRequestListQuery(query: URLSearchParams): RequestListQuery 
     const text = value(bound);
     if (text === undefined) continue;
     const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
-    if (Number.isNaN(ms)) problems[bound] = 'Must be an ISO 8601 date or date-time, like 2024-05-01 or 2024-05-01T10:00:00Z.';
+    if (Number.isNaN(ms) || !isCalendarDay(text.slice(0, 10))) problems[bound] = 'Must be an ISO 8601 date or date-time, like 2024-05-01 or 2024-05-01T10:00:00Z.';
     else result[bound] = new Date(ms).toISOString();
   }
   if (result.from && result.to && result.from > result.to) problems.to = 'Must not be before from.';
@@ -64,4 +64,10 @@ export function parseRequestListQuery(query: URLSearchParams): RequestListQuery 
     throw new HttpError('InvalidQuery', `Invalid query parameter: ${Object.keys(problems).join(', ')}.`, { details: problems });
   }
   return result;
+}
+
+/** Date.parse rolls 2024-02-30 over to 1 March: a day that does not exist is refused instead. */
+function isCalendarDay(ymd: string): boolean {
+  const [year, month, day] = ymd.split('-').map(Number);
+  return new Date(Date.UTC(year!, month! - 1, day!)).toISOString().slice(0, 10) === ymd;
 }

@@ -20,7 +20,7 @@ export function apiListQuery(form: URLSearchParams, options: { paging: boolean }
     .filter(Boolean);
   if (statuses.length > 0) query.set('status', statuses.join(','));
   for (const [name, value] of form) {
-    if (name === 'status' || (!options.paging && (name === 'continuationToken' || name === 'top'))) continue;
+    if (name === 'status' || !value.trim() || (!options.paging && (name === 'continuationToken' || name === 'top'))) continue;
     query.append(name, name === 'to' && DATE_ONLY.test(value.trim()) ? `${value.trim()}T23:59:59.999Z` : value);
   }
   if (options.paging && !query.has('top')) query.set('top', String(CONSOLE_PAGE_SIZE));

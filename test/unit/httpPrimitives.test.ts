@@ -173,11 +173,15 @@ describe('parseRequestListQuery', () => {
     expect(parse('status=AWAITINGCONFIRMATION')).toEqual({ statuses: ['AwaitingConfirmation'] });
   });
 
+  test('a date-time with an offset is read as the instant it names, even across midnight UTC', () => {
+    expect(parse('from=2024-05-01T01:00:00%2B02:00')).toEqual({ from: '2024-04-30T23:00:00.000Z' });
+  });
+
   test('empty parameters are no filter', () => {
     expect(parse('status=&email=&top=')).toEqual({});
   });
 
-  test.each(['status=Bogus', 'status=Failed,,Completed', 'status=Failed,Bogus', 'email=a%20b', `email=${'a'.repeat(321)}`, 'Status=Failed', 'bogus=1', 'top=5&top=6', 'from=yesterday', 'to=2024-13-45', 'top=0', 'top=1001', 'top=abc', 'top=2.5', 'from=2024-06-02&to=2024-06-01'])(
+  test.each(['status=Bogus', 'status=Failed,,Completed', 'status=Failed,Bogus', 'email=a%20b', `email=${'a'.repeat(321)}`, 'Status=Failed', 'bogus=1', 'top=5&top=6', 'from=yesterday', 'to=2024-13-45', 'from=2024-02-30', 'to=2023-02-29T10:00:00Z', 'top=0', 'top=1001', 'top=abc', 'top=2.5', 'from=2024-06-02&to=2024-06-01'])(
     '%s is InvalidQuery',
     (query) => {
       let error: unknown;
