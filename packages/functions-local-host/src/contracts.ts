@@ -57,11 +57,17 @@ export interface FunctionInvoker {
   readonly appDir: string;
   functions(): RegisteredFunction[];
   /**
+   * The worker's `HttpUri` capability, set when the app streams HTTP (`app.setup({
+   * enableHttpStream: true })`): HTTP trigger requests are then forwarded there, not sent over RPC.
+   */
+  readonly httpUri?: string;
+  /**
    * Runs one invocation through the app's programming model: getArguments → preInvocation hooks
    * → handler → postInvocation hooks → getResponse. Rejects with `InvocationFailure` when the
-   * handler fails.
+   * handler fails. `invocationId` is generated unless the host needs it beforehand (to correlate
+   * a forwarded HTTP request).
    */
-  invoke(functionName: string, inputData: InvocationInput[], triggerMetadata?: Record<string, TypedData>): Promise<InvocationResult>;
+  invoke(functionName: string, inputData: InvocationInput[], triggerMetadata?: Record<string, TypedData>, invocationId?: string): Promise<InvocationResult>;
   /** Runs appTerminate hooks. */
   terminate(): Promise<void>;
 }

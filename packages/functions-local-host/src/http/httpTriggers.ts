@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvocationFailure, type DurableEngine, type FunctionInvoker, type InvocationInput, type RegisteredFunction, type RouteHandler, type TypedData } from '../contracts.js';
 import { isAuthorized } from './hostKey.js';
 import { compareRoutePrecedence, compileRouteTemplate, type CompiledRoute } from './routeTemplate.js';
 import { readBody } from '../nodeHttp.js';
-import { toRpcHttpRequest, writeRpcHttpResponse, type RpcHttpResponse } from './rpcHttp.js';
+import { forwardToWorker } from './httpProxying.js';
+import { toRpcHttpRequest, writeRpcHttpResponse, type RpcHttpRequest, type RpcHttpResponse } from './rpcHttp.js';
 
 /** The Functions host's default request size limit (100 MB). */
 const MAX_REQUEST_BYTES = 100 * 1024 * 1024;
@@ -79,14 +81,17 @@ export function createHttpTriggerHandler(options: HttpTriggerOptions): RouteHand
       res.end();
       return true;
     }
-    const body = await readBody(req, MAX_REQUEST_BYTES);
+    // A streaming worker reads the body itself from the forwarded request; otherwise it comes whole over RPC.
+    const streamTo = options.invoker.httpUri;
+    const body = streamTo ? Buffer.alloc(0) : await readBody(req, MAX_REQUEST_BYTES);
     if (body === 'TooLarge') {
       res.statusCode = 413;
       res.end();
       return true;
     }
 
-    const inputData: InvocationInput[] = [{ name: route.fn.triggerBindingName, data: { http: toRpcHttpRequest(req, url, params, body) } }];
+    const http = toRpcHttpRequest(req, url, params, body);
+    const inputData: InvocationInput[] = [{ name: route.fn.triggerBindingName, data: { http } }];
     for (const [bindingName, binding] of Object.entries(route.fn.bindings)) {
       if (binding.type === 'durableClient' && binding.direction === 'in') {
         if (options.engine) inputData.push({ name: bindingName, data: options.engine.clientBindingData() });
@@ -94,8 +99,16 @@ export function createHttpTriggerHandler(options: HttpTriggerOptions): RouteHand
       }
     }
 
+    const invocationId = randomUUID();
+    const forwarding = streamTo ? forwardToWorker(streamTo, invocationId, req, res, url) : undefined;
     try {
-      const result = await options.invoker.invoke(route.functionName, inputData, triggerMetadata(params));
+      const result = await options.invoker.invoke(route.functionName, inputData, triggerMetadata(params, http), invocationId);
+      if (forwarding) {
+        // The library answers the forwarded request before its invocation completes; a handler
+        // that returns no response leaves it unanswered (as in Azure, until the caller gives up).
+        await forwarding.responded;
+        return true;
+      }
       const response = httpResponseOf(route.fn, result.returnValue, result.outputData);
       if (!response) {
         // UNCONFIRMED: what the real host answers when a handler returns nothing; 204 is the
@@ -106,6 +119,7 @@ export function createHttpTriggerHandler(options: HttpTriggerOptions): RouteHand
         writeRpcHttpResponse(res, response);
       }
     } catch (error) {
+      forwarding?.abort();
       const detail = error instanceof InvocationFailure ? (error.stackTrace ?? error.message) : error instanceof Error ? (error.stack ?? error.message) : String(error);
       options.log('error', `Function "${route.functionName}" failed (${method} ${url.pathname}): ${detail}`);
       if (!res.headersSent) {
@@ -119,9 +133,16 @@ export function createHttpTriggerHandler(options: HttpTriggerOptions): RouteHand
   };
 }
 
-/** Route values also reach the function as trigger metadata, as the host sends them. */
-function triggerMetadata(params: Record<string, string>): Record<string, TypedData> {
-  return Object.fromEntries(Object.entries(params).map(([name, value]) => [name, { string: value }]));
+/**
+ * Route values, the headers and the query also reach the function as trigger metadata, as the host
+ * sends them; a streaming `@azure/functions` takes the request's headers and params from there.
+ */
+function triggerMetadata(params: Record<string, string>, http: RpcHttpRequest): Record<string, TypedData> {
+  return {
+    ...Object.fromEntries(Object.entries(params).map(([name, value]) => [name, { string: value }])),
+    Headers: { json: JSON.stringify(http.headers) },
+    Query: { json: JSON.stringify(http.query) },
+  };
 }
 
 function httpResponseOf(fn: RegisteredFunction, returnValue: TypedData | null | undefined, outputData: InvocationInput[]): RpcHttpResponse | undefined {

@@ -18,6 +18,7 @@ export class AppInvoker implements FunctionInvoker {
   constructor(
     private readonly registry: AppRegistry,
     private readonly log: WorkerLog,
+    readonly httpUri?: string,
   ) {}
 
   get appDir(): string {
@@ -28,13 +29,13 @@ export class AppInvoker implements FunctionInvoker {
     return [...this.registry.functions.values()].map(({ metadata }) => registeredFunction(metadata));
   }
 
-  async invoke(functionName: string, inputData: InvocationInput[], triggerMetadata: Record<string, TypedData> = {}): Promise<InvocationResult> {
+  async invoke(functionName: string, inputData: InvocationInput[], triggerMetadata: Record<string, TypedData> = {}, invocationId: string = randomUUID()): Promise<InvocationResult> {
     const registered = this.registry.functions.get(functionName);
     if (!registered) {
       throw new Error(`The app has no function named "${functionName}".`);
     }
     try {
-      return await this.run(registered, inputData, triggerMetadata);
+      return await this.run(registered, inputData, triggerMetadata, invocationId);
     } catch (error) {
       if (error instanceof InvocationFailure) throw error;
       const message = error instanceof Error ? error.message : String(error);
@@ -46,13 +47,12 @@ export class AppInvoker implements FunctionInvoker {
     await this.registry.runHooks('appTerminate', { hookData: this.registry.appLevelHookData, appHookData: this.registry.appHookData });
   }
 
-  private async run(registered: RegisteredCallback, inputData: InvocationInput[], triggerMetadata: Record<string, TypedData>): Promise<InvocationResult> {
+  private async run(registered: RegisteredCallback, inputData: InvocationInput[], triggerMetadata: Record<string, TypedData>, invocationId: string): Promise<InvocationResult> {
     const model = this.registry.programmingModel;
     if (!model) {
       throw new Error('The app did not set a programming model (is @azure/functions v4 loaded?).');
     }
     const { metadata } = registered;
-    const invocationId = randomUUID();
     const coreContext = {
       invocationId,
       request: { invocationId, functionId: metadata.functionId || metadata.name, inputData, triggerMetadata },

@@ -21,6 +21,8 @@ export interface CoreProgrammingModel {
   name: string;
   version: string;
   getInvocationModel(coreContext: unknown): CoreInvocationModel | Promise<CoreInvocationModel>;
+  /** Asked once the app has started; `@azure/functions` 4.3+ answers `HttpUri` when it streams HTTP. */
+  getCapabilities?(capabilities: Record<string, string>): Record<string, string> | Promise<Record<string, string>>;
 }
 
 export interface CoreInvocationModel {

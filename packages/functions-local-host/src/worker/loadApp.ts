@@ -92,7 +92,10 @@ async function loadAppNow(appDir: string, log: WorkerLog): Promise<FunctionInvok
   const appStartContext = { hookData: registry.appLevelHookData, appHookData: registry.appHookData, functionAppDirectory: appDir };
   await registry.runHooks('appStart', appStartContext);
   registry.loading = false;
-  return new AppInvoker(registry, log);
+  // The worker reports the programming model's capabilities to the host after the app started
+  // (`W/src/eventHandlers/WorkerInitHandler.ts`); `HttpUri` is where HTTP requests must then go.
+  const capabilities = (await registry.programmingModel?.getCapabilities?.({})) ?? {};
+  return new AppInvoker(registry, log, capabilities.HttpUri);
 }
 
 /** The worker's message for an entry point that did not load, word for word. */
