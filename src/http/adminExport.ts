@@ -43,9 +43,9 @@ const PAGING_PARAMETERS = ['top', 'continuationToken'];
 
 /**
  * `GET /api/admin/requests/export`: the list filters as CSV. The body is a stream that reads the
- * next store page only when the previous one has been taken. Without `app.setup({ enableHttpStream:
- * true })`, `@azure/functions` reads such a body whole before answering (`toRpcHttp` awaits
- * `arrayBuffer()`), on the local host as in Azure; with it, the same stream goes out as written.
+ * next store page only when the previous one has been taken, and goes out as written because the
+ * app streams HTTP (`functions/httpStreaming.ts`; without it `@azure/functions` reads such a body
+ * whole before answering).
  */
 export function exportAdminRequests(request: HttpRequest, context: InvocationContext, deps: HttpDependencies): Promise<HttpResponse> {
   return respondSafely(context, 'json', async () => {

@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, onTestFinished, test } from 'vitest';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { EmailChangeRequest, RequestStatus } from '../../src/domain/request.js';
 import { createRequestStoreFromTables } from '../../src/store/tableRequestStore.js';
 import { createStoreTables } from '../../src/store/tables.js';
 import { startLocalApp, type LocalApp } from './support/localApp.js';
 import { adminCall } from './support/openApi.js';
+import { startStorageGate, type StorageGate } from './support/storageGate.js';
 
 /**
  * The admin list, export and cancel as DESIGN §4 states them, on the real host with the Graph
@@ -18,6 +19,8 @@ const PREFIX = 'AdminApiE2e';
 const BULK = 1001;
 
 let app: LocalApp;
+/** The app's way to its tables, so a test can hold its store reads back. */
+let storage: StorageGate;
 const named: Record<string, EmailChangeRequest> = {};
 let bulk: EmailChangeRequest[] = [];
 
@@ -39,7 +42,8 @@ function request(id: string, submittedAt: string, status: RequestStatus, fields:
 
 beforeAll(async () => {
   const connectionString = inject('azuriteConnectionString');
-  app = await startLocalApp({ env: { AzureWebJobsStorage: connectionString, TABLE_NAME_PREFIX: PREFIX } });
+  storage = await startStorageGate(connectionString);
+  app = await startLocalApp({ env: { AzureWebJobsStorage: storage.connectionString, TABLE_NAME_PREFIX: PREFIX } });
   const store = createRequestStoreFromTables(createStoreTables({ connectionString, tableNamePrefix: PREFIX }));
   Object.assign(named, {
     ada: request('ada', '2024-03-01T09:00:00.000Z', 'Completed', { currentEmail: 'Ada.Lovelace@Partner.example', newEmail: 'ada@newco.example', guestId: 'g-ada' }),
@@ -70,6 +74,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await app?.stop();
+  await storage?.close();
 });
 
 interface Page {
@@ -244,6 +249,24 @@ describe('GET /api/admin/requests/export', () => {
     const lines = rows(res.text);
     expect(lines).toHaveLength(BULK + 1);
     expect(lines.slice(1).map((line) => line.split(',')[0])).toEqual(newestFirst(bulk));
+  });
+
+  test('is streamed: the header row arrives while the store pages are still being read', async () => {
+    const token = await app.adminToken();
+    const held = storage.hold(PREFIX);
+    // Also when the test fails (a buffered export never answers while the store is held).
+    onTestFinished(() => held.release());
+    const res = await fetch(`${app.url}/api/admin/requests/export?email=bulk`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    // No store read has answered yet (the gate holds them all), so this came before any page.
+    expect(new TextDecoder().decode(first.value)).toMatch(/^id,status,submittedAt,/);
+    expect(held.waiting).toBeGreaterThan(0);
+    held.release();
+    let csv = new TextDecoder().decode(first.value);
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) csv += new TextDecoder().decode(chunk.value);
+    expect(csv.split('\r\n').slice(1, -1)).toHaveLength(BULK);
   });
 
   test('takes no paging parameters and refuses unknown ones, naming them', async () => {
