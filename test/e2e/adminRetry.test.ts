@@ -94,9 +94,8 @@ test('a reset Graph refused for good (400) is not retried: 409 saying so', async
   expect(res.body.error).toMatchObject({ code: 'NotRetryable', message: expect.stringContaining('permanent error (BadRequest)') });
 });
 
-test('a transient failure approved longer ago than RETRY_WINDOW is not retried: 409 naming the window', async () => {
-  const approvedAt = new Date(Date.now() - 2 * 3_600_000).toISOString();
-  const id = `window-${Date.now()}`;
+/** A request stored as if its reset had failed on a transient fault after an approval at `approvedAt`. */
+async function seedTransientFailure(id: string, approvedAt: string, overrides: Partial<EmailChangeRequest> = {}): Promise<void> {
   const request: EmailChangeRequest = {
     id,
     status: 'Failed',
@@ -110,8 +109,14 @@ test('a transient failure approved longer ago than RETRY_WINDOW is not retried: 
     approvers: [{ id: 'sponsor', displayName: 'Sponsor', mail: 'sponsor@contoso.com' }],
     decision: { outcome: 'approved', by: 'sponsor@contoso.com', at: approvedAt },
     result: { code: 'InternalError', message: 'Internal error (reference 00000000-0000-0000-0000-000000000000).' },
+    ...overrides,
   };
   await store().createRequest(request, { requestId: id, id: 'seeded', at: approvedAt, type: 'Submitted', actor: 'requester' });
+}
+
+test('a transient failure approved longer ago than RETRY_WINDOW is not retried: 409 naming the window', async () => {
+  const id = `window-${Date.now()}`;
+  await seedTransientFailure(id, new Date(Date.now() - 2 * 3_600_000).toISOString());
   const res = await retry<ErrorBody>(id);
   expect(res.status).toBe(409);
   expect(res.body.error).toMatchObject({ code: 'NotRetryable', message: expect.stringContaining('RETRY_WINDOW') });
@@ -119,27 +124,10 @@ test('a transient failure approved longer ago than RETRY_WINDOW is not retried: 
 });
 
 test("a transient failure whose guest's mail changed since (another request completed) is not retried: the approval no longer matches the account", async () => {
-  const approvedAt = new Date(Date.now() - 60_000).toISOString();
   const id = `moved-on-${Date.now()}`;
   // The guest's mail reads a newer address than the one this request found and put back.
   const guest = await app.addUser({ displayName: 'Moved on', mail: `${id}.newer@newco.example`, userType: 'Guest' });
-  const request: EmailChangeRequest = {
-    id,
-    status: 'Failed',
-    currentEmail: `${id}@partner.example`,
-    newEmail: `${id}@older.example`,
-    reason: 'MovedCompany',
-    source: {},
-    submittedAt: approvedAt,
-    updatedAt: approvedAt,
-    guestId: guest.id,
-    guestMail: `${id}@partner.example`,
-    previousMail: `${id}@partner.example`,
-    approvers: [{ id: 'sponsor', displayName: 'Sponsor', mail: 'sponsor@contoso.com' }],
-    decision: { outcome: 'approved', by: 'sponsor@contoso.com', at: approvedAt },
-    result: { code: 'InternalError', message: 'Internal error (reference 00000000-0000-0000-0000-000000000000).' },
-  };
-  await store().createRequest(request, { requestId: id, id: 'seeded', at: approvedAt, type: 'Submitted', actor: 'requester' });
+  await seedTransientFailure(id, new Date(Date.now() - 60_000).toISOString(), { guestId: guest.id, guestMail: `${id}@partner.example`, previousMail: `${id}@partner.example` });
   const res = await retry<ErrorBody>(id);
   expect(res.status).toBe(409);
   expect(res.body.error).toMatchObject({ code: 'NotRetryable', message: expect.stringContaining("mail changed since") });

@@ -1,8 +1,8 @@
 import { expect, test } from 'vitest';
-import { ACTIVITY, type ApprovalPolicy, type ResetOutcome } from '../../src/workflow/activityContract.js';
+import { ACTIVITY, type ApprovalPolicy } from '../../src/workflow/activityContract.js';
 import { EVENTS, WORKFLOW_VERSION, type ApprovalDecisionEvent, type CancelEvent, type EmailChangeOrchestrationInput } from '../../src/workflow/contract.js';
 import { emailChangeOrchestrator } from '../../src/workflow/emailChangeOrchestrator.js';
-import { replay, startState, type RaceStep } from './workflowReplayHarness.js';
+import { happyAnswer, replay, startState, type RaceStep } from './workflowReplayHarness.js';
 
 /**
  * Version 3 under the real `durable-functions` replay engine: the new address confirms before the
@@ -20,34 +20,13 @@ const INPUT: EmailChangeOrchestrationInput = {
 };
 const HOUR = 3_600_000;
 const POLICY: ApprovalPolicy = { approvalTimeoutMs: 72 * HOUR, reminderAfterMs: 24 * HOUR, confirmationRequired: true, confirmationTimeoutMs: 24 * HOUR };
-const INVITED: ResetOutcome = { ok: true, invitationId: 'inv-1', inviteRedeemUrl: 'https://login.example/redeem' };
 const approval: ApprovalDecisionEvent = { outcome: 'approved', approverId: 'a', approverMail: 'a@contoso.com', at: '2024-05-02T10:00:00.000Z' };
 const confirmed: RaceStep = { event: EVENTS.newEmailConfirmed, input: {} };
 
 function answers(overrides: Record<string, (input: unknown) => unknown> = {}) {
   return (name: string, input: unknown): unknown => {
     if (overrides[name]) return overrides[name](input);
-    switch (name) {
-      case ACTIVITY.getApprovalPolicy:
-        return POLICY;
-      case ACTIVITY.settleConfirmation:
-      case ACTIVITY.settleDeadline:
-        return { kind: 'deadline' };
-      case ACTIVITY.recordConfirmation:
-        return { kind: 'confirmed' };
-      case ACTIVITY.screenRequest:
-        return { outcome: 'eligible', guest: { id: 'g', displayName: 'G' }, approvers: [{ id: 'a', displayName: 'A', mail: 'a@contoso.com' }] };
-      case ACTIVITY.executeReset:
-        return INVITED;
-      case ACTIVITY.recordOutcome:
-        return (input as { outcome: string }).outcome;
-      case ACTIVITY.completeRequest:
-        return (input as { outcome: ResetOutcome }).outcome.ok ? 'Completed' : 'Failed';
-      case ACTIVITY.sendOutcomeMails:
-        return 'sent';
-      default:
-        return null;
-    }
+    return name === ACTIVITY.getApprovalPolicy ? POLICY : happyAnswer(name, input);
   };
 }
 const run = (race: RaceStep[], overrides?: Record<string, (input: unknown) => unknown>) => replay(emailChangeOrchestrator, startState(INPUT), answers(overrides), race);

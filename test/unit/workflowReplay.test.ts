@@ -2,7 +2,7 @@ import { expect, test } from 'vitest';
 import { ACTIVITY, type ResetOutcome } from '../../src/workflow/activityContract.js';
 import { EVENTS, type ApprovalDecisionEvent, type CancelEvent, type EmailChangeOrchestrationInput } from '../../src/workflow/contract.js';
 import { emailChangeOrchestrator } from '../../src/workflow/emailChangeOrchestrator.js';
-import { replay as replayFrom, startState, type RaceStep } from './workflowReplayHarness.js';
+import { happyAnswer, replay as replayFrom, startState, type RaceStep } from './workflowReplayHarness.js';
 
 /**
  * The orchestrator under the real `durable-functions` replay engine (see the harness): the wait
@@ -25,27 +25,7 @@ const replay = (answer: (name: string, input: unknown) => unknown, race: RaceSte
   replayFrom(emailChangeOrchestrator, startState(input), answer, race);
 
 const POLICY = { approvalTimeoutMs: 72 * 3_600_000, reminderAfterMs: 24 * 3_600_000 };
-const INVITED: ResetOutcome = { ok: true, invitationId: 'inv-1', inviteRedeemUrl: 'https://login.example/redeem' };
-const answers = (name: string, input: unknown): unknown => {
-  switch (name) {
-    case ACTIVITY.getApprovalPolicy:
-      return POLICY;
-    case ACTIVITY.screenRequest:
-      return { outcome: 'eligible', guest: { id: 'g', displayName: 'G' }, approvers: [{ id: 'a', displayName: 'A', mail: 'a@contoso.com' }] };
-    case ACTIVITY.executeReset:
-      return INVITED;
-    case ACTIVITY.settleDeadline:
-      return { kind: 'deadline' };
-    case ACTIVITY.recordOutcome:
-      return (input as { outcome: string }).outcome;
-    case ACTIVITY.completeRequest:
-      return (input as { outcome: ResetOutcome }).outcome.ok ? 'Completed' : 'Failed';
-    case ACTIVITY.sendOutcomeMails:
-      return 'sent';
-    default:
-      return null;
-  }
-};
+const answers = (name: string, input: unknown): unknown => (name === ACTIVITY.getApprovalPolicy ? POLICY : happyAnswer(name, input));
 const approval: ApprovalDecisionEvent = { outcome: 'approved', approverId: 'a', approverMail: 'a@contoso.com', at: '2024-05-02T10:00:00.000Z' };
 
 test('under the real replay engine: reminder, then approval, reset and completion; no timer left open', async () => {

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { DummyOrchestrationContext, type OrchestrationHandler } from 'durable-functions';
+import { ACTIVITY, type ResetOutcome } from '../../src/workflow/activityContract.js';
 import type { EmailChangeOrchestrationInput } from '../../src/workflow/contract.js';
 import { ORCHESTRATOR_NAME } from '../../src/workflow/contract.js';
 
@@ -157,4 +158,33 @@ function flatten(groups: Leaf[][]): Leaf[] {
 
 function describe(leaf: { actionType: number; functionName?: string }): string {
   return leaf.functionName ? `${leaf.actionType} ${leaf.functionName}` : String(leaf.actionType);
+}
+
+export const INVITED: ResetOutcome = { ok: true, invitationId: 'inv-1', inviteRedeemUrl: 'https://login.example/redeem' };
+
+/**
+ * What each activity answers on the happy path (the approval policy aside, which each test file
+ * chooses): an eligible guest with one approver, waits that end at their deadline, a reset that
+ * works, endings stored as asked, mails sent.
+ */
+export function happyAnswer(name: string, input: unknown): unknown {
+  switch (name) {
+    case ACTIVITY.screenRequest:
+      return { outcome: 'eligible', guest: { id: 'g', displayName: 'G' }, approvers: [{ id: 'a', displayName: 'A', mail: 'a@contoso.com' }] };
+    case ACTIVITY.settleConfirmation:
+    case ACTIVITY.settleDeadline:
+      return { kind: 'deadline' };
+    case ACTIVITY.recordConfirmation:
+      return { kind: 'confirmed' };
+    case ACTIVITY.executeReset:
+      return INVITED;
+    case ACTIVITY.recordOutcome:
+      return (input as { outcome: string }).outcome;
+    case ACTIVITY.completeRequest:
+      return (input as { outcome: ResetOutcome }).outcome.ok ? 'Completed' : 'Failed';
+    case ACTIVITY.sendOutcomeMails:
+      return 'sent';
+    default:
+      return null;
+  }
 }
