@@ -1,7 +1,7 @@
 import { createLinkToken } from '../domain/linkToken.js';
 import { lockExpiryOnceApproved } from '../domain/guestLock.js';
 import { reportLinkExpiry } from '../domain/linkLifetimes.js';
-import { isFinal, type EmailChangeRequest, type RequestStatus, type ResetResult } from '../domain/request.js';
+import { isFinal, ownerAddresses, type EmailChangeRequest, type RequestStatus, type ResetResult } from '../domain/request.js';
 import { perAttempt } from '../domain/resetRetry.js';
 import { mintLink } from '../store/mintLink.js';
 import { CANCEL_REQUESTED, cancelEventOf, claimOutcome, DEADLINE_PASSED, recordedClaim } from '../store/outcomeClaim.js';
@@ -107,9 +107,7 @@ export function createActivities(deps: ActivityDependencies) {
       if (reminder) {
         await store.appendEvent(auditEvent(deps, requestId, 'reminder', 'ReminderSent', 'system', { approvers: request.approvers.map((a) => a.mail) }));
       } else {
-        // The typed address may be an alias (otherMails): the directory's `mail` is told too.
-        const noticeTo = [...new Set([request.currentEmail, ...(request.guestMail ? [request.guestMail.toLowerCase()] : [])])];
-        await mailOnce('change-requested', noticeTo, async () => {
+        await mailOnce('change-requested', ownerAddresses(request), async () => {
           const reportExpiresAt = reportLinkExpiry(deadline);
           const reportUrl = await mintLink(store, settings.PUBLIC_BASE_URL, { requestId, purpose: 'report', expiresAt: reportExpiresAt });
           return changeRequestedNoticeEmail({ request, reportUrl, reportExpiresAt });

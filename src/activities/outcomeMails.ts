@@ -2,7 +2,7 @@ import { logAndStoreError, type FailureLog } from '../domain/errorText.js';
 import { reportLinkExpiry } from '../domain/linkLifetimes.js';
 import { mintLink } from '../store/mintLink.js';
 import { changeMadeOwnerEmail, ownerReportAdminEmail, reportedRequestStoppedOwnerEmail, requestEndedApproverEmail } from '../templates/emails.js';
-import type { AuditEvent, EmailChangeRequest } from '../domain/request.js';
+import { ownerAddresses, type AuditEvent, type EmailChangeRequest } from '../domain/request.js';
 import { perAttempt } from '../domain/resetRetry.js';
 import { GraphRequestError } from '../graph/graphGateway.js';
 import {
@@ -133,9 +133,4 @@ function othersTold(request: EmailChangeRequest, events: readonly AuditEvent[]):
   return request.approvers
     .filter((approver) => approver.mail.toLowerCase() !== decider && wasSent(request, events, `approval:${approver.id || approver.mail}`))
     .map((approver) => [`ended:${approver.id || approver.mail}`, [approver.mail], requestEndedApproverEmail({ request, approver })]);
-}
-
-/** The addresses of the account's owner: the typed one, and the directory's `mail` if it differs. */
-function ownerAddresses(request: EmailChangeRequest): string[] {
-  return [...new Set([request.currentEmail, ...(request.guestMail ? [request.guestMail.toLowerCase()] : [])])];
 }

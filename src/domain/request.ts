@@ -117,6 +117,14 @@ export interface EmailChangeRequest extends EmailChangeSubmission {
   reportedByOwner?: boolean;
 }
 
+/**
+ * Where the account's owner is told of a request: the typed current address (which may be an
+ * alias in `otherMails`) and the directory's `mail` when screening found a different one.
+ */
+export function ownerAddresses(request: Pick<EmailChangeRequest, 'currentEmail' | 'guestMail'>): string[] {
+  return [...new Set([request.currentEmail, ...(request.guestMail ? [request.guestMail.toLowerCase()] : [])])];
+}
+
 export const CANCEL_ORIGINS = ['admin', 'requester', 'owner'] as const;
 export type CancelOrigin = (typeof CANCEL_ORIGINS)[number];
 

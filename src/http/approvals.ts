@@ -17,15 +17,10 @@ import { readBody } from './body.js';
 import { findOrchestration, isRunning, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
 import { HttpError, respondSafely } from './errors.js';
 import { requireOwnOrigin } from './ownOrigin.js';
+import { RAISE_RETRY_PAUSES_MS } from './raiseEventPatiently.js';
 import { pageResponse } from './security.js';
 
 export const MAX_DECISION_COMMENT_LENGTH = 1000;
-
-/**
- * Pauses between the tries of raising a decision within one request: a brief fault of the task
- * hub's storage must not leave an accepted decision waiting for the deadline.
- */
-const RAISE_RETRY_PAUSES_MS = [250, 1000];
 
 /**
  * `GET /api/approvals/{token}`: the confirmation page. It never decides, because mail scanners

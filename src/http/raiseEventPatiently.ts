@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { OrchestrationClient } from './dependencies.js';
 
-/** Pauses between tries: a brief fault of the task hub's storage must not hold a request up. */
-const PAUSES_MS = [250, 1000];
+/** Pauses between tries of a raise: a brief fault of the task hub's storage must not hold a request up. */
+export const RAISE_RETRY_PAUSES_MS = [250, 1000];
 
 /**
  * Raises an event whose outcome is already claimed in storage, trying again after short pauses.
@@ -15,7 +15,7 @@ export async function raiseEventPatiently(client: OrchestrationClient, instanceI
       await client.raiseEvent(instanceId, name, payload);
       return true;
     } catch (error) {
-      const pause = PAUSES_MS[attempt];
+      const pause = RAISE_RETRY_PAUSES_MS[attempt];
       if (pause === undefined) {
         console.error(`Raising ${name} on request ${instanceId} failed`, error);
         return false;

@@ -3,7 +3,7 @@ import { ACTIVITY, type MailRestorePolicy, type ResetOutcome } from '../../src/w
 import type { EmailChangeOrchestrationInput, ResetRetryInput } from '../../src/workflow/contract.js';
 import { resetRetryOrchestrator } from '../../src/workflow/resetRetryOrchestrator.js';
 import { RESET_RETRY, STEP_RETRY } from '../../src/workflow/retryPolicies.js';
-import { replay, startState, type Leaf } from './workflowReplayHarness.js';
+import { happyAnswer, replay, startState, type Leaf } from './workflowReplayHarness.js';
 
 /**
  * An admin's retry of a failed reset under the real `durable-functions` replay engine: the
@@ -21,14 +21,10 @@ const answering = (reset: ResetOutcome, restores: string[] = []) => (name: strin
       return reset;
     case ACTIVITY.restoreMail:
       return restores.shift();
-    case ACTIVITY.completeRequest:
-      return (input as { outcome: ResetOutcome }).outcome.ok ? 'Completed' : 'Failed';
-    case ACTIVITY.sendOutcomeMails:
-      return 'sent';
     case ACTIVITY.getMailRestorePolicy:
       return RESTORE_POLICY;
     default:
-      return null;
+      return happyAnswer(name, input);
   }
 };
 
