@@ -4,6 +4,7 @@ import type { GraphGateway } from '../graph/graphGateway.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { AdminDigest } from '../store/adminDigest.js';
 import type { RequestStore } from '../store/requestStore.js';
+import type { ApprovalPolicy } from '../workflow/activityContract.js';
 
 /** Everything with I/O the activities touch; tests pass Azurite, the Graph emulator and a clock. */
 export interface ActivityDependencies {
@@ -14,6 +15,16 @@ export interface ActivityDependencies {
   adminDigest: AdminDigest;
   clock: () => Date;
   settings: Settings;
+}
+
+/** Durations an instance keeps for its whole life: read by its first step, so replays see one value. */
+export function approvalPolicyOf(settings: Settings): ApprovalPolicy {
+  return {
+    approvalTimeoutMs: settings.APPROVAL_TIMEOUT,
+    reminderAfterMs: settings.APPROVAL_REMINDER_AFTER,
+    confirmationRequired: settings.REQUIRE_NEW_EMAIL_CONFIRMATION,
+    confirmationTimeoutMs: settings.CONFIRMATION_TIMEOUT,
+  };
 }
 
 /**
@@ -36,6 +47,13 @@ export class UnknownRequestError extends Error {
     super(`Request ${requestId} is not in the store`);
     this.name = 'UnknownRequestError';
   }
+}
+
+/** The request with its audit trail, read together (one query). */
+export async function requireRequestWithEvents(store: RequestStore, requestId: string): Promise<{ request: EmailChangeRequest; events: AuditEvent[] }> {
+  const stored = await store.readRequestWithEvents(requestId);
+  if (!stored) throw new UnknownRequestError(requestId);
+  return stored;
 }
 
 export async function requireRequest(store: RequestStore, requestId: string): Promise<EmailChangeRequest> {

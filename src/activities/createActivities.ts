@@ -1,11 +1,8 @@
-import { createLinkToken } from '../domain/linkToken.js';
 import { lockExpiryOnceApproved } from '../domain/guestLock.js';
-import { reportLinkExpiry } from '../domain/linkLifetimes.js';
-import { isFinal, ownerAddresses, type EmailChangeRequest, type RequestStatus, type ResetResult } from '../domain/request.js';
+import { isFinal, type EmailChangeRequest, type RequestStatus, type ResetResult } from '../domain/request.js';
 import { perAttempt } from '../domain/resetRetry.js';
-import { mintLink } from '../store/mintLink.js';
 import { CANCEL_REQUESTED, cancelEventOf, claimOutcome, DEADLINE_PASSED, recordedClaim } from '../store/outcomeClaim.js';
-import { approvalRequestEmail, changeRequestedNoticeEmail, requestOutcomeEmail } from '../templates/emails.js';
+import { requestOutcomeEmail } from '../templates/emails.js';
 import type {
   ApprovalPolicy,
   CompleteRequestInput,
@@ -15,12 +12,15 @@ import type {
   RecordOutcomeInput,
   RequestApprovalInput,
   RequestConfirmationInput,
+  ScreenAndAskInput,
 } from '../workflow/activityContract.js';
 import type { ApprovalDecisionEvent, EmailChangeOrchestrationInput } from '../workflow/contract.js';
 import type { WaitOutcome } from '../workflow/waitForDecisionOrDeadline.js';
-import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
-import { recordConfirmation, requestConfirmation, settleConfirmation } from './confirmation.js';
-import { executeReset, MAIL_RESTORE_WINDOW_MS, mailLeftChanged, restoreMail } from './executeReset.js';
+import { approvalPolicyOf, auditEvent, requireRequest, requireRequestWithEvents, type ActivityDependencies } from './activityDependencies.js';
+import { askApprovers } from './askApprovers.js';
+import { beginRequest, recordConfirmation, requestConfirmation, settleConfirmation } from './confirmation.js';
+import { approvalOf, approveAndReset, executeReset, MAIL_RESTORE_WINDOW_MS, mailLeftChanged, restoreMail } from './executeReset.js';
+import { screenAndAsk } from './screenAndAsk.js';
 import { mailOnceFor } from './mailOnce.js';
 import { sendOutcomeMails } from './outcomeMails.js';
 import { screenRequest } from './screenRequest.js';
@@ -58,13 +58,10 @@ export function createActivities(deps: ActivityDependencies) {
 
     /** Read once per instance, so replays see the durations the instance started with. */
     async getApprovalPolicy(): Promise<ApprovalPolicy> {
-      return {
-        approvalTimeoutMs: settings.APPROVAL_TIMEOUT,
-        reminderAfterMs: settings.APPROVAL_REMINDER_AFTER,
-        confirmationRequired: settings.REQUIRE_NEW_EMAIL_CONFIRMATION,
-        confirmationTimeoutMs: settings.CONFIRMATION_TIMEOUT,
-      };
+      return approvalPolicyOf(settings);
     },
+
+    beginRequest: (input: EmailChangeOrchestrationInput) => beginRequest(deps, input),
 
     requestConfirmation: (input: RequestConfirmationInput) => requestConfirmation(deps, input),
 
@@ -75,18 +72,18 @@ export function createActivities(deps: ActivityDependencies) {
     screenRequest: (requestId: string) => screenRequest(deps, requestId),
 
     /**
-     * Mails each approver a personal single-use link (only its hash is stored, expiring at the
-     * deadline). The first round also moves the request to `AwaitingApproval` and warns the
-     * guest's current address; the reminder round sends fresh links with the reminder wording.
+     * The first round also moves the request to `AwaitingApproval` (version 3 and before: version
+     * 4 does that in `screenAndAsk`); see `askApprovers`.
      */
     async requestApproval(input: RequestApprovalInput): Promise<void> {
       const { requestId, deadline, reminder } = input;
-      let request = await requireRequest(store, requestId);
+      const stored = await requireRequestWithEvents(store, requestId);
+      const { events } = stored;
+      let { request } = stored;
       const waitingToAsk: readonly RequestStatus[] = ['Received', 'AwaitingConfirmation', 'AwaitingApproval'];
       if (reminder ? request.status !== 'AwaitingApproval' : !waitingToAsk.includes(request.status)) return;
       // An admin cancelled (or an approver decided) before this round: nobody is asked again, and
       // the waiting instance reads that outcome next.
-      const events = await store.listEvents(requestId);
       if (recordedClaim(events)) return;
       if (!reminder) {
         request = await store.updateRequest(
@@ -95,24 +92,7 @@ export function createActivities(deps: ActivityDependencies) {
           auditEvent(deps, requestId, 'approval-requested', 'ApprovalRequested', 'system', { approvers: request.approvers.map((a) => a.mail), deadline }),
         );
       }
-      const mailOnce = await mailOnceFor(deps, requestId, events);
-      const round = reminder ? 'reminder' : 'approval';
-      for (const approver of request.approvers) {
-        await mailOnce(`${round}:${approver.id || approver.mail}`, [approver.mail], async () => {
-          const { token, tokenHash } = createLinkToken(requestId);
-          await store.saveApprovalToken({ requestId, tokenHash, approverId: approver.id, approverMail: approver.mail, expiresAt: deadline });
-          return approvalRequestEmail({ request, approver, approvalUrl: `${settings.PUBLIC_BASE_URL}/api/approvals/${token}`, reminder });
-        });
-      }
-      if (reminder) {
-        await store.appendEvent(auditEvent(deps, requestId, 'reminder', 'ReminderSent', 'system', { approvers: request.approvers.map((a) => a.mail) }));
-      } else {
-        await mailOnce('change-requested', ownerAddresses(request), async () => {
-          const reportExpiresAt = reportLinkExpiry(deadline);
-          const reportUrl = await mintLink(store, settings.PUBLIC_BASE_URL, { requestId, purpose: 'report', expiresAt: reportExpiresAt });
-          return changeRequestedNoticeEmail({ request, reportUrl, reportExpiresAt });
-        });
-      }
+      await askApprovers(deps, request, events, { deadline, reminder });
     },
 
     /**
@@ -179,14 +159,15 @@ export function createActivities(deps: ActivityDependencies) {
       }
       // The reset and any restore of `mail` may outlast the deadline: the guest stays locked till they end.
       if (request.guestId) await store.extendGuestLock(request.guestId, requestId, lockExpiryOnceApproved(deps.clock()));
-      await store.updateRequest(
-        requestId,
-        { status: 'Approved', decision: decisionOf(decision) },
-        auditEvent(deps, requestId, 'approved', 'Approved', decision.approverMail, decision.comment ? { comment: decision.comment } : undefined),
-      );
+      const approval = approvalOf(deps, requestId, decision);
+      await store.updateRequest(requestId, approval.changes, approval.event);
     },
 
     executeReset: (requestId: string) => executeReset(deps, requestId),
+
+    screenAndAsk: (input: ScreenAndAskInput) => screenAndAsk(deps, input),
+
+    approveAndReset: (input: MarkApprovedInput) => approveAndReset(deps, input),
 
     restoreMail: (requestId: string) => restoreMail(deps, requestId),
 

@@ -4,7 +4,8 @@ import { lockExpiryOnceApproved } from '../domain/guestLock.js';
 import { isFinal, type AuditEvent, type DeclineReason, type EmailChangeRequest, type ResetResult } from '../domain/request.js';
 import { perAttempt } from '../domain/resetRetry.js';
 import { GraphRequestError } from '../graph/graphGateway.js';
-import type { MailRestoreState, ResetOutcome } from '../workflow/activityContract.js';
+import type { ApproveAndResetResult, MailRestoreState, MarkApprovedInput, ResetOutcome } from '../workflow/activityContract.js';
+import type { ApprovalDecisionEvent } from '../workflow/contract.js';
 import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
 
 /** Activities log through the worker's console, which the Functions host records as the invocation's log. */
@@ -71,6 +72,97 @@ export async function executeReset(deps: ActivityDependencies, requestId: string
   } catch (error) {
     if (!(error instanceof GraphRequestError) || error.transient) throw error;
     return storeFailure(deps, request, { ok: false, ...logAndStoreError(error, logFailure) });
+  }
+}
+
+/** The approval as stored on the request, with its audit event. */
+export function approvalOf(deps: ActivityDependencies, requestId: string, decision: ApprovalDecisionEvent): { changes: Partial<EmailChangeRequest>; event: AuditEvent } {
+  const stored = { outcome: decision.outcome, by: decision.approverMail, at: decision.at, ...(decision.comment ? { comment: decision.comment } : {}) };
+  return {
+    changes: { status: 'Approved', decision: stored },
+    event: auditEvent(deps, requestId, 'approved', 'Approved', decision.approverMail, decision.comment ? { comment: decision.comment } : undefined),
+  };
+}
+
+/**
+ * Version 4 on, the step after an approval (DESIGN §2 step 6, §5), doing what version 3 did in
+ * `markApproved`, `executeReset` and, on success, `completeRequest`: the guest's lock is moved to
+ * outlast the reset, the guest read and checked once more, the approval and the previous `mail`
+ * stored in one write before anything touches the account, then the PATCH and the invitation,
+ * and `Completed` stored with the result (and the `MailUpdated` fact) in one more, before the lock
+ * is released. A refusal is stored as the result and answered with `completed: false`, like a
+ * failure Graph answers for good; the orchestrator then puts `mail` back and stores `Failed`.
+ * Safe to run again: it goes on from what is stored, and a stored result is answered as it is.
+ */
+export async function approveAndReset(deps: ActivityDependencies, input: MarkApprovedInput): Promise<ApproveAndResetResult> {
+  const { graph, settings, store } = deps;
+  const { requestId, decision } = input;
+  let request = await requireRequest(store, requestId);
+  if (request.result) return { outcome: outcomeOf(request.result), completed: request.status === 'Completed' };
+  if (request.status !== 'AwaitingApproval' && request.status !== 'Approved') {
+    throw new Error(`Request ${requestId} is ${request.status}; an approval cannot apply to it`);
+  }
+  const approval = request.status === 'AwaitingApproval' ? approvalOf(deps, requestId, decision) : undefined;
+  const refuse = async (code: ResetRefusalCode, message: string): Promise<ApproveAndResetResult> => {
+    const outcome = { ok: false as const, code, message };
+    await store.updateRequest(requestId, { ...approval?.changes, result: { code, message } }, [
+      ...(approval ? [approval.event] : []),
+      auditEvent(deps, requestId, perAttempt(request, 'reset-failed'), 'ResetFailed', 'system', { code, message }),
+    ]);
+    return { outcome, completed: false };
+  };
+  const guestId = request.guestId;
+  if (!guestId) return refuse('NotApproved', 'The request has no screened guest; nothing was changed.');
+  // The reset and any restore of `mail` may outlast the deadline: the guest stays locked till they
+  // end. A lock an admin released, or one that expired, may have gone to another request since.
+  const now = deps.clock();
+  const expiresAt = lockExpiryOnceApproved(now);
+  const held = (await store.extendGuestLock(guestId, requestId, expiresAt)) || (await store.acquireGuestLock(guestId, requestId, expiresAt, now)).requestId === requestId;
+  if (!held) return refuse('DuplicateActiveRequest', 'Another request for this guest is active; nothing was changed.');
+
+  const changed: AuditEvent[] = [];
+  try {
+    const guest = await graph.getUser(guestId);
+    if (!guest) return await refuse('GuestNotFound', 'The guest no longer exists in the directory.');
+    // The guest may have changed since approval; a member must never be posted (it would become B2B).
+    const ineligible = checkEligibility(guest, await graph.getDirectoryRoles(guestId));
+    if (ineligible) return await refuse(ineligible, 'The guest is no longer eligible; nothing was changed.');
+
+    const saveMail = request.previousMail === undefined;
+    if (approval || saveMail) {
+      request = await store.updateRequest(requestId, { ...approval?.changes, ...(saveMail ? { previousMail: guest.mail } : {}) }, [
+        ...(approval ? [approval.event] : []),
+        ...(saveMail ? [auditEvent(deps, requestId, 'previous-mail', 'PreviousMailSaved', 'system', { previousMail: guest.mail })] : []),
+      ]);
+    }
+    const mailUpdated = (from: string | null | undefined) => auditEvent(deps, requestId, perAttempt(request, 'mail-updated'), 'MailUpdated', 'system', { from, to: request.newEmail });
+    if ((guest.mail ?? '').toLowerCase() !== request.newEmail.toLowerCase()) {
+      await graph.updateMail(guestId, request.newEmail);
+      changed.push(mailUpdated(guest.mail));
+    } else if ((request.previousMail ?? '').toLowerCase() !== request.newEmail.toLowerCase()) {
+      // An earlier run's PATCH, whose fact was not stored before that run stopped.
+      changed.push(mailUpdated(request.previousMail));
+    }
+    const invitation = await graph.resetRedemption({
+      userId: guestId,
+      email: request.newEmail,
+      redirectUrl: settings.INVITE_REDIRECT_URL,
+      sendInvitationMessage: settings.SEND_INVITATION_MESSAGE,
+    });
+    const result = { invitationId: invitation.invitationId, inviteRedeemUrl: invitation.inviteRedeemUrl };
+    await store.updateRequest(requestId, { status: 'Completed', result }, [
+      ...changed,
+      auditEvent(deps, requestId, perAttempt(request, 'reset'), 'RedemptionReset', 'system', { invitationId: invitation.invitationId, status: invitation.status }),
+      auditEvent(deps, requestId, perAttempt(request, 'completed'), 'Completed', 'system', { invitationId: invitation.invitationId }),
+    ]);
+    await store.releaseGuestLock(guestId, requestId);
+    return { outcome: { ok: true, ...result }, completed: true };
+  } catch (error) {
+    if (!(error instanceof GraphRequestError) || error.transient) throw error;
+    const failure = { ok: false as const, ...logAndStoreError(error, logFailure) };
+    const result: ResetResult = { code: failure.code, message: failure.message, ...(failure.requestId ? { requestId: failure.requestId } : {}) };
+    await store.updateRequest(requestId, { result }, [...changed, auditEvent(deps, requestId, perAttempt(request, 'reset-failed'), 'ResetFailed', 'system', { ...result })]);
+    return { outcome: failure, completed: false };
   }
 }
 

@@ -14,7 +14,7 @@ import {
   resetFailedAdminEmail,
 } from '../templates/emails.js';
 import type { OutcomeMailsState } from '../workflow/activityContract.js';
-import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
+import { auditEvent, requireRequestWithEvents, type ActivityDependencies } from './activityDependencies.js';
 import { MAIL_RESTORE_WINDOW_MS } from './executeReset.js';
 import type { MailParts } from '../templates/mailParts.js';
 import { adminAlertsFor, type AlertUrgency } from './adminAlerts.js';
@@ -38,9 +38,8 @@ const logFailure: FailureLog = (message, error) => console.error(message, error)
  */
 export async function sendOutcomeMails(deps: ActivityDependencies, requestId: string): Promise<OutcomeMailsState> {
   const { settings, store } = deps;
-  const request = await requireRequest(store, requestId);
-  const events = await store.listEvents(requestId);
-  const mailOnce = await mailOnceFor(deps, requestId, events);
+  const { request, events } = await requireRequestWithEvents(store, requestId);
+  const mailOnce = await mailOnceFor(deps, requestId, events, { deferMarkers: true });
   const alertAdmins = await adminAlertsFor(deps, request, events);
   // After an admin's retry, the new run's ending is told again, whatever the earlier run's mails said.
   const owed: [key: string, send: () => Promise<void>][] = [];
@@ -88,16 +87,20 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
   }
 
   let state: OutcomeMailsState = 'sent';
-  for (const [key, send] of owed) {
-    try {
-      await send();
-    } catch (error) {
-      if (!(error instanceof GraphRequestError)) throw error;
-      state = 'pending';
-      const attempt = events.filter((event) => event.type === 'MailFailed' && event.detail?.key === key).length + 1;
-      const failure = logAndStoreError(error, logFailure);
-      await store.appendEvent(auditEvent(deps, requestId, `mail-failed:${key}:${attempt}`, 'MailFailed', 'system', { key, attempt, status: error.status, ...failure }));
+  try {
+    for (const [key, send] of owed) {
+      try {
+        await send();
+      } catch (error) {
+        if (!(error instanceof GraphRequestError)) throw error;
+        state = 'pending';
+        const attempt = events.filter((event) => event.type === 'MailFailed' && event.detail?.key === key).length + 1;
+        const failure = logAndStoreError(error, logFailure);
+        await store.appendEvent(auditEvent(deps, requestId, `mail-failed:${key}:${attempt}`, 'MailFailed', 'system', { key, attempt, status: error.status, ...failure }));
+      }
     }
+  } finally {
+    await mailOnce.flush();
   }
   return state;
 }

@@ -1,7 +1,8 @@
 import { checkEligibility } from '../domain/eligibility.js';
 import { checkDomainPolicy } from '../domain/emailPolicy.js';
 import { lockExpiryWhileAwaiting } from '../domain/guestLock.js';
-import { isFinal, type DeclineReason, type EmailChangeRequest } from '../domain/request.js';
+import type { SkippedApprover } from '../domain/approvers.js';
+import { isFinal, type Approver, type AuditEvent, type DeclineReason, type EmailChangeRequest } from '../domain/request.js';
 import type { DirectoryUser } from '../graph/graphGateway.js';
 import { anotherAttemptApproverEmail, anotherAttemptGuestEmail, noApproverAdminEmail } from '../templates/emails.js';
 import type { ScreeningResult } from '../workflow/activityContract.js';
@@ -10,63 +11,102 @@ import { adminAlertsFor } from './adminAlerts.js';
 import { mailOnceFor } from './mailOnce.js';
 import { resolveApprovers } from './resolveApprovers.js';
 
+/** What the directory says of a request's guest: why it is declined, or who may approve. */
+export type Screening =
+  | { declined: DeclineReason; guest?: DirectoryUser; detail?: Record<string, unknown>; skipped?: SkippedApprover[] }
+  | { guest: DirectoryUser; approvers: Approver[]; skipped: SkippedApprover[] };
+
 /**
  * Decides whether a request may go to approval (DESIGN §2 step 3, §5): domain policy before any
- * Graph call, then the guest, its eligibility, its approvers (every skipped candidate audited as
- * `ApproverSkipped`; nobody left: declined and the admins told), and last the per-guest lock, so a
- * decline never leaves a lock behind. The guest id is stored before the lock is taken, so
- * whichever step ends the request can release it.
+ * Graph call, then the guest, its eligibility and its approvers. Writes nothing.
  */
-export async function screenRequest(deps: ActivityDependencies, requestId: string): Promise<ScreeningResult> {
-  const { graph, settings, store } = deps;
-  const request = await requireRequest(store, requestId);
-  if (request.status === 'Declined') return { outcome: 'declined', reason: request.declineReason ?? 'GuestNotFound' };
-
-  const decline = async (reason: DeclineReason, guest?: DirectoryUser, detail: Record<string, unknown> = {}): Promise<ScreeningResult> => {
-    const changes: Partial<EmailChangeRequest> = { status: 'Declined', declineReason: reason };
-    if (guest) Object.assign(changes, { guestId: guest.id, guestDisplayName: guest.displayName });
-    await store.updateRequest(requestId, changes, auditEvent(deps, requestId, 'declined', 'Declined', 'system', { reason, ...detail }));
-    return { outcome: 'declined', reason };
-  };
-
+export async function screenGuest(deps: ActivityDependencies, request: EmailChangeRequest): Promise<Screening> {
+  const { graph, settings } = deps;
   const domain = checkDomainPolicy(request.newEmail, {
     verifiedDomains: settings.TENANT_VERIFIED_DOMAINS,
     allowedDomains: settings.NEW_EMAIL_ALLOWED_DOMAINS,
     deniedDomains: settings.NEW_EMAIL_DENIED_DOMAINS,
   });
-  if (!domain.allowed) return decline('DomainNotAllowed', undefined, { why: domain.why });
+  if (!domain.allowed) return { declined: 'DomainNotAllowed', detail: { why: domain.why } };
 
   const guest = await graph.findUserByEmail(request.currentEmail);
-  if (!guest) return decline('GuestNotFound');
+  if (!guest) return { declined: 'GuestNotFound' };
 
   const ineligible = checkEligibility(guest, await graph.getDirectoryRoles(guest.id));
-  if (ineligible) return decline(ineligible, guest);
+  if (ineligible) return { declined: ineligible, guest };
 
   const { approvers, skipped } = await resolveApprovers(graph, settings, guest, request);
-  for (const skip of skipped) {
-    await store.appendEvent(auditEvent(deps, requestId, `approver-skipped:${skip.tier}:${skip.id || skip.mail}`, 'ApproverSkipped', 'system', { ...skip }));
-  }
-  if (approvers.length === 0) {
-    // Mail before the decline: a re-run stops at the stored decline, so it must not be owed a mail.
+  if (approvers.length === 0) return { declined: 'NoApprover', guest, detail: { skipped: skipped.length }, skipped };
+  return { guest, approvers, skipped };
+}
+
+/** Audits each candidate passed over (`ApproverSkipped`), by tier and reason. */
+export function skippedEvents(deps: ActivityDependencies, requestId: string, skipped: readonly SkippedApprover[] = []): AuditEvent[] {
+  return skipped.map((skip) => auditEvent(deps, requestId, `approver-skipped:${skip.tier}:${skip.id || skip.mail}`, 'ApproverSkipped', 'system', { ...skip }));
+}
+
+/**
+ * Stores a decline with its audit (and `also`: events and changes of the same step). Nobody to
+ * approve tells the admins first: a re-run stops at the stored decline, so it must not be owed a mail.
+ */
+export async function declineRequest(
+  deps: ActivityDependencies,
+  request: EmailChangeRequest,
+  screening: Extract<Screening, { declined: DeclineReason }>,
+  also: { changes?: Partial<EmailChangeRequest>; events?: AuditEvent[] } = {},
+): Promise<{ outcome: 'declined'; reason: DeclineReason }> {
+  const { declined: reason, guest, skipped } = screening;
+  const requestId = request.id;
+  const changes: Partial<EmailChangeRequest> = { ...also.changes, status: 'Declined', declineReason: reason };
+  if (guest) Object.assign(changes, { guestId: guest.id, guestDisplayName: guest.displayName });
+  if (reason === 'NoApprover' && guest) {
     const declinedRequest = { ...request, guestId: guest.id, guestDisplayName: guest.displayName };
     const alertAdmins = await adminAlertsFor(deps, declinedRequest);
-    await alertAdmins('admin-no-approver', noApproverAdminEmail({ request: declinedRequest, skipped }), 'routine');
-    return decline('NoApprover', guest, { skipped: skipped.length });
+    await alertAdmins('admin-no-approver', noApproverAdminEmail({ request: declinedRequest, skipped: skipped ?? [] }), 'routine');
   }
+  const declinedEvent = auditEvent(deps, requestId, 'declined', 'Declined', 'system', { reason, ...screening.detail });
+  await deps.store.updateRequest(requestId, changes, [...(also.events ?? []), ...skippedEvents(deps, requestId, skipped), declinedEvent]);
+  return { outcome: 'declined', reason };
+}
 
-  await store.updateRequest(
-    requestId,
-    { guestId: guest.id, guestDisplayName: guest.displayName, guestMail: guest.mail, approvers },
+/**
+ * Version 3 and before: screens (`screenGuest`), then stores the guest and approvers and takes the
+ * per-guest lock last, so a decline never leaves a lock behind. The guest id is stored before the
+ * lock is taken, so whichever step ends the request can release it.
+ */
+export async function screenRequest(deps: ActivityDependencies, requestId: string): Promise<ScreeningResult> {
+  const { settings, store } = deps;
+  const request = await requireRequest(store, requestId);
+  if (request.status === 'Declined') return { outcome: 'declined', reason: request.declineReason ?? 'GuestNotFound' };
+
+  const screening = await screenGuest(deps, request);
+  if ('declined' in screening) return declineRequest(deps, request, screening);
+  const { guest, approvers, skipped } = screening;
+
+  await store.updateRequest(requestId, { guestId: guest.id, guestDisplayName: guest.displayName, guestMail: guest.mail, approvers }, [
+    ...skippedEvents(deps, requestId, skipped),
     auditEvent(deps, requestId, 'screened', 'Screened', 'system', { guestId: guest.id, approvers: approvers.map((a) => a.mail) }),
-  );
-  const now = deps.clock();
-  const lock = await store.acquireGuestLock(guest.id, requestId, lockExpiryWhileAwaiting(now, settings.APPROVAL_TIMEOUT), now);
-  if (lock.requestId !== requestId) {
-    await warnOfAnotherAttempt(deps, request, guest, lock.requestId);
-    return decline('DuplicateActiveRequest', guest, { activeRequestId: lock.requestId });
-  }
-
+  ]);
+  const lock = await takeGuestLock(deps, request, guest, settings.APPROVAL_TIMEOUT);
+  if (lock) return declineRequest(deps, request, lock);
   return { outcome: 'eligible', guest: { id: guest.id, displayName: guest.displayName }, approvers };
+}
+
+/**
+ * One active request per guest: takes the guest's lock until the approval deadline has passed;
+ * when another request holds it, warns that request's people and answers the decline to store.
+ */
+export async function takeGuestLock(
+  deps: ActivityDependencies,
+  request: EmailChangeRequest,
+  guest: DirectoryUser,
+  approvalTimeoutMs: number,
+): Promise<Extract<Screening, { declined: DeclineReason }> | undefined> {
+  const now = deps.clock();
+  const lock = await deps.store.acquireGuestLock(guest.id, request.id, lockExpiryWhileAwaiting(now, approvalTimeoutMs), now);
+  if (lock.requestId === request.id) return undefined;
+  await warnOfAnotherAttempt(deps, request, guest, lock.requestId);
+  return { declined: 'DuplicateActiveRequest', guest, detail: { activeRequestId: lock.requestId } };
 }
 
 /**

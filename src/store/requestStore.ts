@@ -6,21 +6,31 @@ import type { AuditEvent, EmailChangeRequest, RequestStatus } from '../domain/re
  * Every method is idempotent: the orchestrator may run any step twice.
  */
 export interface RequestStore {
-  /** Inserts the request (if absent) with its first audit event, and indexes it. */
-  createRequest(request: EmailChangeRequest, event: AuditEvent): Promise<void>;
-  getRequest(id: string): Promise<EmailChangeRequest | undefined>;
   /**
-   * Applies `changes` and appends `event` in one entity-group transaction, then refreshes the
-   * list index. Writing the same event id twice is a no-op. Returns the updated request.
-   * `changes` may be a function of the stored request, called again whenever the request changed
-   * underneath: what it throws refuses the update, so a change can depend on the status it sees.
+   * Inserts the request (if absent) with its first audit events and the hashes of the links about
+   * to be mailed, in one entity-group transaction, and indexes it. On a re-run (the request is
+   * there) the tokens are still saved, so the links mailed next work. Returns the request as
+   * stored, and whether this call created it.
    */
-  updateRequest(id: string, changes: RequestChanges, event: AuditEvent): Promise<EmailChangeRequest>;
+  createRequest(request: EmailChangeRequest, events: AuditEvent | readonly AuditEvent[], tokens?: readonly StoredToken[]): Promise<{ request: EmailChangeRequest; created: boolean }>;
+  getRequest(id: string): Promise<EmailChangeRequest | undefined>;
+  /** The request and its audit trail (oldest first), read in one query. */
+  readRequestWithEvents(id: string): Promise<{ request: EmailChangeRequest; events: AuditEvent[] } | undefined>;
+  /**
+   * Applies `changes`, appends `events` and saves `tokens` in one entity-group transaction, then
+   * refreshes the list index. Writing the same events again is a no-op (the tokens are then saved
+   * on their own). Returns the updated request. `changes` may be a function of the stored request,
+   * called again whenever the request changed underneath: what it throws refuses the update, so a
+   * change can depend on the status it sees.
+   */
+  updateRequest(id: string, changes: RequestChanges, events: AuditEvent | readonly AuditEvent[], tokens?: readonly StoredToken[]): Promise<EmailChangeRequest>;
   /**
    * Appends an audit event without changing the request. Insert-if-absent by event id: true when
    * this call wrote it, false when an event with that id was already there.
    */
   appendEvent(event: AuditEvent): Promise<boolean>;
+  /** Appends events of one request, each insert-if-absent, in one transaction when none is there yet. */
+  appendEvents(events: readonly AuditEvent[]): Promise<void>;
   listEvents(id: string): Promise<AuditEvent[]>;
   /** Newest first; `continuationToken` is opaque to callers. */
   listRequests(query: RequestListQuery): Promise<RequestListPage>;
@@ -50,8 +60,8 @@ export interface RequestStore {
    * Returns the lock as it stands after the call: held by `requestId` when acquired.
    */
   acquireGuestLock(guestId: string, requestId: string, expiresAt: string, now: Date): Promise<GuestLock>;
-  /** Moves the expiry of the lock if `requestId` holds it. */
-  extendGuestLock(guestId: string, requestId: string, expiresAt: string): Promise<void>;
+  /** Moves the expiry of the lock if `requestId` holds it; true when it does. */
+  extendGuestLock(guestId: string, requestId: string, expiresAt: string): Promise<boolean>;
   /** Releases the lock only if `requestId` holds it. */
   releaseGuestLock(guestId: string, requestId: string): Promise<void>;
   getGuestLock(guestId: string): Promise<GuestLock | undefined>;
@@ -95,6 +105,9 @@ export interface ApprovalTokenRevocation {
 
 /** What a link other than an approval link is for (DESIGN §4). */
 export type LinkPurpose = 'confirmation' | 'track' | 'report';
+
+/** A token hash of either kind, as saved with a request. */
+export type StoredToken = StoredApprovalToken | StoredLinkToken;
 
 export interface StoredLinkToken {
   requestId: string;

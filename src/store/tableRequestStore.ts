@@ -4,7 +4,7 @@ import type { AuditEvent, EmailChangeRequest } from '../domain/request.js';
 import { fromColumns, keySafe, toColumns } from './entityCodec.js';
 import { emailIndexRows, emailIndexTableOf, emailPrefixFilter, matchesEmailPrefix } from './emailIndex.js';
 import { decodeCursor, encodeCursor, indexKeys, indexMonth, invertedTime, monthIndexTable, monthOfRowKey, pageSize, parseListBound, type ListCursor } from './listIndex.js';
-import type { GuestLock, RequestListPage, RequestListQuery, RequestStore, StoredApprovalToken, StoredLinkToken } from './requestStore.js';
+import type { GuestLock, RequestListPage, RequestListQuery, RequestStore, StoredApprovalToken, StoredLinkToken, StoredToken } from './requestStore.js';
 import { StoreError, tableStatusOf } from './storeError.js';
 import { createStoreTables, storeTablesOptionsFrom, type StoreTableName, type StoreTables, type TableOperationListener } from './tables.js';
 
@@ -43,6 +43,8 @@ const MAX_ETAG_ATTEMPTS = 5;
 /** Point reads in flight at once when a page is read through the email index. */
 const MAX_PARALLEL_READS = 100;
 const MAX_LOCK_ATTEMPTS = 3;
+/** Requests whose etag this process keeps (see `lastSeen`): the ones its activities are working on. */
+const LAST_SEEN_LIMIT = 1000;
 
 /** A stored entity; the service always returns its keys and etag. */
 type Row = TableEntityResult<Record<string, unknown>> & { partitionKey: string; rowKey: string; etag: string };
@@ -100,17 +102,6 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
     }
   };
 
-  /** Replaces a row read with `etag`; false when it changed or went away since (412, 404). */
-  const replaceIfUnchanged = async (table: StoreTableName, entity: NewEntity, etag: string): Promise<boolean> => {
-    try {
-      await tables.call(table, 'updateEntity', (client) => client.updateEntity(entity, 'Replace', { etag }));
-      return true;
-    } catch (error) {
-      if (tableStatusOf(error) === 412 || tableStatusOf(error) === 404) return false;
-      throw error;
-    }
-  };
-
   /** Deletes a row as it was read; false when it changed or went away since (412, 404). */
   const deleteIfUnchanged = async (table: StoreTableName, row: Row): Promise<boolean> => {
     try {
@@ -122,10 +113,32 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
     }
   };
 
+  /**
+   * The request as this process last read or wrote it, with its etag, so an update right after a
+   * read does not read again. Another writer in between only costs a retry: every write carries
+   * the etag, so a stale entry is refused (412), never written over a newer request.
+   */
+  const lastSeen = new Map<string, { request: EmailChangeRequest; etag: string }>();
+  const remember = (request: EmailChangeRequest, etag: string | undefined) => {
+    lastSeen.delete(request.id);
+    if (etag === undefined) return;
+    lastSeen.set(request.id, { request, etag });
+    if (lastSeen.size > LAST_SEEN_LIMIT) lastSeen.delete(lastSeen.keys().next().value!);
+  };
+
   const readRequest = async (id: string): Promise<{ request: EmailChangeRequest; etag: string } | undefined> => {
     const row = await getRow('Requests', keySafe(id), REQUEST_ROW);
-    return row && { request: toRequest(row), etag: row.etag };
+    if (!row) return undefined;
+    const request = toRequest(row);
+    remember(request, row.etag);
+    return { request, etag: row.etag };
   };
+
+  const listEvents = async (id: string): Promise<AuditEvent[]> =>
+    eventsOf(await queryAll('Requests', odata`PartitionKey eq ${keySafe(id)} and RowKey ge ${EVENT_PREFIX} and RowKey lt ${EVENT_PREFIX_END}`));
+
+  /** Saves token hashes one by one, insert-if-absent: after a transaction that carried them was refused. */
+  const saveTokens = (tokens: readonly StoredToken[]) => Promise.all(tokens.map((token) => insert('Requests', tokenEntity(token))));
 
   const indexRequest = async (request: EmailChangeRequest): Promise<void> => {
     const { partitionKey, rowKey } = indexKeys(request.submittedAt, request.id);
@@ -231,6 +244,32 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
     return found;
   };
 
+  /**
+   * The etag of each lock this process took or extended and has not released, so extending and
+   * releasing it need no read first. Someone else's write since only makes that try fail (412):
+   * then the lock is read and checked as usual.
+   */
+  const heldLocks = new Map<string, { requestId: string; etag: string }>();
+
+  const readLock = async (guestId: string): Promise<Row | undefined> => {
+    heldLocks.delete(guestId);
+    return getRow('GuestLocks', keySafe(guestId), LOCK_ROW);
+  };
+
+  /** Writes `requestId`'s lock; false on the statuses that mean someone else's lock stands (`refusedOn`). */
+  const lockWrite = async (guestId: string, requestId: string, write: (client: TableClient) => Promise<{ etag?: string }>, ...refusedOn: number[]): Promise<boolean> => {
+    try {
+      const { etag } = await tables.call('GuestLocks', 'writeEntity', write);
+      if (etag) heldLocks.set(guestId, { requestId, etag });
+      if (heldLocks.size > LAST_SEEN_LIMIT) heldLocks.delete(heldLocks.keys().next().value!);
+      return true;
+    } catch (error) {
+      const status = tableStatusOf(error);
+      if (status !== undefined && refusedOn.includes(status)) return false;
+      throw error;
+    }
+  };
+
   /** Marks a token used; true for the first caller only (optimistic concurrency on its row). */
   const consumeToken = async (requestId: string, tokenHash: string, usedAt: string): Promise<boolean> => {
     const row = await getRow('Requests', keySafe(requestId), tokenRowKey(tokenHash));
@@ -247,51 +286,91 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
   };
 
   return {
-    async createRequest(request, event) {
+    async createRequest(request, events, tokens = []) {
       const actions: TransactionAction[] = [
         ['create', { partitionKey: keySafe(request.id), rowKey: REQUEST_ROW, ...toColumns(request) }],
-        ['create', eventEntity(request.id, event)],
+        ...[events].flat().map((event): TransactionAction => ['create', eventEntity(request.id, event)]),
+        ...tokens.map((token): TransactionAction => ['create', tokenEntity(token)]),
       ];
       let indexed = request;
       try {
-        await tables.call('Requests', 'submitTransaction', (client) => client.submitTransaction(actions));
+        const written = await tables.call('Requests', 'submitTransaction', (client) => client.submitTransaction(actions));
+        remember(request, written.subResponses[0]?.etag);
       } catch (error) {
         const current = tableStatusOf(error) === 409 ? await readRequest(request.id) : undefined;
         if (!current) throw error;
         // A re-run: the request may have moved on since, so index what is stored, not the input.
         indexed = current.request;
+        await saveTokens(tokens);
       }
       await Promise.all([indexRequest(indexed), indexEmails(indexed)]);
+      return { request: indexed, created: indexed === request };
     },
 
     async getRequest(id) {
       return (await readRequest(id))?.request;
     },
 
-    async updateRequest(id, changes, event) {
+    async readRequestWithEvents(id) {
+      const partition = odata`PartitionKey eq ${keySafe(id)}`;
+      const rows = await queryAll('Requests', `${partition} and (${odata`RowKey eq ${REQUEST_ROW}`} or (${odata`RowKey ge ${EVENT_PREFIX} and RowKey lt ${EVENT_PREFIX_END}`}))`);
+      const row = rows.find((candidate) => candidate.rowKey === REQUEST_ROW);
+      if (!row) return undefined;
+      const request = toRequest(row);
+      remember(request, row.etag);
+      return { request, events: eventsOf(rows.filter((candidate) => candidate !== row)) };
+    },
+
+    async updateRequest(id, changes, events, tokens = []) {
+      let appended = [events].flat();
       for (let attempt = 1; ; attempt++) {
-        const current = await readRequest(id);
+        const remembered = attempt === 1 ? lastSeen.get(id) : undefined;
+        const current = remembered ?? (await readRequest(id));
         if (!current) throw new StoreError('RequestNotFound', `Request ${id} does not exist`);
-        const change = typeof changes === 'function' ? changes(current.request) : changes;
-        const updated: EmailChangeRequest = { ...current.request, ...change, id: current.request.id, updatedAt: change.updatedAt ?? event.at };
+        let change: Partial<EmailChangeRequest>;
+        try {
+          change = typeof changes === 'function' ? changes(current.request) : changes;
+        } catch (refusal) {
+          // A refusal must come from the stored request, not from what this process saw earlier.
+          if (!remembered) throw refusal;
+          lastSeen.delete(id);
+          continue;
+        }
+        const updated: EmailChangeRequest = { ...current.request, ...change, id: current.request.id, updatedAt: change.updatedAt ?? appended[0]!.at };
         const actions: TransactionAction[] = [
           ['update', { partitionKey: keySafe(id), rowKey: REQUEST_ROW, ...toColumns(updated) }, 'Replace', { etag: current.etag }],
-          ['create', eventEntity(id, event)],
+          ...appended.map((event): TransactionAction => ['create', eventEntity(id, event)]),
+          ...tokens.map((token): TransactionAction => ['create', tokenEntity(token)]),
         ];
         let outcome: 'written' | 'alreadyWritten' | 'conflict';
         try {
-          await tables.call('Requests', 'submitTransaction', (client) => client.submitTransaction(actions));
+          const written = await tables.call('Requests', 'submitTransaction', (client) => client.submitTransaction(actions));
+          remember(updated, written.subResponses[0]?.etag);
           outcome = 'written';
         } catch (error) {
           const status = tableStatusOf(error);
           if (status === 409) outcome = 'alreadyWritten';
-          else if (status === 412) outcome = 'conflict';
+          else if (status === 412 || (status === 404 && remembered)) outcome = 'conflict';
           else throw error;
         }
         if (outcome === 'conflict') {
+          // Changed since we read it (or since this process last saw it): read it again.
+          lastSeen.delete(id);
           if (attempt >= MAX_ETAG_ATTEMPTS) throw new StoreError('Contention', `Request ${id} kept changing while being updated`);
           continue;
         }
+        if (outcome === 'alreadyWritten' && appended.length > 1) {
+          // Some of the events may have been written by another step before: the change is this
+          // call's to make unless every one of them is there (then an earlier run made it).
+          const written = new Set((await listEvents(id)).map((event) => event.id));
+          const missing = appended.filter((event) => !written.has(event.id));
+          if (missing.length > 0) {
+            appended = missing;
+            lastSeen.delete(id);
+            continue;
+          }
+        }
+        if (outcome === 'alreadyWritten') await saveTokens(tokens);
         // Also on a re-run: the index write of the first run may not have happened.
         const result = outcome === 'written' ? updated : current.request;
         const addressesChanged = change.currentEmail !== undefined || change.newEmail !== undefined;
@@ -304,18 +383,25 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
       return insert('Requests', eventEntity(event.requestId, event));
     },
 
-    async listEvents(id) {
-      const rows = await queryAll('Requests', odata`PartitionKey eq ${keySafe(id)} and RowKey ge ${EVENT_PREFIX} and RowKey lt ${EVENT_PREFIX_END}`);
-      return rows
-        .map((row) => fromColumns(row) as unknown as AuditEvent)
-        .sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    async appendEvents(events) {
+      if (events.length === 0) return;
+      const requestId = events[0]!.requestId;
+      try {
+        await tables.call('Requests', 'submitTransaction', (client) => client.submitTransaction(events.map((event): TransactionAction => ['create', eventEntity(requestId, event)])));
+      } catch (error) {
+        // One of them is there already (a re-run): the transaction wrote none, so insert each.
+        if (tableStatusOf(error) !== 409) throw error;
+        await Promise.all(events.map((event) => insert('Requests', eventEntity(requestId, event))));
+      }
     },
+
+    listEvents,
 
     listRequests,
 
     async saveApprovalToken(token) {
       // Insert-if-absent: saving again must never clear a `usedAt` and make the token reusable.
-      await insert('Requests', { partitionKey: keySafe(token.requestId), rowKey: tokenRowKey(token.tokenHash), ...toColumns(token) });
+      await insert('Requests', tokenEntity(token));
     },
 
     async getApprovalToken(requestId, tokenHash) {
@@ -356,7 +442,7 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
     },
 
     async saveLinkToken(token) {
-      await insert('Requests', { partitionKey: keySafe(token.requestId), rowKey: tokenRowKey(token.tokenHash), ...toColumns(token) });
+      await insert('Requests', tokenEntity(token));
     },
 
     async getLinkToken(requestId, purpose, tokenHash) {
@@ -368,29 +454,37 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
 
     async acquireGuestLock(guestId, requestId, expiresAt, now) {
       const partitionKey = keySafe(guestId);
+      const entity = { partitionKey, rowKey: LOCK_ROW, requestId, expiresAt };
       for (let attempt = 1; attempt <= MAX_LOCK_ATTEMPTS; attempt++) {
-        if (await insert('GuestLocks', { partitionKey, rowKey: LOCK_ROW, requestId, expiresAt })) return { guestId, requestId, expiresAt };
-        const holder = await getRow('GuestLocks', partitionKey, LOCK_ROW);
+        const inserted = await lockWrite(guestId, requestId, (client) => client.createEntity(entity), 409);
+        if (inserted) return { guestId, requestId, expiresAt };
+        const holder = await readLock(guestId);
         // Released between our insert and our read: try the insert again.
         if (!holder) continue;
         const held = lockOf(guestId, holder);
         if (held.requestId === requestId || !held.expiresAt || Date.parse(held.expiresAt) > now.getTime()) return held;
         // Expired: take it over, unless someone else did first (then look again).
-        const entity = { partitionKey, rowKey: LOCK_ROW, requestId, expiresAt };
-        if (await replaceIfUnchanged('GuestLocks', entity, holder.etag)) return { guestId, requestId, expiresAt };
+        if (await lockWrite(guestId, requestId, (client) => client.updateEntity(entity, 'Replace', { etag: holder.etag }), 412, 404)) return { guestId, requestId, expiresAt };
       }
       throw new StoreError('Contention', `The lock of guest ${guestId} kept changing hands`);
     },
 
     async extendGuestLock(guestId, requestId, expiresAt) {
-      const holder = await getRow('GuestLocks', keySafe(guestId), LOCK_ROW);
-      if (!holder || holder.requestId !== requestId) return;
+      const entity = { partitionKey: keySafe(guestId), rowKey: LOCK_ROW, requestId, expiresAt };
+      const replace = (etag: string) => lockWrite(guestId, requestId, (client) => client.updateEntity(entity, 'Replace', { etag }), 412, 404);
+      const known = heldLocks.get(guestId);
+      if (known?.requestId === requestId && (await replace(known.etag))) return true;
+      const holder = await readLock(guestId);
+      if (!holder || holder.requestId !== requestId) return false;
       // Lost to a release or a takeover after our read: then there is nothing of ours to extend.
-      await replaceIfUnchanged('GuestLocks', { partitionKey: holder.partitionKey, rowKey: holder.rowKey, requestId, expiresAt }, holder.etag);
+      return replace(holder.etag);
     },
 
     async releaseGuestLock(guestId, requestId) {
-      const holder = await getRow('GuestLocks', keySafe(guestId), LOCK_ROW);
+      const known = heldLocks.get(guestId);
+      heldLocks.delete(guestId);
+      if (known?.requestId === requestId && (await deleteIfUnchanged('GuestLocks', { partitionKey: keySafe(guestId), rowKey: LOCK_ROW, etag: known.etag } as Row))) return;
+      const holder = await readLock(guestId);
       if (!holder || holder.requestId !== requestId) return;
       await deleteIfUnchanged('GuestLocks', holder);
     },
@@ -402,7 +496,7 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
 
     async forceReleaseGuestLock(guestId) {
       for (let attempt = 1; attempt <= MAX_LOCK_ATTEMPTS; attempt++) {
-        const holder = await getRow('GuestLocks', keySafe(guestId), LOCK_ROW);
+        const holder = await readLock(guestId);
         if (!holder) return undefined;
         if (await deleteIfUnchanged('GuestLocks', holder)) return lockOf(guestId, holder);
       }
@@ -417,6 +511,17 @@ function lockOf(guestId: string, row: Row): GuestLock {
 
 function eventEntity(requestId: string, event: AuditEvent) {
   return { partitionKey: keySafe(requestId), rowKey: `${EVENT_PREFIX}${keySafe(event.id)}`, ...toColumns(event) };
+}
+
+function tokenEntity(token: StoredToken) {
+  return { partitionKey: keySafe(token.requestId), rowKey: tokenRowKey(token.tokenHash), ...toColumns(token) };
+}
+
+/** Oldest first; events of the same instant by id, so the trail reads the same every time. */
+function eventsOf(rows: readonly Row[]): AuditEvent[] {
+  return rows
+    .map((row) => fromColumns(row) as unknown as AuditEvent)
+    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 function tokenRowKey(tokenHash: string): string {

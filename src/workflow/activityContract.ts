@@ -7,6 +7,9 @@ import type { ApprovalDecisionEvent, CancelEvent } from './contract.js';
  * Everything here is plain JSON: it travels through the orchestration history.
  */
 export const ACTIVITY = {
+  beginRequest: 'beginRequest',
+  screenAndAsk: 'screenAndAsk',
+  approveAndReset: 'approveAndReset',
   recordRequest: 'recordRequest',
   getApprovalPolicy: 'getApprovalPolicy',
   requestConfirmation: 'requestConfirmation',
@@ -34,6 +37,13 @@ export interface ApprovalPolicy {
   confirmationTimeoutMs?: number;
 }
 
+/** What `beginRequest` answers (version 4 on). */
+export interface BeginResult {
+  policy: ApprovalPolicy;
+  /** ISO time the confirmation link expires, as mailed (the wait's deadline). */
+  confirmationExpiresAt: string;
+}
+
 export interface RequestConfirmationInput {
   requestId: string;
   /** ISO time after which the confirmation link stops working. */
@@ -48,6 +58,21 @@ export type ConfirmationOutcome = { kind: 'confirmed' } | { kind: 'cancel'; canc
 export type ScreeningResult =
   | { outcome: 'declined'; reason: DeclineReason }
   | { outcome: 'eligible'; guest: { id: string; displayName: string }; approvers: Approver[] };
+
+/** `screenAndAsk`'s input (version 4 on): the approval deadline, counted from the confirmation. */
+export interface ScreenAndAskInput {
+  requestId: string;
+  deadline: string;
+}
+
+/**
+ * How `screenAndAsk` ended: the confirmation's claim went to a cancel or the deadline after all,
+ * the request was declined, or the approvers were asked (or, when a cancel came first, need not be).
+ */
+export type ScreenAndAskResult =
+  | { outcome: 'unconfirmed'; confirmation: Exclude<ConfirmationOutcome, { kind: 'confirmed' }> }
+  | { outcome: 'declined'; reason: DeclineReason }
+  | { outcome: 'asked' };
 
 export interface RequestApprovalInput {
   requestId: string;
@@ -76,6 +101,12 @@ export interface MarkApprovedInput {
 export type ResetOutcome =
   | { ok: true; invitationId: string; inviteRedeemUrl: string }
   | { ok: false; code: string; message: string; requestId?: string };
+
+/** What `approveAndReset` answers (version 4 on): `completed` when `Completed` is stored. */
+export interface ApproveAndResetResult {
+  outcome: ResetOutcome;
+  completed: boolean;
+}
 
 /**
  * One try at putting the guest's `mail` back after a failed reset: `pending` when Graph refused

@@ -19,9 +19,10 @@ export const EVENTS = {
  * The orchestration code version new instances run (README "Changing the orchestration"). An
  * instance keeps the version it started with for its whole life, since it replays its history
  * with the code of that version: 1 (or absent) waits in rounds, 2 keeps one set of event waiters,
- * 3 has the new address confirmed first and mails every ending from one step.
+ * 3 has the new address confirmed first and mails every ending from one step, 4 does the same
+ * work in fewer steps (`beginRequest`, `screenAndAsk`, `approveAndReset`).
  */
-export const WORKFLOW_VERSION = 3;
+export const WORKFLOW_VERSION = 4;
 
 /** Runs an admin's retry of a failed reset (`resetRetryOrchestrator.ts`). */
 export const RESET_RETRY_ORCHESTRATOR_NAME = 'resetRetryOrchestrator';

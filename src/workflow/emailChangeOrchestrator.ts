@@ -4,6 +4,8 @@ import {
   ACTIVITY,
   type ActivityName,
   type ApprovalPolicy,
+  type ApproveAndResetResult,
+  type BeginResult,
   type CompleteRequestInput,
   type ConfirmationOutcome,
   type FinalStatus,
@@ -13,6 +15,8 @@ import {
   type RequestApprovalInput,
   type RequestConfirmationInput,
   type ResetOutcome,
+  type ScreenAndAskInput,
+  type ScreenAndAskResult,
   type ScreeningResult,
 } from './activityContract.js';
 import { EVENTS, type EmailChangeOrchestrationInput } from './contract.js';
@@ -72,17 +76,29 @@ export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
    * Version 3 on: the new address confirms before the directory is asked anything (DESIGN §2
    * step 3). The ending when it was not confirmed (cancelled or expired), else undefined.
    */
-  const confirmNewAddress = function* (policy: ApprovalPolicy, cancel: Task): Generator<Task, RecordOutcomeInput | undefined, unknown> {
+  const confirmNewAddress = function* (policy: ApprovalPolicy, cancel: Task, mailedExpiry: string | undefined): Generator<Task, RecordOutcomeInput | undefined, unknown> {
     const required = policy.confirmationRequired ?? true;
-    const expiresAt = new Date(context.df.currentUtcDateTime.getTime() + (policy.confirmationTimeoutMs ?? 0));
-    const request: RequestConfirmationInput = { requestId, expiresAt: expiresAt.toISOString(), required };
-    yield call(ACTIVITY.requestConfirmation, request);
+    let expiresAt: Date;
+    if (mailedExpiry === undefined) {
+      // Version 3: the link is mailed here; version 4 mailed it in `beginRequest`.
+      expiresAt = new Date(context.df.currentUtcDateTime.getTime() + (policy.confirmationTimeoutMs ?? 0));
+      const request: RequestConfirmationInput = { requestId, expiresAt: expiresAt.toISOString(), required };
+      yield call(ACTIVITY.requestConfirmation, request);
+    } else {
+      expiresAt = new Date(mailedExpiry);
+    }
     if (!required) return undefined;
-    publish({ status: 'AwaitingConfirmation', deadline: request.expiresAt });
+    publish({ status: 'AwaitingConfirmation', deadline: expiresAt.toISOString() });
     let confirmation = yield* waitForConfirmation(context, { deadline: expiresAt, cancel });
     // A confirmation or cancel accepted in the instant before the deadline may still be on its way.
     if (confirmation.kind === 'deadline') confirmation = (yield call(ACTIVITY.settleConfirmation, requestId)) as ConfirmationOutcome;
-    if (confirmation.kind === 'confirmed') confirmation = (yield call(ACTIVITY.recordConfirmation, requestId)) as ConfirmationOutcome;
+    // Version 4 stores the confirmation in `screenAndAsk`, which goes by the claim the same way.
+    if (confirmation.kind === 'confirmed' && version < 4) confirmation = (yield call(ACTIVITY.recordConfirmation, requestId)) as ConfirmationOutcome;
+    return unconfirmedEnding(confirmation);
+  };
+
+  /** The ending of a request whose new address was not confirmed; undefined when it was. */
+  const unconfirmedEnding = (confirmation: ConfirmationOutcome): RecordOutcomeInput | undefined => {
     if (confirmation.kind === 'cancel') return { requestId, outcome: 'Cancelled', cancel: confirmation.cancel };
     if (confirmation.kind === 'deadline') return { requestId, outcome: 'Expired' };
     return undefined;
@@ -91,11 +107,19 @@ export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
   publish({ status: 'Received' });
   let status: RequestStatus;
   try {
-    yield call(ACTIVITY.recordRequest, input);
-    const policy = (yield call(ACTIVITY.getApprovalPolicy)) as ApprovalPolicy;
+    let policy: ApprovalPolicy;
+    let mailedExpiry: string | undefined;
+    if (version >= 4) {
+      const begun = (yield call(ACTIVITY.beginRequest, input)) as BeginResult;
+      policy = begun.policy;
+      mailedExpiry = begun.confirmationExpiresAt;
+    } else {
+      yield call(ACTIVITY.recordRequest, input);
+      policy = (yield call(ACTIVITY.getApprovalPolicy)) as ApprovalPolicy;
+    }
     // Version 3 on: one Cancel waiter for the instance's whole life, shared by both waits.
     const cancel = version >= 3 ? context.df.waitForExternalEvent(EVENTS.cancel) : undefined;
-    const unconfirmed = cancel ? yield* confirmNewAddress(policy, cancel) : undefined;
+    const unconfirmed = cancel ? yield* confirmNewAddress(policy, cancel, mailedExpiry) : undefined;
     if (unconfirmed) {
       status = yield* end(unconfirmed);
     } else {
@@ -108,20 +132,33 @@ export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
 
   /** Screens the guest, asks the approvers and carries out what they decide. */
   function* screenAndDecide(policy: ApprovalPolicy, cancel: Task | undefined): Step {
-    const screening = (yield call(ACTIVITY.screenRequest, requestId)) as ScreeningResult;
-    if (screening.outcome === 'declined') {
-      publish({ status: 'Declined', declineReason: screening.reason });
-      return 'Declined';
+    let startedAt = context.df.currentUtcDateTime.getTime();
+    const deadlineFrom = (start: number) => new Date(start + policy.approvalTimeoutMs);
+    if (version >= 4) {
+      const payload: ScreenAndAskInput = { requestId, deadline: deadlineFrom(startedAt).toISOString() };
+      const asked = (yield call(ACTIVITY.screenAndAsk, payload)) as ScreenAndAskResult;
+      if (asked.outcome === 'unconfirmed') return yield* end(unconfirmedEnding(asked.confirmation)!);
+      if (asked.outcome === 'declined') {
+        publish({ status: 'Declined', declineReason: asked.reason });
+        return 'Declined';
+      }
+    } else {
+      const screening = (yield call(ACTIVITY.screenRequest, requestId)) as ScreeningResult;
+      if (screening.outcome === 'declined') {
+        publish({ status: 'Declined', declineReason: screening.reason });
+        return 'Declined';
+      }
+      // Version 3 and before count the approval time from the end of the screening.
+      startedAt = context.df.currentUtcDateTime.getTime();
     }
 
-    const startedAt = context.df.currentUtcDateTime.getTime();
-    const deadline = new Date(startedAt + policy.approvalTimeoutMs);
+    const deadline = deadlineFrom(startedAt);
     const reminderAt = new Date(startedAt + policy.reminderAfterMs);
     const approvalRound = (reminder: boolean): Task => {
       const payload: RequestApprovalInput = { requestId, deadline: deadline.toISOString(), reminder };
       return call(ACTIVITY.requestApproval, payload);
     };
-    yield approvalRound(false);
+    if (version < 4) yield approvalRound(false);
     const awaiting: OrchestrationCustomStatus = { status: 'AwaitingApproval', deadline: deadline.toISOString() };
     publish(awaiting);
 
@@ -154,10 +191,28 @@ export function* emailChangeOrchestrator(context: OrchestrationContext): Step {
     }
 
     const approval: MarkApprovedInput = { requestId, decision: waited.decision };
+    let outcome: ResetOutcome;
+    if (version >= 4) {
+      publish({ status: 'Approved', decidedBy: waited.decision.approverMail });
+      try {
+        const done = (yield call(ACTIVITY.approveAndReset, approval, RESET_RETRY)) as ApproveAndResetResult;
+        outcome = done.outcome;
+        if (done.completed) {
+          reset = outcome;
+          completed = true;
+          publish({ status: 'Completed' });
+          return 'Completed';
+        }
+      } catch (error) {
+        outcome = internalError(context, error);
+      }
+      reset = outcome;
+      if (!outcome.ok) restore = yield* tryRestore();
+      return yield* complete(outcome);
+    }
     yield call(ACTIVITY.markApproved, approval);
     publish({ status: 'Approved', decidedBy: waited.decision.approverMail });
 
-    let outcome: ResetOutcome;
     if (version >= 2) {
       try {
         outcome = (yield call(ACTIVITY.executeReset, requestId, RESET_RETRY)) as ResetOutcome;

@@ -185,7 +185,8 @@ beforeAll(async () => {
   zipLikeAzd(rules, stagingDir, packageDir);
 }, 600_000);
 
-afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+// A staged node_modules is large: removing it can outlast the default hook timeout on a busy machine.
+afterAll(() => rmSync(workDir, { recursive: true, force: true }), 120_000);
 
 describe('the deployment package, built as azd builds it', () => {
   test('azure.yaml names a staging folder and no remote build, and .funcignore agrees (azd refuses the mix otherwise)', () => {

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { ACTIVITY, type ApprovalPolicy } from '../../src/workflow/activityContract.js';
-import { EVENTS, WORKFLOW_VERSION, type ApprovalDecisionEvent, type CancelEvent, type EmailChangeOrchestrationInput } from '../../src/workflow/contract.js';
+import { EVENTS, type ApprovalDecisionEvent, type CancelEvent, type EmailChangeOrchestrationInput } from '../../src/workflow/contract.js';
 import { emailChangeOrchestrator } from '../../src/workflow/emailChangeOrchestrator.js';
 import { happyAnswer, replay, startState, type RaceStep } from './workflowReplayHarness.js';
 
@@ -16,7 +16,7 @@ const INPUT: EmailChangeOrchestrationInput = {
   submission: { currentEmail: 'old@fabrikam.example', newEmail: 'new@northwind.example', reason: 'MovedCompany' },
   source: {},
   submittedAt: new Date(START).toISOString(),
-  workflowVersion: WORKFLOW_VERSION,
+  workflowVersion: 3,
 };
 const HOUR = 3_600_000;
 const POLICY: ApprovalPolicy = { approvalTimeoutMs: 72 * HOUR, reminderAfterMs: 24 * HOUR, confirmationRequired: true, confirmationTimeoutMs: 24 * HOUR };

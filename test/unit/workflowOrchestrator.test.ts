@@ -408,6 +408,25 @@ describe('emailChangeOrchestrator', () => {
     expect(lastStatus(run)).toEqual({ status: 'Failed', errorCode: INTERNAL_ERROR_CODE });
   });
 
+  test('version 4: approving and resetting failing for good restores the mail and ends Failed InternalError', () => {
+    const run = runOrchestrator({
+      input: { ...INPUT, workflowVersion: 4 },
+      activities: activities({
+        [ACTIVITY.beginRequest]: () => ({ policy: { ...POLICY, confirmationRequired: false }, confirmationExpiresAt: START.toISOString() }),
+        [ACTIVITY.screenAndAsk]: () => ({ outcome: 'asked' }),
+        [ACTIVITY.approveAndReset]: () => {
+          throw new Error("Activity function 'approveAndReset' failed: 503 ServiceUnavailable");
+        },
+      }),
+      race: [approve()],
+    });
+    expect(run.result).toBe('Failed');
+    expect(names(run)).toEqual([ACTIVITY.beginRequest, ACTIVITY.screenAndAsk, ACTIVITY.approveAndReset, ACTIVITY.restoreMail, ACTIVITY.completeRequest, ACTIVITY.sendOutcomeMails]);
+    expect(run.activityCalls.find((c) => c.name === ACTIVITY.approveAndReset)?.retry).toBe(RESET_RETRY);
+    expect((inputOf(run, ACTIVITY.completeRequest) as { outcome: ResetOutcome }).outcome).toMatchObject({ ok: false, code: INTERNAL_ERROR_CODE });
+    expect(lastStatus(run)).toEqual({ status: 'Failed', errorCode: INTERNAL_ERROR_CODE });
+  });
+
   test('any other step failing for good still ends the request instead of leaving it hanging', () => {
     const run = runOrchestrator({
       activities: activities({

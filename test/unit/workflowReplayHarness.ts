@@ -178,6 +178,10 @@ export function happyAnswer(name: string, input: unknown): unknown {
       return { kind: 'confirmed' };
     case ACTIVITY.executeReset:
       return INVITED;
+    case ACTIVITY.screenAndAsk:
+      return { outcome: 'asked' };
+    case ACTIVITY.approveAndReset:
+      return { outcome: INVITED, completed: true };
     case ACTIVITY.recordOutcome:
       return (input as { outcome: string }).outcome;
     case ACTIVITY.completeRequest:

@@ -1,0 +1,77 @@
+import { reportLinkExpiry } from '../domain/linkLifetimes.js';
+import { createLinkToken } from '../domain/linkToken.js';
+import { ownerAddresses, type Approver, type AuditEvent, type EmailChangeRequest } from '../domain/request.js';
+import { newLink, mintLink, type NewLink } from '../store/mintLink.js';
+import type { StoredApprovalToken } from '../store/requestStore.js';
+import { approvalRequestEmail, changeRequestedNoticeEmail } from '../templates/emails.js';
+import { auditEvent, type ActivityDependencies } from './activityDependencies.js';
+import { mailOnceFor } from './mailOnce.js';
+
+/** Approval links made before the request's write that saves their hashes, by approver key. */
+export interface ApprovalLinks {
+  approvals: Map<string, { url: string; token: StoredApprovalToken }>;
+  report: NewLink;
+}
+
+const approverKey = (approver: Approver) => approver.id || approver.mail;
+
+/**
+ * Fresh single-use links for every approver (expiring at the deadline) and the owner's report
+ * link, to be saved with the write that moves the request to `AwaitingApproval`, so the mails that
+ * follow need no write of their own.
+ */
+export function newApprovalLinks(deps: ActivityDependencies, requestId: string, approvers: readonly Approver[], deadline: string): ApprovalLinks {
+  const approvals = new Map(approvers.map((approver) => [approverKey(approver), approvalLink(deps, requestId, approver, deadline)] as const));
+  const report = newLink(deps.settings.PUBLIC_BASE_URL, { requestId, purpose: 'report', expiresAt: reportLinkExpiry(deadline) });
+  return { approvals, report };
+}
+
+export const tokensOf = (links: ApprovalLinks) => [...[...links.approvals.values()].map((link) => link.token), links.report.token];
+
+function approvalLink(deps: ActivityDependencies, requestId: string, approver: Approver, deadline: string) {
+  const { token, tokenHash } = createLinkToken(requestId);
+  const stored: StoredApprovalToken = { requestId, tokenHash, approverId: approver.id, approverMail: approver.mail, expiresAt: deadline };
+  return { url: `${deps.settings.PUBLIC_BASE_URL}/api/approvals/${token}`, token: stored };
+}
+
+/**
+ * Mails each approver a personal single-use link (only its hash is stored, expiring at the
+ * deadline); the first round also warns the guest's current address, with a "this wasn't me"
+ * link; the reminder round sends fresh links with the reminder wording. Mails already sent (by an
+ * earlier run, per `events`) are skipped; links not given in `links` are minted and saved here.
+ */
+export async function askApprovers(
+  deps: ActivityDependencies,
+  request: EmailChangeRequest,
+  events: readonly AuditEvent[],
+  round: { deadline: string; reminder: boolean; links?: ApprovalLinks },
+): Promise<void> {
+  const { store, settings } = deps;
+  const { deadline, reminder, links } = round;
+  const requestId = request.id;
+  const mailOnce = await mailOnceFor(deps, requestId, events, { deferMarkers: true });
+  try {
+    for (const approver of request.approvers) {
+      const key = approverKey(approver);
+      await mailOnce(`${reminder ? 'reminder' : 'approval'}:${key}`, [approver.mail], async () => {
+        let link = links?.approvals.get(key);
+        if (!link) {
+          link = approvalLink(deps, requestId, approver, deadline);
+          await store.saveApprovalToken(link.token);
+        }
+        return approvalRequestEmail({ request, approver, approvalUrl: link.url, reminder });
+      });
+    }
+    if (reminder) {
+      await store.appendEvent(auditEvent(deps, requestId, 'reminder', 'ReminderSent', 'system', { approvers: request.approvers.map((a) => a.mail) }));
+      return;
+    }
+    await mailOnce('change-requested', ownerAddresses(request), async () => {
+      const reportExpiresAt = reportLinkExpiry(deadline);
+      const reportUrl = links?.report.url ?? (await mintLink(store, settings.PUBLIC_BASE_URL, { requestId, purpose: 'report', expiresAt: reportExpiresAt }));
+      return changeRequestedNoticeEmail({ request, reportUrl, reportExpiresAt });
+    });
+  } finally {
+    await mailOnce.flush();
+  }
+}
