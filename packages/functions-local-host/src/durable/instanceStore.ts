@@ -44,6 +44,11 @@ export type InboxMessage =
 export interface InboxEntry {
   key: string;
   message: InboxMessage;
+  /**
+   * Only on a task result held in memory and never written (the runtime's `deliverResult`): the
+   * execution whose task it answers. It is lost with the process, whose restart runs the task again.
+   */
+  memoryOnly?: { executionId: string };
 }
 
 export interface StoredInstance {
@@ -128,6 +133,12 @@ function newInboxKey(now: number): string {
   return `inbox-${String(now).padStart(15, '0')}-${String(inboxSequence++ % 1e6).padStart(6, '0')}`;
 }
 
+function inboxEntity(instanceId: string, { key, message }: InboxEntry): TableEntity {
+  const entity: TableEntity = { partitionKey: instanceId, rowKey: key };
+  writeJson(entity, 'Message', message);
+  return entity;
+}
+
 function historyEntity(record: InstanceRecord, index: number, event: HistoryEvent): TableEntity {
   const entity: TableEntity = { partitionKey: record.instanceId, rowKey: historyKey(record.generation, index), EventType: event.EventType, EventId: event.EventId };
   writeJson(entity, 'Event', { ...event, IsPlayed: false });
@@ -206,14 +217,14 @@ export class InstanceStore {
     return { record, history, inbox };
   }
 
-  /** Persists a message for an instance before anyone acts on it. */
-  async appendInbox(instanceId: string, message: InboxMessage): Promise<InboxEntry> {
-    const key = newInboxKey(this.now());
-    const entity: TableEntity = { partitionKey: instanceId, rowKey: key };
-    writeJson(entity, 'Message', message);
-    this.operations++;
-    await this.table.createEntity(entity);
-    return { key, message };
+  /** Gives a message its place in an inbox (arrival order, on the engine's clock); writes nothing. */
+  newInboxEntry(message: InboxMessage): InboxEntry {
+    return { key: newInboxKey(this.now()), message };
+  }
+
+  /** Persists messages for an instance before anyone acts on them. */
+  async appendInbox(instanceId: string, entries: InboxEntry[]): Promise<void> {
+    await this.transactInBatches(entries.map((entry): TransactionAction => ['create', inboxEntity(instanceId, entry)]));
   }
 
   /**
@@ -236,13 +247,9 @@ export class InstanceStore {
    * the instance (none for a parent that waits for its rewound sub-orchestrations).
    */
   async rewind(record: InstanceRecord, rewritten: { index: number; event: HistoryEvent }[], wake?: InboxMessage): Promise<InboxEntry | undefined> {
-    const entry = wake && { key: newInboxKey(this.now()), message: wake };
+    const entry = wake && this.newInboxEntry(wake);
     const finalActions: TransactionAction[] = [['upsert', toStateEntity(record), 'Replace']];
-    if (entry) {
-      const inboxRow: TableEntity = { partitionKey: record.instanceId, rowKey: entry.key };
-      writeJson(inboxRow, 'Message', entry.message);
-      finalActions.push(['create', inboxRow]);
-    }
+    if (entry) finalActions.push(['create', inboxEntity(record.instanceId, entry)]);
     const historyActions = rewritten.map(({ index, event }): TransactionAction => ['upsert', historyEntity(record, index, event), 'Replace']);
     await this.transactWithLast(historyActions, finalActions);
     return entry;
@@ -252,20 +259,21 @@ export class InstanceStore {
   private async transactWithLast(first: TransactionAction[], last: TransactionAction[]): Promise<void> {
     const room = MAX_BATCH - last.length;
     const early = first.slice(0, Math.max(0, first.length - room));
-    for (let start = 0; start < early.length; start += MAX_BATCH) {
-      await this.transact(early.slice(start, start + MAX_BATCH));
-    }
+    await this.transactInBatches(early);
     await this.transact([...first.slice(early.length), ...last]);
   }
 
   /** Deletes an instance entirely; the number of instances deleted (0 or 1). */
   async purge(instanceId: string): Promise<number> {
     const rows = await this.query(`PartitionKey eq '${escapeKey(instanceId)}'`, ['RowKey']);
-    const deletes = rows.map((row): TransactionAction => ['delete', { partitionKey: instanceId, rowKey: row.rowKey! }]);
-    for (let start = 0; start < deletes.length; start += MAX_BATCH) {
-      await this.transact(deletes.slice(start, start + MAX_BATCH));
-    }
+    await this.transactInBatches(rows.map((row): TransactionAction => ['delete', { partitionKey: instanceId, rowKey: row.rowKey! }]));
     return rows.some((row) => row.rowKey === STATE_ROW) ? 1 : 0;
+  }
+
+  private async transactInBatches(actions: TransactionAction[]): Promise<void> {
+    for (let start = 0; start < actions.length; start += MAX_BATCH) {
+      await this.transact(actions.slice(start, start + MAX_BATCH));
+    }
   }
 
   private async transact(actions: TransactionAction[]): Promise<void> {

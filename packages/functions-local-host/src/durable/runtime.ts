@@ -34,8 +34,11 @@ import { TimerClock } from './timers.js';
 /**
  * Runs orchestrations: one episode at a time per instance, each replaying the persisted history
  * through the app's orchestrator function, then committing what it decided before acting on it.
- * Work that happens outside an episode (activity results, raised events, control requests)
- * is persisted to the instance's inbox first, so a crash loses nothing.
+ * Messages from outside (raised events, control requests) are persisted to the instance's inbox
+ * before the caller is answered. Results of this process's own tasks (activities, sub-orchestrations)
+ * wait in memory for the next episode, whose commit records them in the history: a crash before that
+ * commit loses them, and the restart runs those tasks again (at least once, as Azure runs activities).
+ * So a task costs no Table operation of its own.
  */
 
 /** An inbox commit may carry at most 99 deletions (≤100 operations per transaction). */
@@ -109,6 +112,14 @@ export class OrchestrationRuntime {
     this.stopping = true;
     this.timers.disarmAll();
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
+    // A stop, unlike a crash, keeps the results no episode took yet: their tasks need not run again.
+    for (const instance of this.active.values()) {
+      const held = instance.inbox.filter((entry) => entry.memoryOnly?.executionId === instance.record.executionId);
+      if (held.length === 0) continue;
+      await this.options.store.appendInbox(instance.record.instanceId, held).catch((error: unknown) => {
+        this.options.log('warn', `Durable instance ${instance.record.instanceId}: ${held.length} task result(s) not kept, the tasks run again at the next start: ${String(error)}`);
+      });
+    }
   }
 
   onFinished(listener: (record: InstanceRecord) => void): void {
@@ -276,9 +287,30 @@ export class OrchestrationRuntime {
   /** Persists a message for an unfinished instance and wakes it; late messages are dropped. */
   private async deliver(instanceId: string, message: InboxMessage): Promise<void> {
     if (!this.active.has(instanceId)) return;
-    const entry = await this.options.store.appendInbox(instanceId, message);
-    // Read the instance again: an episode may have replaced its inbox array while we wrote.
-    this.active.get(instanceId)?.inbox.push(entry);
+    const entry = this.options.store.newInboxEntry(message);
+    await this.options.store.appendInbox(instanceId, [entry]);
+    this.enqueue(instanceId, entry);
+  }
+
+  /**
+   * Hands the result of a task of `executionId` to its instance in memory, and wakes it. The
+   * next episode's commit is the result's first write; results of another execution (before a
+   * continueAsNew) or for a finished instance are dropped.
+   */
+  private deliverResult(instanceId: string, executionId: string, completion: Completion): void {
+    this.enqueue(instanceId, { ...this.options.store.newInboxEntry({ type: 'completion', completion }), memoryOnly: { executionId } });
+  }
+
+  /** Adds an entry to an unfinished instance's inbox in arrival order, and wakes the instance. */
+  private enqueue(instanceId: string, entry: InboxEntry): void {
+    // Read the instance now: an episode may have replaced its inbox array while a message was written.
+    const inbox = this.active.get(instanceId)?.inbox;
+    if (!inbox) return;
+    // A message stamped before a result may be added after it (its write took time): keep key order,
+    // which is the order a restart reads the inbox in and the order episodes take messages in.
+    let at = inbox.length;
+    while (at > 0 && inbox[at - 1]!.key > entry.key) at--;
+    inbox.splice(at, 0, entry);
     this.kick(instanceId);
   }
 
@@ -423,7 +455,10 @@ export class OrchestrationRuntime {
   private selectDeliveries(inbox: InboxEntry[], record: InstanceRecord, now: Date, consumed: string[]): Completion[] {
     const candidates: Candidate[] = [];
     for (const entry of inbox.slice(0, MAX_MESSAGES_PER_EPISODE)) {
-      if (entry.message.type === 'completion') candidates.push({ completion: entry.message.completion, at: Number(entry.key.split('-')[1]), inboxKey: entry.key });
+      if (entry.message.type !== 'completion') continue;
+      // A result for the execution before a continueAsNew: its task id may be reused by this one.
+      if (entry.memoryOnly && entry.memoryOnly.executionId !== record.executionId) consumed.push(entry.key);
+      else candidates.push({ completion: entry.message.completion, at: Number(entry.key.split('-')[1]), inboxKey: entry.key });
     }
     for (const task of record.execution.openTasks) {
       if (task.kind === 'timer' && Date.parse(task.fireAt) <= now.getTime()) {
@@ -481,10 +516,12 @@ export class OrchestrationRuntime {
     const sameExecution = record.generation === instance.record.generation;
     const firstIndex = sameExecution ? instance.record.historyLength : 0;
     record.historyLength = firstIndex + events.length;
-    await this.options.store.commit(record, events, firstIndex, consumed);
+    const done = new Set(consumed);
+    // Results held in memory were never written: only persisted messages have rows to delete.
+    const deleted = instance.inbox.filter((entry) => done.has(entry.key) && !entry.memoryOnly).map((entry) => entry.key);
+    await this.options.store.commit(record, events, firstIndex, deleted);
     instance.record = record;
     instance.history = [...(sameExecution ? instance.history : []), ...events.map((event) => ({ ...event, IsPlayed: true }))];
-    const done = new Set(consumed);
     instance.inbox = instance.inbox.filter((entry) => !done.has(entry.key));
     if (isTerminal(record.runtimeStatus)) this.finished(record);
   }
@@ -500,14 +537,16 @@ export class OrchestrationRuntime {
 
   private finished(record: InstanceRecord): void {
     this.active.delete(record.instanceId);
-    if (record.parentInstanceId !== null && record.parentTaskId !== null) {
-      void this.track(this.deliver(record.parentInstanceId, { type: 'completion', completion: childCompletion(record) }));
-    }
+    const parent = record.parentInstanceId === null ? undefined : this.active.get(record.parentInstanceId);
+    // Held in memory like an activity's result, yet not lost in a crash: the child's terminal
+    // record is committed already, and on restart `resumeOpenTasks` reads it again for the parent.
+    if (parent && record.parentTaskId !== null) this.deliverResult(parent.record.instanceId, parent.record.executionId, childCompletion(record));
     for (const listener of this.finishedListeners) listener(record);
   }
 
   /** After a restart: re-arm timers, re-run activities without a persisted result, re-link children. */
   private async resumeOpenTasks(instance: StoredInstance): Promise<void> {
+    const { instanceId, executionId } = instance.record;
     const answered = new Set(
       instance.inbox.flatMap((entry) => (entry.message.type === 'completion' && 'taskId' in entry.message.completion ? [entry.message.completion.taskId] : [])),
     );
@@ -518,8 +557,8 @@ export class OrchestrationRuntime {
         continue;
       }
       const child = await this.readRecord(task.childInstanceId);
-      if (child?.parentTaskId === task.id && child.parentInstanceId === instance.record.instanceId) {
-        if (isTerminal(child.runtimeStatus)) await this.deliver(instance.record.instanceId, { type: 'completion', completion: childCompletion(child) });
+      if (child?.parentTaskId === task.id && child.parentInstanceId === instanceId) {
+        if (isTerminal(child.runtimeStatus)) this.deliverResult(instanceId, executionId, childCompletion(child));
       } else {
         this.startTask(instance.record, task);
       }
@@ -528,21 +567,22 @@ export class OrchestrationRuntime {
 
   private startTask(record: InstanceRecord, task: OpenTask): void {
     if (task.kind === 'timer') this.timers.arm(record.instanceId, task.id, task.fireAt);
-    else if (task.kind === 'activity') void this.track(this.activitySlots.run(() => this.runActivity(record.instanceId, task)));
-    else void this.track(this.startChild(record.instanceId, task));
+    else if (task.kind === 'activity') void this.track(this.activitySlots.run(() => this.runActivity(record, task)));
+    else void this.track(this.startChild(record, task));
   }
 
-  private async startChild(parentInstanceId: string, task: Extract<OpenTask, { kind: 'subOrchestration' }>): Promise<void> {
-    const outcome = await this.startNew(task.name, task.childInstanceId, task.input, { instanceId: parentInstanceId, taskId: task.id });
+  private async startChild(parent: InstanceRecord, task: Extract<OpenTask, { kind: 'subOrchestration' }>): Promise<void> {
+    const outcome = await this.startNew(task.name, task.childInstanceId, task.input, { instanceId: parent.instanceId, taskId: task.id });
     if (outcome === 'created') return;
     const reason =
       outcome === 'conflict'
         ? `An orchestration with the instance ID '${task.childInstanceId}' already exists.`
         : `The function '${task.name}' doesn't exist, is disabled, or is not an orchestrator function.`;
-    await this.deliver(parentInstanceId, { type: 'completion', completion: { kind: 'subOrchestrationFailed', taskId: task.id, reason, details: '' } });
+    // Not persisted either: a restart tries the start again and fails the same way.
+    this.deliverResult(parent.instanceId, parent.executionId, { kind: 'subOrchestrationFailed', taskId: task.id, reason, details: '' });
   }
 
-  private async runActivity(instanceId: string, task: Extract<OpenTask, { kind: 'activity' }>): Promise<void> {
+  private async runActivity({ instanceId, executionId }: InstanceRecord, task: Extract<OpenTask, { kind: 'activity' }>): Promise<void> {
     if (this.stopping) return;
     this.activityExecutions++;
     let completion: Completion;
@@ -551,7 +591,7 @@ export class OrchestrationRuntime {
       // The extension refuses the call itself, so no activity ran and no worker stack exists.
       const known = this.options.invoker.functions().filter((fn) => fn.triggerType === 'activityTrigger').map((fn) => `'${fn.name}'`);
       const reason = `The function '${task.name}' doesn't exist, is disabled, or is not an activity function. Additional info: the known activity functions are ${known.join(', ') || 'none'}.`;
-      await this.deliver(instanceId, { type: 'completion', completion: { kind: 'taskFailed', taskId: task.id, reason, details: '' } });
+      this.deliverResult(instanceId, executionId, { kind: 'taskFailed', taskId: task.id, reason, details: '' });
       return;
     }
     try {
@@ -570,7 +610,7 @@ export class OrchestrationRuntime {
         details: JSON.stringify({ Message: message, StackTrace: stackTrace }),
       };
     }
-    await this.deliver(instanceId, { type: 'completion', completion });
+    this.deliverResult(instanceId, executionId, completion);
   }
 
   /** An activity may take a `durableClient` input (to start or signal other instances), as in Azure. */

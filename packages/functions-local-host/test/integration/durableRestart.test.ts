@@ -57,6 +57,13 @@ async function waitUntil(instanceId: string, until: (s: Awaited<ReturnType<typeo
   }
 }
 
+/** A host of its own for a test, on the same data, whether or not the test before left one running. */
+async function freshHost(): Promise<ChildProcess> {
+  if (host && host.exitCode === null && host.signalCode === null) await crashHost(host);
+  port = await freePort();
+  return startHostProcess({ appDir, port, dataDir });
+}
+
 beforeAll(() => {
   buildCli();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'durable-restart-'));
@@ -115,4 +122,45 @@ test('orchestrations waiting for an event, a timer or an activity survive a host
   expect(await waitUntil(inFlightId, (s) => s.runtimeStatus !== 'Running')).toMatchObject({ runtimeStatus: 'Completed', output: [1, 2] });
   expect(fs.readFileSync(eventFile, 'utf8')).toBe('before\nafter\n');
   expect(fs.readFileSync(timerFile, 'utf8')).toBe('before\nafter\n');
+});
+
+test('an activity result not yet committed when the host dies is lost: the activity runs again and the orchestration completes', async () => {
+  const file = path.join(dataDir, 'uncommitted.log');
+  const gateFile = path.join(dataDir, 'uncommitted-gate');
+  const blockedFile = path.join(dataDir, 'uncommitted-blocked');
+  host = await freshHost();
+  const response = await fetch(`http://localhost:${port}/api/start/BlocksAfterActivity`, { method: 'POST', body: JSON.stringify({ file, gateFile, blockedFile }) });
+  const { id } = (await response.json()) as { id: string };
+  // The activity ran and the episode that takes its result is blocked before committing it.
+  while (!fs.existsSync(blockedFile)) await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(fs.readFileSync(file, 'utf8')).toBe('ran\n');
+
+  await crashHost(host);
+  fs.writeFileSync(gateFile, '');
+  host = await startHostProcess({ appDir, port, dataDir });
+
+  expect(await waitUntil(id, (s) => s.runtimeStatus !== 'Running' && s.runtimeStatus !== 'Pending')).toMatchObject({ runtimeStatus: 'Completed', output: 'ran' });
+  expect(fs.readFileSync(file, 'utf8')).toBe('ran\nran\n');
+});
+
+test('a host stopped gracefully keeps the results of the activities it let finish: they do not run again', async () => {
+  const file = path.join(dataDir, 'stopped.log');
+  const gateFile = path.join(dataDir, 'stopped-gate');
+  host = await freshHost();
+  const response = await fetch(`http://localhost:${port}/api/start/StoppedInActivity`, { method: 'POST', body: JSON.stringify({ file, gateFile }) });
+  const { id } = (await response.json()) as { id: string };
+  while (!fs.existsSync(file)) await new Promise((resolve) => setTimeout(resolve, 50));
+
+  // Once the host says it is stopping, no episode starts: the activity, which the stop waits
+  // for, ends with its result not taken.
+  const exited = new Promise<number | null>((resolve) => host!.once('exit', resolve));
+  const stopping = new Promise<void>((resolve) => host!.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('stopping the host') && resolve()));
+  host.kill('SIGINT');
+  await stopping;
+  fs.writeFileSync(gateFile, '');
+  expect(await exited).toBe(0);
+  host = await startHostProcess({ appDir, port, dataDir });
+
+  expect(await waitUntil(id, (s) => s.runtimeStatus !== 'Running' && s.runtimeStatus !== 'Pending')).toMatchObject({ runtimeStatus: 'Completed', output: 'end' });
+  expect(fs.readFileSync(file, 'utf8')).toBe('start\nend\n');
 });

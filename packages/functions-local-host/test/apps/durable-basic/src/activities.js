@@ -48,6 +48,16 @@ df.app.activity('WaitForFile', {
   },
 });
 
+/** Records its start, waits for a file, records its end: a test stops the host while it runs. */
+df.app.activity('RecordAroundGate', {
+  handler: async ({ file, gateFile }) => {
+    fs.appendFileSync(file, 'start\n');
+    while (!fs.existsSync(gateFile)) await new Promise((resolve) => setTimeout(resolve, 20));
+    fs.appendFileSync(file, 'end\n');
+    return 'end';
+  },
+});
+
 let running = 0;
 
 /** Reports how many of its own kind ran at once (host.json allows 4 concurrent activities). */

@@ -1,4 +1,5 @@
 // Orchestrators of the durable sample app: one per engine behaviour under test.
+const fs = require('node:fs');
 const df = require('durable-functions');
 
 df.app.orchestration('Chain', function* (context) {
@@ -53,6 +54,22 @@ df.app.orchestration('Counter', function* (context) {
     return undefined;
   }
   return count;
+});
+
+/**
+ * Continues as new while its first activity (task 0) still runs; the new execution's own task 0
+ * waits for another file. The first activity's late result must not answer it.
+ */
+df.app.orchestration('ContinuesPastActivity', function* (context) {
+  const { file, gateFile, nextGateFile, continued } = context.df.getInput();
+  if (continued) {
+    context.df.setCustomStatus('continued');
+    return yield context.df.callActivity('WaitForFile', nextGateFile);
+  }
+  const slow = context.df.callActivity('RecordAroundGate', { file, gateFile });
+  yield context.df.Task.any([slow, context.df.createTimer(context.df.currentUtcDateTime)]);
+  context.df.continueAsNew({ file, gateFile, nextGateFile, continued: true });
+  return undefined;
 });
 
 df.app.orchestration('Parent', function* (context) {
@@ -135,4 +152,32 @@ df.app.orchestration('Rewindable', function* (context) {
 df.app.orchestration('RewindableParent', function* (context) {
   const child = yield context.df.callSubOrchestrator('Rewindable', context.df.getInput());
   return { child };
+});
+
+/** `count` chained activities, then an event: what one orchestration costs in Table operations. */
+df.app.orchestration('ChainThenEvent', function* (context) {
+  const results = [];
+  for (let i = 0; i < context.df.getInput(); i++) results.push(yield context.df.callActivity('Hello', String(i)));
+  context.df.setCustomStatus('waiting');
+  results.push(yield context.df.waitForExternalEvent('Go'));
+  return results;
+});
+
+df.app.orchestration('StoppedInActivity', function* (context) {
+  return yield context.df.callActivity('RecordAroundGate', context.df.getInput());
+});
+
+/**
+ * Records a line, then blocks the whole host (a synchronous wait in the episode that takes the
+ * result) until `gateFile` exists, after writing `blockedFile`: a test kills the host in there,
+ * after the activity finished and before its result was committed.
+ */
+df.app.orchestration('BlocksAfterActivity', function* (context) {
+  const { file, gateFile, blockedFile } = context.df.getInput();
+  const line = yield context.df.callActivity('Record', { file, line: 'ran' });
+  if (!fs.existsSync(gateFile)) {
+    fs.writeFileSync(blockedFile, '');
+    while (!fs.existsSync(gateFile)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+  return line;
 });
