@@ -36,10 +36,11 @@ export async function screenRequest(deps: ActivityDependencies, requestId: strin
   });
   if (!domain.allowed) return decline('DomainNotAllowed', undefined, { why: domain.why });
 
-  const guest = await graph.findUserByEmail(request.currentEmail);
+  // The guest and its roles in one read (a second only for a guest in 20 groups or more).
+  const guest = await graph.findUserWithRolesByEmail(request.currentEmail);
   if (!guest) return decline('GuestNotFound');
 
-  const ineligible = checkEligibility(guest, await graph.getDirectoryRoles(guest.id));
+  const ineligible = checkEligibility(guest, guest.directoryRoles);
   if (ineligible) return decline(ineligible, guest);
 
   const { approvers, skipped } = await resolveApprovers(graph, settings, guest, request);
