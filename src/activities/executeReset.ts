@@ -40,10 +40,11 @@ export async function executeReset(deps: ActivityDependencies, requestId: string
   if (lock.requestId !== requestId) return refuse('DuplicateActiveRequest', 'Another request for this guest is active; nothing was changed.');
 
   try {
-    const guest = await graph.getUser(guestId);
-    if (!guest) return refuse('GuestNotFound', 'The guest no longer exists in the directory.');
     // The guest may have changed since approval; a member must never be posted (it would become B2B).
-    const ineligible = checkEligibility(guest, await graph.getDirectoryRoles(guestId));
+    // Its state and roles come in one read, so they describe the same moment.
+    const guest = await graph.getUserWithRoles(guestId);
+    if (!guest) return refuse('GuestNotFound', 'The guest no longer exists in the directory.');
+    const ineligible = checkEligibility(guest, guest.directoryRoles);
     if (ineligible) return refuse(ineligible, 'The guest is no longer eligible; nothing was changed.');
 
     if (request.previousMail === undefined) {
@@ -122,10 +123,11 @@ export async function approveAndReset(deps: ActivityDependencies, input: MarkApp
 
   const changed: AuditEvent[] = [];
   try {
-    const guest = await graph.getUser(guestId);
-    if (!guest) return await refuse('GuestNotFound', 'The guest no longer exists in the directory.');
     // The guest may have changed since approval; a member must never be posted (it would become B2B).
-    const ineligible = checkEligibility(guest, await graph.getDirectoryRoles(guestId));
+    // Its state and roles come in one read, so they describe the same moment.
+    const guest = await graph.getUserWithRoles(guestId);
+    if (!guest) return await refuse('GuestNotFound', 'The guest no longer exists in the directory.');
+    const ineligible = checkEligibility(guest, guest.directoryRoles);
     if (ineligible) return await refuse(ineligible, 'The guest is no longer eligible; nothing was changed.');
 
     const saveMail = request.previousMail === undefined;

@@ -1,47 +1,85 @@
 import type { Settings } from '../config/settings.js';
-import { selectApprovers, type ApproverCandidate, type ApproverCandidates, type ApproverSelection } from '../domain/approvers.js';
+import { eligibleApprovers, selectApprovers, type ApproverCandidate, type ApproverCandidates, type ApproverSelection } from '../domain/approvers.js';
 import type { EmailChangeRequest } from '../domain/request.js';
-import { GraphRequestError, type DirectoryUser, type GraphGateway } from '../graph/graphGateway.js';
+import { GraphRequestError, type DirectoryPrincipal, type DirectoryUser, type GraphGateway } from '../graph/graphGateway.js';
 
-/**
- * Fetches every candidate from Graph (sponsors, members of group sponsors, manager, configured
- * fallback) and lets the approver policy choose; it also says whom it skipped and why.
- */
-export async function resolveApprovers(
-  graph: GraphGateway,
-  settings: Settings,
-  guest: DirectoryUser,
-  request: Pick<EmailChangeRequest, 'currentEmail' | 'newEmail'>,
-): Promise<ApproverSelection> {
-  return selectApprovers(await fetchApproverCandidates(graph, settings, guest, request));
+type ApproverRequest = Pick<EmailChangeRequest, 'currentEmail' | 'newEmail'>;
+
+/** What the caller already read: the guest and its sponsors (users and groups). */
+export interface KnownCandidates {
+  guest: DirectoryUser;
+  sponsors: DirectoryPrincipal[];
+  request: ApproverRequest;
 }
 
 /**
- * Every candidate of every tier as the directory describes them now, fetched once: the policy
- * then gives either the selection (`selectApprovers`, when links are sent) or everyone eligible
- * at any tier (`eligibleApprovers`, when someone holding a link decides).
+ * Who is mailed an approval link: the first tier with anyone eligible (DESIGN §2 step 4). Each
+ * tier is read from Graph only when every tier before it had nobody: a guest whose sponsors
+ * answer costs no manager lookup and no fallback lookups. The skipped candidates are those of the
+ * tiers tried, as the policy reports them; a tier never read has nobody to skip.
  */
-export async function fetchApproverCandidates(
+export async function resolveApprovers(graph: GraphGateway, settings: Settings, guest: DirectoryUser, request: ApproverRequest): Promise<ApproverSelection> {
+  const sponsors = await graph.getSponsors(guest.id);
+  const hasApprovers = (candidates: ApproverCandidates) => selectApprovers(candidates).approvers.length > 0;
+  return selectApprovers(await readTiersUntil(graph, settings, { guest, sponsors, request }, hasApprovers, 'wholeTiers'));
+}
+
+/**
+ * Whether someone holding a link may still approve, by the directory as it is now: eligible at any
+ * tier, not only the one links went to (a sponsor added since does not unseat the manager). The
+ * tiers are read in order and the reading stops where the approver is found eligible, so a
+ * sponsor who decides costs no manager, group or fallback lookup.
+ */
+export async function isEligibleApproverNow(graph: GraphGateway, settings: Settings, known: KnownCandidates, approverId: string): Promise<boolean> {
+  const id = approverId.trim().toLowerCase();
+  const isEligible = (candidates: ApproverCandidates) => eligibleApprovers(candidates).some((a) => a.id.toLowerCase() === id);
+  return isEligible(await readTiersUntil(graph, settings, known, isEligible, 'eachStep'));
+}
+
+type TierCandidates = Partial<Pick<ApproverCandidates, 'sponsors' | 'groupSponsorMembers' | 'manager' | 'fallback'>>;
+
+/**
+ * The candidates of the tiers in order, one Graph read at a time, until `enough` holds. Sponsors
+ * that are users and the members of sponsor groups form one tier: screening stops only between
+ * whole tiers (every member of the tier that answers is mailed and its skips audited), while the
+ * decision-time check may stop as soon as the approver is found.
+ */
+async function readTiersUntil(
   graph: GraphGateway,
   settings: Settings,
-  guest: DirectoryUser,
-  request: Pick<EmailChangeRequest, 'currentEmail' | 'newEmail'>,
+  { guest, sponsors, request }: KnownCandidates,
+  enough: (candidates: ApproverCandidates) => boolean,
+  stopAt: 'wholeTiers' | 'eachStep',
 ): Promise<ApproverCandidates> {
-  const sponsors = await graph.getSponsors(guest.id);
-  const userSponsors = sponsors.flatMap((s) => (s.kind === 'user' ? [s] : []));
-  const groupMembers: DirectoryUser[] = [];
-  for (const group of sponsors.filter((s) => s.kind === 'group')) {
-    groupMembers.push(...(await groupMembersIfPermitted(graph, group.id)));
-  }
-  const manager = await graph.getManager(guest.id);
-  return {
+  const steps: { read: () => Promise<TierCandidates>; endsTier: boolean }[] = [
+    { read: async () => ({ sponsors: approversFrom(sponsors.flatMap((s) => (s.kind === 'user' ? [s] : []))) }), endsTier: false },
+    { read: async () => ({ groupSponsorMembers: approversFrom(await membersOfSponsorGroups(graph, sponsors)) }), endsTier: true },
+    { read: async () => managerOf(graph, guest.id), endsTier: true },
+    { read: async () => ({ fallback: await resolveFallbackApprovers(graph, settings.FALLBACK_APPROVERS) }), endsTier: true },
+  ];
+  let candidates: ApproverCandidates = {
     guest: { id: guest.id, mail: guest.mail, otherMails: guest.otherMails },
-    sponsors: approversFrom(userSponsors),
-    groupSponsorMembers: approversFrom(groupMembers),
-    ...(manager ? { manager: approversFrom([manager])[0] } : {}),
-    fallback: await resolveFallbackApprovers(graph, settings.FALLBACK_APPROVERS),
+    sponsors: [],
+    groupSponsorMembers: [],
+    fallback: [],
     excludedEmails: [request.currentEmail, request.newEmail],
   };
+  for (const step of steps) {
+    candidates = { ...candidates, ...(await step.read()) };
+    if ((step.endsTier || stopAt === 'eachStep') && enough(candidates)) break;
+  }
+  return candidates;
+}
+
+async function membersOfSponsorGroups(graph: GraphGateway, sponsors: DirectoryPrincipal[]): Promise<DirectoryUser[]> {
+  const members: DirectoryUser[] = [];
+  for (const group of sponsors.filter((s) => s.kind === 'group')) members.push(...(await groupMembersIfPermitted(graph, group.id)));
+  return members;
+}
+
+async function managerOf(graph: GraphGateway, guestId: string): Promise<TierCandidates> {
+  const manager = await graph.getManager(guestId);
+  return manager ? { manager: approversFrom([manager])[0] } : {};
 }
 
 /**

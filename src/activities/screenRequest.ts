@@ -29,10 +29,11 @@ export async function screenGuest(deps: ActivityDependencies, request: EmailChan
   });
   if (!domain.allowed) return { declined: 'DomainNotAllowed', detail: { why: domain.why } };
 
-  const guest = await graph.findUserByEmail(request.currentEmail);
+  // The guest and its roles in one read (a second only for a guest in 20 groups or more).
+  const guest = await graph.findUserWithRolesByEmail(request.currentEmail);
   if (!guest) return { declined: 'GuestNotFound' };
 
-  const ineligible = checkEligibility(guest, await graph.getDirectoryRoles(guest.id));
+  const ineligible = checkEligibility(guest, guest.directoryRoles);
   if (ineligible) return { declined: ineligible, guest };
 
   const { approvers, skipped } = await resolveApprovers(graph, settings, guest, request);

@@ -6,8 +6,12 @@
 export interface GraphGateway {
   /** Finds a user whose `mail` or `otherMails` equals the email (case-insensitive). */
   findUserByEmail(email: string): Promise<DirectoryUser | undefined>;
-  /** Names of the directory roles the user holds (empty when none). */
-  getDirectoryRoles(userId: string): Promise<string[]>;
+  /** `findUserByEmail` with the user's directory roles, read in the same call when Graph allows. */
+  findUserWithRolesByEmail(email: string): Promise<UserWithRoles | undefined>;
+  /** The user with its directory roles, read in the same call when Graph allows; undefined on 404. */
+  getUserWithRoles(userId: string): Promise<UserWithRoles | undefined>;
+  /** The user with its sponsors, read in the same call when Graph allows; undefined on 404. */
+  getUserWithSponsors(userId: string): Promise<UserWithSponsors | undefined>;
   /** Users and groups sponsoring the guest. */
   getSponsors(userId: string): Promise<DirectoryPrincipal[]>;
   /** User members of a group (transitive). */
@@ -33,6 +37,14 @@ export interface DirectoryUser {
   externalUserState?: string | null;
   creationType?: string | null;
   accountEnabled: boolean;
+}
+
+/** A user and the names of the directory roles it holds (empty when none). */
+export type UserWithRoles = DirectoryUser & { directoryRoles: string[] };
+
+export interface UserWithSponsors {
+  user: DirectoryUser;
+  sponsors: DirectoryPrincipal[];
 }
 
 export type DirectoryPrincipal =

@@ -15,7 +15,16 @@ import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-grap
 import type { Settings } from '../config/settings.js';
 import { mimeMessage } from './mimeMessage.js';
 import { toGraphRequestError } from './graphErrorMapping.js';
-import { GraphRequestError, type DirectoryPrincipal, type DirectoryUser, type GraphGateway, type InvitationResult, type MailMessage, type ResetRedemptionInput } from './graphGateway.js';
+import {
+  GraphRequestError,
+  type DirectoryPrincipal,
+  type DirectoryUser,
+  type GraphGateway,
+  type InvitationResult,
+  type MailMessage,
+  type ResetRedemptionInput,
+  type UserWithRoles,
+} from './graphGateway.js';
 import { NetworkRetryHandler } from './networkRetryHandler.js';
 
 /**
@@ -41,6 +50,27 @@ export interface GraphGatewayOptions {
 const USER_FIELDS = ['id', 'displayName', 'mail', 'otherMails', 'userType', 'externalUserState', 'creationType', 'accountEnabled', 'userPrincipalName'];
 /** Sponsors mix users and groups; Graph returns for each type only the fields it has. */
 const SPONSOR_FIELDS = [...USER_FIELDS, 'mailEnabled', 'securityEnabled'];
+/** Enough of a membership to tell a directory role and name it. */
+const MEMBERSHIP_FIELDS = 'id,displayName';
+
+/**
+ * On directory objects Graph returns at most 20 items of an expanded relationship, with no next
+ * link for the rest (query-parameters "expand"). An expansion of 20 may therefore be cut short;
+ * one of fewer is the whole relationship.
+ */
+const EXPANDED_ITEMS_LIMIT = 20;
+
+/**
+ * Directory roles are read with the user itself, `$expand=memberOf`: one call, and the user's
+ * state and roles as of the same moment. Not the `memberOf/microsoft.graph.directoryRole` cast:
+ * a cast is an advanced query (`ConsistencyLevel: eventual` and `$count`), answered from an index
+ * that may not show a role assigned moments ago, which a security check cannot accept. Direct
+ * memberships, as before: an app holding only User.ReadWrite.All still sees each one's
+ * `@odata.type` and id ("limited information"), which is enough to know a role is held.
+ */
+const WITH_ROLES = `$expand=memberOf($select=${MEMBERSHIP_FIELDS})`;
+/** The sponsors with the fields the approver rules read, in the user's own call. */
+const WITH_SPONSORS = `$expand=sponsors($select=${SPONSOR_FIELDS.join(',')})`;
 
 type GraphObject = Record<string, unknown>;
 interface GraphCollection {
@@ -71,6 +101,23 @@ function toDirectoryUser(raw: GraphObject): DirectoryUser {
     creationType: typeof raw.creationType === 'string' ? raw.creationType : null,
     accountEnabled: raw.accountEnabled === true,
   };
+}
+
+function toDirectoryPrincipals(objects: GraphObject[]): DirectoryPrincipal[] {
+  return objects.flatMap((raw): DirectoryPrincipal[] => {
+    const type = raw['@odata.type'];
+    if (type === '#microsoft.graph.user') return [{ kind: 'user', ...toDirectoryUser(raw) }];
+    if (type === '#microsoft.graph.group') {
+      return [{ kind: 'group', id: String(raw.id), displayName: typeof raw.displayName === 'string' ? raw.displayName : '', mail: typeof raw.mail === 'string' ? raw.mail : null }];
+    }
+    return [];
+  });
+}
+
+function directoryRoleNames(memberships: GraphObject[]): string[] {
+  return memberships
+    .filter((m) => m['@odata.type'] === '#microsoft.graph.directoryRole')
+    .map((r) => (typeof r.displayName === 'string' && r.displayName ? r.displayName : String(r.id)));
 }
 
 function createAuthProvider(settings: Settings): AuthenticationProvider {
@@ -142,39 +189,55 @@ export function createMsGraphGateway(settings: Settings, options: GraphGatewayOp
     }
   }
 
+  /** Every item of a relationship the user was read with: the expansion, or the full list when the expansion may be cut short. */
+  async function relationshipInFull(user: GraphObject, relation: string, listPath: string): Promise<GraphObject[]> {
+    const expanded = user[relation];
+    if (Array.isArray(expanded) && expanded.length < EXPANDED_ITEMS_LIMIT) return expanded as GraphObject[];
+    return listAll(listPath);
+  }
+
+  const rolesPath = (userId: string) => `/users/${segment(userId)}/memberOf?$select=${MEMBERSHIP_FIELDS}`;
+  const sponsorsPath = (userId: string) => `/users/${segment(userId)}/sponsors?$select=${SPONSOR_FIELDS.join(',')}`;
+
+  async function withRoles(raw: GraphObject): Promise<UserWithRoles> {
+    const user = toDirectoryUser(raw);
+    return { ...user, directoryRoles: directoryRoleNames(await relationshipInFull(raw, 'memberOf', rolesPath(user.id))) };
+  }
+
+  /** The user whose `mail` or `otherMails` is the email, preferring a primary `mail` match over one that merely lists it in `otherMails`. */
+  async function findByEmail(email: string, expand = ''): Promise<GraphObject | undefined> {
+    const literal = odataString(email);
+    const filter = `mail eq ${literal} or otherMails/any(x:x eq ${literal})`;
+    const users = await listAll(`/users?$filter=${filter}&$select=${USER_FIELDS.join(',')}${expand ? `&${expand}` : ''}`);
+    const lower = email.toLowerCase();
+    return users.find((u) => typeof u.mail === 'string' && u.mail.toLowerCase() === lower) ?? users[0];
+  }
+
   return {
     async findUserByEmail(email) {
-      const literal = odataString(email);
-      const filter = `mail eq ${literal} or otherMails/any(x:x eq ${literal})`;
-      const users = await listAll(`/users?$filter=${filter}&$select=${USER_FIELDS.join(',')}`);
-      // Prefer the user whose primary mail matches over one that merely lists it in otherMails.
-      const lower = email.toLowerCase();
-      const match = users.find((u) => typeof u.mail === 'string' && u.mail.toLowerCase() === lower) ?? users[0];
+      const match = await findByEmail(email);
       return match ? toDirectoryUser(match) : undefined;
     },
 
-    /**
-     * Lists memberships without the `microsoft.graph.directoryRole` cast: a cast needs advanced
-     * query headers, and an app holding only User.ReadWrite.All still sees each membership's
-     * `@odata.type` and id ("limited information"), which is enough to know a role is held.
-     */
-    async getDirectoryRoles(userId) {
-      const memberships = await listAll(`/users/${segment(userId)}/memberOf?$select=id,displayName`);
-      return memberships
-        .filter((m) => m['@odata.type'] === '#microsoft.graph.directoryRole')
-        .map((r) => (typeof r.displayName === 'string' && r.displayName ? r.displayName : String(r.id)));
+    async findUserWithRolesByEmail(email) {
+      const match = await findByEmail(email, WITH_ROLES);
+      return match ? withRoles(match) : undefined;
+    },
+
+    async getUserWithRoles(userId) {
+      const raw = await getOptional(`/users/${segment(userId)}?$select=${USER_FIELDS.join(',')}&${WITH_ROLES}`);
+      return raw ? withRoles(raw) : undefined;
+    },
+
+    async getUserWithSponsors(userId) {
+      const raw = await getOptional(`/users/${segment(userId)}?$select=${USER_FIELDS.join(',')}&${WITH_SPONSORS}`);
+      if (!raw) return undefined;
+      const user = toDirectoryUser(raw);
+      return { user, sponsors: toDirectoryPrincipals(await relationshipInFull(raw, 'sponsors', sponsorsPath(user.id))) };
     },
 
     async getSponsors(userId) {
-      const sponsors = await listAll(`/users/${segment(userId)}/sponsors?$select=${SPONSOR_FIELDS.join(',')}`);
-      return sponsors.flatMap((raw): DirectoryPrincipal[] => {
-        const type = raw['@odata.type'];
-        if (type === '#microsoft.graph.user') return [{ kind: 'user', ...toDirectoryUser(raw) }];
-        if (type === '#microsoft.graph.group') {
-          return [{ kind: 'group', id: String(raw.id), displayName: typeof raw.displayName === 'string' ? raw.displayName : '', mail: typeof raw.mail === 'string' ? raw.mail : null }];
-        }
-        return [];
-      });
+      return toDirectoryPrincipals(await listAll(sponsorsPath(userId)));
     },
 
     async getGroupMembers(groupId) {

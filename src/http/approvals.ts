@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
-import { approversFrom, fetchApproverCandidates } from '../activities/resolveApprovers.js';
+import { approversFrom, isEligibleApproverNow } from '../activities/resolveApprovers.js';
 import { createAntiForgeryValue, NO_SIGN_IN_VIEWER, verifyAntiForgeryValue } from '../domain/linkToken.js';
-import { approverSkipReason, eligibleApprovers } from '../domain/approvers.js';
+import { approverSkipReason } from '../domain/approvers.js';
 import { logAndStoreError, storedErrorText } from '../domain/errorText.js';
 import type { Approver, EmailChangeRequest } from '../domain/request.js';
 import { stripControlCharacters } from '../domain/validation.js';
+import type { DirectoryUser } from '../graph/graphGateway.js';
 import { claimOutcome, DECISION_RECEIVED } from '../store/outcomeClaim.js';
 import type { RequestStore, StoredApprovalToken } from '../store/requestStore.js';
 import { approvalPage, approverSignInPage, decisionResultPage, maskEmail, type ApprovalPageViewer } from '../templates/pages.js';
@@ -218,24 +219,39 @@ async function requireStillAnApprover(deps: HttpDependencies, request: EmailChan
   });
 }
 
+/**
+ * The happy path is one Graph read: the guest with its sponsors, each sponsor with its state, so a
+ * sponsor who decides is checked from that answer alone. The manager and the other tiers are read
+ * only when the approver is not an eligible sponsor, and the approver alone only to name the
+ * reason for a refusal.
+ */
 async function whyNoLongerAnApprover(deps: HttpDependencies, request: EmailChangeRequest, approverId: string): Promise<NoLongerEligibleReason | undefined> {
+  const id = approverId.trim().toLowerCase();
   // Replaced by an admin (`reassign`): a live link (a resend racing the reassign) must not count.
-  if (!request.approvers.some((a) => a.id.toLowerCase() === approverId.trim().toLowerCase())) return 'NoLongerAnApprover';
-  const approver = approverId ? await deps.graph.getUser(approverId) : undefined;
-  if (!approver) return 'NotInDirectory';
-  if (approver.accountEnabled !== true) return 'AccountDisabled';
-  if (approver.userType !== 'Member') return 'NotAMember';
-  const guest = request.guestId ? await deps.graph.getUser(request.guestId) : undefined;
-  if (!guest) return 'GuestNotFound';
+  if (!request.approvers.some((a) => a.id.toLowerCase() === id)) return 'NoLongerAnApprover';
+  const found = request.guestId ? await deps.graph.getUserWithSponsors(request.guestId) : undefined;
+  if (!found) return 'GuestNotFound';
+  const { user: guest, sponsors } = found;
   // An approver an admin assigned (stored on the request, audited) stands by that assignment
   // instead of the tiers, held to the same rules as anyone else.
-  if (request.approvers.some((a) => a.assigned && a.id.toLowerCase() === approver.id.toLowerCase())) {
+  if (request.approvers.some((a) => a.assigned && a.id.toLowerCase() === id)) {
+    const approver = await deps.graph.getUser(approverId);
+    if (!approver) return 'NotInDirectory';
+    const standing = whyNotInGoodStanding(approver);
+    if (standing) return standing;
     const context = { guest: { id: guest.id, mail: guest.mail, otherMails: guest.otherMails }, excludedEmails: [request.currentEmail, request.newEmail] };
     return approverSkipReason(context, approversFrom([approver])[0]!) ? 'NotAssignable' : undefined;
   }
-  // Any tier counts, not only the one links went to: a sponsor added since does not unseat the manager.
-  const approvers = eligibleApprovers(await fetchApproverCandidates(deps.graph, deps.settings, guest, request));
-  return approvers.some((a) => a.id.toLowerCase() === approver.id.toLowerCase()) ? undefined : 'NoLongerAnApprover';
+  if (await isEligibleApproverNow(deps.graph, deps.settings, { guest, sponsors, request }, id)) return undefined;
+  const approver = await deps.graph.getUser(approverId);
+  return approver ? (whyNotInGoodStanding(approver) ?? 'NoLongerAnApprover') : 'NotInDirectory';
+}
+
+/** The approver's own state, when that alone rules them out. */
+function whyNotInGoodStanding(approver: DirectoryUser): NoLongerEligibleReason | undefined {
+  if (approver.accountEnabled !== true) return 'AccountDisabled';
+  if (approver.userType !== 'Member') return 'NotAMember';
+  return undefined;
 }
 
 /** The platform's sign-in (`/.auth/login/aad`), coming back to the approval page. */

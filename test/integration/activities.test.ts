@@ -544,6 +544,21 @@ describe('executeReset, completeRequest and sendOutcomeMails', () => {
     expect((await activities.screenRequest(later)).outcome).toBe('eligible');
   });
 
+  test.each([
+    ['a directory role', 'HasDirectoryRole', (user: { directoryRoles: string[] }) => void (user.directoryRoles = ['Guest Inviter'])],
+    ['member status', 'NotAGuest', (user: { userType: string }) => void (user.userType = 'Member')],
+  ])('a guest given %s since approval is refused before the PATCH, from one read of the guest with its roles', async (_change, code, change) => {
+    const { id, guest } = await approvedRequest(`changed-${code}`);
+    const state = emulator.exportState();
+    change(state.users.find((u) => u.id === guest.id)!);
+    emulator.importState(state);
+    const before = emulator.calls().length;
+    expect(await activities.executeReset(id)).toMatchObject({ ok: false, code });
+    expect(emulator.calls().slice(before).map((c) => `${c.method} ${c.path}`)).toEqual([`GET /v1.0/users/${guest.id}`]);
+    expect(userById(guest.id)?.mail).toBe(guest.mail);
+    expect(invitationsFor(guest.id)).toHaveLength(0);
+  });
+
   test('a request that is not approved is never reset', async () => {
     const { guest } = sponsoredGuest('notapproved');
     const id = await submit(guest.mail);

@@ -35,6 +35,7 @@ const tenantSeed = () => {
     guest(11, 'SponsoredByMixedGroup', { sponsors: [id(90)] }),
     guest(12, 'OutsiderSponsorInsiderManager', { sponsors: [id(3), id(2)], manager: id(1) }),
     guest(13, 'ManagedByOutsider', { manager: id(3) }),
+    guest(14, 'InsiderSponsorOutsiderManager', { sponsors: [id(1)], manager: id(3) }),
   );
   seed.groups.push({ id: id(90), displayName: 'Mixed sponsors', members: [id(3), id(1), id(2)] });
   return seed;
@@ -114,6 +115,14 @@ describe('screenRequest: approvers are enabled internal members at every tier', 
     expect(result.outcome).toBe('eligible');
     expect(result.outcome === 'eligible' && result.approvers.map((a) => a.mail)).toEqual(['insider@contoso.com']);
     expect(skips).toEqual(['outsider@partner.example:sponsorGroupMember:NotAMember', 'retired@contoso.com:sponsorGroupMember:AccountDisabled']);
+  });
+
+  test('a sponsor who may approve: the manager is never read, so it is not listed as skipped', async () => {
+    const before = emulator.calls().length;
+    const { result, skips } = await screen('insidersponsoroutsidermanager@partner.example');
+    expect(result.outcome === 'eligible' && result.approvers.map((a) => a.mail)).toEqual(['insider@contoso.com']);
+    expect(skips).toEqual([]);
+    expect(emulator.calls().slice(before).filter((c) => c.path.endsWith('/manager'))).toEqual([]);
   });
 
   test('sponsors who may not approve fall through to the manager', async () => {

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { parseSettings, type Settings } from '../../src/config/settings.js';
 import { createGraphEmulator, EMAIL_NOT_ON_USER_MESSAGE, type GraphEmulator } from '@guest-email-change/graph-emulator';
@@ -110,11 +112,56 @@ describe('lookups against the seed', () => {
     expect(await gateway.getUser('99999999-0000-4000-8000-000000000000')).toBeUndefined();
   });
 
-  test('getDirectoryRoles names the roles held', async () => {
-    expect(await gateway.getDirectoryRoles(ID.frank)).toEqual(['Helpdesk Administrator']);
-    expect(await gateway.getDirectoryRoles(ID.adele)).toEqual([]);
+  test('findUserWithRolesByEmail and getUserWithRoles: the user and its roles in one call each', async () => {
+    const before = emulator.calls().length;
+    expect(await gateway.findUserWithRolesByEmail('frank.miller@proseware.com')).toMatchObject({ id: ID.frank, userType: 'Guest', directoryRoles: ['Helpdesk Administrator'] });
+    expect(await gateway.getUserWithRoles(ID.adele)).toMatchObject({ id: ID.adele, mail: 'adele.vance@fabrikam.com', accountEnabled: true, directoryRoles: [] });
     // Patti is in a group (Partner Managers) but holds no role: group memberships are not roles.
-    expect(await gateway.getDirectoryRoles(ID.patti)).toEqual([]);
+    expect((await gateway.getUserWithRoles(ID.patti))?.directoryRoles).toEqual([]);
+    expect(await gateway.getUserWithRoles('99999999-0000-4000-8000-000000000000')).toBeUndefined();
+    const calls = emulator.calls().slice(before);
+    expect(calls.map((c) => c.path)).toEqual(['/v1.0/users', `/v1.0/users/${ID.adele}`, `/v1.0/users/${ID.patti}`, '/v1.0/users/99999999-0000-4000-8000-000000000000']);
+    expect(calls.every((c) => decodeURIComponent(c.query).includes('$expand=memberOf($select=id,displayName)'))).toBe(true);
+  });
+
+  test('getUserWithSponsors: the guest and its sponsors, with their state, in one call', async () => {
+    const before = emulator.calls().length;
+    const found = await gateway.getUserWithSponsors(ID.adele);
+    expect(found?.user).toMatchObject({ id: ID.adele, mail: 'adele.vance@fabrikam.com', otherMails: ['adele.vance@fabrikam.com'] });
+    expect(found?.sponsors.map((s) => [s.kind, s.id])).toEqual([['user', ID.megan], ['user', ID.nestor]]);
+    expect(found?.sponsors[0]).toMatchObject({ mail: 'megan.bowen@contoso.com', userType: 'Member', accountEnabled: true });
+    expect((await gateway.getUserWithSponsors(ID.ben))?.sponsors).toEqual([{ kind: 'group', id: ID.partnerManagers, displayName: 'Partner Managers', mail: 'partner-managers@contoso.com' }]);
+    expect(await gateway.getUserWithSponsors('99999999-0000-4000-8000-000000000000')).toBeUndefined();
+    expect(emulator.calls().slice(before).map((c) => c.path)).toEqual([`/v1.0/users/${ID.adele}`, `/v1.0/users/${ID.ben}`, '/v1.0/users/99999999-0000-4000-8000-000000000000']);
+  });
+
+  test('past the 20 items Graph expands, roles and sponsors are listed in full, not missed', async () => {
+    // Graph expands at most 20 items of a relationship with no next link: a guest in 25 groups
+    // whose role comes last, and a guest with 21 sponsors whose last sponsor is the approver.
+    const groupIds = Array.from({ length: 25 }, (_, i) => `40000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    const seed = JSON.parse(readFileSync(path.resolve(__dirname, '../../packages/graph-emulator/src/tenant.seed.json'), 'utf8')) as { users: Record<string, unknown>[]; groups: Record<string, unknown>[] };
+    const member = (i: number) => ({ id: `41000000-0000-4000-8000-${String(i).padStart(12, '0')}`, displayName: `Sponsor ${i}`, mail: `sponsor.${i}@contoso.com`, userType: 'Member' });
+    const sponsors = Array.from({ length: 21 }, (_, i) => member(i));
+    const busy = { id: '42000000-0000-4000-8000-000000000001', displayName: 'Busy Guest', mail: 'busy.guest@fabrikam.example', userType: 'Guest', directoryRoles: ['Guest Inviter'], sponsors: sponsors.map((s) => s.id) };
+    seed.users.push(...sponsors, busy);
+    seed.groups.push(...groupIds.map((id, i) => ({ id, displayName: `Group ${i}`, members: [busy.id] })));
+    const crowded = createGraphEmulator({ seed, pageSize: 10 });
+    const crowdedServer = await serve(crowded);
+    try {
+      const crowdedGateway = createMsGraphGateway(settingsFor(crowdedServer.baseUrl), { retryDelaySeconds: 0 });
+      expect((await crowdedGateway.findUserWithRolesByEmail(busy.mail))?.directoryRoles).toEqual(['Guest Inviter']);
+      expect((await crowdedGateway.getUserWithRoles(busy.id))?.directoryRoles).toEqual(['Guest Inviter']);
+      const found = await crowdedGateway.getUserWithSponsors(busy.id);
+      expect(found?.sponsors.map((s) => s.id)).toEqual(sponsors.map((s) => s.id));
+      // The expansion, then the whole relationship page by page (26 memberships, 21 sponsors at 10 a page).
+      expect(crowded.calls().map((c) => c.path)).toEqual([
+        '/v1.0/users', ...Array(3).fill(`/v1.0/users/${busy.id}/memberOf`),
+        `/v1.0/users/${busy.id}`, ...Array(3).fill(`/v1.0/users/${busy.id}/memberOf`),
+        `/v1.0/users/${busy.id}`, ...Array(3).fill(`/v1.0/users/${busy.id}/sponsors`),
+      ]);
+    } finally {
+      await new Promise((resolve) => crowdedServer.server.close(resolve));
+    }
   });
 
   test('getSponsors returns users, and groups as groups', async () => {

@@ -12,9 +12,10 @@ import { readBody, sendJson } from './nodeHttp.js';
 
 /**
  * The local host's dev-only endpoints (DESIGN §7, never deployed): read the outbox, inspect and
- * extend the emulated tenant, inject Graph faults, mint admin tokens the app's real JWT check
- * accepts, and open sign-in sessions the app's real approver check accepts. Served beside the Graph
- * emulator: on the app's port under `npm start`, on the emulator's own under `npm run emulators`.
+ * extend the emulated tenant, inject Graph faults, list the Graph calls received, mint admin
+ * tokens the app's real JWT check accepts, and open sign-in sessions the app's real approver check
+ * accepts. Served beside the Graph emulator: on the app's port under `npm start`, on the
+ * emulator's own under `npm run emulators`.
  */
 
 export interface DevEndpointsOptions {
@@ -156,6 +157,13 @@ export function createDevEndpoints({ emulator, tokenIssuer, easyAuth }: DevEndpo
       },
       DELETE: async (_req, res) => {
         emulator.clearFaults();
+        res.writeHead(204).end();
+      },
+    },
+    '/_dev/graph/calls': {
+      GET: async (_req, res) => sendJson(res, 200, emulator.calls(), NO_STORE),
+      DELETE: async (_req, res) => {
+        emulator.clearCalls();
         res.writeHead(204).end();
       },
     },

@@ -2,10 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { escapeHtml } from './escapeHtml.js';
 import type { RouteHandler } from './nodeHttp.js';
 import defaultSeed from './tenant.seed.json';
+import { CallLog, type GraphCall } from './callLog.js';
 import { FaultInjector, type GraphFault } from './faults.js';
 import { callIdsFor, GraphHttpError, rawQuery, readJsonBody, readTextBody, resourceNotFound, sendEmpty, sendGraphError, sendJson, type CallIds } from './graphHttp.js';
 import { decodeMimeBody, parseMimeMail, type ParsedMimeMail } from './mimeMessage.js';
 import { postInvitation } from './invitations.js';
+import { parseExpand } from './odataExpand.js';
 import { parseFilter } from './odataFilter.js';
 import { Outbox, type OutboxMessage } from './outbox.js';
 import { SlidingWindowThrottle } from './slidingWindowThrottle.js';
@@ -43,6 +45,9 @@ export interface GraphEmulator {
   exportState(): GraphEmulatorState;
   /** Restores what `exportState` gave; throws when the value is not such a state. */
   importState(state: unknown): void;
+  /** The Graph calls received so far (the newest 10,000), faulted ones included. */
+  calls(): GraphCall[];
+  clearCalls(): void;
   /** Throws `RangeError` for a fault that could never fire. */
   addFault(fault: GraphFault): void;
   clearFaults(): void;
@@ -57,6 +62,8 @@ export interface GraphEmulatorState extends TenantDirectoryState {
 const STATE_FORMAT = 'graph-emulator-state/1';
 const GRAPH_CONTEXT = 'https://graph.microsoft.com/v1.0/$metadata';
 const INVITATION_SENDER = 'invites@microsoft.com';
+/** Items of an expanded relationship Graph returns on directory objects (query-parameters "expand"). */
+const EXPANDED_ITEMS_LIMIT = 20;
 
 interface Call {
   req: IncomingMessage;
@@ -91,6 +98,7 @@ export function createGraphEmulator(options: GraphEmulatorOptions = {}): GraphEm
   const directory = new TenantDirectory(tenantSeedSchema.parse(options.seed ?? defaultSeed), clock);
   const outbox = new Outbox();
   const faults = new FaultInjector();
+  const callLog = new CallLog();
   const throttleSettings = options.invitationThrottle ?? { limit: 150, windowMs: 5000 };
   const invitationThrottle = new SlidingWindowThrottle(throttleSettings.limit, throttleSettings.windowMs);
   const pageSize = options.pageSize ?? 100;
@@ -102,8 +110,7 @@ export function createGraphEmulator(options: GraphEmulatorOptions = {}): GraphEm
   }
 
   /** `$select` over one object; unknown names are a 400 for a single typed resource, as in Graph. */
-  function project(resource: Record<string, unknown>, fallback: Record<string, unknown>, call: Call, typeName?: string): Record<string, unknown> {
-    const select = call.query.get('$select');
+  function project(resource: Record<string, unknown>, fallback: Record<string, unknown>, select: string | undefined, typeName?: string): Record<string, unknown> {
     if (!select) return fallback;
     const projected: Record<string, unknown> = {};
     if (resource['@odata.type'] !== undefined) projected['@odata.type'] = resource['@odata.type'];
@@ -115,9 +122,47 @@ export function createGraphEmulator(options: GraphEmulatorOptions = {}): GraphEm
     return projected;
   }
 
-  function userObject(user: TenantUser, call: Call, typed: boolean): Record<string, unknown> {
+  function userObject(user: TenantUser, select: string | undefined, typed: boolean): Record<string, unknown> {
     const type = typed ? { '@odata.type': '#microsoft.graph.user' } : {};
-    return project({ ...type, ...directory.userResource(user) }, { ...type, ...directory.defaultUserResource(user) }, call, typed ? undefined : 'microsoft.graph.user');
+    return project({ ...type, ...directory.userResource(user) }, { ...type, ...directory.defaultUserResource(user) }, select, typed ? undefined : 'microsoft.graph.user');
+  }
+
+  /** The guest's sponsors, users and groups, each typed (`/sponsors`, `$expand=sponsors`). */
+  function sponsorObjects(user: TenantUser, select: string | undefined): Record<string, unknown>[] {
+    return user.sponsorIds.flatMap((sponsorId) => {
+      const sponsorUser = directory.findUser(sponsorId);
+      if (sponsorUser) return [userObject(sponsorUser, select, true)];
+      const group = directory.findGroup(sponsorId);
+      if (!group) return [];
+      const resource = { '@odata.type': '#microsoft.graph.group', ...directory.groupResource(group) };
+      return [project(resource, resource, select)];
+    });
+  }
+
+  /** Direct memberships (`/memberOf`, `$expand=memberOf`): without a cast Graph lists groups and roles together; callers tell them apart by @odata.type. */
+  function membershipObjects(user: TenantUser, select: string | undefined, rolesOnly = false): Record<string, unknown>[] {
+    const roles = user.directoryRoles.map((name) => directory.directoryRoleResource(name));
+    const groups = rolesOnly ? [] : directory.groupsWithMember(user.id).map((g) => ({ '@odata.type': '#microsoft.graph.group', ...directory.groupResource(g) }));
+    return [...groups, ...roles].map((r) => project(r, r, select));
+  }
+
+  /** Relationships a user read can expand, as Graph names them. */
+  const EXPANDABLE: Record<string, (user: TenantUser, select: string | undefined) => Record<string, unknown>[]> = {
+    memberOf: (user, select) => membershipObjects(user, select),
+    sponsors: sponsorObjects,
+  };
+
+  /**
+   * A user as `/users` and `/users/{id}` return it, with the relationship `$expand` names (and its
+   * own `$select`, as in `memberOf($select=id)`). Graph expands one relationship per request, and
+   * on directory objects at most 20 of its items, with no next link for the rest (query-parameters
+   * "expand"): a caller that needs all of them must notice a full 20 and list the relationship.
+   */
+  function expandedUserObject(user: TenantUser, call: Call): Record<string, unknown> {
+    const object = userObject(user, call.query.get('$select'), false);
+    const expand = parseExpand(call.query.get('$expand'), Object.keys(EXPANDABLE), 'microsoft.graph.user');
+    if (!expand) return object;
+    return { ...object, [expand.name]: EXPANDABLE[expand.name]!(user, expand.select).slice(0, EXPANDED_ITEMS_LIMIT) };
   }
 
   /** A collection answer with Graph's paging (`$top`, `$skiptoken`, `@odata.nextLink`). */
@@ -143,7 +188,7 @@ export function createGraphEmulator(options: GraphEmulatorOptions = {}): GraphEm
     const filter = call.query.get('$filter');
     const matches = filter === undefined ? () => true : parseFilter(filter);
     const users = directory.allUsers().filter((u) => matches(directory.userResource(u)));
-    sendPage(res, ids, call, 'users', users.map((u) => userObject(u, call, false)));
+    sendPage(res, ids, call, 'users', users.map((u) => expandedUserObject(u, call)));
   }
 
   async function updateUser(user: TenantUser, call: Call): Promise<void> {
@@ -236,7 +281,7 @@ export function createGraphEmulator(options: GraphEmulatorOptions = {}): GraphEm
       const user = requireUser(id);
       if (relation === undefined) {
         if (method === 'GET') {
-          sendJson(res, ids, 200, { '@odata.context': `${GRAPH_CONTEXT}#users/$entity`, ...userObject(user, call, false) });
+          sendJson(res, ids, 200, { '@odata.context': `${GRAPH_CONTEXT}#users/$entity`, ...expandedUserObject(user, call) });
         } else if (method === 'PATCH') {
           await updateUser(user, call);
           sendEmpty(res, ids, 204);
@@ -249,26 +294,15 @@ export function createGraphEmulator(options: GraphEmulatorOptions = {}): GraphEm
       if (relation === 'manager' && cast === undefined) {
         const manager = user.managerId ? directory.findUser(user.managerId) : undefined;
         if (!manager) throw resourceNotFound('manager');
-        sendJson(res, ids, 200, { '@odata.context': `${GRAPH_CONTEXT}#directoryObjects/$entity`, ...userObject(manager, call, true) });
+        sendJson(res, ids, 200, { '@odata.context': `${GRAPH_CONTEXT}#directoryObjects/$entity`, ...userObject(manager, call.query.get('$select'), true) });
         return;
       }
       if (relation === 'sponsors' && cast === undefined) {
-        const sponsors = user.sponsorIds.flatMap((sponsorId) => {
-          const sponsorUser = directory.findUser(sponsorId);
-          if (sponsorUser) return [userObject(sponsorUser, call, true)];
-          const group = directory.findGroup(sponsorId);
-          if (!group) return [];
-          const resource = { '@odata.type': '#microsoft.graph.group', ...directory.groupResource(group) };
-          return [project(resource, resource, call)];
-        });
-        sendPage(res, ids, call, 'directoryObjects', sponsors);
+        sendPage(res, ids, call, 'directoryObjects', sponsorObjects(user, call.query.get('$select')));
         return;
       }
       if (relation === 'memberOf' && (cast === undefined || cast === 'microsoft.graph.directoryRole')) {
-        const roles = user.directoryRoles.map((name) => directory.directoryRoleResource(name));
-        // Without a cast Graph lists groups and roles together; callers tell them apart by @odata.type.
-        const groups = cast === undefined ? directory.groupsWithMember(user.id).map((g) => ({ '@odata.type': '#microsoft.graph.group', ...directory.groupResource(g) })) : [];
-        sendPage(res, ids, call, cast === undefined ? 'directoryObjects' : 'directoryRoles', [...groups, ...roles].map((r) => project(r, r, call)));
+        sendPage(res, ids, call, cast === undefined ? 'directoryObjects' : 'directoryRoles', membershipObjects(user, call.query.get('$select'), cast !== undefined));
         return;
       }
       throw new GraphHttpError(400, 'BadRequest', `Resource not found for the segment '${cast ?? relation}'.`);
@@ -280,14 +314,14 @@ export function createGraphEmulator(options: GraphEmulatorOptions = {}): GraphEm
       if (!group) throw resourceNotFound(id);
       if (relation === undefined) {
         const resource = directory.groupResource(group);
-        sendJson(res, ids, 200, { '@odata.context': `${GRAPH_CONTEXT}#groups/$entity`, ...project(resource, resource, call, 'microsoft.graph.group') });
+        sendJson(res, ids, 200, { '@odata.context': `${GRAPH_CONTEXT}#groups/$entity`, ...project(resource, resource, call.query.get('$select'), 'microsoft.graph.group') });
         return;
       }
       if ((relation === 'transitiveMembers' || relation === 'members') && (cast === undefined || cast === 'microsoft.graph.user')) {
         const users = relation === 'members'
           ? group.memberIds.map((m) => directory.findUser(m)).filter((u): u is TenantUser => u !== undefined)
           : directory.transitiveUserMembers(group);
-        sendPage(res, ids, call, cast === undefined ? 'directoryObjects' : 'users', users.map((u) => userObject(u, call, true)));
+        sendPage(res, ids, call, cast === undefined ? 'directoryObjects' : 'users', users.map((u) => userObject(u, call.query.get('$select'), true)));
         return;
       }
       throw new GraphHttpError(400, 'BadRequest', `Resource not found for the segment '${cast ?? relation}'.`);
@@ -300,6 +334,7 @@ export function createGraphEmulator(options: GraphEmulatorOptions = {}): GraphEm
     if (!url.pathname.startsWith('/v1.0/')) return false;
     const ids = callIdsFor(req);
     const now = clock();
+    callLog.record(req.method ?? 'GET', url, now);
     try {
       const injected = faults.take(req.method ?? 'GET', url.pathname);
       if (injected) throw injected;
@@ -339,6 +374,8 @@ export function createGraphEmulator(options: GraphEmulatorOptions = {}): GraphEm
       directory.importState(saved as GraphEmulatorState);
       outbox.replace((saved as GraphEmulatorState).outbox);
     },
+    calls: () => callLog.list(),
+    clearCalls: () => callLog.clear(),
     addFault: (fault) => faults.add(fault),
     clearFaults: () => faults.clear(),
   };

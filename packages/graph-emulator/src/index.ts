@@ -14,6 +14,7 @@ export { EMAIL_NOT_ON_USER_MESSAGE } from './invitations.js';
 export { GRAPH_JSON, GraphHttpError } from './graphHttp.js';
 export { decodeMimeBody, parseMimeMail, type ParsedMimeMail } from './mimeMessage.js';
 export { parseFilter, type FilterPredicate } from './odataFilter.js';
+export type { GraphCall } from './callLog.js';
 export type { GraphFault } from './faults.js';
 export type { OutboxMessage } from './outbox.js';
 export type { NewTenantUser, TenantSeed } from './tenantSeed.js';

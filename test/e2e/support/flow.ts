@@ -170,6 +170,11 @@ export async function injectFault(app: LocalApp, fault: Record<string, unknown>)
   if (res.status >= 300) throw new Error(`fault: ${res.status} ${JSON.stringify(res.body)}`);
 }
 
+/** The Graph calls the emulator received since the log was last emptied (`GET /_dev/graph/calls`). */
+export async function graphCalls(app: LocalApp): Promise<{ method: string; path: string; query: string }[]> {
+  return (await app.json<{ method: string; path: string; query: string }[]>('GET', '/_dev/graph/calls')).body;
+}
+
 /**
  * A sponsored guest's request, approved while `/invitations` answers 503 a few times, so that the
  * guest's `mail` already holds the new address while the reset is still being tried: the moment

@@ -149,6 +149,22 @@ describe('faults', () => {
   });
 });
 
+describe('Graph calls', () => {
+  test('GET /_dev/graph/calls lists the Graph calls received, in order, faulted ones too; DELETE empties it', async () => {
+    expect((await send('DELETE', '/_dev/graph/calls')).status).toBe(204);
+    await send('POST', '/_dev/graph/faults', { method: 'GET', path: `/v1.0/users/${MEGAN}/manager`, status: 503, count: 1 });
+    await send('GET', `/v1.0/users/${MEGAN}?$select=id`);
+    await send('GET', `/v1.0/users/${MEGAN}/manager`);
+    const calls = (await (await send('GET', '/_dev/graph/calls')).json()) as { method: string; path: string; query: string; at: string }[];
+    expect(calls.map(({ method, path, query }) => ({ method, path, query }))).toEqual([
+      { method: 'GET', path: `/v1.0/users/${MEGAN}`, query: '$select=id' },
+      { method: 'GET', path: `/v1.0/users/${MEGAN}/manager`, query: '' },
+    ]);
+    expect((await send('DELETE', '/_dev/graph/calls')).status).toBe(204);
+    expect(await (await send('GET', '/_dev/graph/calls')).json()).toEqual([]);
+  });
+});
+
 describe('admin tokens', () => {
   test('a token from /_dev/token verifies against /_dev/jwks.json with the configured issuer and audience', async () => {
     const { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } = await import('jose');

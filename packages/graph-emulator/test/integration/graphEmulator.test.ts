@@ -134,6 +134,47 @@ describe('wire shape', () => {
   });
 });
 
+describe('$expand on users', () => {
+  const FRANK = '20000000-0000-4000-8000-000000000006';
+  const PATTI = '10000000-0000-4000-8000-000000000004';
+
+  test('memberOf with its own $select, on one user and on a filtered list', async () => {
+    const one = (await (await get(`/v1.0/users/${FRANK}?$select=id,userType&$expand=memberOf($select=id,displayName)`)).json()) as Record<string, unknown>;
+    expect(one).toMatchObject({ id: FRANK, userType: 'Guest' });
+    expect(one.memberOf).toEqual([{ '@odata.type': '#microsoft.graph.directoryRole', id: expect.any(String), displayName: 'Helpdesk Administrator' }]);
+    const list = (await (await get(`/v1.0/users?$filter=${encodeURIComponent("mail eq 'patti.fernandez@contoso.com'")}&$select=id&$expand=memberOf($select=displayName)`)).json()) as { value: Record<string, unknown>[] };
+    expect(list.value).toEqual([{ id: PATTI, memberOf: [{ '@odata.type': '#microsoft.graph.group', displayName: 'Partner Managers' }] }]);
+  });
+
+  test('sponsors, typed, with the selected fields', async () => {
+    const body = (await (await get(`/v1.0/users/${ADELE}?$select=id&$expand=sponsors($select=id,userType,accountEnabled)`)).json()) as Record<string, unknown>;
+    expect(body.sponsors).toEqual([
+      { '@odata.type': '#microsoft.graph.user', id: '10000000-0000-4000-8000-000000000001', userType: 'Member', accountEnabled: true },
+      { '@odata.type': '#microsoft.graph.user', id: '10000000-0000-4000-8000-000000000002', userType: 'Member', accountEnabled: true },
+    ]);
+  });
+
+  test('an expanded relationship stops at 20 items, with no next link for the rest', async () => {
+    const sponsors = Array.from({ length: 22 }, (_, i) => emulator.addUser({ displayName: `Expand Sponsor ${i}`, mail: `expand.sponsor.${i}@contoso.com`, userType: 'Member' }).id as string);
+    const guest = emulator.addUser({ displayName: 'Many Sponsors', mail: 'many.sponsors.expand@fabrikam.example', userType: 'Guest', sponsors });
+    const body = (await (await get(`/v1.0/users/${String(guest.id)}?$select=id&$expand=sponsors($select=id)`)).json()) as Record<string, unknown>;
+    expect((body.sponsors as unknown[]).map((s) => (s as { id: string }).id)).toEqual(sponsors.slice(0, 20));
+    expect(Object.keys(body).filter((k) => k.includes('nextLink'))).toEqual([]);
+    // The relationship itself pages through all of them.
+    const listed = (await (await get(`/v1.0/users/${String(guest.id)}/sponsors?$select=id`)).json()) as { value: unknown[] };
+    expect(listed.value).toHaveLength(22);
+  });
+
+  test('two relationships, or one that users do not have, are 400', async () => {
+    const two = await get(`/v1.0/users/${FRANK}?$expand=memberOf,sponsors`);
+    expect(two.status).toBe(400);
+    expect(((await two.json()) as GraphErrorBody).error.code).toBe('Request_BadRequest');
+    const unknown = await get(`/v1.0/users/${FRANK}?$expand=photo`);
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as GraphErrorBody).error.message).toBe("Could not find a property named 'photo' on type 'microsoft.graph.user'.");
+  });
+});
+
 describe('POST /invitations validation', () => {
   const valid = { invitedUserEmailAddress: 'dan.jump@wingtiptoys.com', inviteRedirectUrl: 'https://myapps.microsoft.com', invitedUser: { id: DAN }, resetRedemption: true };
   const errorOf = async (body: unknown) => {
