@@ -1,5 +1,5 @@
 import { createLinkToken } from '../domain/linkToken.js';
-import type { LinkPurpose, RequestStore } from './requestStore.js';
+import type { LinkPurpose, RequestStore, StoredLinkToken } from './requestStore.js';
 
 /** Where each kind of link leads (DESIGN §4). */
 const LINK_ROUTES: Record<LinkPurpose, string> = {
@@ -14,7 +14,13 @@ const LINK_ROUTES: Record<LinkPurpose, string> = {
  * tracking link in the mail and the one on the confirmed page are both good.
  */
 export async function mintLink(store: RequestStore, publicBaseUrl: string, link: { requestId: string; purpose: LinkPurpose; expiresAt: string }): Promise<string> {
+  const { token, url } = newLink(publicBaseUrl, link);
+  await store.saveLinkToken(token);
+  return url;
+}
+
+/** A link not stored yet, for a caller that stores its token with other rows in one transaction. */
+export function newLink(publicBaseUrl: string, link: { requestId: string; purpose: LinkPurpose; expiresAt: string }): { token: StoredLinkToken; url: string } {
   const { token, tokenHash } = createLinkToken(link.requestId);
-  await store.saveLinkToken({ ...link, tokenHash });
-  return `${publicBaseUrl}${LINK_ROUTES[link.purpose]}${token}`;
+  return { token: { ...link, tokenHash }, url: `${publicBaseUrl}${LINK_ROUTES[link.purpose]}${token}` };
 }
