@@ -49,7 +49,7 @@ export interface RequestStore {
    * changed since it was opened), `tokenSpent` when it was already used or revoked (then or since),
    * `eventExists` when an event with `records.event`'s id was there first (the token stays unused).
    */
-  useToken(opened: OpenedToken<StoredApprovalToken | StoredLinkToken>, usedAt: string, records?: TokenUseRecords): Promise<TokenUse>;
+  useToken(opened: OpenedToken<StoredApprovalToken | StoredLinkToken>, usedAt: string, records: TokenUseRecords): Promise<TokenUse>;
 
   /**
    * Insert-if-absent lock: one active request per guest, held until `expiresAt`. A lock whose
@@ -121,7 +121,7 @@ export interface OpenedToken<T extends StoredApprovalToken | StoredLinkToken> {
 
 /** Rows written with a token's use: an event that must be the first with its id, a link minted in answer. */
 export interface TokenUseRecords {
-  event?: AuditEvent;
+  event: AuditEvent;
   newLink?: StoredLinkToken;
 }
 

@@ -412,11 +412,13 @@ function tokenAccess(tables: StoreTables): Pick<RequestStore, 'openApprovalToken
 
     openLinkToken: (requestId, purpose, tokenHash) => open<StoredLinkToken>(requestId, tokenHash, (row) => row.purpose === purpose),
 
-    async useToken({ token, etag }, usedAt, { event, newLink } = {}) {
+    async useToken({ token, etag }, usedAt, { event, newLink }) {
       if (token.usedAt || ('revokedAt' in token && token.revokedAt)) return 'tokenSpent';
       const partitionKey = keySafe(token.requestId);
-      const actions: TransactionAction[] = [['update', { partitionKey, rowKey: tokenRowKey(token.tokenHash), usedAt }, 'Merge', { etag }]];
-      if (event) actions.push(['create', eventEntity(token.requestId, event)]);
+      const actions: TransactionAction[] = [
+        ['update', { partitionKey, rowKey: tokenRowKey(token.tokenHash), usedAt }, 'Merge', { etag }],
+        ['create', eventEntity(token.requestId, event)],
+      ];
       if (newLink) actions.push(['create', { partitionKey, rowKey: tokenRowKey(newLink.tokenHash), ...toColumns(newLink) }]);
       try {
         await tables.call('Requests', 'submitTransaction', (client) => client.submitTransaction(actions));
@@ -425,7 +427,7 @@ function tokenAccess(tables: StoreTables): Pick<RequestStore, 'openApprovalToken
         const failed = failedActionOf(error);
         // 412: used, revoked or otherwise changed since it was read; 404: gone.
         if (failed === 0 && (tableStatusOf(error) === 412 || tableStatusOf(error) === 404)) return 'tokenSpent';
-        if (failed === 1 && event && tableStatusOf(error) === 409) return 'eventExists';
+        if (failed === 1 && tableStatusOf(error) === 409) return 'eventExists';
         throw error;
       }
     },

@@ -11,7 +11,7 @@ import {
   recordedClaim,
   recordedConfirmationClaim,
 } from '../../src/store/outcomeClaim.js';
-import type { LinkPurpose, RequestStore, StoredApprovalToken, StoredLinkToken } from '../../src/store/requestStore.js';
+import type { LinkPurpose, OpenedToken, RequestStore, StoredApprovalToken, StoredLinkToken } from '../../src/store/requestStore.js';
 import { createRequestStoreFromTables } from '../../src/store/tableRequestStore.js';
 import { createStoreTables } from '../../src/store/tables.js';
 
@@ -146,6 +146,9 @@ describe('tokens', () => {
   };
   const openApproval = async (token: StoredApprovalToken) => (await store.openApprovalToken(token.requestId, token.tokenHash))!;
   const usedAt = (i: number) => `2025-03-05T09:00:${String(i).padStart(2, '0')}.000Z`;
+  /** Uses the token with an event of its own, so only the token decides. */
+  const use = (opened: OpenedToken<StoredApprovalToken>, at: string) =>
+    store.useToken(opened, at, { event: { requestId: opened.token.requestId, id: `used-${randomUUID()}`, at, type: 'LinkUsed', actor: 'test' } });
 
   test('open with their request in one read, and are unknown under another request or hash, or without their request', async () => {
     const { request, token } = await saved();
@@ -173,16 +176,16 @@ describe('tokens', () => {
   test('are used once, in one operation: the first use wins, later ones and a stale opening are refused', async () => {
     const { token } = await saved();
     const opened = await openApproval(token);
-    expect(await countOperations(async () => expect(await store.useToken(opened, usedAt(0))).toBe('used'))).toEqual(['Requests.submitTransaction']);
-    expect(await store.useToken(opened, usedAt(1))).toBe('tokenSpent');
-    expect(await store.useToken(await openApproval(token), usedAt(2))).toBe('tokenSpent');
+    expect(await countOperations(async () => expect(await use(opened, usedAt(0))).toBe('used'))).toEqual(['Requests.submitTransaction']);
+    expect(await use(opened, usedAt(1))).toBe('tokenSpent');
+    expect(await use(await openApproval(token), usedAt(2))).toBe('tokenSpent');
     expect((await openApproval(token)).token.usedAt).toBe(usedAt(0));
   });
 
   test('are used by exactly one of 20 racing callers', async () => {
     const { token } = await saved();
     const opened = await openApproval(token);
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.useToken(opened, usedAt(i))));
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => use(opened, usedAt(i))));
     expect(results.filter((result) => result === 'used')).toHaveLength(1);
     expect(results.filter((result) => result === 'tokenSpent')).toHaveLength(19);
     expect((await openApproval(token)).token.usedAt).toBe(usedAt(results.indexOf('used')));
@@ -190,9 +193,9 @@ describe('tokens', () => {
 
   test('cannot be made reusable by saving them again', async () => {
     const { token } = await saved();
-    expect(await store.useToken(await openApproval(token), usedAt(0))).toBe('used');
+    expect(await use(await openApproval(token), usedAt(0))).toBe('used');
     await store.saveApprovalToken(token);
-    expect(await store.useToken(await openApproval(token), usedAt(1))).toBe('tokenSpent');
+    expect(await use(await openApproval(token), usedAt(1))).toBe('tokenSpent');
   });
 
   test('are revoked unless used, kept or another approver’s, and a revoked one cannot be used, even opened before; other links are untouched', async () => {
@@ -201,21 +204,21 @@ describe('tokens', () => {
     for (const t of [first, used, kept, other]) await store.saveApprovalToken(t);
     const track = newLinkToken(requestId, 'track');
     await store.saveLinkToken(track);
-    await store.useToken(await openApproval(used), usedAt(0));
+    await use(await openApproval(used), usedAt(0));
     const openedBeforeRevoke = await openApproval(first);
 
     const at = '2025-03-05T10:00:00.000Z';
     expect(await store.revokeApprovalTokens(requestId, { at, because: 'reassigned', approverId: 'U1', keep: [kept.tokenHash] })).toBe(1);
     expect((await openApproval(first)).token).toMatchObject({ revokedAt: at, revokedBecause: 'reassigned' });
-    expect(await store.useToken(openedBeforeRevoke, at)).toBe('tokenSpent');
-    expect(await store.useToken(await openApproval(first), at)).toBe('tokenSpent');
+    expect(await use(openedBeforeRevoke, at)).toBe('tokenSpent');
+    expect(await use(await openApproval(first), at)).toBe('tokenSpent');
     for (const untouched of [used, kept, other]) expect((await openApproval(untouched)).token.revokedAt).toBeUndefined();
     expect((await store.openLinkToken(requestId, 'track', track.tokenHash))?.token.expiresAt).toBe(track.expiresAt);
 
     // Without an approver: every link left, once.
     expect(await store.revokeApprovalTokens(requestId, { at, because: 'resent' })).toBe(2);
     expect(await store.revokeApprovalTokens(requestId, { at, because: 'resent' })).toBe(0);
-    expect(await store.useToken(await openApproval(kept), at)).toBe('tokenSpent');
+    expect(await use(await openApproval(kept), at)).toBe('tokenSpent');
   });
 });
 
@@ -280,7 +283,8 @@ describe('a link claiming a wait', () => {
 
   test('a used link claims nothing, even with the wait still open', async () => {
     const { request, opened } = await awaitingApproval();
-    expect(await store.useToken(opened, at)).toBe('used');
+    const other = { requestId: request.id, id: 'used-elsewhere', at, type: 'LinkUsed', actor: 'test' };
+    expect(await store.useToken(opened, at, { event: other })).toBe('used');
     expect(await claimOutcomeWithToken(store, opened, decision(request.id))).toBe('tokenSpent');
     expect(recordedClaim(await store.listEvents(request.id))).toBeUndefined();
   });
