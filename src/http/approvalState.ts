@@ -1,23 +1,23 @@
 import type { AuditEvent, CancelOrigin, Decision, EmailChangeRequest, RequestStatus } from '../domain/request.js';
 import { parseLinkToken } from '../domain/linkToken.js';
-import { CANCEL_REQUESTED, cancelEventOf, DEADLINE_PASSED, DECISION_RECEIVED, recordedClaim } from '../store/outcomeClaim.js';
-import type { RequestStore, RevocationCause, StoredApprovalToken } from '../store/requestStore.js';
+import { CANCEL_REQUESTED, cancelEventOf, CLAIM_EVENT_ID, DEADLINE_PASSED, DECISION_RECEIVED, recordedClaim } from '../store/outcomeClaim.js';
+import type { OpenedToken, RequestStore, RevocationCause, StoredApprovalToken } from '../store/requestStore.js';
 import { formatTimestamp, guestName } from '../templates/format.js';
 import type { ApprovalDecisionEvent } from '../workflow/contract.js';
 import { HttpError } from './errors.js';
 
 /** What an approval link leads to right now. */
-export type ApprovalState =
-  | { kind: 'open'; token: StoredApprovalToken; request: EmailChangeRequest }
-  | {
-      kind: 'decided' | 'closed';
-      token: StoredApprovalToken;
-      request: EmailChangeRequest;
-      title: string;
-      explanation: string;
-      /** The outcome claim that decided it, when the orchestrator has not yet applied it. */
-      claim?: AuditEvent;
-    };
+export type ApprovalState = OpenedToken<StoredApprovalToken> &
+  (
+    | { kind: 'open' }
+    | {
+        kind: 'decided' | 'closed';
+        title: string;
+        explanation: string;
+        /** The outcome claim that decided it, when the orchestrator has not yet applied it. */
+        claim?: AuditEvent;
+      }
+  );
 
 const DECIDED_STATUSES: readonly RequestStatus[] = ['Approved', 'Completed', 'Failed', 'Rejected'];
 const OPEN_STATUSES: readonly RequestStatus[] = ['Received', 'AwaitingApproval'];
@@ -52,26 +52,26 @@ export async function loadApprovalState(
   readerIsApprover: (token: StoredApprovalToken) => boolean = () => false,
 ): Promise<ApprovalState> {
   const parsed = parseLinkToken(tokenText);
-  const token = parsed && (await store.getApprovalToken(parsed.requestId, parsed.tokenHash));
-  const request = token && (await store.getRequest(token.requestId));
-  if (!token || !request) {
+  const opened = parsed && (await store.openApprovalToken(parsed.requestId, parsed.tokenHash, [CLAIM_EVENT_ID]));
+  if (!opened) {
     throw new HttpError('NotFound', 'This approval link is not valid. Check that you opened the whole link from the email.', { title: 'Link not found' });
   }
 
-  if (token.revokedAt) return { kind: 'closed', token, request, ...REVOKED[token.revokedBecause === 'reassigned' ? 'reassigned' : 'resent'] };
+  const { token, request } = opened;
+  if (token.revokedAt) return { kind: 'closed', ...opened, ...REVOKED[token.revokedBecause === 'reassigned' ? 'reassigned' : 'resent'] };
   const reader = readerIsApprover(token) ? token.approverMail : undefined;
-  if (request.decision) return decided(token, request, describeDecision(request.decision, request, reader));
+  if (request.decision) return decided(opened, describeDecision(request.decision, request, reader));
   if (!OPEN_STATUSES.includes(request.status) && !DECIDED_STATUSES.includes(request.status)) {
     const closed = request.status === 'Cancelled' ? cancelled(request.cancelledBy) : request.status === 'Expired' ? CLOSED.Expired : CLOSED.Closed;
-    return { kind: 'closed', token, request, ...closed };
+    return { kind: 'closed', ...opened, ...closed };
   }
   // Accepted but not yet applied by the orchestrator: the link must already say so.
-  const claim = recordedClaim(await store.listEvents(request.id));
-  if (claim) return { token, request, claim, ...claimedOutcome(claim, request, reader) };
-  if (DECIDED_STATUSES.includes(request.status) || token.usedAt) return decided(token, request, 'This request was already decided.');
+  const claim = recordedClaim(opened.events);
+  if (claim) return { ...opened, claim, ...claimedOutcome(claim, request, reader) };
+  if (DECIDED_STATUSES.includes(request.status) || token.usedAt) return decided(opened, 'This request was already decided.');
   // An unparseable expiry counts as expired: a link must never outlive its request by accident.
-  if (!(now.getTime() < Date.parse(token.expiresAt))) return { kind: 'closed', token, request, ...CLOSED.Expired };
-  return { kind: 'open', token, request };
+  if (!(now.getTime() < Date.parse(token.expiresAt))) return { kind: 'closed', ...opened, ...CLOSED.Expired };
+  return { kind: 'open', ...opened };
 }
 
 /** What an approver's link says once an outcome was claimed, applied by the orchestrator or not yet. */
@@ -106,8 +106,8 @@ function decisionOf(claim: AuditEvent): Decision {
   return { outcome: claim.detail?.outcome === 'rejected' ? 'rejected' : 'approved', by: claim.actor, at: claim.at };
 }
 
-function decided(token: StoredApprovalToken, request: EmailChangeRequest, explanation: string): ApprovalState {
-  return { kind: 'decided', token, request, title: ALREADY_DECIDED, explanation };
+function decided(opened: OpenedToken<StoredApprovalToken>, explanation: string): ApprovalState {
+  return { kind: 'decided', ...opened, title: ALREADY_DECIDED, explanation };
 }
 
 /** Names the guest, the outcome and who: "you" when the reader, known to be an approver, decided it. */

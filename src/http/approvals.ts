@@ -8,7 +8,7 @@ import { logAndStoreError, storedErrorText } from '../domain/errorText.js';
 import type { Approver, EmailChangeRequest } from '../domain/request.js';
 import { stripControlCharacters } from '../domain/validation.js';
 import type { DirectoryUser } from '../graph/graphGateway.js';
-import { claimOutcome, DECISION_RECEIVED } from '../store/outcomeClaim.js';
+import { claimOutcomeWithToken, DECISION_RECEIVED } from '../store/outcomeClaim.js';
 import type { RequestStore, StoredApprovalToken } from '../store/requestStore.js';
 import { approvalPage, approverSignInPage, decisionResultPage, maskEmail, type ApprovalPageViewer } from '../templates/pages.js';
 import { EVENTS, type ApprovalDecisionEvent } from '../workflow/contract.js';
@@ -95,12 +95,11 @@ export function decideApproval(
     // Before anything is consumed or claimed: a refused approver leaves the request waiting for the others.
     await requireStillAnApprover(deps, emailChange, decision);
     await auditedIfIgnored(deps.store, emailChange.id, decision, async () => {
-      if (!(await deps.store.consumeApprovalToken(token.requestId, token.tokenHash, decision.at))) {
-        throw new HttpError('AlreadyDecided', 'This link was already used to decide this request.', { title: 'Already decided' });
-      }
-      // Tokens are per approver: the outcome claim is what stops a second approver, an admin's
-      // cancel or the deadline arriving in the same instant.
-      const first = await claimOutcome(deps.store, { requestId: emailChange.id, at: decision.at, type: DECISION_RECEIVED, actor: decision.approverMail, detail: detailOf(decision) });
+      // Tokens are per approver: the outcome claim, written with the token's use, is what stops a
+      // second approver, an admin's cancel or the deadline arriving in the same instant.
+      const claim = { requestId: emailChange.id, at: decision.at, type: DECISION_RECEIVED, actor: decision.approverMail, detail: detailOf(decision) } as const;
+      const first = await claimOutcomeWithToken(deps.store, state, claim);
+      if (first === 'tokenSpent') throw new HttpError('AlreadyDecided', 'This link was already used to decide this request.', { title: 'Already decided' });
       if (first) throw refusal(claimedOutcome(first, emailChange, token.approverMail));
     });
     await raiseDecision(deps.store, client, decision, emailChange.id);

@@ -1,8 +1,8 @@
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { trackLinkExpiry } from '../domain/linkLifetimes.js';
 import type { EmailChangeRequest } from '../domain/request.js';
-import { mintLink } from '../store/mintLink.js';
-import { CANCEL_REQUESTED, claimConfirmation, NEW_EMAIL_CONFIRMED, recordedConfirmationClaim } from '../store/outcomeClaim.js';
+import { newLink } from '../store/mintLink.js';
+import { CANCEL_REQUESTED, claimConfirmationWithToken, NEW_EMAIL_CONFIRMED, recordedConfirmationClaim } from '../store/outcomeClaim.js';
 import type { StoredLinkToken } from '../store/requestStore.js';
 import { confirmationPage, confirmedPage } from '../templates/requesterPages.js';
 import { EVENTS } from '../workflow/contract.js';
@@ -35,8 +35,8 @@ export function showConfirmation(request: HttpRequest, context: InvocationContex
   return respondSafely(context, 'html', async () => {
     const { token, request: emailChange } = await openLink(deps.store, 'confirmation', request.params.token);
     const closed = closedReason(token, emailChange, deps.clock());
-    // Only a confirmation that won its claim is passed on again: a used link can also be one
-    // whose confirmation lost to a cancel or the deadline.
+    // Only a confirmation that won its claim is passed on again: a link used before its use and
+    // its claim were one transaction can also be one whose confirmation lost to a cancel or the deadline.
     if (token.usedAt && emailChange.status === 'AwaitingConfirmation' && !emailChange.confirmedAt) {
       const claim = recordedConfirmationClaim(await deps.store.listEvents(emailChange.id));
       if (claim?.type === NEW_EMAIL_CONFIRMED) await raiseEventPatiently(client, emailChange.id, EVENTS.newEmailConfirmed, {});
@@ -55,26 +55,30 @@ export function showConfirmation(request: HttpRequest, context: InvocationContex
 /**
  * `POST /api/confirmations/{token}`: the new address's owner confirms. The link is single-use, and
  * the confirmation claims the wait, so a cancel or the deadline in the same instant cannot both
- * win. The answer carries the requester's private tracking link, minted afresh.
+ * win; the link is used only together with a claim that won. The answer carries the requester's
+ * private tracking link, minted afresh (stored in the same transaction).
  */
 export function confirmRequest(request: HttpRequest, context: InvocationContext, deps: HttpDependencies, client: OrchestrationClient): Promise<HttpResponse> {
   return respondSafely(context, 'html', async () => {
-    const { token, request: emailChange } = await openLink(deps.store, 'confirmation', request.params.token);
+    const opened = await openLink(deps.store, 'confirmation', request.params.token);
+    const { token, request: emailChange } = opened;
     await readLinkForm(request, deps.settings.APPROVAL_FORM_SECRET, deps.settings.PUBLIC_BASE_URL, token);
     const now = deps.clock();
     const closed = closedReason(token, emailChange, now);
     if (closed) throw closed;
-    if (!(await deps.store.consumeLinkToken(token.requestId, token.tokenHash, now.toISOString()))) throw ALREADY_CONFIRMED();
-    const first = await claimConfirmation(deps.store, { requestId: emailChange.id, at: now.toISOString(), type: NEW_EMAIL_CONFIRMED, actor: emailChange.newEmail });
-    if (first?.type === CANCEL_REQUESTED) throw CANCELLED();
-    if (first && first.type !== NEW_EMAIL_CONFIRMED) throw EXPIRED();
-    await raiseEventPatiently(client, emailChange.id, EVENTS.newEmailConfirmed, {});
     const { settings } = deps;
-    const trackUrl = await mintLink(deps.store, settings.PUBLIC_BASE_URL, {
+    const trackLink = newLink(settings.PUBLIC_BASE_URL, {
       requestId: emailChange.id,
       purpose: 'track',
       expiresAt: trackLinkExpiry(now, { confirmationTimeoutMs: settings.CONFIRMATION_TIMEOUT, approvalTimeoutMs: settings.APPROVAL_TIMEOUT }),
     });
-    return pageResponse(200, confirmedPage({ request: emailChange, trackUrl }));
+    const claim = { requestId: emailChange.id, at: now.toISOString(), type: NEW_EMAIL_CONFIRMED, actor: emailChange.newEmail } as const;
+    const first = await claimConfirmationWithToken(deps.store, opened, claim, trackLink.token);
+    if (first === 'tokenSpent') throw ALREADY_CONFIRMED();
+    if (first?.type === CANCEL_REQUESTED) throw CANCELLED();
+    if (first?.type === NEW_EMAIL_CONFIRMED) throw ALREADY_CONFIRMED();
+    if (first) throw EXPIRED();
+    await raiseEventPatiently(client, emailChange.id, EVENTS.newEmailConfirmed, {});
+    return pageResponse(200, confirmedPage({ request: emailChange, trackUrl: trackLink.url }));
   });
 }

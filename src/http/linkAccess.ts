@@ -1,7 +1,6 @@
 import type { HttpRequest } from '@azure/functions';
 import { createAntiForgeryValue, parseLinkToken, verifyAntiForgeryValue } from '../domain/linkToken.js';
-import type { EmailChangeRequest } from '../domain/request.js';
-import type { LinkPurpose, RequestStore, StoredLinkToken } from '../store/requestStore.js';
+import type { LinkPurpose, OpenedToken, RequestStore, StoredLinkToken } from '../store/requestStore.js';
 import { readBody } from './body.js';
 import { HttpError } from './errors.js';
 import { requireOwnOrigin } from './ownOrigin.js';
@@ -12,19 +11,13 @@ import { requireOwnOrigin } from './ownOrigin.js';
  * from our own page and carry the anti-forgery value minted for that token.
  */
 
-export interface OpenedLink {
-  token: StoredLinkToken;
-  request: EmailChangeRequest;
-}
-
-export async function openLink(store: RequestStore, purpose: LinkPurpose, tokenText: string | undefined): Promise<OpenedLink> {
+export async function openLink(store: RequestStore, purpose: LinkPurpose, tokenText: string | undefined): Promise<OpenedToken<StoredLinkToken>> {
   const parsed = parseLinkToken(tokenText ?? '');
-  const token = parsed && (await store.getLinkToken(parsed.requestId, purpose, parsed.tokenHash));
-  const request = token && (await store.getRequest(token.requestId));
-  if (!token || !request) {
+  const opened = parsed && (await store.openLinkToken(parsed.requestId, purpose, parsed.tokenHash));
+  if (!opened) {
     throw new HttpError('NotFound', 'This link is not valid. Check that you opened the whole link from the email.', { title: 'Link not found' });
   }
-  return { token, request };
+  return opened;
 }
 
 /** An unparseable expiry counts as expired: a link must never outlive its purpose by accident. */

@@ -1,6 +1,6 @@
 import { CANCEL_ORIGINS, type AuditEvent, type CancelOrigin, type EmailChangeRequest } from '../domain/request.js';
 import type { CancelEvent } from '../workflow/contract.js';
-import type { RequestStore } from './requestStore.js';
+import type { OpenedToken, RequestStore, StoredApprovalToken, StoredLinkToken } from './requestStore.js';
 
 /** Audit type of an approver's decision, accepted and raised on the waiting instance. */
 export const DECISION_RECEIVED = 'DecisionReceived';
@@ -20,7 +20,8 @@ export const CONFIRMATION_DEADLINE_PASSED = 'ConfirmationDeadlinePassed';
  * row succeed, so of two parties acting in the same instant exactly one wins, and the others are
  * told who came first.
  */
-const CLAIM_EVENT_ID = 'claim';
+/** The approval wait's claim: read with an approver's link (`openApprovalToken`). */
+export const CLAIM_EVENT_ID = 'claim';
 const CONFIRMATION_CLAIM_EVENT_ID = 'claim-confirmation';
 
 export type OutcomeClaim = Omit<AuditEvent, 'id'> & { type: typeof DECISION_RECEIVED | typeof CANCEL_REQUESTED | typeof DEADLINE_PASSED };
@@ -52,10 +53,50 @@ export async function claimCancel(store: RequestStore, request: EmailChangeReque
   return claimOutcome(store, cancel);
 }
 
+/**
+ * An approver's link claims the approval wait, using the link in the same transaction: undefined
+ * when both happened, `tokenSpent` when the link was already used or revoked (nothing written),
+ * otherwise the claim that was there first (and the link stays unused: it decided nothing).
+ */
+export function claimOutcomeWithToken(store: RequestStore, opened: OpenedToken<StoredApprovalToken>, claim: OutcomeClaim): Promise<AuditEvent | 'tokenSpent' | undefined> {
+  return claimOnceWithToken(store, CLAIM_EVENT_ID, opened, claim);
+}
+
+/**
+ * The confirmation link claims the confirmation wait, as `claimOutcomeWithToken`; the token of
+ * `newLink`, the tracking link its page hands out, is stored in the same transaction.
+ */
+export function claimConfirmationWithToken(
+  store: RequestStore,
+  opened: OpenedToken<StoredLinkToken>,
+  claim: ConfirmationClaim,
+  newLink: StoredLinkToken,
+): Promise<AuditEvent | 'tokenSpent' | undefined> {
+  return claimOnceWithToken(store, CONFIRMATION_CLAIM_EVENT_ID, opened, claim, newLink);
+}
+
 async function claimOnce(store: RequestStore, id: string, claim: Omit<AuditEvent, 'id'>): Promise<AuditEvent | undefined> {
   if (await store.appendEvent({ ...claim, id })) return undefined;
-  const winner = (await store.listEvents(claim.requestId)).find((event) => event.id === id);
-  if (!winner) throw new Error(`The claim ${id} of request ${claim.requestId} exists but could not be read`);
+  return claimWinner(store, id, claim.requestId);
+}
+
+async function claimOnceWithToken(
+  store: RequestStore,
+  id: string,
+  opened: OpenedToken<StoredApprovalToken | StoredLinkToken>,
+  claim: Omit<AuditEvent, 'id'>,
+  newLink?: StoredLinkToken,
+): Promise<AuditEvent | 'tokenSpent' | undefined> {
+  const use = await store.useToken(opened, claim.at, { event: { ...claim, id }, newLink });
+  if (use === 'used') return undefined;
+  if (use === 'tokenSpent') return use;
+  return claimWinner(store, id, claim.requestId);
+}
+
+/** Only the side that lost reads the trail, to learn who came first. */
+async function claimWinner(store: RequestStore, id: string, requestId: string): Promise<AuditEvent> {
+  const winner = (await store.listEvents(requestId)).find((event) => event.id === id);
+  if (!winner) throw new Error(`The claim ${id} of request ${requestId} exists but could not be read`);
   return winner;
 }
 

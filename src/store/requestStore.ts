@@ -36,10 +36,6 @@ export interface RequestStore {
   listRequests(query: RequestListQuery): Promise<RequestListPage>;
 
   saveApprovalToken(token: StoredApprovalToken): Promise<void>;
-  /** An approval token; never a token minted for another purpose. */
-  getApprovalToken(requestId: string, tokenHash: string): Promise<StoredApprovalToken | undefined>;
-  /** Marks the token used; true for the first caller only (optimistic concurrency); never a revoked one. */
-  consumeApprovalToken(requestId: string, tokenHash: string, usedAt: string): Promise<boolean>;
   /**
    * Revokes the request's approval tokens that are neither used nor revoked yet (only
    * `approverId`'s, when given), except those in `keep`: an admin sent new links or another
@@ -49,10 +45,22 @@ export interface RequestStore {
 
   /** Insert-if-absent, like approval tokens. */
   saveLinkToken(token: StoredLinkToken): Promise<void>;
-  /** The token only if it was minted for `purpose`. */
-  getLinkToken(requestId: string, purpose: LinkPurpose, tokenHash: string): Promise<StoredLinkToken | undefined>;
-  /** Marks the token used; true for the first caller only. */
-  consumeLinkToken(requestId: string, tokenHash: string, usedAt: string): Promise<boolean>;
+
+  /**
+   * An approval token with its request (and the audit events with ids in `withEvents`, when
+   * written), read together in one query; undefined when the token or the request is missing, and
+   * for a token minted for another purpose.
+   */
+  openApprovalToken(requestId: string, tokenHash: string, withEvents?: readonly string[]): Promise<OpenedToken<StoredApprovalToken> | undefined>;
+  /** A link token with its request, in one query; undefined unless the token was minted for `purpose`. */
+  openLinkToken(requestId: string, purpose: LinkPurpose, tokenHash: string): Promise<OpenedToken<StoredLinkToken> | undefined>;
+  /**
+   * Marks an opened token used and writes what using it records, in one entity-group transaction,
+   * so either all of it happens or none: `used` for the first caller only (the token must not have
+   * changed since it was opened), `tokenSpent` when it was already used or revoked (then or since),
+   * `eventExists` when an event with `records.event`'s id was there first (the token stays unused).
+   */
+  useToken(opened: OpenedToken<StoredApprovalToken | StoredLinkToken>, usedAt: string, records: TokenUseRecords): Promise<TokenUse>;
 
   /**
    * Insert-if-absent lock: one active request per guest, held until `expiresAt`. A lock whose
@@ -117,6 +125,23 @@ export interface StoredLinkToken {
   expiresAt: string;
   usedAt?: string;
 }
+
+/** A token as read together with its request; `etag` is the token row's, which using it requires. */
+export interface OpenedToken<T extends StoredApprovalToken | StoredLinkToken> {
+  token: T;
+  request: EmailChangeRequest;
+  etag: string;
+  /** The events asked for that are written. */
+  events: AuditEvent[];
+}
+
+/** Rows written with a token's use: an event that must be the first with its id, a link minted in answer. */
+export interface TokenUseRecords {
+  event: AuditEvent;
+  newLink?: StoredLinkToken;
+}
+
+export type TokenUse = 'used' | 'tokenSpent' | 'eventExists';
 
 export interface RequestListQuery {
   /** Any of these statuses. */

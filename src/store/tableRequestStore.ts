@@ -4,7 +4,7 @@ import type { AuditEvent, EmailChangeRequest } from '../domain/request.js';
 import { fromColumns, keySafe, toColumns } from './entityCodec.js';
 import { emailIndexRows, emailIndexTableOf, emailPrefixFilter, matchesEmailPrefix } from './emailIndex.js';
 import { decodeCursor, encodeCursor, indexKeys, indexMonth, invertedTime, monthIndexTable, monthOfRowKey, pageSize, parseListBound, type ListCursor } from './listIndex.js';
-import type { GuestLock, RequestListPage, RequestListQuery, RequestStore, StoredApprovalToken, StoredLinkToken, StoredToken } from './requestStore.js';
+import type { GuestLock, OpenedToken, RequestListPage, RequestListQuery, RequestStore, StoredApprovalToken, StoredLinkToken, StoredToken } from './requestStore.js';
 import { StoreError, tableStatusOf } from './storeError.js';
 import { createStoreTables, storeTablesOptionsFrom, type StoreTableName, type StoreTables, type TableOperationListener } from './tables.js';
 
@@ -270,21 +270,6 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
     }
   };
 
-  /** Marks a token used; true for the first caller only (optimistic concurrency on its row). */
-  const consumeToken = async (requestId: string, tokenHash: string, usedAt: string): Promise<boolean> => {
-    const row = await getRow('Requests', keySafe(requestId), tokenRowKey(tokenHash));
-    if (!row || row.usedAt || row.revokedAt) return false;
-    try {
-      const entity = { partitionKey: row.partitionKey, rowKey: row.rowKey, usedAt };
-      await tables.call('Requests', 'updateEntity', (client) => client.updateEntity(entity, 'Merge', { etag: row.etag }));
-      return true;
-    } catch (error) {
-      // 412: another caller consumed it between our read and our write.
-      if (tableStatusOf(error) === 412 || tableStatusOf(error) === 404) return false;
-      throw error;
-    }
-  };
-
   return {
     async createRequest(request, events, tokens = []) {
       const actions: TransactionAction[] = [
@@ -404,14 +389,6 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
       await insert('Requests', tokenEntity(token));
     },
 
-    async getApprovalToken(requestId, tokenHash) {
-      const row = await getRow('Requests', keySafe(requestId), tokenRowKey(tokenHash));
-      // Approval tokens were stored before links had purposes: theirs is the absent one.
-      return row && row.purpose === undefined ? (fromColumns(row) as unknown as StoredApprovalToken) : undefined;
-    },
-
-    consumeApprovalToken: consumeToken,
-
     async revokeApprovalTokens(requestId, { at, because, approverId, keep = [] }) {
       const rows = await queryAll('Requests', odata`PartitionKey eq ${keySafe(requestId)} and RowKey ge ${TOKEN_PREFIX} and RowKey lt ${TOKEN_PREFIX_END}`);
       const revocable = (row: Row) =>
@@ -445,12 +422,7 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
       await insert('Requests', tokenEntity(token));
     },
 
-    async getLinkToken(requestId, purpose, tokenHash) {
-      const row = await getRow('Requests', keySafe(requestId), tokenRowKey(tokenHash));
-      return row && row.purpose === purpose ? (fromColumns(row) as unknown as StoredLinkToken) : undefined;
-    },
-
-    consumeLinkToken: consumeToken,
+    ...tokenAccess(tables),
 
     async acquireGuestLock(guestId, requestId, expiresAt, now) {
       const partitionKey = keySafe(guestId);
@@ -503,6 +475,69 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
       throw new StoreError('Contention', `The lock of guest ${guestId} kept changing hands`);
     },
   };
+}
+
+/**
+ * Opening a link and using it, each one Table operation on the request's partition: the token
+ * row and the request row are read by one query, and a use commits the token's `usedAt` with what
+ * it records in one entity-group transaction, conditional on the etag of that read.
+ */
+function tokenAccess(tables: StoreTables): Pick<RequestStore, 'openApprovalToken' | 'openLinkToken' | 'useToken'> {
+  /** The token and its request; undefined when either is missing or `isWanted` refuses the token. */
+  const open = async <T extends StoredApprovalToken | StoredLinkToken>(requestId: string, tokenHash: string, isWanted: (row: Row) => boolean, withEvents: readonly string[] = []) => {
+    const tokenKey = tokenRowKey(tokenHash);
+    const eventKeys = withEvents.map((id) => `${EVENT_PREFIX}${keySafe(id)}`);
+    const rowKeys = [REQUEST_ROW, tokenKey, ...eventKeys].map((rowKey) => odata`RowKey eq ${rowKey}`).join(' or ');
+    const filter = `${odata`PartitionKey eq ${keySafe(requestId)}`} and (${rowKeys})`;
+    const rows = await tables.call('Requests', 'listEntities', async (client) => {
+      const found: Row[] = [];
+      // Two rows at most; iterating follows a continuation token the service may return even so.
+      for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) found.push(row as Row);
+      return found;
+    });
+    const token = rows.find((row) => row.rowKey === tokenKey);
+    const request = rows.find((row) => row.rowKey === REQUEST_ROW);
+    if (!token || !request || !isWanted(token)) return undefined;
+    const events = eventsOf(rows.filter((row) => eventKeys.includes(row.rowKey)));
+    const opened: OpenedToken<T> = { token: fromColumns(token) as unknown as T, request: toRequest(request), etag: token.etag, events };
+    return opened;
+  };
+
+  return {
+    // Approval tokens were stored before links had purposes: theirs is the absent one.
+    openApprovalToken: (requestId, tokenHash, withEvents) => open<StoredApprovalToken>(requestId, tokenHash, (row) => row.purpose === undefined, withEvents),
+
+    openLinkToken: (requestId, purpose, tokenHash) => open<StoredLinkToken>(requestId, tokenHash, (row) => row.purpose === purpose),
+
+    async useToken({ token, etag }, usedAt, { event, newLink }) {
+      if (token.usedAt || ('revokedAt' in token && token.revokedAt)) return 'tokenSpent';
+      const partitionKey = keySafe(token.requestId);
+      const actions: TransactionAction[] = [
+        ['update', { partitionKey, rowKey: tokenRowKey(token.tokenHash), usedAt }, 'Merge', { etag }],
+        ['create', eventEntity(token.requestId, event)],
+      ];
+      if (newLink) actions.push(['create', { partitionKey, rowKey: tokenRowKey(newLink.tokenHash), ...toColumns(newLink) }]);
+      try {
+        await tables.call('Requests', 'submitTransaction', (client) => client.submitTransaction(actions));
+        return 'used';
+      } catch (error) {
+        const failed = failedActionOf(error);
+        // 412: used, revoked or otherwise changed since it was read; 404: gone.
+        if (failed === 0 && (tableStatusOf(error) === 412 || tableStatusOf(error) === 404)) return 'tokenSpent';
+        if (failed === 1 && tableStatusOf(error) === 409) return 'eventExists';
+        throw error;
+      }
+    },
+  };
+}
+
+/**
+ * Which action of a failed entity-group transaction failed: the service starts the error's
+ * message with its index (`1:The specified entity already exists.`).
+ */
+function failedActionOf(error: unknown): number | undefined {
+  const index = /^(\d+):/.exec(error instanceof Error ? error.message : '')?.[1];
+  return index === undefined ? undefined : Number(index);
 }
 
 function lockOf(guestId: string, row: Row): GuestLock {

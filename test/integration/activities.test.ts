@@ -255,7 +255,7 @@ describe('requestApproval', () => {
     const link = approvals[0].links.find((l) => l.startsWith(`${PUBLIC_BASE_URL}/api/approvals/${id}.`));
     expect(link).toBeDefined();
     const secret = link!.split('.').at(-1)!;
-    expect(await store.getApprovalToken(id, hashLinkSecret(secret))).toMatchObject({ approverMail: sponsor.mail, expiresAt: deadline });
+    expect((await store.openApprovalToken(id, hashLinkSecret(secret)))!.token).toMatchObject({ approverMail: sponsor.mail, expiresAt: deadline });
     expect(mailTo(guest.mail).map((m) => m.subject)).toEqual(['A change to your sign-in email was requested']);
 
     await activities.requestApproval({ requestId: id, deadline, reminder: true });

@@ -479,7 +479,7 @@ describe('GET /api/approvals/{token}', () => {
     await openApproval(links.a);
     expect(client.raised).toHaveLength(0);
     const { tokenHash } = parseLinkToken(links.a)!;
-    expect((await store.getApprovalToken(id, tokenHash))?.usedAt).toBeUndefined();
+    expect((await store.openApprovalToken(id, tokenHash))!.token.usedAt).toBeUndefined();
     expect((await store.listEvents(id)).map((e) => e.type)).toEqual(['Received']);
     expect((await decide(links.a, 'approve')).status).toBe(200);
   });
@@ -766,7 +766,7 @@ describe('approver sign-in (APPROVER_SIGN_IN=required)', () => {
     expectSecurityHeaders(response, 'page');
     expect(await response.text()).toContain(signInLink(links.a));
     expect(client.raised).toHaveLength(0);
-    expect((await store.getApprovalToken(id, parseLinkToken(links.a)!.tokenHash))?.usedAt).toBeUndefined();
+    expect((await store.openApprovalToken(id, parseLinkToken(links.a)!.tokenHash))!.token.usedAt).toBeUndefined();
     expect((await decide(links.a, 'approve')).status).toBe(200);
   });
 
@@ -832,7 +832,7 @@ describe('approver sign-in (APPROVER_SIGN_IN=required)', () => {
       expect(await response.text()).toContain('This form could not be verified');
     }
     expect(client.raised).toHaveLength(0);
-    expect((await store.getApprovalToken(id, tokenHash))?.usedAt).toBeUndefined();
+    expect((await store.openApprovalToken(id, tokenHash))!.token.usedAt).toBeUndefined();
     // The approver's own page carries the value bound to them.
     const page = await (await openApproval(links.a)).text();
     expect(page).toContain(`name="csrf" value="${createAntiForgeryValue(FORM_SECRET, tokenHash, APPROVER_A.id)}"`);
@@ -876,7 +876,7 @@ describe('decisions posted from another site', () => {
       expect(await response.text()).toContain('not sent from the approval page');
     }
     expect(client.raised).toHaveLength(0);
-    expect((await store.getApprovalToken(id, parseLinkToken(links.a)!.tokenHash))?.usedAt).toBeUndefined();
+    expect((await store.openApprovalToken(id, parseLinkToken(links.a)!.tokenHash))!.token.usedAt).toBeUndefined();
     expect((await store.listEvents(id)).map((e) => e.type)).toEqual(['Received']);
   });
 
@@ -924,7 +924,7 @@ describe('the approver is checked again in the directory when deciding', () => {
     const events = await store.listEvents(id);
     expect(events.filter((e) => e.type === 'ApproverNoLongerEligible')).toMatchObject([{ detail: { reason, outcome: 'approved' } }]);
     expect(events.some((e) => e.type === 'DecisionReceived')).toBe(false);
-    expect((await store.getApprovalToken(id, parseLinkToken(token)!.tokenHash))?.usedAt).toBeUndefined();
+    expect((await store.openApprovalToken(id, parseLinkToken(token)!.tokenHash))!.token.usedAt).toBeUndefined();
     expect(client.raised).toHaveLength(0);
   }
 

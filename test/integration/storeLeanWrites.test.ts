@@ -44,8 +44,8 @@ describe('requests', () => {
     expect(first.created).toBe(true);
     const again = await store.createRequest({ ...request, status: 'Expired' }, [event(request, 'a')], [link(request, 'h2')]);
     expect(again).toEqual({ request, created: false });
-    expect(await store.getLinkToken(request.id, 'track', 'h1')).toMatchObject({ tokenHash: 'h1' });
-    expect(await store.getLinkToken(request.id, 'track', 'h2')).toMatchObject({ tokenHash: 'h2' });
+    expect((await store.openLinkToken(request.id, 'track', 'h1'))?.token).toMatchObject({ tokenHash: 'h1' });
+    expect((await store.openLinkToken(request.id, 'track', 'h2'))?.token).toMatchObject({ tokenHash: 'h2' });
     expect((await store.listEvents(request.id)).map((e) => e.id)).toEqual(['a', 'b']);
   });
 
@@ -58,6 +58,16 @@ describe('requests', () => {
     expect(read!.request).toEqual(request);
     expect(read!.events.map((e) => e.id)).toEqual(['first', 'second']);
     expect(await store.readRequestWithEvents(randomUUID())).toBeUndefined();
+  });
+
+  test("an approver's link opens with its request and the approval claim in one query", async () => {
+    const request = newRequest({ status: 'AwaitingApproval' });
+    const token = { requestId: request.id, tokenHash: 'a1', approverId: 'u1', approverMail: 'bob@contoso.example', expiresAt: '2099-01-01T00:00:00.000Z' };
+    await store.createRequest(request, [event(request, 'created'), event(request, 'claim'), event(request, 'other')], [token]);
+    let opened: Awaited<ReturnType<RequestStore['openApprovalToken']>>;
+    expect(await operationsOf(async () => (opened = await store.openApprovalToken(request.id, 'a1', ['claim'])))).toEqual(['Requests.listEntities']);
+    expect(opened!.events.map((e) => e.id)).toEqual(['claim']);
+    expect((await store.openApprovalToken(request.id, 'a1'))?.events).toEqual([]);
   });
 
   test('an update right after a read writes without reading again', async () => {
@@ -107,7 +117,7 @@ describe('requests', () => {
     expect(updated.status).toBe('AwaitingApproval');
     expect((await other.readRequestWithEvents(request.id))?.request.status).toBe('AwaitingApproval');
     expect((await store.listEvents(request.id)).map((e) => e.id).sort()).toEqual(['asked', 'confirmed', 'created']);
-    expect(await store.getLinkToken(request.id, 'track', 'h')).toBeDefined();
+    expect((await store.openLinkToken(request.id, 'track', 'h'))?.token).toBeDefined();
   });
 
   test('a re-run whose events are all there changes nothing, and still saves its fresh link hashes', async () => {
@@ -117,7 +127,7 @@ describe('requests', () => {
     await other.updateRequest(request.id, { status: 'Cancelled' }, event(request, 'cancelled'));
     const rerun = await store.updateRequest(request.id, { status: 'AwaitingApproval' }, [event(request, 'x'), event(request, 'y')], [link(request, 'fresh')]);
     expect(rerun.status).toBe('Cancelled');
-    expect(await store.getLinkToken(request.id, 'track', 'fresh')).toBeDefined();
+    expect((await store.openLinkToken(request.id, 'track', 'fresh'))?.token).toBeDefined();
   });
 
   test('markers appended together are each written once, also when some were there', async () => {
