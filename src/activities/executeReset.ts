@@ -103,14 +103,17 @@ export async function approveAndReset(deps: ActivityDependencies, input: MarkApp
   if (request.status !== 'AwaitingApproval' && request.status !== 'Approved') {
     throw new Error(`Request ${requestId} is ${request.status}; an approval cannot apply to it`);
   }
-  const approval = request.status === 'AwaitingApproval' ? approvalOf(deps, requestId, decision) : undefined;
+  /** Not stored yet: the approval (on the first run) and the `mail` this run changed, which every write carries. */
+  let approval = request.status === 'AwaitingApproval' ? approvalOf(deps, requestId, decision) : undefined;
+  let changed: AuditEvent[] = [];
+  const write = async (changes: Partial<EmailChangeRequest>, events: AuditEvent[]) => {
+    request = await store.updateRequest(requestId, { ...approval?.changes, ...changes }, [...(approval ? [approval.event] : []), ...changed, ...events]);
+    approval = undefined;
+    changed = [];
+  };
   const refuse = async (code: ResetRefusalCode, message: string): Promise<ApproveAndResetResult> => {
-    const outcome = { ok: false as const, code, message };
-    await store.updateRequest(requestId, { ...approval?.changes, result: { code, message } }, [
-      ...(approval ? [approval.event] : []),
-      auditEvent(deps, requestId, perAttempt(request, 'reset-failed'), 'ResetFailed', 'system', { code, message }),
-    ]);
-    return { outcome, completed: false };
+    await write({ result: { code, message } }, [auditEvent(deps, requestId, perAttempt(request, 'reset-failed'), 'ResetFailed', 'system', { code, message })]);
+    return { outcome: { ok: false, code, message }, completed: false };
   };
   const guestId = request.guestId;
   if (!guestId) return refuse('NotApproved', 'The request has no screened guest; nothing was changed.');
@@ -121,7 +124,6 @@ export async function approveAndReset(deps: ActivityDependencies, input: MarkApp
   const held = (await store.extendGuestLock(guestId, requestId, expiresAt)) || (await store.acquireGuestLock(guestId, requestId, expiresAt, now)).requestId === requestId;
   if (!held) return refuse('DuplicateActiveRequest', 'Another request for this guest is active; nothing was changed.');
 
-  const changed: AuditEvent[] = [];
   try {
     // The guest may have changed since approval; a member must never be posted (it would become B2B).
     // Its state and roles come in one read, so they describe the same moment.
@@ -132,10 +134,7 @@ export async function approveAndReset(deps: ActivityDependencies, input: MarkApp
 
     const saveMail = request.previousMail === undefined;
     if (approval || saveMail) {
-      request = await store.updateRequest(requestId, { ...approval?.changes, ...(saveMail ? { previousMail: guest.mail } : {}) }, [
-        ...(approval ? [approval.event] : []),
-        ...(saveMail ? [auditEvent(deps, requestId, 'previous-mail', 'PreviousMailSaved', 'system', { previousMail: guest.mail })] : []),
-      ]);
+      await write(saveMail ? { previousMail: guest.mail } : {}, saveMail ? [auditEvent(deps, requestId, 'previous-mail', 'PreviousMailSaved', 'system', { previousMail: guest.mail })] : []);
     }
     const mailUpdated = (from: string | null | undefined) => auditEvent(deps, requestId, perAttempt(request, 'mail-updated'), 'MailUpdated', 'system', { from, to: request.newEmail });
     if ((guest.mail ?? '').toLowerCase() !== request.newEmail.toLowerCase()) {
@@ -152,18 +151,22 @@ export async function approveAndReset(deps: ActivityDependencies, input: MarkApp
       sendInvitationMessage: settings.SEND_INVITATION_MESSAGE,
     });
     const result = { invitationId: invitation.invitationId, inviteRedeemUrl: invitation.inviteRedeemUrl };
-    await store.updateRequest(requestId, { status: 'Completed', result }, [
-      ...changed,
+    await write({ status: 'Completed', result }, [
       auditEvent(deps, requestId, perAttempt(request, 'reset'), 'RedemptionReset', 'system', { invitationId: invitation.invitationId, status: invitation.status }),
       auditEvent(deps, requestId, perAttempt(request, 'completed'), 'Completed', 'system', { invitationId: invitation.invitationId }),
     ]);
     await store.releaseGuestLock(guestId, requestId);
     return { outcome: { ok: true, ...result }, completed: true };
   } catch (error) {
-    if (!(error instanceof GraphRequestError) || error.transient) throw error;
+    if (!(error instanceof GraphRequestError) || error.transient) {
+      // Tried again (or ended as an internal error): the approval and a changed `mail` must be on
+      // record whatever comes next, so the request reads as approved and `mail` is put back.
+      if (approval || changed.length > 0) await write({}, []).catch(() => undefined);
+      throw error;
+    }
     const failure = { ok: false as const, ...logAndStoreError(error, logFailure) };
     const result: ResetResult = { code: failure.code, message: failure.message, ...(failure.requestId ? { requestId: failure.requestId } : {}) };
-    await store.updateRequest(requestId, { result }, [...changed, auditEvent(deps, requestId, perAttempt(request, 'reset-failed'), 'ResetFailed', 'system', { ...result })]);
+    await write({ result }, [auditEvent(deps, requestId, perAttempt(request, 'reset-failed'), 'ResetFailed', 'system', { ...result })]);
     return { outcome: failure, completed: false };
   }
 }

@@ -11,7 +11,8 @@ import { declineRequest, screenGuest, skippedEvents, takeGuestLock } from './scr
  * 3 did in `recordConfirmation`, `screenRequest` and the first `requestApproval` with one read and
  * one write of the request: the confirmation (from its claim), the screening, the guest's lock,
  * then the guest, approvers, `AwaitingApproval` and every link's hash in one transaction, and only
- * then the mails. Run again, it finds what the first run stored and sends only what is still owed.
+ * then the mails. Until that write stores the guest, this step releases the lock itself on the way
+ * out. Run again, it finds what the first run stored and sends only what is still owed.
  */
 export async function screenAndAsk(deps: ActivityDependencies, input: ScreenAndAskInput): Promise<ScreenAndAskResult> {
   const { store, settings } = deps;
@@ -23,7 +24,8 @@ export async function screenAndAsk(deps: ActivityDependencies, input: ScreenAndA
 
   if (request.status === 'Declined') return { outcome: 'declined', reason: request.declineReason ?? 'GuestNotFound' };
   if (request.status === 'AwaitingApproval') {
-    await askApprovers(deps, request, events, { deadline: request.deadline ?? deadline, reminder: false });
+    // A re-run: what the first run did not mail is still owed, unless the wait has its outcome.
+    if (!recordedClaim(events)) await askApprovers(deps, request, events, { deadline: request.deadline ?? deadline, reminder: false });
     return { outcome: 'asked' };
   }
   if (request.status !== 'AwaitingConfirmation' && request.status !== 'Received') {
@@ -43,27 +45,37 @@ export async function screenAndAsk(deps: ActivityDependencies, input: ScreenAndA
   const { guest, approvers, skipped } = screening;
   const taken = await takeGuestLock(deps, request, guest, settings.APPROVAL_TIMEOUT);
   if (taken) return declineRequest(deps, request, taken, { ...confirmed, events: [...confirmed.events, ...skippedEvents(deps, requestId, skipped)] });
-  // The directory may have been slow (Graph throttling): look again just before anyone is asked.
-  if (await cancelled(await store.listEvents(requestId))) return { outcome: 'asked' };
 
   const links = newApprovalLinks(deps, requestId, approvers, deadline);
-  const mails = approvers.map((a) => a.mail);
-  const trail: AuditEvent[] = [
-    ...confirmed.events,
-    ...skippedEvents(deps, requestId, skipped),
-    auditEvent(deps, requestId, 'screened', 'Screened', 'system', { guestId: guest.id, approvers: mails }),
-    auditEvent(deps, requestId, 'approval-requested', 'ApprovalRequested', 'system', { approvers: mails, deadline }),
-  ];
-  const changes: Partial<EmailChangeRequest> = {
-    ...confirmed.changes,
-    guestId: guest.id,
-    guestDisplayName: guest.displayName,
-    guestMail: guest.mail,
-    approvers,
-    status: 'AwaitingApproval',
-    deadline,
-  };
-  const asking = await store.updateRequest(requestId, changes, trail, tokensOf(links));
+  let asking: EmailChangeRequest;
+  try {
+    // The directory may have been slow (Graph throttling): look again just before anyone is asked.
+    if (await cancelled(await store.listEvents(requestId))) {
+      await store.releaseGuestLock(guest.id, requestId);
+      return { outcome: 'asked' };
+    }
+    const mails = approvers.map((a) => a.mail);
+    const trail: AuditEvent[] = [
+      ...confirmed.events,
+      ...skippedEvents(deps, requestId, skipped),
+      auditEvent(deps, requestId, 'screened', 'Screened', 'system', { guestId: guest.id, approvers: mails }),
+      auditEvent(deps, requestId, 'approval-requested', 'ApprovalRequested', 'system', { approvers: mails, deadline }),
+    ];
+    const changes: Partial<EmailChangeRequest> = {
+      ...confirmed.changes,
+      guestId: guest.id,
+      guestDisplayName: guest.displayName,
+      guestMail: guest.mail,
+      approvers,
+      status: 'AwaitingApproval',
+      deadline,
+    };
+    asking = await store.updateRequest(requestId, changes, trail, tokensOf(links));
+  } catch (error) {
+    // The guest is not stored on the request yet, so no ending step would release its lock.
+    await store.releaseGuestLock(guest.id, requestId).catch(() => undefined);
+    throw error;
+  }
   await askApprovers(deps, asking, events, { deadline, reminder: false, links });
   return { outcome: 'asked' };
 }

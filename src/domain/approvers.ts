@@ -62,8 +62,10 @@ export function selectApprovers(input: ApproverCandidates): ApproverSelection {
     for (const source of tier) {
       for (const candidate of candidatesFrom[source]) {
         const reason = skipReason(candidate);
-        if (reason) skipped.push({ id: candidate.id, displayName: candidate.displayName, mail: candidate.mail, tier: source, reason });
-        else chosen.push(candidate);
+        // Someone in two sponsor groups is one candidate of the tier: skipped (and audited) once.
+        const seen = skipped.some((skip) => skip.tier === source && (skip.id || skip.mail) === (candidate.id || candidate.mail));
+        if (reason && !seen) skipped.push({ id: candidate.id, displayName: candidate.displayName, mail: candidate.mail, tier: source, reason });
+        else if (!reason) chosen.push(candidate);
       }
     }
     const approvers = distinct(chosen).map(approverOf);

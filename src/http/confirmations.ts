@@ -21,7 +21,9 @@ const CANCELLED = () => new HttpError('Gone', 'This request was cancelled, so it
 function closedReason(token: StoredLinkToken, request: EmailChangeRequest, now: Date): HttpError | undefined {
   if (token.usedAt || request.confirmedAt) return ALREADY_CONFIRMED();
   if (request.status === 'Cancelled') return CANCELLED();
-  if (request.status === 'Expired' || isExpired(token, now)) return EXPIRED();
+  // The request's deadline too: a link minted by a re-run of the first step may outlive the one mailed.
+  const pastDeadline = request.deadline !== undefined && !(now.getTime() < Date.parse(request.deadline));
+  if (request.status === 'Expired' || isExpired(token, now) || pastDeadline) return EXPIRED();
   if (request.status !== 'AwaitingConfirmation') return ALREADY_CONFIRMED();
   return undefined;
 }

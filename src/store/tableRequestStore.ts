@@ -274,7 +274,7 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
     async createRequest(request, events, tokens = []) {
       const actions: TransactionAction[] = [
         ['create', { partitionKey: keySafe(request.id), rowKey: REQUEST_ROW, ...toColumns(request) }],
-        ...[events].flat().map((event): TransactionAction => ['create', eventEntity(request.id, event)]),
+        ...distinctEvents([events].flat()).map((event): TransactionAction => ['create', eventEntity(request.id, event)]),
         ...tokens.map((token): TransactionAction => ['create', tokenEntity(token)]),
       ];
       let indexed = request;
@@ -307,7 +307,7 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
     },
 
     async updateRequest(id, changes, events, tokens = []) {
-      let appended = [events].flat();
+      let appended = distinctEvents([events].flat());
       for (let attempt = 1; ; attempt++) {
         const remembered = attempt === 1 ? lastSeen.get(id) : undefined;
         const current = remembered ?? (await readRequest(id));
@@ -349,6 +349,8 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
           // call's to make unless every one of them is there (then an earlier run made it).
           const written = new Set((await listEvents(id)).map((event) => event.id));
           const missing = appended.filter((event) => !written.has(event.id));
+          // None of ours is there: the conflict is another row's (a token's), not a re-run.
+          if (missing.length === appended.length) throw new StoreError('Contention', `Request ${id}: a row written with the update already exists`);
           if (missing.length > 0) {
             appended = missing;
             lastSeen.delete(id);
@@ -372,7 +374,8 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
       if (events.length === 0) return;
       const requestId = events[0]!.requestId;
       try {
-        await tables.call('Requests', 'submitTransaction', (client) => client.submitTransaction(events.map((event): TransactionAction => ['create', eventEntity(requestId, event)])));
+        const actions = distinctEvents(events).map((event): TransactionAction => ['create', eventEntity(requestId, event)]);
+        await tables.call('Requests', 'submitTransaction', (client) => client.submitTransaction(actions));
       } catch (error) {
         // One of them is there already (a re-run): the transaction wrote none, so insert each.
         if (tableStatusOf(error) !== 409) throw error;
@@ -550,6 +553,11 @@ function eventEntity(requestId: string, event: AuditEvent) {
 
 function tokenEntity(token: StoredToken) {
   return { partitionKey: keySafe(token.requestId), rowKey: tokenRowKey(token.tokenHash), ...toColumns(token) };
+}
+
+/** A transaction may touch a row once: the first of several events with one id is the one written. */
+function distinctEvents(events: readonly AuditEvent[]): AuditEvent[] {
+  return events.filter((event, index) => events.findIndex((other) => other.id === event.id) === index);
 }
 
 /** Oldest first; events of the same instant by id, so the trail reads the same every time. */

@@ -11,7 +11,7 @@ import { GraphRequestError, type GraphGateway } from '../../src/graph/graphGatew
 import { createMsGraphGateway } from '../../src/graph/msGraphGateway.js';
 import { createTableAdminDigest } from '../../src/store/adminDigest.js';
 import { createMailer } from '../../src/mail/mailer.js';
-import { CANCEL_REQUESTED, claimOutcome, DEADLINE_PASSED, DECISION_RECEIVED } from '../../src/store/outcomeClaim.js';
+import { CANCEL_REQUESTED, claimCancel, claimConfirmation, claimOutcome, DEADLINE_PASSED, DECISION_RECEIVED, NEW_EMAIL_CONFIRMED } from '../../src/store/outcomeClaim.js';
 import type { RequestStore } from '../../src/store/requestStore.js';
 import { createRequestStoreFromTables } from '../../src/store/tableRequestStore.js';
 import { createStoreTables } from '../../src/store/tables.js';
@@ -566,5 +566,112 @@ describe('executeReset, completeRequest and sendOutcomeMails', () => {
     expect(await activities.executeReset(id)).toMatchObject({ ok: false, code: 'NotApproved' });
     expect(invitationsFor(guest.id)).toHaveLength(0);
     await activities.recordOutcome({ requestId: id, outcome: 'Expired' });
+  });
+});
+
+describe('version 4 steps', () => {
+  const deadlineInAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
+
+  /** `beginRequest`, then the new address's confirmation claimed as its page does. */
+  async function confirmedRequest(currentEmail: string, using: Activities = activities) {
+    const requestId = randomUUID();
+    const newEmail = `v4.${stamp()}@northwind.example`;
+    const input = { requestId, submission: { currentEmail, newEmail, reason: 'MovedCompany' as const }, source: { ip: '203.0.113.7' }, submittedAt: new Date().toISOString(), workflowVersion: 4 };
+    const begun = await using.beginRequest(input);
+    // Run again (a retry): nothing more is mailed and the mailed expiry stands.
+    expect(await using.beginRequest(input)).toEqual(begun);
+    expect(mailTo(newEmail)).toHaveLength(1);
+    await claimConfirmation(store, { requestId, at: new Date().toISOString(), type: NEW_EMAIL_CONFIRMED, actor: newEmail });
+    return requestId;
+  }
+
+  test('begin, screen and ask, approve and reset: the request ends Completed with its whole trail, and the lock is free', async () => {
+    const { guest, sponsor } = sponsoredGuest('lean');
+    const id = await confirmedRequest(guest.mail);
+    expect(await request(id)).toMatchObject({ status: 'AwaitingConfirmation' });
+    expect(await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).toEqual({ outcome: 'asked' });
+    expect(await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).toEqual({ outcome: 'asked' });
+    expect(mailTo(sponsor.mail)).toHaveLength(1);
+    expect(mailTo(guest.mail)).toHaveLength(1);
+    expect(await request(id)).toMatchObject({ status: 'AwaitingApproval', guestId: guest.id, approvers: [{ mail: sponsor.mail }] });
+    expect((await store.getGuestLock(guest.id))?.requestId).toBe(id);
+
+    const done = await activities.approveAndReset({ requestId: id, decision: decision('approved', sponsor.mail) });
+    expect(done).toMatchObject({ completed: true, outcome: { ok: true } });
+    expect(await request(id)).toMatchObject({ status: 'Completed', decision: { outcome: 'approved', by: sponsor.mail }, previousMail: guest.mail });
+    expect(await eventTypes(id)).toEqual(
+      expect.arrayContaining(['Submitted', 'ConfirmationRequested', 'Confirmed', 'Screened', 'ApprovalRequested', 'Approved', 'PreviousMailSaved', 'MailUpdated', 'RedemptionReset', 'Completed']),
+    );
+    expect(await store.getGuestLock(guest.id)).toBeUndefined();
+    expect(invitationsFor(guest.id)).toHaveLength(1);
+  });
+
+  test('a cancel claimed while the directory is read: nobody is asked and the guest is not left locked', async () => {
+    const { guest, sponsor } = sponsoredGuest('leancancel');
+    const id = await confirmedRequest(guest.mail);
+    // The cancel lands after the lock is taken, before the approvers are asked.
+    const racing: RequestStore = {
+      ...store,
+      acquireGuestLock: async (...args) => {
+        const lock = await store.acquireGuestLock(...args);
+        await claimCancel(store, await request(id), { requestId: id, at: new Date().toISOString(), actor: 'requester', detail: { reason: 'Mistake', origin: 'requester' } });
+        return lock;
+      },
+    };
+    const racingActivities = createActivities({ graph, store: racing, mailer: createMailer(graph, settings), adminDigest: createTableAdminDigest(settings), clock: () => new Date(), settings });
+    expect(await racingActivities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).toEqual({ outcome: 'asked' });
+    expect(mailTo(sponsor.mail)).toEqual([]);
+    expect(await store.getGuestLock(guest.id)).toBeUndefined();
+    expect((await request(id)).confirmedAt).toBeDefined();
+  });
+
+  test('an ineligible member of two sponsor groups is skipped (and audited) once, and screening goes on', async () => {
+    const { guest } = sponsoredGuest('twogroups');
+    const member = (label: string, extra: Record<string, unknown> = {}) =>
+      emulator.addUser({ displayName: label, mail: `${label}.${stamp()}@contoso.com`, userType: 'Member', ...extra }) as { id: string };
+    const ok = (await graph.getUser(member('ok').id))!;
+    const off = (await graph.getUser(member('off', { accountEnabled: false }).id))!;
+    const twoGroups: GraphGateway = {
+      ...graph,
+      getSponsors: async () => [
+        { kind: 'group', id: 'g1', displayName: 'G1', mail: null },
+        { kind: 'group', id: 'g2', displayName: 'G2', mail: null },
+      ],
+      getGroupMembers: async () => [ok, off],
+    };
+    const using = createActivities({ graph: twoGroups, store, mailer: createMailer(graph, settings), adminDigest: createTableAdminDigest(settings), clock: () => new Date(), settings });
+    const id = await confirmedRequest(guest.mail, using);
+    expect(await using.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).toEqual({ outcome: 'asked' });
+    expect((await store.listEvents(id)).filter((e) => e.type === 'ApproverSkipped').map((e) => e.detail?.id)).toEqual([off.id]);
+  });
+
+  test('Graph refusing the guest read for good: the approval is on record with the refusal, so the request can be told apart and retried', async () => {
+    const { guest, sponsor } = sponsoredGuest('leanrefused');
+    const id = await confirmedRequest(guest.mail);
+    await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() });
+    emulator.addFault({ method: 'GET', path: `/v1.0/users/${guest.id}`, status: 403, count: 1, code: 'Authorization_RequestDenied', message: 'Insufficient privileges' });
+    const done = await activities.approveAndReset({ requestId: id, decision: decision('approved', sponsor.mail, 'Fine') });
+    expect(done).toMatchObject({ completed: false, outcome: { ok: false, code: 'Authorization_RequestDenied' } });
+    expect(await request(id)).toMatchObject({ status: 'Approved', decision: { outcome: 'approved', by: sponsor.mail, comment: 'Fine' }, result: { code: 'Authorization_RequestDenied' } });
+    expect(await eventTypes(id)).toEqual(expect.arrayContaining(['Approved', 'ResetFailed']));
+  });
+
+  test('the invitation failing after the PATCH until the retries run out: the approval and the changed mail are on record, and mail goes back', async () => {
+    const { guest, sponsor } = sponsoredGuest('leantransient');
+    const id = await confirmedRequest(guest.mail);
+    await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() });
+    emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status: 503, count: 100, retryAfter: 0 });
+    const approval = decision('approved', sponsor.mail);
+    // The orchestrator's retry policy runs the step several times; each time the invitation fails.
+    for (let attempt = 0; attempt < 3; attempt++) await expect(activities.approveAndReset({ requestId: id, decision: approval })).rejects.toThrow();
+    emulator.clearFaults();
+    const afterTries = await request(id);
+    expect(afterTries).toMatchObject({ status: 'Approved', decision: { by: sponsor.mail }, previousMail: guest.mail });
+    expect((await eventTypes(id)).filter((type) => type === 'MailUpdated' || type === 'Approved')).toEqual(['Approved', 'MailUpdated']);
+    // Then, as the orchestrator does after an internal error: put mail back, store Failed.
+    expect(await activities.restoreMail(id)).toBe('done');
+    expect(userById(guest.id)?.mail).toBe(guest.mail);
+    expect(await activities.completeRequest({ requestId: id, outcome: { ok: false, code: 'InternalError', message: 'x' } })).toBe('Failed');
+    expect(await store.getGuestLock(guest.id)).toBeUndefined();
   });
 });
