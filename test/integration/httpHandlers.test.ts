@@ -13,6 +13,7 @@ import { createTableAdminDigest } from '../../src/store/adminDigest.js';
 import { createMailer } from '../../src/mail/mailer.js';
 import { cancelAdminRequest, getAdminRequest, listAdminRequests } from '../../src/http/adminRequests.js';
 import { decideApproval, showApproval } from '../../src/http/approvals.js';
+import { confirmRequest } from '../../src/http/confirmations.js';
 import type { HttpDependencies, OrchestrationClient } from '../../src/http/dependencies.js';
 import { showRequestForm, showRequestReceived, submitRequest } from '../../src/http/submitRequest.js';
 import { claimOutcome, DEADLINE_PASSED } from '../../src/store/outcomeClaim.js';
@@ -1166,5 +1167,24 @@ describe('admin API', () => {
     const events = await store.listEvents(id);
     expect(events.filter((e) => e.type === 'CancelRequested')).toHaveLength(1);
     expect(events.filter((e) => e.type === 'CancelIgnored')).toMatchObject([{ detail: { reason: 'Second', why: 'Already being cancelled by admin@contoso.com.' } }]);
+  });
+});
+
+describe('confirmation link', () => {
+  test('past the request deadline it cannot confirm, even when the link itself (minted again by a retried first step) expires later', async () => {
+    const id = randomUUID();
+    const at = new Date(now.getTime() - 2 * 3_600_000).toISOString();
+    const deadline = new Date(now.getTime() - 60_000).toISOString();
+    const pending: EmailChangeRequest = { id, status: 'AwaitingConfirmation', currentEmail: 'late@fabrikam.example', newEmail: 'late@northwind.example', reason: 'MovedCompany', source: {}, submittedAt: at, updatedAt: at, approvers: [], deadline };
+    const { token, tokenHash } = createLinkToken(id);
+    await store.createRequest(pending, { requestId: id, id: `${id}:submitted`, at, type: 'Submitted', actor: 'requester' }, [
+      { requestId: id, purpose: 'confirmation', tokenHash, expiresAt: new Date(now.getTime() + 3_600_000).toISOString() },
+    ]);
+    const csrf = createAntiForgeryValue(FORM_SECRET, tokenHash, 'confirmation');
+    const response = await confirmRequest(request('POST', `/api/confirmations/${token}`, { ...form({ csrf }, { origin: 'http://localhost:7071' }), params: { token } }), context(), deps, client);
+    expect(response.status).toBe(410);
+    expect(await response.text()).toContain('expired');
+    expect(client.raised).toEqual([]);
+    expect((await store.listEvents(id)).map((e) => e.type)).toEqual(['Submitted']);
   });
 });
