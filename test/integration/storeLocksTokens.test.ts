@@ -112,18 +112,20 @@ describe('guest lock', () => {
   });
 });
 
+/** A request waiting in `status`, with a fresh id. */
+const newRequest = (status: EmailChangeRequest['status'] = 'AwaitingApproval'): EmailChangeRequest => ({
+  id: randomUUID(),
+  status,
+  currentEmail: 'ada@partner.example',
+  newEmail: 'ada@newco.example',
+  reason: 'MovedCompany',
+  source: {},
+  submittedAt: '2025-03-04T10:00:00.000Z',
+  updatedAt: '2025-03-04T10:00:00.000Z',
+  approvers: [],
+});
+
 describe('tokens', () => {
-  const newRequest = (): EmailChangeRequest => ({
-    id: randomUUID(),
-    status: 'AwaitingApproval',
-    currentEmail: 'ada@partner.example',
-    newEmail: 'ada@newco.example',
-    reason: 'MovedCompany',
-    source: {},
-    submittedAt: '2025-03-04T10:00:00.000Z',
-    updatedAt: '2025-03-04T10:00:00.000Z',
-    approvers: [],
-  });
   const newToken = (requestId: string, approverId = 'u1'): StoredApprovalToken => ({
     requestId,
     tokenHash: randomUUID().replace(/-/g, '').repeat(2),
@@ -223,17 +225,6 @@ describe('tokens', () => {
 });
 
 describe('a link claiming a wait', () => {
-  const newRequest = (status: EmailChangeRequest['status']): EmailChangeRequest => ({
-    id: randomUUID(),
-    status,
-    currentEmail: 'ada@partner.example',
-    newEmail: 'ada@newco.example',
-    reason: 'MovedCompany',
-    source: {},
-    submittedAt: '2025-03-04T10:00:00.000Z',
-    updatedAt: '2025-03-04T10:00:00.000Z',
-    approvers: [],
-  });
   const at = '2025-03-05T09:00:00.000Z';
   const decision = (requestId: string) => ({ requestId, at, type: DECISION_RECEIVED, actor: 'bob@contoso.example', detail: { outcome: 'approved' } }) as const;
   const cancel = (requestId: string) => ({ requestId, at, actor: 'admin@contoso.example', detail: { reason: 'Mistake', origin: 'admin' } });

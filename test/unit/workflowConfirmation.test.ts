@@ -2,7 +2,7 @@ import { expect, test } from 'vitest';
 import { ACTIVITY, type ApprovalPolicy } from '../../src/workflow/activityContract.js';
 import { EVENTS, type ApprovalDecisionEvent, type CancelEvent, type EmailChangeOrchestrationInput } from '../../src/workflow/contract.js';
 import { emailChangeOrchestrator } from '../../src/workflow/emailChangeOrchestrator.js';
-import { happyAnswer, replay, startState, type RaceStep } from './workflowReplayHarness.js';
+import { activityNames, runFromStart, type RaceStep } from './workflowReplayHarness.js';
 
 /**
  * Version 3 under the real `durable-functions` replay engine: the new address confirms before the
@@ -23,14 +23,8 @@ const POLICY: ApprovalPolicy = { approvalTimeoutMs: 72 * HOUR, reminderAfterMs: 
 const approval: ApprovalDecisionEvent = { outcome: 'approved', approverId: 'a', approverMail: 'a@contoso.com', at: '2024-05-02T10:00:00.000Z' };
 const confirmed: RaceStep = { event: EVENTS.newEmailConfirmed, input: {} };
 
-function answers(overrides: Record<string, (input: unknown) => unknown> = {}) {
-  return (name: string, input: unknown): unknown => {
-    if (overrides[name]) return overrides[name](input);
-    return name === ACTIVITY.getApprovalPolicy ? POLICY : happyAnswer(name, input);
-  };
-}
-const run = (race: RaceStep[], overrides?: Record<string, (input: unknown) => unknown>) => replay(emailChangeOrchestrator, startState(INPUT), answers(overrides), race);
-const names = (calls: { name: string }[]) => calls.map((c) => c.name);
+const run = runFromStart(emailChangeOrchestrator, INPUT, { [ACTIVITY.getApprovalPolicy]: POLICY });
+const names = activityNames;
 
 test('the new address confirms first; only then is the guest screened and the approver asked', async () => {
   const { state, calls, openTimers } = await run([confirmed, { event: EVENTS.approvalDecision, input: approval }]);

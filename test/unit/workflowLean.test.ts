@@ -2,7 +2,7 @@ import { expect, test } from 'vitest';
 import { ACTIVITY, type ApprovalPolicy, type BeginResult } from '../../src/workflow/activityContract.js';
 import { EVENTS, WORKFLOW_VERSION, type ApprovalDecisionEvent, type CancelEvent, type EmailChangeOrchestrationInput } from '../../src/workflow/contract.js';
 import { emailChangeOrchestrator } from '../../src/workflow/emailChangeOrchestrator.js';
-import { happyAnswer, replay, startState, type RaceStep } from './workflowReplayHarness.js';
+import { activityNames, runFromStart, type RaceStep } from './workflowReplayHarness.js';
 
 /**
  * Version 4 under the real `durable-functions` replay engine: the same request in fewer steps
@@ -28,14 +28,8 @@ const approval: ApprovalDecisionEvent = { outcome: 'approved', approverId: 'a', 
 const confirmed: RaceStep = { event: EVENTS.newEmailConfirmed, input: {} };
 const cancel: CancelEvent = { reason: 'Cancelled by the requester on the tracking page.', by: 'requester', at: '2024-05-01T10:30:00.000Z', origin: 'requester' };
 
-function answers(overrides: Record<string, (input: unknown) => unknown> = {}) {
-  return (name: string, input: unknown): unknown => {
-    if (overrides[name]) return overrides[name](input);
-    return name === ACTIVITY.beginRequest ? BEGUN : happyAnswer(name, input);
-  };
-}
-const run = (race: RaceStep[], overrides?: Record<string, (input: unknown) => unknown>) => replay(emailChangeOrchestrator, startState(INPUT), answers(overrides), race);
-const names = (calls: { name: string }[]) => calls.map((c) => c.name);
+const run = runFromStart(emailChangeOrchestrator, INPUT, { [ACTIVITY.beginRequest]: BEGUN });
+const names = activityNames;
 
 test('the happy path is four steps: begin, screen and ask, approve and reset, the mails', async () => {
   const { state, calls, openTimers } = await run([confirmed, { event: EVENTS.approvalDecision, input: approval }]);

@@ -192,3 +192,18 @@ export function happyAnswer(name: string, input: unknown): unknown {
       return null;
   }
 }
+
+/** Per activity, an answer computed from its input. */
+export type Answers = Record<string, (input: unknown) => unknown>;
+
+/**
+ * Runs one instance of `input` from its start: each activity answers from `overrides`, else from
+ * `fixed` (the approval policy a test file chooses, say), else `happyAnswer`.
+ */
+export function runFromStart(orchestrator: OrchestrationHandler, input: EmailChangeOrchestrationInput, fixed: Record<string, unknown>) {
+  return (race: RaceStep[], overrides: Answers = {}) =>
+    replay(orchestrator, startState(input), (name, payload) => (overrides[name] ? overrides[name](payload) : name in fixed ? fixed[name] : happyAnswer(name, payload)), race);
+}
+
+/** The names of the activities called, in order. */
+export const activityNames = (calls: ReplayRun['calls']) => calls.map((call) => call.name);
