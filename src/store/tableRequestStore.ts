@@ -40,6 +40,8 @@ const REINDEX_BATCH = 50;
 /** Lower-cased copies of the emails that index rows written before the email index still carry. */
 const EMAIL_KEY_COLUMNS = ['currentEmailKey', 'newEmailKey'] as const;
 const MAX_ETAG_ATTEMPTS = 5;
+/** Month partitions read at once by a filtered list (status, guest), which may match few a month. */
+const FILTERED_MONTHS_AT_ONCE = 6;
 /** Point reads in flight at once when a page is read through the email index. */
 const MAX_PARALLEL_READS = 100;
 const MAX_LOCK_ATTEMPTS = 3;
@@ -230,16 +232,26 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
     if (newestMonth !== undefined) monthFilters.push(odata`RowKey le ${newestMonth}`);
     const months = (await queryAll('RequestIndex', monthFilters.join(' and '))).map((row) => row.rowKey).sort().reverse();
 
-    const found: { cursor: ListCursor; request: EmailChangeRequest }[] = [];
-    for (const month of months) {
+    /** Up to `wanted` rows of one month, newest first. */
+    const readMonth = async (month: string, wanted: number) => {
       const filter = itemFilter(month, query, fromMs, toMs, cursor?.month === month ? cursor.afterRowKey : undefined);
+      const rows: { cursor: ListCursor; request: EmailChangeRequest }[] = [];
       let continuationToken: string | undefined;
       do {
-        const rows = await page(monthIndexTable(month), filter, Math.min(TABLE_QUERY_LIMIT, top + 1 - found.length), continuationToken);
-        for (const row of rows) found.push({ cursor: { month, afterRowKey: row.rowKey }, request: toRequest(row) });
-        continuationToken = rows.continuationToken;
-      } while (continuationToken && found.length <= top);
-      if (found.length > top) break;
+        const result = await page(monthIndexTable(month), filter, Math.min(TABLE_QUERY_LIMIT, wanted - rows.length), continuationToken);
+        for (const row of result) rows.push({ cursor: { month, afterRowKey: row.rowKey }, request: toRequest(row) });
+        continuationToken = result.continuationToken;
+      } while (continuationToken && rows.length < wanted);
+      return rows;
+    };
+    // A filter may match few requests a month, so a page can need many months: those are read
+    // several at a time (their order kept), rather than one round trip after another.
+    const monthsAtOnce = query.statuses?.length || query.guestId !== undefined ? FILTERED_MONTHS_AT_ONCE : 1;
+    const found: { cursor: ListCursor; request: EmailChangeRequest }[] = [];
+    for (let next = 0; next < months.length && found.length <= top; next += monthsAtOnce) {
+      const wanted = top + 1 - found.length;
+      const waves = await Promise.all(months.slice(next, next + monthsAtOnce).map((month) => readMonth(month, wanted)));
+      found.push(...waves.flat().slice(0, wanted));
     }
     return found;
   };

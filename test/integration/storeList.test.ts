@@ -233,3 +233,27 @@ describe('an account indexed by an earlier release', () => {
     expect(ids((await createRequestStoreFromTables(tables).listRequests({ statuses: ['AwaitingApproval'] })).items)).toEqual([request.id]);
   });
 });
+
+describe('a filter matching one request a month', () => {
+  test('pages through many months, read several at a time, newest first and each once', async () => {
+    const months = createRequestStoreFromTables(createStoreTables({ connectionString: inject('azuriteConnectionString'), tableNamePrefix: 'StoreListMonthsT' }));
+    const stored: EmailChangeRequest[] = [];
+    for (let month = 0; month < 14; month++) {
+      const first = new Date(Date.UTC(2023, month, 3, 8)).toISOString();
+      const later = new Date(Date.UTC(2023, month, 20, 8)).toISOString();
+      stored.push(newRequest(month * 2, first, 'Failed'), newRequest(month * 2 + 1, later, 'Completed'));
+    }
+    await Promise.all(stored.map((r) => months.createRequest(r, { requestId: r.id, id: 'created', at: r.submittedAt, type: 'Received', actor: 'requester' })));
+    const failed = stored.filter((r) => r.status === 'Failed').reverse();
+    const pages: string[][] = [];
+    let continuationToken: string | undefined;
+    do {
+      const page = await months.listRequests({ statuses: ['Failed'], top: 4, continuationToken });
+      pages.push(page.items.map((item) => item.id));
+      continuationToken = page.continuationToken;
+    } while (continuationToken && pages.length <= failed.length);
+    expect(pages.map((page) => page.length)).toEqual([4, 4, 4, 2]);
+    expect(pages.flat()).toEqual(ids(failed));
+    expect(ids((await months.listRequests({ statuses: ['Failed'], top: 100 })).items)).toEqual(ids(failed));
+  });
+});
