@@ -40,7 +40,7 @@ const REINDEX_BATCH = 50;
 /** Lower-cased copies of the emails that index rows written before the email index still carry. */
 const EMAIL_KEY_COLUMNS = ['currentEmailKey', 'newEmailKey'] as const;
 const MAX_ETAG_ATTEMPTS = 5;
-/** Month partitions read at once by a filtered list (status, guest), which may match few a month. */
+/** Month partitions read at once by a filtered list (status, guest) that the newest month did not fill. */
 const FILTERED_MONTHS_AT_ONCE = 6;
 /** Point reads in flight at once when a page is read through the email index. */
 const MAX_PARALLEL_READS = 100;
@@ -244,14 +244,18 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
       } while (continuationToken && rows.length < wanted);
       return rows;
     };
-    // A filter may match few requests a month, so a page can need many months: those are read
-    // several at a time (their order kept), rather than one round trip after another.
-    const monthsAtOnce = query.statuses?.length || query.guestId !== undefined ? FILTERED_MONTHS_AT_ONCE : 1;
+    // A filter may match few requests a month, so a page can need many months. The newest is read
+    // alone (a common status fills the page there); then as many older ones at once as the matches
+    // seen so far say the page still needs (up to a limit), their order kept, rather than one round
+    // trip after another.
+    const filtered = !!query.statuses?.length || query.guestId !== undefined;
     const found: { cursor: ListCursor; request: EmailChangeRequest }[] = [];
-    for (let next = 0; next < months.length && found.length <= top; next += monthsAtOnce) {
+    for (let next = 0; next < months.length && found.length <= top; ) {
       const wanted = top + 1 - found.length;
-      const waves = await Promise.all(months.slice(next, next + monthsAtOnce).map((month) => readMonth(month, wanted)));
-      found.push(...waves.flat().slice(0, wanted));
+      const monthsNeeded = next === 0 || !filtered ? 1 : Math.ceil(wanted / Math.max(1, found.length / next));
+      const wave = months.slice(next, next + Math.min(monthsNeeded, FILTERED_MONTHS_AT_ONCE));
+      next += wave.length;
+      found.push(...(await Promise.all(wave.map((month) => readMonth(month, wanted)))).flat().slice(0, wanted));
     }
     return found;
   };
