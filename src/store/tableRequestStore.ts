@@ -45,7 +45,7 @@ const FILTERED_MONTHS_AT_ONCE = 6;
 /** Point reads in flight at once when a page is read through the email index. */
 const MAX_PARALLEL_READS = 100;
 const MAX_LOCK_ATTEMPTS = 3;
-/** Requests whose etag this process keeps (see `lastSeen`): the ones its activities are working on. */
+/** Requests (and locks) whose etag this process keeps (`lastSeen`, `heldLocks`): the ones its activities are working on. */
 const LAST_SEEN_LIMIT = 1000;
 
 /** A stored entity; the service always returns its keys and etag. */
@@ -122,10 +122,8 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
    */
   const lastSeen = new Map<string, { request: EmailChangeRequest; etag: string }>();
   const remember = (request: EmailChangeRequest, etag: string | undefined) => {
-    lastSeen.delete(request.id);
-    if (etag === undefined) return;
-    lastSeen.set(request.id, { request, etag });
-    if (lastSeen.size > LAST_SEEN_LIMIT) lastSeen.delete(lastSeen.keys().next().value!);
+    if (etag === undefined) lastSeen.delete(request.id);
+    else keepNewest(lastSeen, request.id, { request, etag });
   };
 
   const readRequest = async (id: string): Promise<{ request: EmailChangeRequest; etag: string } | undefined> => {
@@ -276,8 +274,7 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
   const lockWrite = async (guestId: string, requestId: string, write: (client: TableClient) => Promise<{ etag?: string }>, ...refusedOn: number[]): Promise<boolean> => {
     try {
       const { etag } = await tables.call('GuestLocks', 'writeEntity', write);
-      if (etag) heldLocks.set(guestId, { requestId, etag });
-      if (heldLocks.size > LAST_SEEN_LIMIT) heldLocks.delete(heldLocks.keys().next().value!);
+      if (etag) keepNewest(heldLocks, guestId, { requestId, etag });
       return true;
     } catch (error) {
       const status = tableStatusOf(error);
@@ -395,7 +392,7 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
       } catch (error) {
         // One of them is there already (a re-run): the transaction wrote none, so insert each.
         if (tableStatusOf(error) !== 409) throw error;
-        await Promise.all(events.map((event) => insert('Requests', eventEntity(requestId, event))));
+        await Promise.all(distinctEvents(events).map((event) => insert('Requests', eventEntity(requestId, event))));
       }
     },
 
@@ -510,7 +507,7 @@ function tokenAccess(tables: StoreTables): Pick<RequestStore, 'openApprovalToken
     const filter = `${odata`PartitionKey eq ${keySafe(requestId)}`} and (${rowKeys})`;
     const rows = await tables.call('Requests', 'listEntities', async (client) => {
       const found: Row[] = [];
-      // Two rows at most; iterating follows a continuation token the service may return even so.
+      // A few rows at most; iterating follows a continuation token the service may return even so.
       for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) found.push(row as Row);
       return found;
     });
@@ -535,7 +532,7 @@ function tokenAccess(tables: StoreTables): Pick<RequestStore, 'openApprovalToken
         ['update', { partitionKey, rowKey: tokenRowKey(token.tokenHash), usedAt }, 'Merge', { etag }],
         ['create', eventEntity(token.requestId, event)],
       ];
-      if (newLink) actions.push(['create', { partitionKey, rowKey: tokenRowKey(newLink.tokenHash), ...toColumns(newLink) }]);
+      if (newLink) actions.push(['create', tokenEntity(newLink)]);
       try {
         await tables.call('Requests', 'submitTransaction', (client) => client.submitTransaction(actions));
         return 'used';
@@ -569,6 +566,13 @@ function eventEntity(requestId: string, event: AuditEvent) {
 
 function tokenEntity(token: StoredToken) {
   return { partitionKey: keySafe(token.requestId), rowKey: tokenRowKey(token.tokenHash), ...toColumns(token) };
+}
+
+/** Keeps `value` as the newest of at most `LAST_SEEN_LIMIT` entries; the oldest makes room. */
+function keepNewest<K, V>(map: Map<K, V>, key: K, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > LAST_SEEN_LIMIT) map.delete(map.keys().next().value!);
 }
 
 /** A transaction may touch a row once: the first of several events with one id is the one written. */
