@@ -1,8 +1,8 @@
 import { expect, test } from 'vitest';
 import { ACTIVITY, type ApprovalPolicy } from '../../src/workflow/activityContract.js';
-import { EVENTS, type ApprovalDecisionEvent, type CancelEvent, type EmailChangeOrchestrationInput } from '../../src/workflow/contract.js';
+import { EVENTS, type ApprovalDecisionEvent, type CancelEvent } from '../../src/workflow/contract.js';
 import { emailChangeOrchestrator } from '../../src/workflow/emailChangeOrchestrator.js';
-import { activityNames, runFromStart, type RaceStep } from './workflowReplayHarness.js';
+import { activityNames, APPROVED as approval, CONFIRMED as confirmed, replayInput, runFromStart, START } from './workflowReplayHarness.js';
 
 /**
  * Version 3 under the real `durable-functions` replay engine: the new address confirms before the
@@ -10,18 +10,9 @@ import { activityNames, runFromStart, type RaceStep } from './workflowReplayHarn
  * ending's mails are a step of their own.
  */
 
-const START = Date.parse('2024-05-01T10:00:00.000Z');
-const INPUT: EmailChangeOrchestrationInput = {
-  requestId: '5b0f6c1e-6a43-4d0e-9c8e-3f1f0a1b2c3d',
-  submission: { currentEmail: 'old@fabrikam.example', newEmail: 'new@northwind.example', reason: 'MovedCompany' },
-  source: {},
-  submittedAt: new Date(START).toISOString(),
-  workflowVersion: 3,
-};
+const INPUT = replayInput(3);
 const HOUR = 3_600_000;
 const POLICY: ApprovalPolicy = { approvalTimeoutMs: 72 * HOUR, reminderAfterMs: 24 * HOUR, confirmationRequired: true, confirmationTimeoutMs: 24 * HOUR };
-const approval: ApprovalDecisionEvent = { outcome: 'approved', approverId: 'a', approverMail: 'a@contoso.com', at: '2024-05-02T10:00:00.000Z' };
-const confirmed: RaceStep = { event: EVENTS.newEmailConfirmed, input: {} };
 
 const run = runFromStart(emailChangeOrchestrator, INPUT, { [ACTIVITY.getApprovalPolicy]: POLICY });
 const names = activityNames;

@@ -1,8 +1,8 @@
 import { expect, test } from 'vitest';
 import { ACTIVITY, type ApprovalPolicy, type BeginResult } from '../../src/workflow/activityContract.js';
-import { EVENTS, WORKFLOW_VERSION, type ApprovalDecisionEvent, type CancelEvent, type EmailChangeOrchestrationInput } from '../../src/workflow/contract.js';
+import { EVENTS, WORKFLOW_VERSION, type CancelEvent } from '../../src/workflow/contract.js';
 import { emailChangeOrchestrator } from '../../src/workflow/emailChangeOrchestrator.js';
-import { activityNames, runFromStart, type RaceStep } from './workflowReplayHarness.js';
+import { activityNames, APPROVED as approval, CONFIRMED as confirmed, replayInput, runFromStart, START } from './workflowReplayHarness.js';
 
 /**
  * Version 4 under the real `durable-functions` replay engine: the same request in fewer steps
@@ -11,21 +11,12 @@ import { activityNames, runFromStart, type RaceStep } from './workflowReplayHarn
  * `approveAndReset` approves, resets and completes; the waits are version 3's.
  */
 
-const START = Date.parse('2024-05-01T10:00:00.000Z');
-const INPUT: EmailChangeOrchestrationInput = {
-  requestId: '5b0f6c1e-6a43-4d0e-9c8e-3f1f0a1b2c3d',
-  submission: { currentEmail: 'old@fabrikam.example', newEmail: 'new@northwind.example', reason: 'MovedCompany' },
-  source: {},
-  submittedAt: new Date(START).toISOString(),
-  workflowVersion: WORKFLOW_VERSION,
-};
+const INPUT = replayInput(WORKFLOW_VERSION);
 const HOUR = 3_600_000;
 const POLICY: ApprovalPolicy = { approvalTimeoutMs: 72 * HOUR, reminderAfterMs: 24 * HOUR, confirmationRequired: true, confirmationTimeoutMs: 24 * HOUR };
 /** As the step answers it: the expiry its first run mailed (before a retry, so not the step's end + 24 h). */
 const CONFIRMATION_EXPIRES_AT = new Date(START + 7 * 60_000 + POLICY.confirmationTimeoutMs!).toISOString();
 const BEGUN: BeginResult = { policy: POLICY, confirmationExpiresAt: CONFIRMATION_EXPIRES_AT };
-const approval: ApprovalDecisionEvent = { outcome: 'approved', approverId: 'a', approverMail: 'a@contoso.com', at: '2024-05-02T10:00:00.000Z' };
-const confirmed: RaceStep = { event: EVENTS.newEmailConfirmed, input: {} };
 const cancel: CancelEvent = { reason: 'Cancelled by the requester on the tracking page.', by: 'requester', at: '2024-05-01T10:30:00.000Z', origin: 'requester' };
 
 const run = runFromStart(emailChangeOrchestrator, INPUT, { [ACTIVITY.beginRequest]: BEGUN });

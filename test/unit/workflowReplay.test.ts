@@ -1,8 +1,8 @@
 import { expect, test } from 'vitest';
 import { ACTIVITY, type ResetOutcome } from '../../src/workflow/activityContract.js';
-import { EVENTS, type ApprovalDecisionEvent, type CancelEvent, type EmailChangeOrchestrationInput } from '../../src/workflow/contract.js';
+import { EVENTS, type ApprovalDecisionEvent, type CancelEvent } from '../../src/workflow/contract.js';
 import { emailChangeOrchestrator } from '../../src/workflow/emailChangeOrchestrator.js';
-import { happyAnswer, replay as replayFrom, startState, type RaceStep } from './workflowReplayHarness.js';
+import { APPROVED as approval, happyAnswer, replay as replayFrom, replayInput, START, startState, type RaceStep } from './workflowReplayHarness.js';
 
 /**
  * The orchestrator under the real `durable-functions` replay engine (see the harness): the wait
@@ -10,23 +10,15 @@ import { happyAnswer, replay as replayFrom, startState, type RaceStep } from './
  * way Azure and the local host play it.
  */
 
-const START = Date.parse('2024-05-01T10:00:00.000Z');
-const INPUT: EmailChangeOrchestrationInput = {
-  requestId: '5b0f6c1e-6a43-4d0e-9c8e-3f1f0a1b2c3d',
-  submission: { currentEmail: 'old@fabrikam.example', newEmail: 'new@northwind.example', reason: 'MovedCompany' },
-  source: {},
-  submittedAt: new Date(START).toISOString(),
-  // The approval wait as version 2 runs it (still run by its instances); version 3 adds the
-  // confirmation first and mails every ending from one step: workflowConfirmation.test.ts.
-  workflowVersion: 2,
-};
+// The approval wait as version 2 runs it (still run by its instances); version 3 adds the
+// confirmation first and mails every ending from one step: workflowConfirmation.test.ts.
+const INPUT = replayInput(2);
 
 const replay = (answer: (name: string, input: unknown) => unknown, race: RaceStep[], input = INPUT) =>
   replayFrom(emailChangeOrchestrator, startState(input), answer, race);
 
 const POLICY = { approvalTimeoutMs: 72 * 3_600_000, reminderAfterMs: 24 * 3_600_000 };
 const answers = (name: string, input: unknown): unknown => (name === ACTIVITY.getApprovalPolicy ? POLICY : happyAnswer(name, input));
-const approval: ApprovalDecisionEvent = { outcome: 'approved', approverId: 'a', approverMail: 'a@contoso.com', at: '2024-05-02T10:00:00.000Z' };
 
 test('under the real replay engine: reminder, then approval, reset and completion; no timer left open', async () => {
   const { state, calls, openTimers } = await replay(answers, [{ timer: true }, { event: EVENTS.approvalDecision, input: approval }]);

@@ -1,8 +1,7 @@
 import { createRequire } from 'node:module';
 import { DummyOrchestrationContext, type OrchestrationHandler } from 'durable-functions';
 import { ACTIVITY, type ResetOutcome } from '../../src/workflow/activityContract.js';
-import type { EmailChangeOrchestrationInput } from '../../src/workflow/contract.js';
-import { ORCHESTRATOR_NAME } from '../../src/workflow/contract.js';
+import { EVENTS, ORCHESTRATOR_NAME, type ApprovalDecisionEvent, type EmailChangeOrchestrationInput } from '../../src/workflow/contract.js';
 
 /**
  * Runs an orchestrator under the real `durable-functions` replay engine: each episode re-runs the
@@ -207,3 +206,23 @@ export function runFromStart(orchestrator: OrchestrationHandler, input: EmailCha
 
 /** The names of the activities called, in order. */
 export const activityNames = (calls: ReplayRun['calls']) => calls.map((call) => call.name);
+
+/** When the replayed requests are submitted. */
+export const START = Date.parse('2024-05-01T10:00:00.000Z');
+
+/** The request the replay tests run, submitted at `START`, as `workflowVersion` runs it. */
+export function replayInput(workflowVersion: number): EmailChangeOrchestrationInput {
+  return {
+    requestId: '5b0f6c1e-6a43-4d0e-9c8e-3f1f0a1b2c3d',
+    submission: { currentEmail: 'old@fabrikam.example', newEmail: 'new@northwind.example', reason: 'MovedCompany' },
+    source: {},
+    submittedAt: new Date(START).toISOString(),
+    workflowVersion,
+  };
+}
+
+/** The approver's approval, a day after `START`. */
+export const APPROVED: ApprovalDecisionEvent = { outcome: 'approved', approverId: 'a', approverMail: 'a@contoso.com', at: '2024-05-02T10:00:00.000Z' };
+
+/** The new address confirmed: its page raised the event. */
+export const CONFIRMED: RaceStep = { event: EVENTS.newEmailConfirmed, input: {} };
