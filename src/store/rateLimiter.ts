@@ -50,7 +50,8 @@ interface KeySlots {
  * one budget counts against none, and as Table Storage lets only one insert of a row succeed,
  * concurrent hits never share a slot and no more than `limit` get through, without reading
  * first or retrying on ETags. This process remembers the slots it saw taken and the ones it is
- * inserting, so a hit costs one transaction and a hit on a budget known spent costs nothing;
+ * inserting, so a hit costs one transaction (hits arriving together share one, see
+ * `groupCommitter`) and a hit on a budget known spent costs nothing;
  * another process's row (a 409) makes it read the window's rows of those keys once and try again.
  * A hit whose budget has only slots another hit of this process is inserting waits for that
  * transaction: the slot may come back, and refusing before would refuse too many.
@@ -77,6 +78,8 @@ export function createRateLimiterFromTables(tables: StoreTables): RateLimiter {
     return slots;
   };
 
+  const commit = groupCommitter((rows) => tables.call('RateLimits', 'submitTransaction', (client) => client.submitTransaction(rows)));
+
   /** Inserts a free slot of every budget at once: true when counted, false when one budget is spent. */
   const claim = async (partitionKey: string, budgets: { keyHash: string; limit: number; slots: KeySlots }[]): Promise<boolean> => {
     for (;;) {
@@ -91,8 +94,7 @@ export function createRateLimiterFromTables(tables: StoreTables): RateLimiter {
       const settled = new Promise<void>((resolve) => (settle = resolve));
       for (const { slots, slot } of picks) slots.held.set(slot!, settled);
       try {
-        const rows: TransactionAction[] = picks.map(({ keyHash, slot }) => ['create', { partitionKey, rowKey: slotRowKey(keyHash, slot!) }]);
-        await tables.call('RateLimits', 'submitTransaction', (client) => client.submitTransaction(rows));
+        await commit(partitionKey, picks.map(({ keyHash, slot }) => ['create', { partitionKey, rowKey: slotRowKey(keyHash, slot!) }]));
         for (const { slots, slot } of picks) slots.taken.add(slot!);
         return true;
       } catch (error) {
@@ -130,6 +132,56 @@ export function createRateLimiterFromTables(tables: StoreTables): RateLimiter {
       return { allowed, retryAfterSeconds };
     },
   };
+}
+
+interface QueuedHit {
+  rows: TransactionAction[];
+  settle: (error?: unknown) => void;
+}
+
+/**
+ * Commits each hit's rows in one transaction, and the hits that arrive while a window's
+ * transaction is in flight together in the next one (up to Table Storage's 100 operations): a
+ * burst costs a few transactions instead of one per hit, and a hit alone is not delayed. A shared
+ * transaction is all or nothing, so when it is refused each of its hits is tried on its own and
+ * gets the answer its own rows earn (a 409 for the one whose slot another process took).
+ */
+function groupCommitter(submit: (rows: TransactionAction[]) => Promise<unknown>): (partitionKey: string, rows: TransactionAction[]) => Promise<void> {
+  const waiting = new Map<string, QueuedHit[]>();
+  const submitAlone = (hit: QueuedHit) => submit(hit.rows).then(() => hit.settle(), hit.settle);
+
+  const drain = async (partitionKey: string): Promise<void> => {
+    for (let queue = waiting.get(partitionKey)!; queue.length > 0; ) {
+      const group: QueuedHit[] = [];
+      let size = 0;
+      while (queue.length > 0 && size + queue[0]!.rows.length <= BATCH_SIZE) {
+        const hit = queue.shift()!;
+        group.push(hit);
+        size += hit.rows.length;
+      }
+      if (group.length === 0) group.push(queue.shift()!); // Over the limit alone: the service says why.
+      try {
+        await submit(group.flatMap((hit) => hit.rows));
+        for (const hit of group) hit.settle();
+      } catch (error) {
+        if (group.length === 1) group[0]!.settle(error);
+        else await Promise.all(group.map(submitAlone));
+      }
+    }
+    waiting.delete(partitionKey);
+  };
+
+  return (partitionKey, rows) =>
+    new Promise<void>((resolve, reject) => {
+      const hit: QueuedHit = { rows, settle: (error) => (error === undefined ? resolve() : reject(error)) };
+      const queue = waiting.get(partitionKey);
+      if (queue) {
+        queue.push(hit);
+        return;
+      }
+      waiting.set(partitionKey, [hit]);
+      void drain(partitionKey);
+    });
 }
 
 function spent(slots: KeySlots, limit: number): boolean {

@@ -60,6 +60,51 @@ describe('table rate limiter', () => {
     expect(rows.map(Number).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
+  test('hits that arrive while a transaction is in flight share the next one: a burst of 60 costs a handful of transactions, each hit counted', async () => {
+    const prefix = `Burst${Date.now()}`;
+    const seen: string[] = [];
+    const burst = newLimiter(prefix, (op) => seen.push(op));
+    const now = new Date('2025-03-04T13:40:00.000Z');
+    // As a submission does: its source and both addresses, all distinct here.
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => burst.hit([{ key: `source:10.1.0.${i}`, limit: 1 }, { key: `target:a${i}@fabrikam.example`, limit: 1 }, { key: `target:b${i}@northwind.example`, limit: 1 }], HOUR, now)),
+    );
+    expect(results.every((r) => r.allowed)).toBe(true);
+    const transactions = seen.filter((op) => op === 'RateLimits.submitTransaction').length;
+    // The first alone, then up to 33 hits (99 rows) to a transaction.
+    expect(transactions).toBeGreaterThanOrEqual(2);
+    expect(transactions).toBeLessThanOrEqual(6);
+    let rows = 0;
+    for await (const row of tableOf(prefix).listEntities()) rows += row.rowKey!.endsWith('_0000000001') ? 1 : 0;
+    expect(rows).toBe(180);
+    // Every slot is taken: none of the 60 can come through again.
+    const again = await Promise.all(Array.from({ length: 60 }, (_, i) => burst.hit(one(`target:a${i}@fabrikam.example`, 1), HOUR, now)));
+    expect(again.some((r) => r.allowed)).toBe(false);
+  });
+
+  test('a shared transaction refused because another process took one hit\'s slot: each hit is tried alone and gets its own answer', async () => {
+    const prefix = `Shared${Date.now()}`;
+    const now = new Date('2025-03-04T13:50:00.000Z');
+    // Another process holds slot 1 of the contested key; this one does not know it.
+    expect((await newLimiter(prefix).hit(one('target:contested@fabrikam.example', 2), HOUR, now)).allowed).toBe(true);
+    const seen: string[] = [];
+    const local = newLimiter(prefix, (op) => seen.push(op));
+    // The first goes alone; the next two wait for it and share a transaction, which the contested row refuses.
+    const results = await Promise.all([
+      local.hit(one('source:first', 1), HOUR, now),
+      local.hit(one('target:contested@fabrikam.example', 2), HOUR, now),
+      local.hit(one('source:bystander', 1), HOUR, now),
+    ]);
+    expect(results.map((r) => r.allowed)).toEqual([true, true, true]);
+    // first; the shared one (refused); each alone (the contested one refused); the contested one again on slot 2.
+    expect(seen.filter((op) => op === 'RateLimits.submitTransaction')).toHaveLength(5);
+    const rows: string[] = [];
+    for await (const row of tableOf(prefix).listEntities()) rows.push(row.rowKey!.split('_')[1]!);
+    expect(rows.map(Number).sort()).toEqual([1, 1, 1, 2]);
+    // The contested key is spent at 2, whoever counted.
+    expect((await local.hit(one('target:contested@fabrikam.example', 2), HOUR, now)).allowed).toBe(false);
+  });
+
   test('concurrent hits across keys through 3 processes: each source gets exactly its budget, the shared target counts every allowed hit', async () => {
     const processes = [limiter, newLimiter(), newLimiter()];
     const now = new Date('2025-03-04T13:45:00.000Z');
