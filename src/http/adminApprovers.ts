@@ -111,6 +111,15 @@ export function reassignApprover(request: HttpRequest, context: InvocationContex
       actor: admin.name,
       detail: { approver: { id: assigned.id, mail: assigned.mail, displayName: assigned.displayName }, ...(replaced ? { replaced: { id: replaced.id, mail: replaced.mail } } : {}), ...who(admin, reason) },
     };
+    if (replaced) {
+      // The replaced approver's links stop working before the list leaves them out: a decision of
+      // theirs uses its link in the same transaction as its claim, so it either lands before the
+      // revocation (and is found just below: the request is decided, nothing is reassigned) or
+      // finds its link revoked. The other order would let a decision read the old list, pass its
+      // checks and land after the new list was stored.
+      await deps.store.revokeApprovalTokens(emailChange.id, { at, because: 'reassigned', approverId: replaced.id });
+      await requireNoClaim(deps, emailChange.id);
+    }
     // Checked again on the stored request, so two admins acting at once cannot undo each other.
     const updated = await deps.store.updateRequest(
       emailChange.id,
@@ -122,7 +131,6 @@ export function reassignApprover(request: HttpRequest, context: InvocationContex
       },
       event,
     );
-    if (replaced) await deps.store.revokeApprovalTokens(emailChange.id, { at, because: 'reassigned', approverId: replaced.id });
     // The usual key when this person was never asked, so the ending is told to them like to any approver.
     const firstKey = `approval:${approverKey(assigned)}`;
     const key = events.some((e) => e.id === `${emailChange.id}:mail:${firstKey}`) ? `reassign:${action}:${approverKey(assigned)}` : firstKey;
@@ -141,10 +149,15 @@ async function requireAwaitingApproval(
   orchestration: DurableOrchestrationStatus | undefined,
 ): Promise<{ events: AuditEvent[]; deadline: string }> {
   if (request.status !== 'AwaitingApproval' || !request.deadline || !isRunning(orchestration)) throw notAwaiting(request);
-  const events = await deps.store.listEvents(request.id);
+  return { events: await requireNoClaim(deps, request.id), deadline: request.deadline };
+}
+
+/** No decision or cancel accepted but not yet applied; returns the audit trail read to know. */
+async function requireNoClaim(deps: HttpDependencies, requestId: string): Promise<AuditEvent[]> {
+  const events = await deps.store.listEvents(requestId);
   const claim = recordedClaim(events);
   if (claim) throw new HttpError('NotAwaitingApproval', `The request no longer awaits a decision: ${claim.type} by ${claim.actor}.`);
-  return { events, deadline: request.deadline };
+  return events;
 }
 
 const notAwaiting = (request: EmailChangeRequest) =>

@@ -69,7 +69,8 @@ export function decideApproval(
       message: 'This decision was not sent from the approval page, so nothing was recorded. Open the link from the email and decide on that page.',
     });
     const now = deps.clock();
-    const state = await loadApprovalState(deps.store, request.params.token ?? '', now, (token) => viewerOf(request, deps, token).kind === 'approver');
+    const readerIsApprover = (token: StoredApprovalToken) => viewerOf(request, deps, token).kind === 'approver';
+    const state = await loadApprovalState(deps.store, request.params.token ?? '', now, readerIsApprover);
     await redeliverAcceptedDecision(context, client, state);
     const viewer = viewerOf(request, deps, state.token);
     const notTheApprover = viewer.kind === 'signedOut' || viewer.kind === 'someoneElse';
@@ -99,7 +100,12 @@ export function decideApproval(
       // second approver, an admin's cancel or the deadline arriving in the same instant.
       const claim = { requestId: emailChange.id, at: decision.at, type: DECISION_RECEIVED, actor: decision.approverMail, detail: detailOf(decision) } as const;
       const first = await claimOutcomeWithToken(deps.store, state, claim);
-      if (first === 'tokenSpent') throw new HttpError('AlreadyDecided', 'This link was already used to decide this request.', { title: 'Already decided' });
+      if (first === 'tokenSpent') {
+        // A double click, or an admin revoked the link since it was read (replaced this approver, sent new links): it says which.
+        const spent = await loadApprovalState(deps.store, request.params.token ?? '', now, readerIsApprover);
+        if (spent.kind !== 'open') throw refusal(spent);
+        throw new HttpError('AlreadyDecided', 'This link was already used to decide this request.', { title: 'Already decided' });
+      }
       if (first) throw refusal(claimedOutcome(first, emailChange, token.approverMail));
     });
     await raiseDecision(deps.store, client, decision, emailChange.id);

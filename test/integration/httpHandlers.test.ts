@@ -12,6 +12,7 @@ import { createMsGraphGateway } from '../../src/graph/msGraphGateway.js';
 import { createTableAdminDigest } from '../../src/store/adminDigest.js';
 import { createMailer } from '../../src/mail/mailer.js';
 import { cancelAdminRequest, getAdminRequest, listAdminRequests } from '../../src/http/adminRequests.js';
+import { reassignApprover } from '../../src/http/adminApprovers.js';
 import { decideApproval, showApproval } from '../../src/http/approvals.js';
 import { confirmRequest } from '../../src/http/confirmations.js';
 import type { HttpDependencies, OrchestrationClient } from '../../src/http/dependencies.js';
@@ -974,6 +975,73 @@ describe('the approver is checked again in the directory when deciding', () => {
     const outsider = emulator.addUser({ displayName: 'Outside Guest', mail: `outside.${randomUUID().slice(0, 8)}@fabrikam.com`, userType: 'Guest' }) as unknown as Approver;
     const { id, links } = await seedPendingRequest({ approvers: [outsider, team.approvers[1]], guestId: team.guest.id, currentEmail: team.guest.mail });
     await expectRefused(id, links.a, 'NotAMember');
+  });
+});
+
+describe('an admin replacing an approver while that approver decides: one of the two, never both', () => {
+  /** The same Graph gateway, each call held until `gate` opens (`reached` tells when one waits): the slow directory read a race needs. */
+  const heldUntil = (gate: Promise<void>, reached: () => void = () => undefined): HttpDependencies['graph'] =>
+    new Proxy(deps.graph, {
+      get: (graph, name) => {
+        const member = Reflect.get(graph, name) as unknown;
+        if (typeof member !== 'function') return member;
+        return async (...args: unknown[]) => {
+          reached();
+          await gate;
+          return (member as (...a: unknown[]) => unknown).apply(graph, args);
+        };
+      },
+    });
+  const reassign = async (id: string, body: unknown, using = deps) =>
+    reassignApprover(request('POST', `/api/admin/requests/${id}/reassign`, { ...json(body, await asAdmin()), params: { id } }), context(), using, client);
+  // The reassign mails the new approver a link, from the sender's mailbox.
+  beforeAll(() => void emulator.addUser({ displayName: 'Guest Reset', mail: 'noreply@contoso.com', userType: 'Member' }));
+  const newMember = () => {
+    const user = emulator.addUser({ displayName: 'Zoe Approver', mail: `zoe.${randomUUID().slice(0, 8)}@contoso.com`, userType: 'Member' }) as unknown as Approver;
+    return user.id;
+  };
+
+  test('the decision is accepted first: the reassign, which read the request before it, answers 409 and the approvers stay as they were', async () => {
+    const team = await approverTeam();
+    const { id, links } = await seedPendingRequest({ approvers: team.approvers, guestId: team.guest.id, currentEmail: team.guest.mail });
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    // The admin's reassign has read the request (no decision yet) and waits on the directory for the new approver.
+    let waiting!: () => void;
+    const reachedGraph = new Promise<void>((resolve) => (waiting = resolve));
+    const reassigned = reassign(id, { approverId: newMember(), replace: team.approvers[0].id, reason: 'Alice is away' }, { ...deps, graph: heldUntil(gate, waiting) });
+    await reachedGraph;
+    expect((await decide(links.a, 'approve')).status).toBe(200);
+    open();
+    const answer = await reassigned;
+    expect(answer.status).toBe(409);
+    expect((await errorOf(answer)).code).toBe('NotAwaitingApproval');
+    expect((await store.getRequest(id))!.approvers.map((a) => a.id)).toEqual(team.approvers.map((a) => a.id));
+    expect(client.raised).toMatchObject([{ instanceId: id, data: { approverId: team.approvers[0].id, outcome: 'approved' } }]);
+  });
+
+  test('the reassign lands first: the replaced approver, whose checks passed on the old list, is told the request went to someone else (410) and nothing is raised', async () => {
+    const team = await approverTeam();
+    const { id, links } = await seedPendingRequest({ approvers: team.approvers, guestId: team.guest.id, currentEmail: team.guest.mail });
+    const page = await (await openApproval(links.a)).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    // Alice's post has read the request (she is listed) and waits on the directory check.
+    const init = form({ decision: 'approve', csrf }, asApproverOf(links.a));
+    let waiting!: () => void;
+    const reachedGraph = new Promise<void>((resolve) => (waiting = resolve));
+    const decided = decideApproval(request('POST', `/api/approvals/${links.a}`, { ...init, params: { token: links.a } }), context(), { ...deps, graph: heldUntil(gate, waiting) }, client);
+    await reachedGraph;
+    const zoe = newMember();
+    expect((await reassign(id, { approverId: zoe, replace: team.approvers[0].id, reason: 'Alice is away' })).status).toBe(202);
+    open();
+    const answer = await decided;
+    expect(answer.status).toBe(410);
+    expect(await answer.text()).toContain('handed this request to another approver');
+    expect(client.raised).toHaveLength(0);
+    expect((await store.getRequest(id))!.approvers.map((a) => a.id)).toEqual([team.approvers[1].id, zoe]);
+    expect((await store.listEvents(id)).some((e) => e.type === 'DecisionReceived')).toBe(false);
   });
 });
 
