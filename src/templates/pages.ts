@@ -190,12 +190,15 @@ export type ApprovalPageViewer =
  */
 export function approvalPage(input: { request: EmailChangeRequest; approver: Approver; viewer: ApprovalPageViewer }): string {
   const { request, approver, viewer } = input;
+  // Someone known not to be the approver (a forwarded link) learns nothing of the request.
+  if (viewer.state === 'someoneElse') return renderPage({ title: 'Approve a sign-in email change?', body: html`<h1>Approve a sign-in email change?</h1>
+${someoneElseNotice(viewer)}` });
   const body = html`<h1>Approve a sign-in email change?</h1>
 <p>${approver.displayName || approver.mail}, you are asked because you are responsible for this guest's access.</p>
 ${requestDetails(request)}
 <div class="warning" role="note"><p><strong>Approve only if you are sure the guest asked for this.</strong></p>
 <p>Approving hands all of this guest's access to whoever controls <strong>${shownEmail(request.newEmail)}</strong>. If in doubt, reach the guest through a channel you already know before you decide.</p></div>
-${viewer.state === 'mayDecide' ? decisionForm(viewer.action, viewer.csrf) : viewer.state === 'signedOut' ? signInOffer(viewer.signInUrl) : someoneElseNotice(viewer)}`;
+${viewer.state === 'mayDecide' ? decisionForm(viewer.action, viewer.csrf) : signInOffer(viewer.signInUrl)}`;
   return renderPage({ title: 'Approve a sign-in email change?', body });
 }
 

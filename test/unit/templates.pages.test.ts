@@ -194,13 +194,14 @@ describe('approvalPage with approver sign-in', () => {
     expect(page).not.toMatch(/<form|name="csrf"|name="decision"/);
   });
 
-  test('signed in as someone else: says so, names the expected approver masked, offers sign-out, and shows no decision form', () => {
+  test('signed in as someone else: says so, names the expected approver masked, offers sign-out, and shows neither the request nor a decision form', () => {
     const page = approvalPage({
       request: request(),
       approver,
       viewer: { state: 'someoneElse', signedInAs: 'eve@contoso.com', expected: 'g***@contoso.com', signOutUrl: '/.auth/logout?post_logout_redirect_uri=%2Fa' },
     });
-    expect(page).toContain('ada@northwind.com');
+    // A forwarded link: the request, and the approver's own name, stay with the approver.
+    for (const detail of ['ada@northwind.com', 'ada@fabrikam.com', approver.displayName, approver.mail]) expect(page).not.toContain(detail);
     expect(page).toContain('You are signed in as eve@contoso.com.');
     expect(page).toContain('This link was sent to g***@contoso.com');
     expect(page).toContain('<a href="/.auth/logout?post_logout_redirect_uri=%2Fa">Sign out, then sign in as g***@contoso.com</a>');
