@@ -99,7 +99,12 @@ export async function approveAndReset(deps: ActivityDependencies, input: MarkApp
   const { graph, settings, store } = deps;
   const { requestId, decision } = input;
   let request = await requireRequest(store, requestId);
-  if (request.result) return { outcome: outcomeOf(request.result), completed: request.status === 'Completed' };
+  if (request.result) {
+    // A re-run: the run that stored `Completed` may have stopped before releasing the lock, and the
+    // orchestrator, told `completed`, stores no ending that would.
+    await releaseOnceEnded(deps, request);
+    return { outcome: outcomeOf(request.result), completed: request.status === 'Completed' };
+  }
   if (request.status !== 'AwaitingApproval' && request.status !== 'Approved') {
     throw new Error(`Request ${requestId} is ${request.status}; an approval cannot apply to it`);
   }
@@ -236,9 +241,13 @@ async function recordFailedTry(deps: ActivityDependencies, request: EmailChangeR
   else await store.updateRequest(request.id, { mailRestore: 'pending' }, audit);
 }
 
-/** `mail` is back: the guest may ask again once the request has ended (till then it holds its lock). */
+/**
+ * The guest may ask again once the request has ended and `mail` is not waiting to be put back (till
+ * then it holds its lock). Also on a re-run that finds its step done: the run that did it may have
+ * stopped before releasing, and the release is the holder's only, so repeating it is safe.
+ */
 async function releaseOnceEnded(deps: ActivityDependencies, request: EmailChangeRequest): Promise<void> {
-  if (request.guestId && isFinal(request.status)) await deps.store.releaseGuestLock(request.guestId, request.id);
+  if (request.guestId && isFinal(request.status) && request.mailRestore !== 'pending') await deps.store.releaseGuestLock(request.guestId, request.id);
 }
 
 async function storeFailure(deps: ActivityDependencies, request: EmailChangeRequest, outcome: Extract<ResetOutcome, { ok: false }>): Promise<ResetOutcome> {

@@ -67,6 +67,28 @@ function activitiesWith(extra: Record<string, string>): Activities {
   return createActivities({ graph, store, mailer: createMailer(graph, custom), adminDigest: createTableAdminDigest(custom), clock: () => new Date(), settings: custom });
 }
 
+/** The activities over another view of the store (one that races, or dies). */
+function activitiesOver(using: RequestStore): Activities {
+  return createActivities({ graph, store: using, mailer: createMailer(graph, settings), adminDigest: createTableAdminDigest(settings), clock: () => new Date(), settings });
+}
+
+/**
+ * The store of a process that dies in its first call of `method`: `before` the call is made, or
+ * `after` it committed (its answer lost, as a dropped connection does). Nothing after it runs but
+ * what the caller does with the error; the next call goes through.
+ */
+function dyingIn(method: keyof RequestStore, when: 'before' | 'after'): RequestStore {
+  const real = store[method] as (...args: unknown[]) => Promise<unknown>;
+  let died = false;
+  const dying = async (...args: unknown[]) => {
+    if (died) return real(...args);
+    died = true;
+    if (when === 'after') await real(...args);
+    throw new Error(`the process died in ${method}`);
+  };
+  return { ...store, [method]: dying };
+}
+
 beforeAll(async () => {
   emulator = createGraphEmulator();
   server = createServer((req, res) => {
@@ -618,8 +640,7 @@ describe('version 4 steps', () => {
         return lock;
       },
     };
-    const racingActivities = createActivities({ graph, store: racing, mailer: createMailer(graph, settings), adminDigest: createTableAdminDigest(settings), clock: () => new Date(), settings });
-    expect(await racingActivities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).toEqual({ outcome: 'asked' });
+    expect(await activitiesOver(racing).screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).toEqual({ outcome: 'asked' });
     expect(mailTo(sponsor.mail)).toEqual([]);
     expect(await store.getGuestLock(guest.id)).toBeUndefined();
     expect((await request(id)).confirmedAt).toBeDefined();
@@ -673,5 +694,21 @@ describe('version 4 steps', () => {
     expect(userById(guest.id)?.mail).toBe(guest.mail);
     expect(await activities.completeRequest({ requestId: id, outcome: { ok: false, code: 'InternalError', message: 'x' } })).toBe('Failed');
     expect(await store.getGuestLock(guest.id)).toBeUndefined();
+  });
+
+  describe('run again after the process died (the local host runs a step again when its result was not committed)', () => {
+    test('approveAndReset stored Completed but died before releasing the lock: the re-run releases it', async () => {
+      const { guest, sponsor } = sponsoredGuest('diedcompleted');
+      const id = await confirmedRequest(guest.mail);
+      await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() });
+      const approval = decision('approved', sponsor.mail);
+      await expect(activitiesOver(dyingIn('releaseGuestLock', 'before')).approveAndReset({ requestId: id, decision: approval })).rejects.toThrow('died');
+      expect(await request(id)).toMatchObject({ status: 'Completed' });
+      expect((await store.getGuestLock(guest.id))?.requestId).toBe(id);
+
+      expect(await activities.approveAndReset({ requestId: id, decision: approval })).toMatchObject({ completed: true, outcome: { ok: true } });
+      expect(await store.getGuestLock(guest.id)).toBeUndefined();
+      expect(invitationsFor(guest.id)).toHaveLength(1);
+    });
   });
 });
