@@ -181,16 +181,23 @@ export const MAIL_RESTORE_WINDOW_MS = 24 * 3_600_000;
 
 /**
  * One try at putting the guest's `mail` back to what it was before this request changed it
- * (DESIGN §5). Acts only while `mail` still holds the address this request wrote and no
- * invitation went out, so it is safe from any failure path, any number of times. Every Graph
- * failure is an answer, not an exception: the try is audited with Graph's code and request-id,
- * the request shows `mailRestore: pending`, and the orchestrator tries again later. It sends no
- * mail: the admins' alert and the notice that `mail` is back are owed by the stored state and sent
- * by `sendOutcomeMails`, so a mail Graph refuses cannot fail a try.
+ * (DESIGN §5). Acts only while `mail` still holds the address this request wrote, no invitation
+ * went out and the restore is not done, so it is safe from any failure path, any number of times.
+ * Every Graph failure is an answer, not an exception: the try is audited with Graph's code and
+ * request-id, the request shows `mailRestore: pending`, and the orchestrator tries again later. It
+ * sends no mail: the admins' alert and the notice that `mail` is back are owed by the stored state
+ * and sent by `sendOutcomeMails`, so a mail Graph refuses cannot fail a try.
  */
 export async function restoreMail(deps: ActivityDependencies, requestId: string): Promise<MailRestoreState> {
   const { graph, store } = deps;
   let request = await requireRequest(store, requestId);
+  if (request.mailRestore === 'done') {
+    // Put back already (an admin's retry clears `done` before writing `mail` again). `mail` is not
+    // looked at again: by now it may hold a later request's change, even to the same address. The
+    // try that stored `done` may have stopped before releasing the lock.
+    await releaseOnceEnded(deps, request);
+    return 'notNeeded';
+  }
   if (!request.guestId || request.previousMail === undefined) return 'notNeeded';
   if (request.result && 'invitationId' in request.result) return 'notNeeded';
   if ((request.previousMail ?? '').toLowerCase() === request.newEmail.toLowerCase()) return 'notNeeded';

@@ -595,14 +595,14 @@ describe('version 4 steps', () => {
   const deadlineInAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
 
   /** `beginRequest`, then the new address's confirmation claimed as its page does. */
-  async function confirmedRequest(currentEmail: string, using: Activities = activities) {
+  async function confirmedRequest(currentEmail: string, using: Activities = activities, newEmail = `v4.${stamp()}@northwind.example`) {
     const requestId = randomUUID();
-    const newEmail = `v4.${stamp()}@northwind.example`;
+    const mailedBefore = mailTo(newEmail).length;
     const input = { requestId, submission: { currentEmail, newEmail, reason: 'MovedCompany' as const }, source: { ip: '203.0.113.7' }, submittedAt: new Date().toISOString(), workflowVersion: 4 };
     const begun = await using.beginRequest(input);
     // Run again (a retry): nothing more is mailed and the mailed expiry stands.
     expect(await using.beginRequest(input)).toEqual(begun);
-    expect(mailTo(newEmail)).toHaveLength(1);
+    expect(mailTo(newEmail)).toHaveLength(mailedBefore + 1);
     await claimConfirmation(store, { requestId, at: new Date().toISOString(), type: NEW_EMAIL_CONFIRMED, actor: newEmail });
     return requestId;
   }
@@ -709,6 +709,51 @@ describe('version 4 steps', () => {
       expect(await activities.approveAndReset({ requestId: id, decision: approval })).toMatchObject({ completed: true, outcome: { ok: true } });
       expect(await store.getGuestLock(guest.id)).toBeUndefined();
       expect(invitationsFor(guest.id)).toHaveLength(1);
+    });
+
+    test('restoreMail stored done after the request ended but died before releasing the lock: the re-run releases it', async () => {
+      const { guest, sponsor } = sponsoredGuest('diedrestored');
+      const id = await confirmedRequest(guest.mail);
+      await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() });
+      emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status: 400, count: 1, code: 'BadRequest', message: 'Invalid invitedUserEmailAddress' });
+      const { outcome } = await activities.approveAndReset({ requestId: id, decision: decision('approved', sponsor.mail) });
+      emulator.addFault({ method: 'PATCH', path: `/v1.0/users/${guest.id}`, status: 503, count: 100, retryAfter: 0 });
+      expect(await activities.restoreMail(id)).toBe('pending');
+      emulator.clearFaults();
+      expect(await activities.completeRequest({ requestId: id, outcome })).toBe('Failed');
+      expect((await store.getGuestLock(guest.id))?.requestId).toBe(id);
+
+      await expect(activitiesOver(dyingIn('releaseGuestLock', 'before')).restoreMail(id)).rejects.toThrow('died');
+      expect(await request(id)).toMatchObject({ status: 'Failed', mailRestore: 'done' });
+      expect(userById(guest.id)?.mail).toBe(guest.mail);
+      expect((await store.getGuestLock(guest.id))?.requestId).toBe(id);
+
+      expect(await activities.restoreMail(id)).toBe('notNeeded');
+      expect(await store.getGuestLock(guest.id)).toBeUndefined();
+    });
+
+    test('restoreMail tried again after its done was stored (the answer lost) leaves alone the same address written since by a later request', async () => {
+      const { guest, sponsor } = sponsoredGuest('restoredlater');
+      const newEmail = `restoredlater.${stamp()}@northwind.example`;
+      const id = await confirmedRequest(guest.mail, activities, newEmail);
+      await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() });
+      emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status: 400, count: 1, code: 'BadRequest', message: 'Invalid invitedUserEmailAddress' });
+      const { outcome } = await activities.approveAndReset({ requestId: id, decision: decision('approved', sponsor.mail) });
+      // The orchestrator counts the lost answer as pending and ends the request: `done` is stored, so the lock goes.
+      await expect(activitiesOver(dyingIn('updateRequest', 'after')).restoreMail(id)).rejects.toThrow('died');
+      expect(await activities.completeRequest({ requestId: id, outcome })).toBe('Failed');
+      expect(await store.getGuestLock(guest.id)).toBeUndefined();
+
+      // Before the orchestrator's next try, the guest asks again for the same address, and gets it.
+      const later = await confirmedRequest(guest.mail, activities, newEmail);
+      expect(await activities.screenAndAsk({ requestId: later, deadline: deadlineInAnHour() })).toEqual({ outcome: 'asked' });
+      expect(await activities.approveAndReset({ requestId: later, decision: decision('approved', sponsor.mail) })).toMatchObject({ completed: true });
+      expect(userById(guest.id)?.mail).toBe(newEmail);
+
+      const tried = await activities.restoreMail(id);
+      expect(userById(guest.id)?.mail).toBe(newEmail);
+      expect(tried).toBe('notNeeded');
+      expect((await eventTypes(id)).filter((type) => type === 'MailRestored')).toHaveLength(1);
     });
   });
 });
