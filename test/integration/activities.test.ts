@@ -593,6 +593,8 @@ describe('executeReset, completeRequest and sendOutcomeMails', () => {
 
 describe('version 4 steps', () => {
   const deadlineInAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
+  /** The requester's cancel, claimed as its link does. */
+  const cancelBy = (id: string) => ({ requestId: id, at: new Date().toISOString(), actor: 'requester', detail: { reason: 'Mistake', origin: 'requester' } });
 
   /** `beginRequest`, then the new address's confirmation claimed as its page does. */
   async function confirmedRequest(currentEmail: string, using: Activities = activities, newEmail = `v4.${stamp()}@northwind.example`) {
@@ -636,7 +638,7 @@ describe('version 4 steps', () => {
       ...store,
       acquireGuestLock: async (...args) => {
         const lock = await store.acquireGuestLock(...args);
-        await claimCancel(store, await request(id), { requestId: id, at: new Date().toISOString(), actor: 'requester', detail: { reason: 'Mistake', origin: 'requester' } });
+        await claimCancel(store, await request(id), cancelBy(id));
         return lock;
       },
     };
@@ -697,6 +699,13 @@ describe('version 4 steps', () => {
   });
 
   describe('run again after the process died (the local host runs a step again when its result was not committed)', () => {
+    /** Made an ineligible guest by an admin, between two runs. */
+    const disable = (guestId: string) => {
+      const state = emulator.exportState();
+      state.users.find((u) => u.id === guestId)!.accountEnabled = false;
+      emulator.importState(state);
+    };
+
     test('approveAndReset stored Completed but died before releasing the lock: the re-run releases it', async () => {
       const { guest, sponsor } = sponsoredGuest('diedcompleted');
       const id = await confirmedRequest(guest.mail);
@@ -754,6 +763,57 @@ describe('version 4 steps', () => {
       expect(userById(guest.id)?.mail).toBe(newEmail);
       expect(tried).toBe('notNeeded');
       expect((await eventTypes(id)).filter((type) => type === 'MailRestored')).toHaveLength(1);
+    });
+
+    test('screenAndAsk died after taking the lock, then a cancel landed: the re-run lets the lock go', async () => {
+      const { guest, sponsor } = sponsoredGuest('diedcancelled');
+      const id = await confirmedRequest(guest.mail);
+      await expect(activitiesOver(dyingIn('acquireGuestLock', 'after')).screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).rejects.toThrow('died');
+      expect((await store.getGuestLock(guest.id))?.requestId).toBe(id);
+      await claimCancel(store, await request(id), cancelBy(id));
+
+      expect(await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).toEqual({ outcome: 'asked' });
+      expect(await store.getGuestLock(guest.id)).toBeUndefined();
+      expect(await activities.recordOutcome({ requestId: id, outcome: 'Cancelled', cancel: { reason: 'Mistake', by: 'requester', at: new Date().toISOString(), origin: 'requester' }, mailsFollow: true })).toBe('Cancelled');
+      expect(mailTo(sponsor.mail)).toEqual([]);
+    });
+
+    test('screenAndAsk died after taking the lock, and the re-run declines: the lock goes before the decline is stored', async () => {
+      const { guest } = sponsoredGuest('dieddeclined');
+      const id = await confirmedRequest(guest.mail);
+      await expect(activitiesOver(dyingIn('acquireGuestLock', 'after')).screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).rejects.toThrow('died');
+      disable(guest.id);
+
+      expect(await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).toEqual({ outcome: 'declined', reason: 'AccountDisabled' });
+      expect(await request(id)).toMatchObject({ status: 'Declined', guestId: guest.id });
+      expect(await store.getGuestLock(guest.id)).toBeUndefined();
+    });
+
+    test('screenAndAsk stored the guest but lost the answer, so it let the lock go: the re-run takes it back, and a second request is declined', async () => {
+      const { guest, sponsor } = sponsoredGuest('diedasked');
+      const id = await confirmedRequest(guest.mail);
+      await expect(activitiesOver(dyingIn('updateRequest', 'after')).screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).rejects.toThrow('died');
+      expect(await request(id)).toMatchObject({ status: 'AwaitingApproval', guestId: guest.id });
+      expect(await store.getGuestLock(guest.id)).toBeUndefined();
+
+      expect(await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).toEqual({ outcome: 'asked' });
+      expect((await store.getGuestLock(guest.id))?.requestId).toBe(id);
+      expect(mailTo(sponsor.mail)).toHaveLength(1);
+      const second = await confirmedRequest(guest.mail);
+      expect(await activities.screenAndAsk({ requestId: second, deadline: deadlineInAnHour() })).toEqual({ outcome: 'declined', reason: 'DuplicateActiveRequest' });
+    });
+
+    test('a second request took the lock let go that way before the re-run: it stays the active one, and the first one’s reset is refused', async () => {
+      const { guest, sponsor } = sponsoredGuest('diedovertaken');
+      const id = await confirmedRequest(guest.mail);
+      await expect(activitiesOver(dyingIn('updateRequest', 'after')).screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).rejects.toThrow('died');
+      const second = await confirmedRequest(guest.mail);
+      expect(await activities.screenAndAsk({ requestId: second, deadline: deadlineInAnHour() })).toEqual({ outcome: 'asked' });
+
+      expect(await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).toEqual({ outcome: 'asked' });
+      expect((await store.getGuestLock(guest.id))?.requestId).toBe(second);
+      expect(await activities.approveAndReset({ requestId: id, decision: decision('approved', sponsor.mail) })).toMatchObject({ completed: false, outcome: { ok: false, code: 'DuplicateActiveRequest' } });
+      expect(userById(guest.id)?.mail).toBe(guest.mail);
     });
   });
 });
