@@ -99,7 +99,12 @@ export async function approveAndReset(deps: ActivityDependencies, input: MarkApp
   const { graph, settings, store } = deps;
   const { requestId, decision } = input;
   let request = await requireRequest(store, requestId);
-  if (request.result) return { outcome: outcomeOf(request.result), completed: request.status === 'Completed' };
+  if (request.result) {
+    // A re-run: the run that stored `Completed` may have stopped before releasing the lock, and the
+    // orchestrator, told `completed`, stores no ending that would.
+    await releaseOnceEnded(deps, request);
+    return { outcome: outcomeOf(request.result), completed: request.status === 'Completed' };
+  }
   if (request.status !== 'AwaitingApproval' && request.status !== 'Approved') {
     throw new Error(`Request ${requestId} is ${request.status}; an approval cannot apply to it`);
   }
@@ -176,16 +181,23 @@ export const MAIL_RESTORE_WINDOW_MS = 24 * 3_600_000;
 
 /**
  * One try at putting the guest's `mail` back to what it was before this request changed it
- * (DESIGN §5). Acts only while `mail` still holds the address this request wrote and no
- * invitation went out, so it is safe from any failure path, any number of times. Every Graph
- * failure is an answer, not an exception: the try is audited with Graph's code and request-id,
- * the request shows `mailRestore: pending`, and the orchestrator tries again later. It sends no
- * mail: the admins' alert and the notice that `mail` is back are owed by the stored state and sent
- * by `sendOutcomeMails`, so a mail Graph refuses cannot fail a try.
+ * (DESIGN §5). Acts only while `mail` still holds the address this request wrote, no invitation
+ * went out and the restore is not done, so it is safe from any failure path, any number of times.
+ * Every Graph failure is an answer, not an exception: the try is audited with Graph's code and
+ * request-id, the request shows `mailRestore: pending`, and the orchestrator tries again later. It
+ * sends no mail: the admins' alert and the notice that `mail` is back are owed by the stored state
+ * and sent by `sendOutcomeMails`, so a mail Graph refuses cannot fail a try.
  */
 export async function restoreMail(deps: ActivityDependencies, requestId: string): Promise<MailRestoreState> {
   const { graph, store } = deps;
   let request = await requireRequest(store, requestId);
+  if (request.mailRestore === 'done') {
+    // Put back already (an admin's retry clears `done` before writing `mail` again). `mail` is not
+    // looked at again: by now it may hold a later request's change, even to the same address. The
+    // try that stored `done` may have stopped before releasing the lock.
+    await releaseOnceEnded(deps, request);
+    return 'notNeeded';
+  }
   if (!request.guestId || request.previousMail === undefined) return 'notNeeded';
   if (request.result && 'invitationId' in request.result) return 'notNeeded';
   if ((request.previousMail ?? '').toLowerCase() === request.newEmail.toLowerCase()) return 'notNeeded';
@@ -236,9 +248,13 @@ async function recordFailedTry(deps: ActivityDependencies, request: EmailChangeR
   else await store.updateRequest(request.id, { mailRestore: 'pending' }, audit);
 }
 
-/** `mail` is back: the guest may ask again once the request has ended (till then it holds its lock). */
+/**
+ * The guest may ask again once the request has ended and `mail` is not waiting to be put back (till
+ * then it holds its lock). Also on a re-run that finds its step done: the run that did it may have
+ * stopped before releasing, and the release is the holder's only, so repeating it is safe.
+ */
 async function releaseOnceEnded(deps: ActivityDependencies, request: EmailChangeRequest): Promise<void> {
-  if (request.guestId && isFinal(request.status)) await deps.store.releaseGuestLock(request.guestId, request.id);
+  if (request.guestId && isFinal(request.status) && request.mailRestore !== 'pending') await deps.store.releaseGuestLock(request.guestId, request.id);
 }
 
 async function storeFailure(deps: ActivityDependencies, request: EmailChangeRequest, outcome: Extract<ResetOutcome, { ok: false }>): Promise<ResetOutcome> {

@@ -1,3 +1,4 @@
+import { lockExpiryWhileAwaiting } from '../domain/guestLock.js';
 import type { AuditEvent, EmailChangeRequest } from '../domain/request.js';
 import { recordedClaim } from '../store/outcomeClaim.js';
 import type { ScreenAndAskInput, ScreenAndAskResult } from '../workflow/activityContract.js';
@@ -12,7 +13,8 @@ import { declineRequest, screenGuest, skippedEvents, takeGuestLock } from './scr
  * one write of the request: the confirmation (from its claim), the screening, the guest's lock,
  * then the guest, approvers, `AwaitingApproval` and every link's hash in one transaction, and only
  * then the mails. Until that write stores the guest, this step releases the lock itself on the way
- * out. Run again, it finds what the first run stored and sends only what is still owed.
+ * out, also one that an earlier run took before it stopped. Run again, it finds what the first run
+ * stored, makes sure the lock is still held, and sends only what is still owed.
  */
 export async function screenAndAsk(deps: ActivityDependencies, input: ScreenAndAskInput): Promise<ScreenAndAskResult> {
   const { store, settings } = deps;
@@ -25,7 +27,10 @@ export async function screenAndAsk(deps: ActivityDependencies, input: ScreenAndA
   if (request.status === 'Declined') return { outcome: 'declined', reason: request.declineReason ?? 'GuestNotFound' };
   if (request.status === 'AwaitingApproval') {
     // A re-run: what the first run did not mail is still owed, unless the wait has its outcome.
-    if (!recordedClaim(events)) await askApprovers(deps, request, events, { deadline: request.deadline ?? deadline, reminder: false });
+    if (!recordedClaim(events)) {
+      await holdGuestLock(deps, request);
+      await askApprovers(deps, request, events, { deadline: request.deadline ?? deadline, reminder: false });
+    }
     return { outcome: 'asked' };
   }
   if (request.status !== 'AwaitingConfirmation' && request.status !== 'Received') {
@@ -38,10 +43,19 @@ export async function screenAndAsk(deps: ActivityDependencies, input: ScreenAndA
     if (confirmation.record) await store.updateRequest(requestId, confirmed.changes, confirmed.events);
     return true;
   };
-  if (await cancelled(events)) return { outcome: 'asked' };
+  // An earlier run may have stopped between taking the lock and the write that stores the guest:
+  // each way out before that write lets such a lock go, found by the request (the guest may not be
+  // known yet, or found any more), and before a decline is stored (a re-run stops at that).
+  if (await cancelled(events)) {
+    await store.releaseGuestLocksHeldBy(requestId);
+    return { outcome: 'asked' };
+  }
 
   const screening = await screenGuest(deps, request);
-  if ('declined' in screening) return declineRequest(deps, request, screening, confirmed);
+  if ('declined' in screening) {
+    await store.releaseGuestLocksHeldBy(requestId);
+    return declineRequest(deps, request, screening, confirmed);
+  }
   const { guest, approvers, skipped } = screening;
   const taken = await takeGuestLock(deps, request, guest, settings.APPROVAL_TIMEOUT);
   if (taken) return declineRequest(deps, request, taken, { ...confirmed, events: [...confirmed.events, ...skippedEvents(deps, requestId, skipped)] });
@@ -78,4 +92,16 @@ export async function screenAndAsk(deps: ActivityDependencies, input: ScreenAndA
   }
   await askApprovers(deps, asking, events, { deadline, reminder: false, links });
   return { outcome: 'asked' };
+}
+
+/**
+ * A re-run of a request already asked: its write may have committed though the call answered an
+ * error, and the catch above then let the lock go. It is taken back unless another request took it
+ * in between; then that one stays the guest's active request, and this one's reset is refused
+ * `DuplicateActiveRequest` (`approveAndReset` takes the lock again before it touches Graph).
+ */
+async function holdGuestLock(deps: ActivityDependencies, request: EmailChangeRequest): Promise<void> {
+  if (!request.guestId) return;
+  const now = deps.clock();
+  await deps.store.acquireGuestLock(request.guestId, request.id, lockExpiryWhileAwaiting(now, deps.settings.APPROVAL_TIMEOUT), now);
 }

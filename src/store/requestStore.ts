@@ -72,6 +72,8 @@ export interface RequestStore {
   extendGuestLock(guestId: string, requestId: string, expiresAt: string): Promise<boolean>;
   /** Releases the lock only if `requestId` holds it. */
   releaseGuestLock(guestId: string, requestId: string): Promise<void>;
+  /** Releases every lock `requestId` holds, found by one query: for a step that does not know the guest. */
+  releaseGuestLocksHeldBy(requestId: string): Promise<void>;
   getGuestLock(guestId: string): Promise<GuestLock | undefined>;
   /** Removes the guest's lock whoever holds it (an admin's action); the removed lock, if any. */
   forceReleaseGuestLock(guestId: string): Promise<GuestLock | undefined>;

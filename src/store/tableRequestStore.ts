@@ -477,6 +477,13 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
       await deleteIfUnchanged('GuestLocks', holder);
     },
 
+    async releaseGuestLocksHeldBy(requestId) {
+      // A small table (a row per guest with an active request), so a query by a column is cheap.
+      const held = await queryAll('GuestLocks', odata`requestId eq ${requestId}`);
+      for (const [guestId, known] of heldLocks) if (known.requestId === requestId) heldLocks.delete(guestId);
+      await Promise.all(held.map((row) => deleteIfUnchanged('GuestLocks', row)));
+    },
+
     async getGuestLock(guestId) {
       const row = await getRow('GuestLocks', keySafe(guestId), LOCK_ROW);
       return row && lockOf(guestId, row);

@@ -67,6 +67,28 @@ function activitiesWith(extra: Record<string, string>): Activities {
   return createActivities({ graph, store, mailer: createMailer(graph, custom), adminDigest: createTableAdminDigest(custom), clock: () => new Date(), settings: custom });
 }
 
+/** The activities over another view of the store (one that races, or dies). */
+function activitiesOver(using: RequestStore): Activities {
+  return createActivities({ graph, store: using, mailer: createMailer(graph, settings), adminDigest: createTableAdminDigest(settings), clock: () => new Date(), settings });
+}
+
+/**
+ * The store of a process that dies in its first call of `method`: `before` the call is made, or
+ * `after` it committed (its answer lost, as a dropped connection does). Nothing after it runs but
+ * what the caller does with the error; the next call goes through.
+ */
+function dyingIn(method: keyof RequestStore, when: 'before' | 'after'): RequestStore {
+  const real = store[method] as (...args: unknown[]) => Promise<unknown>;
+  let died = false;
+  const dying = async (...args: unknown[]) => {
+    if (died) return real(...args);
+    died = true;
+    if (when === 'after') await real(...args);
+    throw new Error(`the process died in ${method}`);
+  };
+  return { ...store, [method]: dying };
+}
+
 beforeAll(async () => {
   emulator = createGraphEmulator();
   server = createServer((req, res) => {
@@ -571,16 +593,18 @@ describe('executeReset, completeRequest and sendOutcomeMails', () => {
 
 describe('version 4 steps', () => {
   const deadlineInAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
+  /** The requester's cancel, claimed as its link does. */
+  const cancelBy = (id: string) => ({ requestId: id, at: new Date().toISOString(), actor: 'requester', detail: { reason: 'Mistake', origin: 'requester' } });
 
   /** `beginRequest`, then the new address's confirmation claimed as its page does. */
-  async function confirmedRequest(currentEmail: string, using: Activities = activities) {
+  async function confirmedRequest(currentEmail: string, using: Activities = activities, newEmail = `v4.${stamp()}@northwind.example`) {
     const requestId = randomUUID();
-    const newEmail = `v4.${stamp()}@northwind.example`;
+    const mailedBefore = mailTo(newEmail).length;
     const input = { requestId, submission: { currentEmail, newEmail, reason: 'MovedCompany' as const }, source: { ip: '203.0.113.7' }, submittedAt: new Date().toISOString(), workflowVersion: 4 };
     const begun = await using.beginRequest(input);
     // Run again (a retry): nothing more is mailed and the mailed expiry stands.
     expect(await using.beginRequest(input)).toEqual(begun);
-    expect(mailTo(newEmail)).toHaveLength(1);
+    expect(mailTo(newEmail)).toHaveLength(mailedBefore + 1);
     await claimConfirmation(store, { requestId, at: new Date().toISOString(), type: NEW_EMAIL_CONFIRMED, actor: newEmail });
     return requestId;
   }
@@ -614,12 +638,11 @@ describe('version 4 steps', () => {
       ...store,
       acquireGuestLock: async (...args) => {
         const lock = await store.acquireGuestLock(...args);
-        await claimCancel(store, await request(id), { requestId: id, at: new Date().toISOString(), actor: 'requester', detail: { reason: 'Mistake', origin: 'requester' } });
+        await claimCancel(store, await request(id), cancelBy(id));
         return lock;
       },
     };
-    const racingActivities = createActivities({ graph, store: racing, mailer: createMailer(graph, settings), adminDigest: createTableAdminDigest(settings), clock: () => new Date(), settings });
-    expect(await racingActivities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).toEqual({ outcome: 'asked' });
+    expect(await activitiesOver(racing).screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).toEqual({ outcome: 'asked' });
     expect(mailTo(sponsor.mail)).toEqual([]);
     expect(await store.getGuestLock(guest.id)).toBeUndefined();
     expect((await request(id)).confirmedAt).toBeDefined();
@@ -673,5 +696,124 @@ describe('version 4 steps', () => {
     expect(userById(guest.id)?.mail).toBe(guest.mail);
     expect(await activities.completeRequest({ requestId: id, outcome: { ok: false, code: 'InternalError', message: 'x' } })).toBe('Failed');
     expect(await store.getGuestLock(guest.id)).toBeUndefined();
+  });
+
+  describe('run again after the process died (the local host runs a step again when its result was not committed)', () => {
+    /** Made an ineligible guest by an admin, between two runs. */
+    const disable = (guestId: string) => {
+      const state = emulator.exportState();
+      state.users.find((u) => u.id === guestId)!.accountEnabled = false;
+      emulator.importState(state);
+    };
+
+    test('approveAndReset stored Completed but died before releasing the lock: the re-run releases it', async () => {
+      const { guest, sponsor } = sponsoredGuest('diedcompleted');
+      const id = await confirmedRequest(guest.mail);
+      await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() });
+      const approval = decision('approved', sponsor.mail);
+      await expect(activitiesOver(dyingIn('releaseGuestLock', 'before')).approveAndReset({ requestId: id, decision: approval })).rejects.toThrow('died');
+      expect(await request(id)).toMatchObject({ status: 'Completed' });
+      expect((await store.getGuestLock(guest.id))?.requestId).toBe(id);
+
+      expect(await activities.approveAndReset({ requestId: id, decision: approval })).toMatchObject({ completed: true, outcome: { ok: true } });
+      expect(await store.getGuestLock(guest.id)).toBeUndefined();
+      expect(invitationsFor(guest.id)).toHaveLength(1);
+    });
+
+    test('restoreMail stored done after the request ended but died before releasing the lock: the re-run releases it', async () => {
+      const { guest, sponsor } = sponsoredGuest('diedrestored');
+      const id = await confirmedRequest(guest.mail);
+      await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() });
+      emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status: 400, count: 1, code: 'BadRequest', message: 'Invalid invitedUserEmailAddress' });
+      const { outcome } = await activities.approveAndReset({ requestId: id, decision: decision('approved', sponsor.mail) });
+      emulator.addFault({ method: 'PATCH', path: `/v1.0/users/${guest.id}`, status: 503, count: 100, retryAfter: 0 });
+      expect(await activities.restoreMail(id)).toBe('pending');
+      emulator.clearFaults();
+      expect(await activities.completeRequest({ requestId: id, outcome })).toBe('Failed');
+      expect((await store.getGuestLock(guest.id))?.requestId).toBe(id);
+
+      await expect(activitiesOver(dyingIn('releaseGuestLock', 'before')).restoreMail(id)).rejects.toThrow('died');
+      expect(await request(id)).toMatchObject({ status: 'Failed', mailRestore: 'done' });
+      expect(userById(guest.id)?.mail).toBe(guest.mail);
+      expect((await store.getGuestLock(guest.id))?.requestId).toBe(id);
+
+      expect(await activities.restoreMail(id)).toBe('notNeeded');
+      expect(await store.getGuestLock(guest.id)).toBeUndefined();
+    });
+
+    test('restoreMail tried again after its done was stored (the answer lost) leaves alone the same address written since by a later request', async () => {
+      const { guest, sponsor } = sponsoredGuest('restoredlater');
+      const newEmail = `restoredlater.${stamp()}@northwind.example`;
+      const id = await confirmedRequest(guest.mail, activities, newEmail);
+      await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() });
+      emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status: 400, count: 1, code: 'BadRequest', message: 'Invalid invitedUserEmailAddress' });
+      const { outcome } = await activities.approveAndReset({ requestId: id, decision: decision('approved', sponsor.mail) });
+      // The orchestrator counts the lost answer as pending and ends the request: `done` is stored, so the lock goes.
+      await expect(activitiesOver(dyingIn('updateRequest', 'after')).restoreMail(id)).rejects.toThrow('died');
+      expect(await activities.completeRequest({ requestId: id, outcome })).toBe('Failed');
+      expect(await store.getGuestLock(guest.id)).toBeUndefined();
+
+      // Before the orchestrator's next try, the guest asks again for the same address, and gets it.
+      const later = await confirmedRequest(guest.mail, activities, newEmail);
+      expect(await activities.screenAndAsk({ requestId: later, deadline: deadlineInAnHour() })).toEqual({ outcome: 'asked' });
+      expect(await activities.approveAndReset({ requestId: later, decision: decision('approved', sponsor.mail) })).toMatchObject({ completed: true });
+      expect(userById(guest.id)?.mail).toBe(newEmail);
+
+      const tried = await activities.restoreMail(id);
+      expect(userById(guest.id)?.mail).toBe(newEmail);
+      expect(tried).toBe('notNeeded');
+      expect((await eventTypes(id)).filter((type) => type === 'MailRestored')).toHaveLength(1);
+    });
+
+    test('screenAndAsk died after taking the lock, then a cancel landed: the re-run lets the lock go', async () => {
+      const { guest, sponsor } = sponsoredGuest('diedcancelled');
+      const id = await confirmedRequest(guest.mail);
+      await expect(activitiesOver(dyingIn('acquireGuestLock', 'after')).screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).rejects.toThrow('died');
+      expect((await store.getGuestLock(guest.id))?.requestId).toBe(id);
+      await claimCancel(store, await request(id), cancelBy(id));
+
+      expect(await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).toEqual({ outcome: 'asked' });
+      expect(await store.getGuestLock(guest.id)).toBeUndefined();
+      expect(await activities.recordOutcome({ requestId: id, outcome: 'Cancelled', cancel: { reason: 'Mistake', by: 'requester', at: new Date().toISOString(), origin: 'requester' }, mailsFollow: true })).toBe('Cancelled');
+      expect(mailTo(sponsor.mail)).toEqual([]);
+    });
+
+    test('screenAndAsk died after taking the lock, and the re-run declines: the lock goes before the decline is stored', async () => {
+      const { guest } = sponsoredGuest('dieddeclined');
+      const id = await confirmedRequest(guest.mail);
+      await expect(activitiesOver(dyingIn('acquireGuestLock', 'after')).screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).rejects.toThrow('died');
+      disable(guest.id);
+
+      expect(await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).toEqual({ outcome: 'declined', reason: 'AccountDisabled' });
+      expect(await request(id)).toMatchObject({ status: 'Declined', guestId: guest.id });
+      expect(await store.getGuestLock(guest.id)).toBeUndefined();
+    });
+
+    test('screenAndAsk stored the guest but lost the answer, so it let the lock go: the re-run takes it back, and a second request is declined', async () => {
+      const { guest, sponsor } = sponsoredGuest('diedasked');
+      const id = await confirmedRequest(guest.mail);
+      await expect(activitiesOver(dyingIn('updateRequest', 'after')).screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).rejects.toThrow('died');
+      expect(await request(id)).toMatchObject({ status: 'AwaitingApproval', guestId: guest.id });
+      expect(await store.getGuestLock(guest.id)).toBeUndefined();
+
+      expect(await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).toEqual({ outcome: 'asked' });
+      expect((await store.getGuestLock(guest.id))?.requestId).toBe(id);
+      expect(mailTo(sponsor.mail)).toHaveLength(1);
+      const second = await confirmedRequest(guest.mail);
+      expect(await activities.screenAndAsk({ requestId: second, deadline: deadlineInAnHour() })).toEqual({ outcome: 'declined', reason: 'DuplicateActiveRequest' });
+    });
+
+    test('a second request took the lock let go that way before the re-run: it stays the active one, and the first one’s reset is refused', async () => {
+      const { guest, sponsor } = sponsoredGuest('diedovertaken');
+      const id = await confirmedRequest(guest.mail);
+      await expect(activitiesOver(dyingIn('updateRequest', 'after')).screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).rejects.toThrow('died');
+      const second = await confirmedRequest(guest.mail);
+      expect(await activities.screenAndAsk({ requestId: second, deadline: deadlineInAnHour() })).toEqual({ outcome: 'asked' });
+
+      expect(await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).toEqual({ outcome: 'asked' });
+      expect((await store.getGuestLock(guest.id))?.requestId).toBe(second);
+      expect(await activities.approveAndReset({ requestId: id, decision: decision('approved', sponsor.mail) })).toMatchObject({ completed: false, outcome: { ok: false, code: 'DuplicateActiveRequest' } });
+      expect(userById(guest.id)?.mail).toBe(guest.mail);
+    });
   });
 });

@@ -102,6 +102,19 @@ describe('guest lock', () => {
     expect(await acquire(second, 'after-expiry', later(121))).toBe(true);
   });
 
+  test('a request that does not know its guest releases the locks it holds, by one query, and no other', async () => {
+    const [first, second, another] = [randomUUID(), randomUUID(), randomUUID()];
+    const requestId = `holder-${randomUUID()}`;
+    await acquire(first, requestId);
+    await acquire(second, requestId);
+    await acquire(another, 'someone-else');
+    expect(await countOperations(() => store.releaseGuestLocksHeldBy(requestId))).toEqual(['GuestLocks.listEntities', 'GuestLocks.deleteEntity', 'GuestLocks.deleteEntity']);
+    expect(await store.getGuestLock(first)).toBeUndefined();
+    expect(await store.getGuestLock(second)).toBeUndefined();
+    expect((await store.getGuestLock(another))?.requestId).toBe('someone-else');
+    expect(await countOperations(() => store.releaseGuestLocksHeldBy(requestId))).toEqual(['GuestLocks.listEntities']);
+  });
+
   test('an admin can force it free whoever holds it; nothing to free is undefined', async () => {
     const guestId = randomUUID();
     expect(await store.forceReleaseGuestLock(guestId)).toBeUndefined();
