@@ -441,6 +441,14 @@ describe('POST /api/requests', () => {
     expect(client.started).toHaveLength(4);
   });
 
+  test('the addresses of one IPv6 /64 share a source budget (each stored as it is); the next /64 has its own', async () => {
+    const addresses = ['2001:db8:77:1::1', '[2001:db8:77:1:ffff::2]:443', '2001:0db8:0077:0001:0:0:0:3'];
+    for (const address of addresses) expect((await submit(json(submission()), address)).status).toBe(202);
+    expect((await submit(json(submission()), '2001:db8:77:1:abcd::4')).status).toBe(429);
+    expect((await submit(json(submission()), '2001:db8:77:2::1')).status).toBe(202);
+    expect(client.started.map((s) => (s.input as { source: { ip: string } }).source.ip)).toEqual(['2001:db8:77:1::1', '2001:db8:77:1:ffff::2', '2001:0db8:0077:0001:0:0:0:3', '2001:db8:77:2::1']);
+  });
+
   test('429 once a new email is over its limit, from any source', async () => {
     expect((await submit(json(submission({ newEmail: 'target@northwind.com' })), '192.0.2.11')).status).toBe(202);
     expect((await submit(json(submission({ newEmail: 'target@northwind.com' })), '192.0.2.12')).status).toBe(202);
