@@ -4,7 +4,9 @@ import { ownerAddresses, type Approver, type AuditEvent, type EmailChangeRequest
 import { newLink, mintLink, type NewLink } from '../store/mintLink.js';
 import type { StoredApprovalToken } from '../store/requestStore.js';
 import { approvalRequestEmail, changeRequestedNoticeEmail } from '../templates/emails.js';
+import { GraphRequestError } from '../graph/graphGateway.js';
 import { auditEvent, type ActivityDependencies } from './activityDependencies.js';
+import { recordMailFailure } from './mailFailure.js';
 import { mailOnceFor } from './mailOnce.js';
 
 /** Approval links made before the request's write that saves their hashes, by approver key. */
@@ -37,7 +39,8 @@ function approvalLink(deps: ActivityDependencies, requestId: string, approver: A
 /**
  * Mails each approver a personal single-use link (only its hash is stored, expiring at the
  * deadline); the first round also warns the guest's current address, with a "this wasn't me"
- * link; the reminder round sends fresh links with the reminder wording. Mails already sent (by an
+ * link; the reminder round sends fresh links with the reminder wording, and a reminder Graph
+ * refuses is audited (`MailFailed`) instead of failing the round. Mails already sent (by an
  * earlier run, per `events`) are skipped; links not given in `links` are minted and saved here.
  */
 export async function askApprovers(
@@ -51,19 +54,30 @@ export async function askApprovers(
   const requestId = request.id;
   const mailOnce = await mailOnceFor(deps, requestId, events, { deferMarkers: true });
   try {
+    const reminded: string[] = [];
     for (const approver of request.approvers) {
       const key = approverKey(approver);
-      await mailOnce(`${reminder ? 'reminder' : 'approval'}:${key}`, [approver.mail], async () => {
-        let link = links?.approvals.get(key);
-        if (!link) {
-          link = approvalLink(deps, requestId, approver, deadline);
-          await store.saveApprovalToken(link.token);
-        }
-        return approvalRequestEmail({ request, approver, approvalUrl: link.url, reminder });
-      });
+      const mailKey = `${reminder ? 'reminder' : 'approval'}:${key}`;
+      try {
+        await mailOnce(mailKey, [approver.mail], async () => {
+          let link = links?.approvals.get(key);
+          if (!link) {
+            link = approvalLink(deps, requestId, approver, deadline);
+            await store.saveApprovalToken(link.token);
+          }
+          return approvalRequestEmail({ request, approver, approvalUrl: link.url, reminder });
+        });
+        reminded.push(approver.mail);
+      } catch (error) {
+        // A reminder is best effort: the first round's links still work, so a refused reminder is
+        // audited and the wait goes on to the deadline. Failing the step would end an undecided
+        // request as Failed. The first round's mails, and storage faults, still fail the step.
+        if (!reminder || !(error instanceof GraphRequestError)) throw error;
+        await recordMailFailure(deps, requestId, events, mailKey, error);
+      }
     }
     if (reminder) {
-      await store.appendEvent(auditEvent(deps, requestId, 'reminder', 'ReminderSent', 'system', { approvers: request.approvers.map((a) => a.mail) }));
+      if (reminded.length > 0) await store.appendEvent(auditEvent(deps, requestId, 'reminder', 'ReminderSent', 'system', { approvers: reminded }));
       return;
     }
     await mailOnce('change-requested', ownerAddresses(request), async () => {

@@ -1,4 +1,3 @@
-import { logAndStoreError, type FailureLog } from '../domain/errorText.js';
 import { reportLinkExpiry } from '../domain/linkLifetimes.js';
 import { mintLink } from '../store/mintLink.js';
 import { changeMadeOwnerEmail, ownerReportAdminEmail, reportedRequestStoppedOwnerEmail, requestEndedApproverEmail } from '../templates/emails.js';
@@ -14,13 +13,12 @@ import {
   resetFailedAdminEmail,
 } from '../templates/emails.js';
 import type { OutcomeMailsState } from '../workflow/activityContract.js';
-import { auditEvent, requireRequestWithEvents, type ActivityDependencies } from './activityDependencies.js';
+import { requireRequestWithEvents, type ActivityDependencies } from './activityDependencies.js';
 import { MAIL_RESTORE_WINDOW_MS } from './executeReset.js';
 import type { MailParts } from '../templates/mailParts.js';
 import { adminAlertsFor, type AlertUrgency } from './adminAlerts.js';
+import { recordMailFailure } from './mailFailure.js';
 import { mailOnceFor, type MailOnce } from './mailOnce.js';
-
-const logFailure: FailureLog = (message, error) => console.error(message, error);
 
 /**
  * Sends the mails an ended request owes once its ending was stored, each rendered from what is
@@ -94,9 +92,7 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
       } catch (error) {
         if (!(error instanceof GraphRequestError)) throw error;
         state = 'pending';
-        const attempt = events.filter((event) => event.type === 'MailFailed' && event.detail?.key === key).length + 1;
-        const failure = logAndStoreError(error, logFailure);
-        await store.appendEvent(auditEvent(deps, requestId, `mail-failed:${key}:${attempt}`, 'MailFailed', 'system', { key, attempt, status: error.status, ...failure }));
+        await recordMailFailure(deps, requestId, events, key, error);
       }
     }
   } finally {

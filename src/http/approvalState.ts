@@ -102,7 +102,7 @@ export function acceptedUnappliedDecision(state: ApprovalState): ApprovalDecisio
 }
 
 /** The decision an accepted `DecisionReceived` claim carries. */
-function decisionOf(claim: AuditEvent): Decision {
+export function decisionOf(claim: AuditEvent): Decision {
   return { outcome: claim.detail?.outcome === 'rejected' ? 'rejected' : 'approved', by: claim.actor, at: claim.at };
 }
 

@@ -9,7 +9,8 @@ import { raiseEventPatiently } from './raiseEventPatiently.js';
 export type CancelAttempt =
   /** The cancel stands; `first` is the earlier cancel it repeats, when one won before. */
   | { kind: 'accepted'; cancel: CancelEvent; first?: AuditEvent }
-  | { kind: 'refused'; code: 'AlreadyDecided' | 'AlreadyFinished'; message: string };
+  /** `decision`: the approver's claim that came first, when the instance may not have applied it yet. */
+  | { kind: 'refused'; code: 'AlreadyDecided' | 'AlreadyFinished'; message: string; decision?: AuditEvent };
 
 const ALREADY_DECIDED = 'An approver already decided this request; it can no longer be cancelled.';
 
@@ -41,7 +42,7 @@ export async function cancelRequest(
   if (refused) return refused;
   const detail = { reason: who.reason, origin: who.origin, ...who.detail };
   const first = await claimCancel(store, request, { requestId: request.id, at: who.at, actor: who.by, detail });
-  if (first?.type === DECISION_RECEIVED) return { kind: 'refused', code: 'AlreadyDecided', message: ALREADY_DECIDED };
+  if (first?.type === DECISION_RECEIVED) return { kind: 'refused', code: 'AlreadyDecided', message: ALREADY_DECIDED, decision: first };
   if (first?.type === DEADLINE_PASSED || first?.type === CONFIRMATION_DEADLINE_PASSED) return { kind: 'refused', code: 'AlreadyFinished', message: 'The request expired.' };
   const cancel: CancelEvent = first ? cancelEventOf(first) : { reason: who.reason, by: who.by, at: who.at, origin: who.origin };
   // Not raised after all tries: the claim stands, and the wait's deadline step applies it.

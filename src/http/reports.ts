@@ -3,6 +3,7 @@ import { adminAlertsFor } from '../activities/adminAlerts.js';
 import type { RequestStatus } from '../domain/request.js';
 import { ownerReportAdminEmail } from '../templates/emails.js';
 import { reportPage, reportResultPage } from '../templates/requesterPages.js';
+import { decisionOf } from './approvalState.js';
 import { cancelRequest } from './cancelRequest.js';
 import { ensureAdminDigestLoop } from './ensureAdminDigestLoop.js';
 import { findOrchestration, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
@@ -41,6 +42,7 @@ export function reportRequest(request: HttpRequest, context: InvocationContext, 
 
     let stopped = false;
     let ownCancel = false;
+    let reported = emailChange;
     if (UNDECIDED.includes(emailChange.status)) {
       const orchestration = await findOrchestration(client, emailChange.id);
       const reason = "Reported by the owner of the current address: this wasn't me.";
@@ -48,13 +50,17 @@ export function reportRequest(request: HttpRequest, context: InvocationContext, 
       stopped = attempt.kind === 'accepted';
       // The cancel that stands may be an earlier one (an admin's, the requester's), not the owner's.
       ownCancel = attempt.kind === 'accepted' && attempt.cancel.origin === 'owner';
+      // An approval recorded but not applied by the instance yet (for a second, or until the
+      // deadline when raising it failed) is as good as Approved: the reset goes ahead.
+      const decided = attempt.kind === 'refused' && attempt.decision ? decisionOf(attempt.decision) : undefined;
+      if (decided?.outcome === 'approved') reported = { ...emailChange, status: 'Approved', decision: decided };
     }
     // The instance alerts the admins of a cancel that is the owner's; anything else is alerted here,
     // at once when the change was made or is being made: someone may have taken the account.
     if (!ownCancel) {
       const alertAdmins = await adminAlertsFor(deps, emailChange);
-      const urgency = !stopped && (emailChange.status === 'Approved' || emailChange.status === 'Completed') ? 'urgent' : 'routine';
-      await alertAdmins('owner-report', ownerReportAdminEmail({ request: emailChange, reportedAt: at, stopped }), urgency);
+      const urgency = !stopped && (reported.status === 'Approved' || reported.status === 'Completed') ? 'urgent' : 'routine';
+      await alertAdmins('owner-report', ownerReportAdminEmail({ request: reported, reportedAt: at, stopped }), urgency);
       await ensureAdminDigestLoop(client, deps.settings, context);
     }
     return pageResponse(200, reportResultPage({ stopped, completed: emailChange.status === 'Completed' }));

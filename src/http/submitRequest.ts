@@ -6,7 +6,7 @@ import { formatTimestamp } from '../templates/format.js';
 import { requestFormPage, requestReceivedPage } from '../templates/pages.js';
 import { ORCHESTRATOR_NAME, WORKFLOW_VERSION, type EmailChangeOrchestrationInput } from '../workflow/contract.js';
 import { readBody } from './body.js';
-import { clientAddressOf } from './clientAddress.js';
+import { clientAddressOf, rateLimitSourceOf } from './clientAddress.js';
 import { ensureAdminDigestLoop } from './ensureAdminDigestLoop.js';
 import type { HttpDependencies, OrchestrationClient } from './dependencies.js';
 import { HttpError, respondSafely } from './errors.js';
@@ -77,7 +77,7 @@ export function submitRequest(
 async function overRateLimit(deps: HttpDependencies, source: RequestSource, submission: EmailChangeSubmission, now: Date): Promise<number | undefined> {
   const { RATE_LIMIT_PER_SOURCE, RATE_LIMIT_PER_TARGET, RATE_LIMIT_WINDOW } = deps.settings;
   const budgets = [
-    { key: `source:${source.ip ?? 'unknown'}`, limit: RATE_LIMIT_PER_SOURCE },
+    { key: `source:${rateLimitSourceOf(source.ip)}`, limit: RATE_LIMIT_PER_SOURCE },
     { key: `target:${submission.currentEmail}`, limit: RATE_LIMIT_PER_TARGET },
     { key: `target:${submission.newEmail}`, limit: RATE_LIMIT_PER_TARGET },
   ];

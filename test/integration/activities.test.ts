@@ -290,6 +290,36 @@ describe('requestApproval', () => {
     await activities.recordOutcome({ requestId: id, outcome: 'Expired' });
   });
 
+  test('a reminder Graph refuses is audited and the round goes on: the other approvers are reminded, the request waits, a later run sends only the missing one', async () => {
+    const sponsors = ['one', 'two'].map((n) => emulator.addUser({ displayName: `Sponsor ${n}`, mail: `sponsor.${n}.${stamp()}@contoso.com`, userType: 'Member' }) as { id: string; mail: string });
+    const guest = emulator.addUser({ displayName: 'Guest remind', mail: `remind.${stamp()}@fabrikam.example`, userType: 'Guest', sponsors: sponsors.map((s) => s.id) }) as { mail: string };
+    const id = await submit(guest.mail);
+    await activities.screenRequest(id);
+    const deadline = new Date(Date.now() + 3_600_000).toISOString();
+    await activities.requestApproval({ requestId: id, deadline, reminder: false });
+    const [refused, reminded] = (await request(id)).approvers;
+    expect([refused?.mail, reminded?.mail].sort()).toEqual(sponsors.map((s) => s.mail).sort());
+    const reminders = (address: string) => mailTo(address).filter((m) => m.subject.startsWith('Reminder: '));
+
+    // The first reminder is refused for good (403 is not retried); the round still returns.
+    emulator.addFault({ method: 'POST', path: `/v1.0/users/${encodeURIComponent(settings.MAIL_SENDER)}/sendMail`, status: 403, count: 1, code: 'ErrorAccessDenied', message: 'Access is denied.' });
+    await activities.requestApproval({ requestId: id, deadline, reminder: true });
+    expect((await request(id)).status).toBe('AwaitingApproval');
+    const events = await store.listEvents(id);
+    expect(events.filter((e) => e.type === 'MailFailed').map((e) => e.detail)).toEqual([
+      expect.objectContaining({ key: `reminder:${refused!.id}`, attempt: 1, status: 403, code: 'ErrorAccessDenied', message: 'Access is denied.' }),
+    ]);
+    expect(events.find((e) => e.type === 'ReminderSent')?.detail).toEqual({ approvers: [reminded!.mail] });
+    expect(reminders(refused!.mail)).toHaveLength(0);
+    expect(reminders(reminded!.mail)).toHaveLength(1);
+
+    // Run again (a re-run of the step): the missing reminder goes out, the sent one not twice.
+    await activities.requestApproval({ requestId: id, deadline, reminder: true });
+    expect(reminders(refused!.mail)).toHaveLength(1);
+    expect(reminders(reminded!.mail)).toHaveLength(1);
+    await activities.recordOutcome({ requestId: id, outcome: 'Expired' });
+  });
+
   test('asks nobody once an admin cancelled the request, and leaves it for the waiting instance to close', async () => {
     const { guest, sponsor } = sponsoredGuest('early');
     const id = await submit(guest.mail);

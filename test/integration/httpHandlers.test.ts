@@ -15,8 +15,10 @@ import { cancelAdminRequest, getAdminRequest, listAdminRequests } from '../../sr
 import { reassignApprover } from '../../src/http/adminApprovers.js';
 import { decideApproval, showApproval } from '../../src/http/approvals.js';
 import { confirmRequest } from '../../src/http/confirmations.js';
+import { reportRequest, showReport } from '../../src/http/reports.js';
 import type { HttpDependencies, OrchestrationClient } from '../../src/http/dependencies.js';
 import { showRequestForm, showRequestReceived, submitRequest } from '../../src/http/submitRequest.js';
+import { mintLink } from '../../src/store/mintLink.js';
 import { claimOutcome, DEADLINE_PASSED } from '../../src/store/outcomeClaim.js';
 import { createTableRateLimiter } from '../../src/store/rateLimiter.js';
 import type { RequestStore } from '../../src/store/requestStore.js';
@@ -438,6 +440,14 @@ describe('POST /api/requests', () => {
     expect((await errorOf(refused)).code).toBe('RateLimited');
     expect((await submit(json(submission()), '192.0.2.2')).status).toBe(202);
     expect(client.started).toHaveLength(4);
+  });
+
+  test('the addresses of one IPv6 /64 share a source budget (each stored as it is); the next /64 has its own', async () => {
+    const addresses = ['2001:db8:77:1::1', '[2001:db8:77:1:ffff::2]:443', '2001:0db8:0077:0001:0:0:0:3'];
+    for (const address of addresses) expect((await submit(json(submission()), address)).status).toBe(202);
+    expect((await submit(json(submission()), '2001:db8:77:1:abcd::4')).status).toBe(429);
+    expect((await submit(json(submission()), '2001:db8:77:2::1')).status).toBe(202);
+    expect(client.started.map((s) => (s.input as { source: { ip: string } }).source.ip)).toEqual(['2001:db8:77:1::1', '2001:db8:77:1:ffff::2', '2001:0db8:0077:0001:0:0:0:3', '2001:db8:77:2::1']);
   });
 
   test('429 once a new email is over its limit, from any source', async () => {
@@ -1254,5 +1264,50 @@ describe('confirmation link', () => {
     expect(await response.text()).toContain('expired');
     expect(client.raised).toEqual([]);
     expect((await store.listEvents(id)).map((e) => e.type)).toEqual(['Submitted']);
+  });
+});
+
+describe('"this wasn\'t me" report', () => {
+  const ADMINS = 'admins@contoso.com';
+  // The alerts go out from the sender's mailbox.
+  beforeAll(() => {
+    emulator.addUser({ displayName: 'Sender', mail: deps.settings.MAIL_SENDER, userType: 'Member' });
+  });
+
+  /** The owner opens a report link and presses the button; the admins want a digest of routine alerts. */
+  async function report(id: string) {
+    const url = await mintLink(store, deps.settings.PUBLIC_BASE_URL, { requestId: id, purpose: 'report', expiresAt: new Date(now.getTime() + 86_400_000).toISOString() });
+    const token = url.split('/api/reports/')[1]!;
+    const page = await (await showReport(request('GET', `/api/reports/${token}`, { params: { token } }), context(), deps)).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+    const digest = { ...deps, settings: { ...deps.settings, ADMIN_NOTIFICATIONS: 'digest' as const, ADMIN_NOTIFICATION_EMAILS: [ADMINS] } };
+    return reportRequest(request('POST', `/api/reports/${token}`, { ...form({ csrf }, { origin: 'http://localhost:7071' }), params: { token } }), context(), digest, client);
+  }
+  const alertsTo = (owner: string) => emulator.outbox().filter((m) => m.to.includes(ADMINS) && m.subject.includes(owner));
+
+  test('an approval recorded but not yet applied by the instance: nothing is stopped and the admins are alerted at once, told it was approved', async () => {
+    const owner = `owner.${randomUUID().slice(0, 8)}@fabrikam.com`;
+    const { id, links } = await seedPendingRequest({ currentEmail: owner });
+    expect((await decide(links.a, 'approve')).status).toBe(200);
+    // The instance has not stored Approved yet: the request still reads AwaitingApproval.
+    expect((await store.getRequest(id))?.status).toBe('AwaitingApproval');
+
+    const response = await report(id);
+    expect(response.status).toBe(200);
+    expect(client.raised.filter((r) => r.eventName === EVENTS.cancel)).toEqual([]);
+    const [alert, ...more] = alertsTo(owner);
+    expect(more).toEqual([]);
+    expect(alert?.subject).toMatch(/^Action needed: /);
+    expect(alert?.html).toContain('Approved');
+    expect(alert?.html).toContain(APPROVER_A.mail);
+  });
+
+  test('a rejection recorded but not yet applied: the alert is routine, left for the digest', async () => {
+    const owner = `owner.${randomUUID().slice(0, 8)}@fabrikam.com`;
+    const { id, links } = await seedPendingRequest({ currentEmail: owner });
+    expect((await decide(links.a, 'reject')).status).toBe(200);
+    expect((await report(id)).status).toBe(200);
+    expect(alertsTo(owner)).toEqual([]);
+    expect((await store.listEvents(id)).find((e) => e.type === 'AdminAlertListed')?.detail).toMatchObject({ key: 'owner-report', mailedAtOnce: false });
   });
 });

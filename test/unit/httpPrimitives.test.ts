@@ -2,7 +2,7 @@ import { HttpRequest, InvocationContext, type LogLevel } from '@azure/functions'
 import { describe, expect, test } from 'vitest';
 import { parseRequestListQuery } from '../../src/http/adminQuery.js';
 import { MAX_BODY_BYTES, readBody } from '../../src/http/body.js';
-import { clientAddressOf } from '../../src/http/clientAddress.js';
+import { clientAddressOf, rateLimitSourceOf } from '../../src/http/clientAddress.js';
 import { HTTP_STATUS_BY_CODE, HttpError, errorResponse } from '../../src/http/errors.js';
 import { acceptQuality, responseFormatFor } from '../../src/http/negotiation.js';
 import { PAGE_CSP } from '../../src/templates/layout.js';
@@ -109,6 +109,34 @@ describe('clientAddressOf', () => {
   });
   test('undefined without either header', () => {
     expect(clientAddressOf(withHeaders({}))).toBeUndefined();
+  });
+});
+
+describe('rateLimitSourceOf', () => {
+  test.each([
+    ['203.0.113.7', '203.0.113.7'],
+    // One /64, however each address is written.
+    ['2001:db8:1:2::1', '2001:db8:1:2::/64'],
+    ['2001:0DB8:0001:0002:ffff:0:0:9', '2001:db8:1:2::/64'],
+    ['2001:db8:1:2:aaaa:bbbb:cccc:dddd', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['2001:db8:1:2::203.0.113.7', '2001:db8:1:2::/64'],
+    // An IPv4-mapped address is that IPv4 address.
+    ['::ffff:203.0.113.7', '203.0.113.7'],
+    ['::FFFF:cb00:7107', '203.0.113.7'],
+    ['0:0:0:0:0:ffff:203.0.113.7', '203.0.113.7'],
+    // Anything else is its own key.
+    ['not-an-address', 'not-an-address'],
+  ])('%s → %s', (address, expected) => {
+    expect(rateLimitSourceOf(address)).toBe(expected);
+  });
+  test('the next /64 is another budget', () => {
+    expect(rateLimitSourceOf('2001:db8:1:3::1')).not.toBe(rateLimitSourceOf('2001:db8:1:2::1'));
+  });
+  test('no address: one shared key', () => {
+    expect(rateLimitSourceOf(undefined)).toBe('unknown');
   });
 });
 
