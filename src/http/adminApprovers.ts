@@ -111,32 +111,65 @@ export function reassignApprover(request: HttpRequest, context: InvocationContex
       actor: admin.name,
       detail: { approver: { id: assigned.id, mail: assigned.mail, displayName: assigned.displayName }, ...(replaced ? { replaced: { id: replaced.id, mail: replaced.mail } } : {}), ...who(admin, reason) },
     };
+    let revoked = 0;
     if (replaced) {
       // The replaced approver's links stop working before the list leaves them out: a decision of
       // theirs uses its link in the same transaction as its claim, so it either lands before the
       // revocation (and is found just below: the request is decided, nothing is reassigned) or
       // finds its link revoked. The other order would let a decision read the old list, pass its
       // checks and land after the new list was stored.
-      await deps.store.revokeApprovalTokens(emailChange.id, { at, because: 'reassigned', approverId: replaced.id });
+      revoked = await deps.store.revokeApprovalTokens(emailChange.id, { at, because: 'reassigned', approverId: replaced.id });
       await requireNoClaim(deps, emailChange.id);
     }
-    // Checked again on the stored request, so two admins acting at once cannot undo each other.
-    const updated = await deps.store.updateRequest(
-      emailChange.id,
-      (current) => {
-        if (current.status !== 'AwaitingApproval') throw notAwaiting(current);
-        requireNotApprover(current, candidate.id);
-        const gone = replaced && requireApprover(current, replaced.id);
-        return { approvers: [...current.approvers.filter((a) => a !== gone), assigned] };
-      },
-      event,
-    );
+    let updated: EmailChangeRequest;
+    try {
+      // Checked again on the stored request, so two admins acting at once cannot undo each other.
+      updated = await deps.store.updateRequest(
+        emailChange.id,
+        (current) => {
+          if (current.status !== 'AwaitingApproval') throw notAwaiting(current);
+          requireNotApprover(current, candidate.id);
+          const gone = replaced && requireApprover(current, replaced.id);
+          return { approvers: [...current.approvers.filter((a) => a !== gone), assigned] };
+        },
+        event,
+      );
+    } catch (error) {
+      if (replaced && revoked > 0) throw await revokedButNotReassigned(deps, emailChange.id, replaced, revoked, { at, action, admin, reason }, error);
+      throw error;
+    }
     // The usual key when this person was never asked, so the ending is told to them like to any approver.
     const firstKey = `approval:${approverKey(assigned)}`;
     const key = events.some((e) => e.id === `${emailChange.id}:mail:${firstKey}`) ? `reassign:${action}:${approverKey(assigned)}` : firstKey;
     await mailApprovalLink(deps, { ...updated, deadline }, assigned, key, events);
     return jsonResponse(202, { requestId: emailChange.id, approvers: updated.approvers });
   });
+}
+
+/**
+ * A reassign refused after it revoked the replaced approver's links (another admin changed the
+ * approvers meanwhile, or the write failed): they stay listed with no working link, so the trail
+ * says so (`ApprovalLinksRevoked`) and the admin is told how to give them new ones.
+ */
+async function revokedButNotReassigned(
+  deps: HttpDependencies,
+  requestId: string,
+  replaced: Approver,
+  revoked: number,
+  by: { at: string; action: string; admin: AdminIdentity; reason: string },
+  error: unknown,
+): Promise<unknown> {
+  await deps.store.appendEvent({
+    requestId,
+    id: `ApprovalLinksRevoked-${by.action}`,
+    at: by.at,
+    type: 'ApprovalLinksRevoked',
+    actor: by.admin.name,
+    detail: { approver: { id: replaced.id, mail: replaced.mail }, revokedLinks: revoked, because: 'ReassignNotStored', ...who(by.admin, by.reason) },
+  });
+  if (!(error instanceof HttpError)) return error;
+  const message = `${error.message} ${replaced.mail}'s links were revoked before this was found: resend to send them new ones.`;
+  return new HttpError(error.code, message, { details: error.details, headers: error.headers, ...(error.title ? { title: error.title } : {}), cause: error });
 }
 
 /**

@@ -71,6 +71,7 @@ const SENTENCES: Record<string, (d: Detail) => string> = {
     const replaced = (d.replaced ?? {}) as Detail;
     return `Approver added: ${text(approver.displayName) || text(approver.mail) || 'unknown'}${aside('', approver.mail)}${replaced.mail ? `, replacing ${text(replaced.mail)}` : ''}${because(d.reason)}.`;
   },
+  ApprovalLinksRevoked: (d) => `${text(((d.approver ?? {}) as Detail).mail) || 'An approver'}'s ${text(d.revokedLinks) || 'no'} approval link(s) stopped working, but the reassign that revoked them was not stored: resend to send new ones${because(d.reason)}.`,
   RetryRequested: (d) => `Retry of the reset asked for (attempt ${text(d.attempt)})${because(d.reason)}.`,
   RetryNotStarted: (d) => `The retry (attempt ${text(d.attempt)}) could not be started; the request is back to Failed.`,
   ReportedByOwner: (d) => `The current address's owner said "this wasn't me"${d.status ? ` while the request was ${text(d.status)}` : ''}.`,

@@ -1030,6 +1030,27 @@ describe('an admin replacing an approver while that approver decides: one of the
     expect(client.raised).toMatchObject([{ instanceId: id, data: { approverId: team.approvers[0].id, outcome: 'approved' } }]);
   });
 
+  test('a replace refused after it revoked the replaced approver\'s links (another admin added the same person meanwhile): the trail and the answer say the links are gone and to resend', async () => {
+    const team = await approverTeam();
+    const { id } = await seedPendingRequest({ approvers: team.approvers, guestId: team.guest.id, currentEmail: team.guest.mail });
+    const zoe = newMember();
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let waiting!: () => void;
+    const reachedGraph = new Promise<void>((resolve) => (waiting = resolve));
+    const replacing = reassign(id, { approverId: zoe, replace: team.approvers[0].id, reason: 'Alice is away' }, { ...deps, graph: heldUntil(gate, waiting) });
+    await reachedGraph;
+    expect((await reassign(id, { approverId: zoe, reason: 'One more pair of eyes' })).status).toBe(202);
+    open();
+    const answer = await replacing;
+    expect(answer.status).toBe(400);
+    expect((await errorOf(answer)).message).toContain(`${team.approvers[0].mail}'s links were revoked before this was found: resend`);
+    expect((await store.getRequest(id))!.approvers.map((a) => a.id)).toEqual([...team.approvers.map((a) => a.id), zoe]);
+    expect((await store.listEvents(id)).filter((e) => e.type === 'ApprovalLinksRevoked')).toMatchObject([
+      { detail: { approver: { id: team.approvers[0].id }, revokedLinks: 1, because: 'ReassignNotStored', reason: 'Alice is away' } },
+    ]);
+  });
+
   test('the reassign lands first: the replaced approver, whose checks passed on the old list, is told the request went to someone else (410) and nothing is raised', async () => {
     const team = await approverTeam();
     const { id, links } = await seedPendingRequest({ approvers: team.approvers, guestId: team.guest.id, currentEmail: team.guest.mail });
