@@ -1,5 +1,5 @@
 import { odata, type TransactionAction } from '@azure/data-tables';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Settings } from '../config/settings.js';
 import { tableStatusOf } from './storeError.js';
 import { createStoreTables, storeTablesOptionsFrom, type StoreTables, type TableOperationListener } from './tables.js';
@@ -53,6 +53,8 @@ interface KeySlots {
  * inserting, so a hit costs one transaction (hits arriving together share one, see
  * `groupCommitter`) and a hit on a budget known spent costs nothing;
  * another process's row (a 409) makes it read the window's rows of those keys once and try again.
+ * Each row carries the id of the try that wrote it, so a try whose answer was lost and that meets
+ * its own rows when sent again is counted once, not twice.
  * A hit whose budget has only slots another hit of this process is inserting waits for that
  * transaction: the slot may come back, and refusing before would refuse too many.
  *
@@ -93,17 +95,20 @@ export function createRateLimiterFromTables(tables: StoreTables): RateLimiter {
       let settle!: () => void;
       const settled = new Promise<void>((resolve) => (settle = resolve));
       for (const { slots, slot } of picks) slots.held.set(slot!, settled);
+      // Marks this try's rows, so a try whose answer was lost (retried, it meets its own rows) is told from another's.
+      const tryId = randomUUID();
       try {
-        await commit(partitionKey, picks.map(({ keyHash, slot }) => ['create', { partitionKey, rowKey: slotRowKey(keyHash, slot!) }]));
+        await commit(partitionKey, picks.map(({ keyHash, slot }) => ['create', { partitionKey, rowKey: slotRowKey(keyHash, slot!), hit: tryId }]));
         for (const { slots, slot } of picks) slots.taken.add(slot!);
         return true;
       } catch (error) {
         if (tableStatusOf(error) !== 409) throw error;
         // Another process counts one of these keys too: learn their rows at once rather than slot by slot.
         // A transaction is all or nothing and rows are never deleted within their window, so every row read is taken.
-        for (const { keyHash, slot } of await takenSlots(tables, partitionKey, picks.map((p) => p.keyHash))) {
-          picks.find((p) => p.keyHash === keyHash)!.slots.taken.add(slot);
-        }
+        const rows = await takenSlots(tables, partitionKey, picks.map((p) => p.keyHash));
+        for (const { keyHash, slot } of rows) picks.find((p) => p.keyHash === keyHash)!.slots.taken.add(slot);
+        // This try's own rows: it was counted, though its answer was lost (the SDK's retry met them, or a shared transaction's).
+        if (picks.every((pick) => rows.some((row) => row.keyHash === pick.keyHash && row.slot === pick.slot && row.hit === tryId))) return true;
         // None of the rows tried exists: the 409 was something else, and trying again would loop.
         if (!picks.some(({ slots, slot }) => slots.taken.has(slot!))) throw error;
       } finally {
@@ -194,16 +199,16 @@ function firstFreeSlot(slots: KeySlots, limit: number): number | undefined {
   return undefined;
 }
 
-/** The slot rows of these keys in one window, in one query. */
-async function takenSlots(tables: StoreTables, partitionKey: string, keyHashes: string[]): Promise<{ keyHash: string; slot: number }[]> {
+/** The slot rows of these keys in one window, each with the try that wrote it, in one query. */
+async function takenSlots(tables: StoreTables, partitionKey: string, keyHashes: string[]): Promise<{ keyHash: string; slot: number; hit: unknown }[]> {
   // '`' sorts right after '_': each range holds exactly one key's slot rows.
   const ranges = keyHashes.map((keyHash) => odata`(RowKey gt ${`${keyHash}_`} and RowKey lt ${`${keyHash}\``})`);
   const filter = `${odata`PartitionKey eq ${partitionKey}`} and (${ranges.join(' or ')})`;
   return tables.call('RateLimits', 'listEntities', async (client) => {
-    const rows: { keyHash: string; slot: number }[] = [];
-    for await (const row of client.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) {
+    const rows: { keyHash: string; slot: number; hit: unknown }[] = [];
+    for await (const row of client.listEntities({ queryOptions: { filter, select: ['RowKey', 'hit'] } })) {
       const [keyHash, slot] = row.rowKey!.split('_');
-      rows.push({ keyHash: keyHash!, slot: Number(slot) });
+      rows.push({ keyHash: keyHash!, slot: Number(slot), hit: row.hit });
     }
     return rows;
   });

@@ -1,7 +1,7 @@
 import { TableClient } from '@azure/data-tables';
 import { beforeAll, describe, expect, inject, test } from 'vitest';
 import { createRateLimiterFromTables, type RateLimiter } from '../../src/store/rateLimiter.js';
-import { createStoreTables } from '../../src/store/tables.js';
+import { createStoreTables, type StoreTables } from '../../src/store/tables.js';
 
 const PREFIX = 'RateLimiterT';
 const HOUR = 3_600_000;
@@ -103,6 +103,31 @@ describe('table rate limiter', () => {
     expect(rows.map(Number).sort()).toEqual([1, 1, 1, 2]);
     // The contested key is spent at 2, whoever counted.
     expect((await local.hit(one('target:contested@fabrikam.example', 2), HOUR, now)).allowed).toBe(false);
+  });
+
+  test('a shared transaction that committed but whose answer was lost: each hit, sent again alone, meets its own rows and is counted once', async () => {
+    const prefix = `Lost${Date.now()}`;
+    const real = createStoreTables({ connectionString: inject('azuriteConnectionString'), tableNamePrefix: prefix });
+    let transactions = 0;
+    // The second transaction (the first shared one) commits, then its answer never arrives.
+    const tables: StoreTables = {
+      async call(table, operation, run) {
+        const attempt = operation === 'submitTransaction' ? ++transactions : 0;
+        const result = await real.call(table, operation, run);
+        if (attempt === 2) throw new Error('socket hang up');
+        return result;
+      },
+    };
+    const local = createRateLimiterFromTables(tables);
+    const now = new Date('2025-03-04T13:55:00.000Z');
+    const results = await Promise.all(['first', 'second', 'third'].map((name) => local.hit(one(`source:${name}`, 5), HOUR, now)));
+    expect(results.map((r) => r.allowed)).toEqual([true, true, true]);
+    // The first alone; the shared one (answer lost); each of its two again alone (409: their own rows).
+    expect(transactions).toBe(4);
+    const slots: string[] = [];
+    for await (const row of tableOf(prefix).listEntities()) slots.push(row.rowKey!.split('_')[1]!);
+    // One row each: nobody took a second slot for a hit already counted.
+    expect(slots.map(Number)).toEqual([1, 1, 1]);
   });
 
   test('concurrent hits across keys through 3 processes: each source gets exactly its budget, the shared target counts every allowed hit', async () => {
