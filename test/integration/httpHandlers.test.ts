@@ -89,6 +89,8 @@ beforeAll(async () => {
   store = createTableRequestStore(settings);
   const graph = createMsGraphGateway(settings);
   deps = { settings, store, graph, mailer: createMailer(graph, settings), adminDigest: createTableAdminDigest(settings), rateLimiter: createTableRateLimiter(settings), clock: () => now, platformAuthenticationOn: true };
+  // The mails some handlers send (a reassign's link, an owner report's alert) go out from the sender's mailbox.
+  emulator.addUser({ displayName: 'Sender', mail: settings.MAIL_SENDER, userType: 'Member' });
   const team = await approverTeam();
   [APPROVER_A, APPROVER_B] = team.approvers;
   GUEST = team.guest;
@@ -1004,8 +1006,6 @@ describe('an admin replacing an approver while that approver decides: one of the
     });
   const reassign = async (id: string, body: unknown, using = deps) =>
     reassignApprover(request('POST', `/api/admin/requests/${id}/reassign`, { ...json(body, await asAdmin()), params: { id } }), context(), using, client);
-  // The reassign mails the new approver a link, from the sender's mailbox.
-  beforeAll(() => void emulator.addUser({ displayName: 'Guest Reset', mail: 'noreply@contoso.com', userType: 'Member' }));
   const newMember = () => {
     const user = emulator.addUser({ displayName: 'Zoe Approver', mail: `zoe.${randomUUID().slice(0, 8)}@contoso.com`, userType: 'Member' }) as unknown as Approver;
     return user.id;
@@ -1290,11 +1290,6 @@ describe('confirmation link', () => {
 
 describe('"this wasn\'t me" report', () => {
   const ADMINS = 'admins@contoso.com';
-  // The alerts go out from the sender's mailbox.
-  beforeAll(() => {
-    emulator.addUser({ displayName: 'Sender', mail: deps.settings.MAIL_SENDER, userType: 'Member' });
-  });
-
   /** The owner opens a report link and presses the button; the admins want a digest of routine alerts. */
   async function report(id: string) {
     const url = await mintLink(store, deps.settings.PUBLIC_BASE_URL, { requestId: id, purpose: 'report', expiresAt: new Date(now.getTime() + 86_400_000).toISOString() });
