@@ -1,11 +1,10 @@
-import { lockExpiryWhileAwaiting } from '../domain/guestLock.js';
 import type { AuditEvent, EmailChangeRequest } from '../domain/request.js';
 import { recordedClaim } from '../store/outcomeClaim.js';
 import type { ScreenAndAskInput, ScreenAndAskResult } from '../workflow/activityContract.js';
 import { auditEvent, requireRequestWithEvents, type ActivityDependencies } from './activityDependencies.js';
 import { askApprovers, newApprovalLinks, tokensOf } from './askApprovers.js';
 import { confirmationOf } from './confirmation.js';
-import { declineRequest, screenGuest, skippedEvents, takeGuestLock } from './screenRequest.js';
+import { declineRequest, lockWhileAwaiting, screenGuest, skippedEvents, takeGuestLock } from './screenRequest.js';
 
 /**
  * Version 4 on, the step after the new address confirmed (DESIGN §2 steps 3–4), doing what version
@@ -101,7 +100,5 @@ export async function screenAndAsk(deps: ActivityDependencies, input: ScreenAndA
  * `DuplicateActiveRequest` (`approveAndReset` takes the lock again before it touches Graph).
  */
 async function holdGuestLock(deps: ActivityDependencies, request: EmailChangeRequest): Promise<void> {
-  if (!request.guestId) return;
-  const now = deps.clock();
-  await deps.store.acquireGuestLock(request.guestId, request.id, lockExpiryWhileAwaiting(now, deps.settings.APPROVAL_TIMEOUT), now);
+  if (request.guestId) await lockWhileAwaiting(deps, request.guestId, request.id, deps.settings.APPROVAL_TIMEOUT);
 }

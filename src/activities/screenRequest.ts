@@ -6,6 +6,7 @@ import { isFinal, type Approver, type AuditEvent, type DeclineReason, type Email
 import type { DirectoryUser } from '../graph/graphGateway.js';
 import { anotherAttemptApproverEmail, anotherAttemptGuestEmail, noApproverAdminEmail } from '../templates/emails.js';
 import type { ScreeningResult } from '../workflow/activityContract.js';
+import type { GuestLock } from '../store/requestStore.js';
 import { auditEvent, requireRequest, type ActivityDependencies } from './activityDependencies.js';
 import { adminAlertsFor } from './adminAlerts.js';
 import { mailOnceFor } from './mailOnce.js';
@@ -103,11 +104,16 @@ export async function takeGuestLock(
   guest: DirectoryUser,
   approvalTimeoutMs: number,
 ): Promise<Extract<Screening, { declined: DeclineReason }> | undefined> {
-  const now = deps.clock();
-  const lock = await deps.store.acquireGuestLock(guest.id, request.id, lockExpiryWhileAwaiting(now, approvalTimeoutMs), now);
+  const lock = await lockWhileAwaiting(deps, guest.id, request.id, approvalTimeoutMs);
   if (lock.requestId === request.id) return undefined;
   await warnOfAnotherAttempt(deps, request, guest, lock.requestId);
   return { declined: 'DuplicateActiveRequest', guest, detail: { activeRequestId: lock.requestId } };
+}
+
+/** Takes (or keeps) the guest's lock for a request awaiting approval; the lock as it now stands, perhaps another request's. */
+export function lockWhileAwaiting(deps: ActivityDependencies, guestId: string, requestId: string, approvalTimeoutMs: number): Promise<GuestLock> {
+  const now = deps.clock();
+  return deps.store.acquireGuestLock(guestId, requestId, lockExpiryWhileAwaiting(now, approvalTimeoutMs), now);
 }
 
 /**
