@@ -1,13 +1,12 @@
 import fs from 'node:fs';
+import { childProcesses } from './childProcesses.js';
 
 /** Resident memory (MiB) of this process's children, i.e. Azurite: now (`VmRSS`) or at its peak so far (`VmHWM`). */
 export function childMemoryMiB(field: 'VmRSS' | 'VmHWM'): number {
   let total = 0;
-  for (const entry of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+  for (const { pid } of childProcesses()) {
     try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.split(') ')[1]!.split(' ')[1] !== String(process.pid)) continue;
-      const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${entry}/status`, 'utf8'));
+      const kb = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (kb) total += Number(kb[1]) / 1024;
     } catch {
       // The process ended while we looked.
