@@ -1,5 +1,5 @@
 import { checkEligibility } from '../domain/eligibility.js';
-import { checkDomainPolicy } from '../domain/emailPolicy.js';
+import { checkDomainPolicy, domainPolicyOf } from '../domain/emailPolicy.js';
 import { lockExpiryWhileAwaiting } from '../domain/guestLock.js';
 import type { SkippedApprover } from '../domain/approvers.js';
 import { isFinal, type Approver, type AuditEvent, type DeclineReason, type EmailChangeRequest } from '../domain/request.js';
@@ -23,11 +23,7 @@ export type Screening =
  */
 export async function screenGuest(deps: ActivityDependencies, request: EmailChangeRequest): Promise<Screening> {
   const { graph, settings } = deps;
-  const domain = checkDomainPolicy(request.newEmail, {
-    verifiedDomains: settings.TENANT_VERIFIED_DOMAINS,
-    allowedDomains: settings.NEW_EMAIL_ALLOWED_DOMAINS,
-    deniedDomains: settings.NEW_EMAIL_DENIED_DOMAINS,
-  });
+  const domain = checkDomainPolicy(request.newEmail, domainPolicyOf(settings));
   if (!domain.allowed) return { declined: 'DomainNotAllowed', detail: { why: domain.why } };
 
   // The guest and its roles in one read (a second only for a guest in 20 groups or more).

@@ -2,8 +2,8 @@ import { domainToASCII } from 'node:url';
 import { splitEmail } from './emailAddress.js';
 
 /**
- * Which domains a new sign-in email may be on. Checked by the orchestrator, not at submission, so
- * the requester never learns the tenant's policy (they get the same neutral answer either way).
+ * Which domains a new sign-in email may be on. Checked at submission (the form says why), and
+ * again when the request is screened, as the settings may have changed in between.
  */
 
 export interface DomainPolicy {
@@ -30,6 +30,25 @@ function normaliseDomain(domain: string): string {
 export function domainMatches(domain: string, listed: string[]): boolean {
   const target = normaliseDomain(domain);
   return listed.map(normaliseDomain).some((entry) => entry !== '' && (target === entry || target.endsWith(`.${entry}`)));
+}
+
+/** The settings a deployment gives the policy. */
+export function domainPolicyOf(settings: { TENANT_VERIFIED_DOMAINS: string[]; NEW_EMAIL_ALLOWED_DOMAINS: string[]; NEW_EMAIL_DENIED_DOMAINS: string[] }): DomainPolicy {
+  return { verifiedDomains: settings.TENANT_VERIFIED_DOMAINS, allowedDomains: settings.NEW_EMAIL_ALLOWED_DOMAINS, deniedDomains: settings.NEW_EMAIL_DENIED_DOMAINS };
+}
+
+/** What the form says of a refused new email. The allow list is named: it is where guests are expected to be. */
+export function domainPolicyRefusalMessage(why: DomainPolicyRefusal, policy: DomainPolicy): string {
+  switch (why) {
+    case 'VerifiedDomain':
+      return "This address is on one of the organisation's own domains. Enter an address outside the organisation.";
+    case 'InDenyList':
+      return 'Addresses on this domain cannot be used to sign in here. Enter an address on another domain.';
+    case 'NotInAllowList': {
+      const allowed = policy.allowedDomains.map(normaliseDomain).filter((d) => d !== '');
+      return `Enter an address on ${allowed.length === 1 ? 'this domain' : 'one of these domains'}: ${allowed.join(', ')}.`;
+    }
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { CHANGE_REASONS, type ChangeReason, type EmailChangeSubmission } from './request.js';
+import { checkDomainPolicy, domainPolicyRefusalMessage, type DomainPolicy } from './emailPolicy.js';
 import {
   MAX_EMAIL_LENGTH,
   MAX_LOCAL_PART_LENGTH,
@@ -11,8 +12,10 @@ import {
 /**
  * Validation of the public request form (HTML or JSON). Everything a requester can get wrong is
  * reported at once, one human message per field, so the form can show them next to the fields.
- * Domain policy is deliberately NOT checked here: that answer would reveal tenant configuration,
- * so the orchestrator declines such requests after the neutral 202.
+ * That includes the new email's domain policy (DESIGN §5: checked at submission): the policy is
+ * the tenant's, not the directory's, so saying so reveals nothing about any guest, and a requester
+ * who typed a refused domain learns it now instead of after confirming (the tracking page says
+ * only "Closed").
  */
 
 /** The form's fields, in the order the form shows them. */
@@ -100,8 +103,8 @@ function validateEmail(read: FieldRead, missingMessage: string, isNewEmail: bool
 
 const isChangeReason = (value: string): value is ChangeReason => (CHANGE_REASONS as readonly string[]).includes(value);
 
-/** Validates and normalises a submission; unknown fields are ignored. */
-export function validateSubmission(input: Record<string, unknown>): SubmissionValidation {
+/** Validates and normalises a submission; unknown fields are ignored. `domains` is the policy the new email's domain must meet. */
+export function validateSubmission(input: Record<string, unknown>, domains: DomainPolicy): SubmissionValidation {
   const errors: FieldErrors = {};
   const asIs = (raw: string) => raw;
 
@@ -111,6 +114,9 @@ export function validateSubmission(input: Record<string, unknown>): SubmissionVa
   if (next.error) errors.newEmail = next.error;
   if (current.email && next.email && current.email === next.email) {
     errors.newEmail = 'The new email must be different from the current email.';
+  } else if (next.email) {
+    const domain = checkDomainPolicy(next.email, domains);
+    if (!domain.allowed) errors.newEmail = domainPolicyRefusalMessage(domain.why, domains);
   }
 
   const reasonRead = readText(input, 'reason', asIs);

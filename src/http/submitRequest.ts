@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import type { EmailChangeSubmission, RequestSource } from '../domain/request.js';
+import { domainPolicyOf } from '../domain/emailPolicy.js';
 import { validateSubmission } from '../domain/validation.js';
 import { formatTimestamp } from '../templates/format.js';
 import { requestFormPage, requestReceivedPage } from '../templates/pages.js';
@@ -40,7 +41,7 @@ export function submitRequest(
   const format = responseFormatFor(request);
   return respondSafely(context, format, async () => {
     const { fields } = await readBody(request);
-    const validation = validateSubmission(fields);
+    const validation = validateSubmission(fields, domainPolicyOf(deps.settings));
     if (!validation.ok) {
       if (format === 'html') {
         const page = requestFormPage({ values: textFields(fields), errors: validation.errors, action: submitPathFor(request) });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startLocalApp, type LocalApp } from './support/localApp.js';
 import { confirmByMail, guestWithSponsor, submit, waitForMail, waitForStatus, tenant } from './support/flow.js';
+import { adminCall } from './support/openApi.js';
 
 const ADMINS = 'identity-team@contoso.com';
 let app: LocalApp;
@@ -80,10 +81,27 @@ test('a second request for a guest with an active one is declined DuplicateActiv
   await expectDeclined(guest.mail, 'DuplicateActiveRequest');
 });
 
-test('a new email on a verified or denied domain is declined DomainNotAllowed', async () => {
+test('a new email on a verified or denied domain is refused at submission, saying why, and nothing starts or is mailed', async () => {
   const { guest } = await guestWithSponsor(app, 'dom');
-  await expectDeclined(guest.mail, 'DomainNotAllowed', `dom.${stamp()}@contoso.com`);
-  await expectDeclined(guest.mail, 'DomainNotAllowed', `dom.${stamp()}@blocked.example`);
+  for (const [newEmail, why] of [
+    [`dom.${stamp()}@contoso.com`, /organisation.{0,5}s own domains/],
+    [`dom.${stamp()}@blocked.example`, /cannot be used/],
+  ] as const) {
+    const res = await app.json<{ error: { code: string; details: Record<string, string> } }>('POST', '/api/requests', { currentEmail: guest.mail, newEmail, reason: 'ChangedProvider' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('ValidationFailed');
+    expect(Object.keys(res.body.error.details)).toEqual(['newEmail']);
+    expect(res.body.error.details.newEmail).toMatch(why);
+    const form = await fetch(`${app.url}/api/requests`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ currentEmail: guest.mail, newEmail, reason: 'ChangedProvider' }) });
+    const page = await form.text();
+    expect(form.status).toBe(400);
+    // The form again, with what was typed, and the reason next to the field.
+    expect(page).toContain(`value="${newEmail}"`);
+    expect(page).toMatch(why);
+  }
+  const list = await adminCall<{ items: unknown[] }>(app, 'GET', `/api/admin/requests?email=${encodeURIComponent(guest.mail)}`);
+  expect(list.body.items).toEqual([]);
+  expect((await app.outbox()).filter((m) => m.to.some((to) => to.startsWith('dom.')))).toEqual([]);
 });
 
 test('a manager approves when the guest has no sponsor', async () => {

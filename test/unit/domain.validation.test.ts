@@ -1,11 +1,15 @@
 import { describe, expect, test } from 'vitest';
 import { emailForDisplay } from '../../src/domain/emailAddress.js';
-import { stripControlCharacters, validateSubmission, type FieldErrors } from '../../src/domain/validation.js';
+import type { DomainPolicy } from '../../src/domain/emailPolicy.js';
+import { stripControlCharacters, validateSubmission as validateWith, type FieldErrors } from '../../src/domain/validation.js';
+
+const policy: DomainPolicy = { verifiedDomains: ['contoso.com'], allowedDomains: [], deniedDomains: [] };
+const validateSubmission = (input: Record<string, unknown>, domains: DomainPolicy = policy) => validateWith(input, domains);
 
 const valid = { currentEmail: 'old@fabrikam.com', newEmail: 'new@northwind.com', reason: 'MovedCompany' };
 
-const errorsOf = (input: Record<string, unknown>): FieldErrors => {
-  const result = validateSubmission(input);
+const errorsOf = (input: Record<string, unknown>, domains: DomainPolicy = policy): FieldErrors => {
+  const result = validateSubmission(input, domains);
   if (result.ok) throw new Error(`expected errors, got ${JSON.stringify(result.value)}`);
   return result.errors;
 };
@@ -151,6 +155,27 @@ describe('validateSubmission', () => {
 
   test('a detail that is only control characters is blank', () => {
     expect(errorsOf({ ...valid, reason: 'Other', reasonDetail: '\u0000\u0001' }).reasonDetail).toMatch(/required/);
+  });
+});
+
+describe("the new email's domain policy (DESIGN §5: checked at submission)", () => {
+  test("refuses the tenant's own domains and their subdomains, saying why", () => {
+    for (const newEmail of ['ada@contoso.com', 'ada@Mail.Contoso.com']) {
+      expect(errorsOf({ ...valid, newEmail }).newEmail).toMatch(/organisation's own domains/);
+    }
+    expect(validateSubmission({ ...valid, newEmail: 'ada@notcontoso.com' }).ok).toBe(true);
+  });
+
+  test('refuses a denied domain, and one not on the allow list, naming the allowed ones', () => {
+    const lists: DomainPolicy = { verifiedDomains: ['contoso.com'], allowedDomains: ['northwind.com', '@Fabrikam.com'], deniedDomains: ['old.northwind.com'] };
+    expect(errorsOf({ ...valid, newEmail: 'ada@old.northwind.com' }, lists).newEmail).toMatch(/cannot be used/);
+    expect(errorsOf({ ...valid, newEmail: 'ada@gmail.com' }, lists).newEmail).toBe('Enter an address on one of these domains: northwind.com, fabrikam.com.');
+    expect(validateSubmission({ ...valid, newEmail: 'ada@fabrikam.com' }, lists).ok).toBe(true);
+  });
+
+  test('only the new email is held to it, and alongside the other fields', () => {
+    expect(validateSubmission({ ...valid, currentEmail: 'ada@contoso.com' }).ok).toBe(true);
+    expect(Object.keys(errorsOf({ newEmail: 'ada@contoso.com' })).sort()).toEqual(['currentEmail', 'newEmail', 'reason']);
   });
 });
 
