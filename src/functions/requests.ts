@@ -18,7 +18,7 @@ app.http('showRequestReceived', {
   route: 'requests/received',
   methods: ['GET', 'HEAD'],
   authLevel: 'anonymous',
-  handler: () => showRequestReceived(),
+  handler: (_request, context) => respondSafely(context, 'html', async () => showRequestReceived(getDependencies().settings)),
 });
 
 app.http('submitRequest', {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
+import type { Settings } from '../config/settings.js';
 import type { EmailChangeSubmission, RequestSource } from '../domain/request.js';
 import { domainPolicyOf } from '../domain/emailPolicy.js';
 import { validateSubmission } from '../domain/validation.js';
@@ -23,8 +24,8 @@ export function showRequestForm(request: HttpRequest): HttpResponse {
 }
 
 /** `GET /api/requests/received`: where a successful form post sends the browser (303). */
-export function showRequestReceived(): HttpResponse {
-  return pageResponse(200, requestReceivedPage());
+export function showRequestReceived(settings: Pick<Settings, 'REQUIRE_NEW_EMAIL_CONFIRMATION'>): HttpResponse {
+  return pageResponse(200, requestReceivedPage({ confirmationRequired: settings.REQUIRE_NEW_EMAIL_CONFIRMATION }));
 }
 
 /**

@@ -119,14 +119,19 @@ ${field({
 /**
  * Where the browser lands after a successful form post (303), so reload and Back never post
  * again. Said to every requester alike and carrying nothing in its URL: the new address gets its
- * confirmation mail whether or not a guest matches, so the page reveals nothing about the directory.
+ * mail (the confirmation link, or with confirmation off the tracking link) whether or not a guest
+ * matches, so the page reveals nothing about the directory.
  */
-export function requestReceivedPage(): string {
+export function requestReceivedPage(options: { confirmationRequired: boolean }): string {
+  const steps = options.confirmationRequired
+    ? html`<p>Thank you. <strong>Check the inbox of your new email address:</strong> we sent it a link to confirm that the address is yours. Nothing else happens until you open that link.</p>
+<p>Once you have confirmed it, a person responsible for your access is asked to approve the change, and the mail tells you how to follow your request. Nothing changes until the change is approved.</p>`
+    : html`<p>Thank you. <strong>Check the inbox of your new email address:</strong> we sent it a link to follow your request, and cancel it if you need to.</p>
+<p>A person responsible for your access is asked to approve the change. Nothing changes until the change is approved.</p>`;
   return renderPage({
     title: 'Request received',
     body: html`<h1>Request received</h1>
-<p>Thank you. <strong>Check the inbox of your new email address:</strong> we sent it a link to confirm that the address is yours. Nothing else happens until you open that link.</p>
-<p>Once you have confirmed it, a person responsible for your access is asked to approve the change, and the mail tells you how to follow your request. Nothing changes until the change is approved.</p>
+${steps}
 <p>No mail after a few minutes? Look in your junk mail folder. If you may have mistyped the new address, <a href="new">send the form again</a>.</p>`,
   });
 }

@@ -107,3 +107,17 @@ test('a request cancelled before its approvers were asked ends Cancelled, and no
   expect(done.events.map((e) => e.type)).not.toContain('ApprovalRequested');
   expect((await app.outbox()).filter((m) => m.to.includes(sponsor.mail))).toEqual([]);
 });
+
+test('npm start prints where everything is, and warns when approvers do not sign in', async () => {
+  expect(app.output()).toContain(`Admin console: ${app.url}/api/admin/`);
+  expect(app.output()).toContain('approvers sign in to decide');
+  expect(app.output()).toContain('The new address confirms first');
+  expect(app.output()).not.toMatch(/Warning: APPROVER_SIGN_IN/);
+  const open = await startLocalApp({ env: { APPROVER_SIGN_IN: 'off', REQUIRE_NEW_EMAIL_CONFIRMATION: 'false' } });
+  try {
+    expect(open.output()).toContain('Warning: APPROVER_SIGN_IN is off');
+    expect(open.output()).toContain('REQUIRE_NEW_EMAIL_CONFIRMATION is off');
+  } finally {
+    await open.stop();
+  }
+});

@@ -327,7 +327,7 @@ describe('GET /api/requests/new', () => {
 
 describe('GET /api/requests/received', () => {
   test('the same page for everyone, telling to look in the new address\'s inbox', async () => {
-    const response = showRequestReceived();
+    const response = showRequestReceived({ REQUIRE_NEW_EMAIL_CONFIRMATION: true });
     expect(response.status).toBe(200);
     expectSecurityHeaders(response, 'page');
     expect(await response.text()).toContain('Check the inbox of your new email address');

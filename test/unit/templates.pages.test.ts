@@ -105,10 +105,17 @@ describe('requestFormPage', () => {
 });
 
 test('requestReceivedPage is the same neutral text for everyone, pointing to the new address\'s inbox', () => {
-  const page = requestReceivedPage();
+  const page = requestReceivedPage({ confirmationRequired: true });
   expect(page).toContain('Check the inbox of your new email address:');
+  expect(page).toContain('a link to confirm that the address is yours');
   expect(page).toContain('<a href="new">send the form again</a>');
-  expect(page).toBe(requestReceivedPage());
+  expect(page).toBe(requestReceivedPage({ confirmationRequired: true }));
+});
+
+test('requestReceivedPage with confirmation off promises no confirmation link: the new address gets the tracking link', () => {
+  const page = requestReceivedPage({ confirmationRequired: false });
+  expect(page).toContain('a link to follow your request');
+  expect(page).not.toMatch(/confirm/i);
 });
 
 describe('approvalPage', () => {

@@ -21,6 +21,8 @@ export interface AppSettings {
   ADMIN_TENANT_ID: string;
   ADMIN_ROLE: string;
   TENANT_VERIFIED_DOMAINS: string[];
+  APPROVER_SIGN_IN: 'required' | 'off';
+  REQUIRE_NEW_EMAIL_CONFIRMATION: boolean;
 }
 
 interface AppModules {

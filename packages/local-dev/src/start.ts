@@ -71,6 +71,7 @@ async function main(): Promise<void> {
   const host = await startHost({ appDir, port, dataDir, inMemory, env, extraRoutes: tenant.routes });
   running.host = host;
   const adminToken = await tenant.tokenIssuer.issue({ roles: [settings.ADMIN_ROLE], name: 'Local Admin', preferred_username: 'admin@contoso.com' });
+  const signIn = settings.APPROVER_SIGN_IN === 'off' ? 'approvers do not sign in: APPROVER_SIGN_IN is off' : 'approvers sign in to decide';
   const guests = tenant.emulator
     .snapshot()
     .users.filter((u) => u.userType === 'Guest')
@@ -80,15 +81,19 @@ async function main(): Promise<void> {
 Guest sign-in email change, running locally${inMemory ? ' (in memory)' : ` (state in ${dataDir})`}
   Request form:  ${host.url}/api/requests/new
   Outbox:        ${host.url}/_dev/outbox
-  Sign in:       ${host.url}/.auth/login/aad (pick a user of the emulated tenant; approvers sign in to decide)
+  Sign in:       ${host.url}/.auth/login/aad (pick a user of the emulated tenant; ${signIn})
   Tenant:        ${host.url}/_dev/tenant.json
+  Admin console: ${host.url}/api/admin/ (Sign in, pick a member and tick ${settings.ADMIN_ROLE})
   Admin API:     curl -H "Authorization: Bearer $TOKEN" ${host.url}/api/admin/requests
   Admin token (1 h; POST /_dev/token for another):
     TOKEN=${adminToken}
   Seeded guests (use one as the current email, and a new email outside ${settings.TENANT_VERIFIED_DOMAINS.join(', ')}):
 ${guests.join('\n')}
+  ${settings.REQUIRE_NEW_EMAIL_CONFIRMATION ? 'The new address confirms first (its mail is in the outbox).' : 'REQUIRE_NEW_EMAIL_CONFIRMATION is off: approvers are asked at once.'}
   Approval deadline ${env.APPROVAL_TIMEOUT}, reminder after ${env.APPROVAL_REMINDER_AFTER}.
 `);
+  // On stdout with the rest, so it is read before "Host ready".
+  if (settings.APPROVER_SIGN_IN === 'off') console.log('Warning: APPROVER_SIGN_IN is off: an approval link alone decides, whoever opens it. Keep it required in Azure.\n');
   console.log(`Host ready at ${host.url}`);
 }
 
