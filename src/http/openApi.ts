@@ -459,7 +459,7 @@ export function openApiDocument(): Record<string, unknown> {
               type: 'object',
               description: 'Present when an admin assigned this approver (reassign).',
               required: ['by', 'at', 'reason'],
-              properties: { by: text, objectId: text, at: dateTime, reason: text },
+              properties: { by: text, objectId: text, username: text, at: dateTime, reason: text },
             },
           },
         },
