@@ -65,6 +65,8 @@ export interface ApproverAssignment {
   /** The admin's name from the token. */
   by: string;
   objectId?: string;
+  /** The admin's user name (UPN) from the token. */
+  username?: string;
   at: string;
   reason: string;
 }

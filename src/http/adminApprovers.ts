@@ -9,7 +9,7 @@ import type { Approver, AuditEvent, EmailChangeRequest } from '../domain/request
 import { GraphRequestError } from '../graph/graphGateway.js';
 import { recordedClaim } from '../store/outcomeClaim.js';
 import { approvalRequestEmail } from '../templates/emails.js';
-import { authenticateAdmin, type AdminIdentity } from './adminAuth.js';
+import { adminIdsOf, authenticateAdmin, type AdminIdentity } from './adminAuth.js';
 import { adminReasonOf, optionalAdminReasonOf } from './adminReason.js';
 import { findRequest } from './adminRequests.js';
 import { readBody } from './body.js';
@@ -100,7 +100,7 @@ export function reassignApprover(request: HttpRequest, context: InvocationContex
       id: candidate.id,
       displayName: candidate.displayName,
       mail: candidate.mail,
-      assigned: { by: admin.name, ...(admin.objectId ? { objectId: admin.objectId } : {}), at, reason },
+      assigned: { by: admin.name, ...adminIdsOf(admin), at, reason },
     };
     const action = randomUUID();
     const event: AuditEvent = {
@@ -266,4 +266,4 @@ function requireNotApprover(request: EmailChangeRequest, id: string): void {
 const approverKey = (approver: Approver) => approver.id || approver.mail;
 
 /** Who acted, and why when they said, for the audit trail. */
-const who = (admin: AdminIdentity, reason: string | undefined) => ({ ...(reason ? { reason } : {}), ...(admin.objectId ? { objectId: admin.objectId } : {}) });
+const who = (admin: AdminIdentity, reason: string | undefined) => ({ ...(reason ? { reason } : {}), ...adminIdsOf(admin) });

@@ -5,9 +5,19 @@ import { HttpError } from './errors.js';
 
 /** Who called the admin API, for the audit trail. */
 export interface AdminIdentity {
-  /** The most readable identifier the token carries (UPN, name, then object id). */
+  /** The person's name (the token's `name`), else the most readable identifier it carries. */
   name: string;
+  /** The user name (`preferred_username` or `upn`); app tokens have none. */
+  username?: string;
   objectId?: string;
+}
+
+/**
+ * The admin's identifiers for the detail of an audit event (or an assignment) whose actor is
+ * `admin.name`: built here alone, so every admin action records the same ones.
+ */
+export function adminIdsOf(admin: AdminIdentity): { objectId?: string; username?: string } {
+  return { ...(admin.objectId ? { objectId: admin.objectId } : {}), ...(admin.username ? { username: admin.username } : {}) };
 }
 
 export type AdminAuthSettings = Pick<Settings, 'adminIssuer' | 'adminJwksUri' | 'ADMIN_API_AUDIENCE' | 'ADMIN_ROLE'>;
@@ -85,6 +95,7 @@ function identityOf(payload: JWTPayload): AdminIdentity {
     return typeof value === 'string' && value.trim() ? value : undefined;
   };
   const objectId = text('oid');
-  const name = text('preferred_username') ?? text('upn') ?? text('name') ?? objectId ?? text('azp') ?? text('appid') ?? text('sub') ?? 'unknown admin';
-  return { name, objectId };
+  const username = text('preferred_username') ?? text('upn');
+  const name = text('name') ?? username ?? objectId ?? text('azp') ?? text('appid') ?? text('sub') ?? 'unknown admin';
+  return { name, ...(username ? { username } : {}), ...(objectId ? { objectId } : {}) };
 }

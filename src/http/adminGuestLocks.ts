@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
-import { authenticateAdmin, type AdminIdentity } from './adminAuth.js';
+import { adminIdsOf, authenticateAdmin, type AdminIdentity } from './adminAuth.js';
 import { readAdminReason } from './adminReason.js';
 import type { HttpDependencies } from './dependencies.js';
 import { HttpError, respondSafely } from './errors.js';
@@ -40,7 +40,7 @@ export async function releaseLockAsAdmin(deps: HttpDependencies, guestId: string
     at,
     type: 'GuestLockReleased',
     actor: admin.name,
-    detail: { guestId, reason, ...(admin.objectId ? { objectId: admin.objectId } : {}) },
+    detail: { guestId, reason, ...adminIdsOf(admin) },
   });
   return { requestId: released.requestId, at };
 }

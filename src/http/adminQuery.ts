@@ -6,6 +6,9 @@ import { HttpError, type FieldMessages } from './errors.js';
 /** The longest address Graph stores; a longer prefix matches nothing and is a mistake. */
 const MAX_EMAIL_LENGTH = 320;
 
+/** A directory object id: a GUID, which Graph writes in lower case. */
+const OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** The query parameters of the admin list and export (DESIGN §4); any other is refused. */
 export const REQUEST_LIST_PARAMETERS = ['status', 'email', 'guestId', 'from', 'to', 'top', 'continuationToken'] as const;
 
@@ -25,6 +28,8 @@ export function parseRequestListQuery(query: URLSearchParams): RequestListQuery 
     const text = query.get(name)?.trim();
     return text ? text : undefined;
   };
+  // An id or a number is taken as given: `top=+5` arrives as " 5", which is not plain digits.
+  const exact = (name: string): string | undefined => (value(name) === undefined ? undefined : query.get(name)!);
 
   const status = value('status');
   if (status !== undefined) {
@@ -38,8 +43,11 @@ export function parseRequestListQuery(query: URLSearchParams): RequestListQuery 
     if (email.length <= MAX_EMAIL_LENGTH && !/[\s\p{Cc}]/u.test(email)) result.email = email.toLowerCase();
     else problems.email = `Must be the start of an address: at most ${MAX_EMAIL_LENGTH} characters, no spaces.`;
   }
-  const guestId = value('guestId');
-  if (guestId !== undefined) result.guestId = guestId;
+  const guestId = exact('guestId');
+  if (guestId !== undefined) {
+    if (OBJECT_ID.test(guestId)) result.guestId = guestId.toLowerCase();
+    else problems.guestId = "Must be the guest's directory object id, a GUID like 0b5f8a2e-1c3d-4e5f-8a9b-0c1d2e3f4a5b.";
+  }
 
   for (const bound of ['from', 'to'] as const) {
     const text = value(bound);
@@ -50,11 +58,11 @@ export function parseRequestListQuery(query: URLSearchParams): RequestListQuery 
   }
   if (result.from && result.to && result.from > result.to) problems.to = 'Must not be before from.';
 
-  const top = value('top');
+  const top = exact('top');
   if (top !== undefined) {
     const n = /^\d+$/.test(top) ? Number(top) : Number.NaN;
     if (n >= 1 && n <= MAX_PAGE_SIZE) result.top = n;
-    else problems.top = `Must be a whole number from 1 to ${MAX_PAGE_SIZE}.`;
+    else problems.top = `Must be a whole number from 1 to ${MAX_PAGE_SIZE}, in plain digits.`;
   }
 
   const continuationToken = value('continuationToken');

@@ -6,7 +6,7 @@ import { resetAttemptOf, retryInstanceId } from '../domain/resetRetry.js';
 import { StoreError } from '../store/storeError.js';
 import type { DurableOrchestrationStatus } from 'durable-functions';
 import { ORCHESTRATOR_NAME, type EmailChangeOrchestrationInput } from '../workflow/contract.js';
-import { authenticateAdmin, type AdminIdentity } from './adminAuth.js';
+import { adminIdsOf, authenticateAdmin, type AdminIdentity } from './adminAuth.js';
 import { parseRequestListQuery } from './adminQuery.js';
 import { readAdminReason } from './adminReason.js';
 import { adminViewOf } from './adminView.js';
@@ -99,7 +99,7 @@ export async function cancelAsAdmin(
   reason: string,
 ): Promise<void> {
   const at = deps.clock().toISOString();
-  const detail = { reason, ...(admin.objectId ? { objectId: admin.objectId } : {}) };
+  const detail = { reason, ...adminIdsOf(admin) };
   const ignored = (why: string) =>
     deps.store.appendEvent({ requestId: emailChange.id, id: `CancelIgnored-${randomUUID()}`, at, type: 'CancelIgnored', actor: admin.name, detail: { ...detail, why } });
   const attempt = await cancelRequest(deps.store, client, { request: emailChange, orchestration }, { by: admin.name, origin: 'admin', reason, at, detail });

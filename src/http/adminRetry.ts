@@ -3,7 +3,7 @@ import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functi
 import { resetAttemptOf, retryInstanceId, whyNotRetryable } from '../domain/resetRetry.js';
 import type { EmailChangeRequest } from '../domain/request.js';
 import { RESET_RETRY_ORCHESTRATOR_NAME, type ResetRetryInput } from '../workflow/contract.js';
-import { authenticateAdmin } from './adminAuth.js';
+import { adminIdsOf, authenticateAdmin } from './adminAuth.js';
 import { optionalAdminReasonOf } from './adminReason.js';
 import { findRequest } from './adminRequests.js';
 import { readBody } from './body.js';
@@ -50,7 +50,7 @@ export function retryReset(request: HttpRequest, context: InvocationContext, dep
         at,
         type: 'RetryRequested',
         actor: admin.name,
-        detail: { attempt, failedWith: emailChange.result, ...(reason ? { reason } : {}), ...(admin.objectId ? { objectId: admin.objectId } : {}) },
+        detail: { attempt, failedWith: emailChange.result, ...(reason ? { reason } : {}), ...adminIdsOf(admin) },
       },
     );
     const instanceId = retryInstanceId(emailChange.id, attempt);

@@ -5,8 +5,11 @@ import { signedInUser } from './approverIdentity.js';
 import type { HttpDependencies } from './dependencies.js';
 import { pageResponse } from './security.js';
 
-/** An admin signed in to the console: always with an object id, which forms are bound to. */
-export type ConsoleAdmin = Required<AdminIdentity>;
+/**
+ * An admin signed in to the console: always with an object id, which forms are bound to. The
+ * platform names the user by one identifier only (the principal name), kept as `name`.
+ */
+export type ConsoleAdmin = AdminIdentity & { objectId: string };
 
 /**
  * Who may use the admin console: a user signed in with Entra ID through the platform's

@@ -63,7 +63,7 @@ const listFilters = [
     schema: { type: 'string', examples: ['AwaitingApproval,failed'] },
   },
   { name: 'email', in: 'query', description: 'The start of the current or the new address, case-insensitive (at most 320 characters).', schema: { type: 'string', maxLength: 320 } },
-  { name: 'guestId', in: 'query', description: "The guest's directory object id.", schema: text },
+  { name: 'guestId', in: 'query', description: "The guest's directory object id (a GUID, any case).", schema: { type: 'string', format: 'uuid' } },
   {
     name: 'from',
     in: 'query',
@@ -459,7 +459,7 @@ export function openApiDocument(): Record<string, unknown> {
               type: 'object',
               description: 'Present when an admin assigned this approver (reassign).',
               required: ['by', 'at', 'reason'],
-              properties: { by: text, objectId: text, at: dateTime, reason: text },
+              properties: { by: text, objectId: text, username: text, at: dateTime, reason: text },
             },
           },
         },

@@ -4,6 +4,7 @@ import type { AdminDigestEntry } from '../store/adminDigest.js';
 import { guestName, reasonLabel } from './format.js';
 import { link, moment, paragraph, rows, setApart, strong, type Block, type MailParts, type Row } from './mailParts.js';
 import { describeRequestSource } from './requestSource.js';
+import { shownEmailText } from './shownEmail.js';
 
 /**
  * The product's mails, as `MailParts` (rendered with the organisation and send time by
@@ -29,8 +30,8 @@ const guestRows = (request: EmailChangeRequest): Row[] => [
 function details(request: EmailChangeRequest): Block[] {
   const table = rows(
     ['Guest', guestName(request)],
-    ['Current sign-in email', request.currentEmail],
-    ['New sign-in email', request.newEmail],
+    ['Current sign-in email', shownEmailText(request.currentEmail)],
+    ['New sign-in email', shownEmailText(request.newEmail)],
     ['Reason', reasonLabel(request.reason)],
     ['Requested', moment(request.submittedAt)],
     ['Requested from', describeRequestSource(request.source)],
@@ -61,7 +62,7 @@ export function approvalRequestEmail(input: { request: EmailChangeRequest; appro
   const { request, approver } = input;
   return {
     subject: `${input.reminder ? 'Reminder: ' : ''}Approval needed: sign-in email change for ${guestName(request)}`,
-    preheader: `${guestName(request)} asks to sign in with ${request.newEmail}. Please approve or reject.`,
+    preheader: `${guestName(request)} asks to sign in with ${shownEmailText(request.newEmail)}. Please approve or reject.`,
     heading: input.reminder ? 'Reminder: a sign-in email change is waiting for you' : 'A sign-in email change needs your approval',
     why: APPROVER_WHY,
     body: [
@@ -69,7 +70,7 @@ export function approvalRequestEmail(input: { request: EmailChangeRequest; appro
       paragraph`Hello ${approver.displayName || approver.mail},`,
       paragraph`A change to the sign-in email of a guest you are responsible for was requested. Please review it and approve or reject it.`,
       ...details(request),
-      paragraph`Opening the link does not decide anything: you choose on the page. Approving hands all of this guest's access to whoever controls ${request.newEmail}, so approve only if you are sure the guest asked for it.`,
+      paragraph`Opening the link does not decide anything: you choose on the page. Approving hands all of this guest's access to whoever controls ${shownEmailText(request.newEmail)}, so approve only if you are sure the guest asked for it.`,
       paragraph`Do not forward this email: the link is personal to you.`,
     ],
     action: { label: 'Review the request', url: input.approvalUrl, expiresAt: request.deadline ?? null },
@@ -84,7 +85,7 @@ export function changeRequestedNoticeEmail(input: { request: EmailChangeRequest;
     heading: 'A change to your sign-in email was requested',
     why: CURRENT_ADDRESS_WHY,
     body: [
-      paragraph`Someone asked to change the email address you use to sign in as a guest from ${request.currentEmail} to ${request.newEmail}.`,
+      paragraph`Someone asked to change the email address you use to sign in as a guest from ${shownEmailText(request.currentEmail)} to ${shownEmailText(request.newEmail)}.`,
       paragraph`Nothing changes until a person responsible for your access approves it.`,
       paragraph`${strong('If this was not you')}, stop it with the button below: the request is cancelled and the administrators are alerted. You can also contact your sponsor or the IT department of the organisation that invited you.`,
       rows(['Requested', moment(request.submittedAt)]),
@@ -101,8 +102,8 @@ export function redeemInvitationEmail(input: { request: EmailChangeRequest; invi
     heading: 'Finish setting up your new sign-in email',
     why: 'the guest account of this organisation that you asked to change now signs in with this address',
     body: [
-      paragraph`The email you use to sign in as a guest was changed to ${request.newEmail}. Your access stays as it was.`,
-      paragraph`To finish, open the invitation and sign in with ${request.newEmail}.`,
+      paragraph`The email you use to sign in as a guest was changed to ${shownEmailText(request.newEmail)}. Your access stays as it was.`,
+      paragraph`To finish, open the invitation and sign in with ${shownEmailText(request.newEmail)}.`,
       paragraph`If you did not ask for this, do not open the link; contact the organisation that invited you.`,
     ],
     // Graph's redemption link has no expiry of its own; it stops working once it is redeemed.
@@ -118,7 +119,7 @@ export function requestCompletedEmail(input: { request: EmailChangeRequest }): M
     heading: `Done: sign-in email changed for ${guestName(request)}`,
     why: 'you approved this change',
     body: [
-      paragraph`The change you approved is done: ${guestName(request)} now signs in with ${request.newEmail} instead of ${request.currentEmail}. An invitation was sent to the new address.`,
+      paragraph`The change you approved is done: ${guestName(request)} now signs in with ${shownEmailText(request.newEmail)} instead of ${shownEmailText(request.currentEmail)}. An invitation was sent to the new address.`,
       ...(request.decision?.comment ? [rows(['Your comment', request.decision.comment])] : []),
     ],
   };
@@ -143,7 +144,7 @@ export function requestOutcomeEmail(input: { request: EmailChangeRequest }): Mai
     heading: 'Your sign-in email change request was closed',
     why: CURRENT_ADDRESS_WHY,
     body: [
-      paragraph`The request made ${moment(request.submittedAt)} to change your sign-in email from ${request.currentEmail} to ${request.newEmail} ${outcome}.`,
+      paragraph`The request made ${moment(request.submittedAt)} to change your sign-in email from ${shownEmailText(request.currentEmail)} to ${shownEmailText(request.newEmail)} ${outcome}.`,
       paragraph`Your sign-in email was not changed. If you still need the change, contact your sponsor or the IT department of the organisation that invited you.`,
     ],
   };
@@ -164,8 +165,8 @@ export function resetFailedAdminEmail(input: { request: EmailChangeRequest; read
       paragraph`An approved sign-in email change failed. ${mailRestoreSentence(request)} The request's audit trail shows each step.`,
       rows(
         ...guestRows(request),
-        ['Current sign-in email', request.currentEmail],
-        ['New sign-in email', request.newEmail],
+        ['Current sign-in email', shownEmailText(request.currentEmail)],
+        ['New sign-in email', shownEmailText(request.newEmail)],
         request.decision && ['Approved by', [request.decision.by, ', ', moment(request.decision.at)]],
         request.decision?.comment && ['Approver comment', request.decision.comment],
         ['Graph error code', failure?.code ?? 'unknown'],
@@ -176,12 +177,15 @@ export function resetFailedAdminEmail(input: { request: EmailChangeRequest; read
   };
 }
 
+/** The guest's `mail` before the change, as the mails show it. */
+const shownPreviousMail = (request: EmailChangeRequest): string => (request.previousMail ? shownEmailText(request.previousMail) : '(empty)');
+
 /** What became of the guest's `mail`, as it stands: a mail never says it was put back before it was. */
 function mailRestoreSentence(request: EmailChangeRequest): string {
-  const previous = request.previousMail || '(empty)';
-  if (request.mailRestore === 'done') return `The guest's directory mail had been changed to ${request.newEmail}; it was put back to ${previous}.`;
+  const previous = shownPreviousMail(request);
+  if (request.mailRestore === 'done') return `The guest's directory mail had been changed to ${shownEmailText(request.newEmail)}; it was put back to ${previous}.`;
   if (request.mailRestore === 'pending') {
-    return `The guest's directory mail had been changed to ${request.newEmail} and could not be put back yet: it still reads ${request.newEmail}. Putting back ${previous} is retried automatically, and the admins get a mail once it is done.`;
+    return `The guest's directory mail had been changed to ${shownEmailText(request.newEmail)} and could not be put back yet: it still reads ${shownEmailText(request.newEmail)}. Putting back ${previous} is retried automatically, and the admins get a mail once it is done.`;
   }
   return "The guest's directory mail was not changed.";
 }
@@ -189,8 +193,8 @@ function mailRestoreSentence(request: EmailChangeRequest): string {
 function mailRestoreRows(request: EmailChangeRequest, failure?: { code: string; message: string; requestId?: string }): Block {
   return rows(
     ...guestRows(request),
-    ['Mail to put back', request.previousMail || '(empty)'],
-    ['Mail written by the failed change', request.newEmail],
+    ['Mail to put back', shownPreviousMail(request)],
+    ['Mail written by the failed change', shownEmailText(request.newEmail)],
     failure && ['Graph error code', failure.code],
     failure && ['Graph error message', failure.message],
     failure && ['Graph request-id', failure.requestId ?? 'unknown'],
@@ -206,11 +210,11 @@ function mailRestoreRows(request: EmailChangeRequest, failure?: { code: string; 
 export function mailRestoreFailedAdminEmail(input: { request: EmailChangeRequest; failure?: { code: string; message: string; requestId?: string }; retryUntil: string }): MailParts {
   const { request, failure } = input;
   return {
-    subject: `Action may be needed: ${guestName(request)}'s mail still points at ${request.newEmail}`,
-    heading: `${guestName(request)}'s mail still points at ${request.newEmail}`,
+    subject: `Action may be needed: ${guestName(request)}'s mail still points at ${shownEmailText(request.newEmail)}`,
+    heading: `${guestName(request)}'s mail still points at ${shownEmailText(request.newEmail)}`,
     why: ADMIN_WHY,
     body: [
-      paragraph`An approved sign-in email change failed after the guest's directory mail had been changed to ${request.newEmail}. Putting back ${request.previousMail || '(empty)'} has not worked yet, so the mail still reads ${request.newEmail}.`,
+      paragraph`An approved sign-in email change failed after the guest's directory mail had been changed to ${shownEmailText(request.newEmail)}. Putting back ${shownPreviousMail(request)} has not worked yet, so the mail still reads ${shownEmailText(request.newEmail)}.`,
       paragraph`It is retried automatically until ${moment(input.retryUntil)}; you get a mail once it is done. Until then, do not reset this guest's redemption. If it is still not back by then, set the guest's mail back by hand.`,
       mailRestoreRows(request, failure),
     ],
@@ -221,11 +225,11 @@ export function mailRestoreFailedAdminEmail(input: { request: EmailChangeRequest
 export function mailRestoredAdminEmail(input: { request: EmailChangeRequest }): MailParts {
   const { request } = input;
   return {
-    subject: `Resolved: ${guestName(request)}'s mail is back to ${request.previousMail || '(empty)'}`,
+    subject: `Resolved: ${guestName(request)}'s mail is back to ${shownPreviousMail(request)}`,
     heading: `Resolved: ${guestName(request)}'s mail is back`,
     why: ADMIN_WHY,
     body: [
-      paragraph`The guest's directory mail, left on ${request.newEmail} by a failed sign-in email change, has been put back to ${request.previousMail || '(empty)'}. Nothing more is needed.`,
+      paragraph`The guest's directory mail, left on ${shownEmailText(request.newEmail)} by a failed sign-in email change, has been put back to ${shownPreviousMail(request)}. Nothing more is needed.`,
       mailRestoreRows(request),
     ],
   };
@@ -253,7 +257,7 @@ export function noApproverAdminEmail(input: { request: EmailChangeRequest; skipp
     why: ADMIN_WHY,
     body: [
       paragraph`A sign-in email change was declined because the guest has no sponsor, manager or fallback approver who is an enabled internal member. Give the guest a sponsor (or set FALLBACK_APPROVERS) and ask the guest to submit again.`,
-      rows(...guestRows(request), ['Current sign-in email', request.currentEmail], ['New sign-in email', request.newEmail], ['Skipped', skippedText]),
+      rows(...guestRows(request), ['Current sign-in email', shownEmailText(request.currentEmail)], ['New sign-in email', shownEmailText(request.newEmail)], ['Skipped', skippedText]),
     ],
   };
 }
@@ -272,13 +276,13 @@ export function anotherAttemptApproverEmail(input: AnotherAttempt): MailParts {
     heading: `Another attempt to change ${guestName(active)}'s sign-in email`,
     why: APPROVER_WHY,
     body: [
-      paragraph`While the request waiting for your decision is open, someone asked again to change the sign-in email of ${guestName(active)}, this time to ${strong(attempt.newEmail)}. That second request was declined: a guest can have only one request at a time.`,
-      paragraph`The request waiting for you asks for ${strong(active.newEmail)}. If the guest contacts you, check with them which new address they asked for. If it is not ${active.newEmail}, reject the waiting request.`,
+      paragraph`While the request waiting for your decision is open, someone asked again to change the sign-in email of ${guestName(active)}, this time to ${strong(shownEmailText(attempt.newEmail))}. That second request was declined: a guest can have only one request at a time.`,
+      paragraph`The request waiting for you asks for ${strong(shownEmailText(active.newEmail))}. If the guest contacts you, check with them which new address they asked for. If it is not ${shownEmailText(active.newEmail)}, reject the waiting request.`,
       rows(
         ['Waiting request', active.id],
-        ['It asks for', active.newEmail],
+        ['It asks for', shownEmailText(active.newEmail)],
         ['Declined attempt', attempt.id],
-        ['It asked for', attempt.newEmail],
+        ['It asked for', shownEmailText(attempt.newEmail)],
         ['Attempted', moment(attempt.submittedAt)],
       ),
     ],
@@ -293,7 +297,7 @@ export function anotherAttemptGuestEmail(input: AnotherAttempt): MailParts {
     heading: 'Another attempt to change your sign-in email',
     why: CURRENT_ADDRESS_WHY,
     body: [
-      paragraph`Someone asked to change the email address you use to sign in as a guest from ${active.currentEmail} to ${attempt.newEmail}. It was not accepted, because a request to change it to ${active.newEmail} is already waiting for approval.`,
+      paragraph`Someone asked to change the email address you use to sign in as a guest from ${shownEmailText(active.currentEmail)} to ${shownEmailText(attempt.newEmail)}. It was not accepted, because a request to change it to ${shownEmailText(active.newEmail)} is already waiting for approval.`,
       paragraph`${strong('If you did not ask for these changes')}, contact your sponsor or the IT department of the organisation that invited you straight away, so they can reject the waiting request.`,
       rows(['Attempted', moment(attempt.submittedAt)]),
     ],
@@ -312,11 +316,11 @@ export function newAddressConfirmationEmail(input: { request: EmailChangeRequest
   const { request } = input;
   return {
     subject: 'Confirm your sign-in email change request',
-    preheader: `Confirm that you asked to sign in with ${request.newEmail}.`,
+    preheader: `Confirm that you asked to sign in with ${shownEmailText(request.newEmail)}.`,
     heading: 'Confirm your request',
     why: NEW_ADDRESS_WHY,
     body: [
-      paragraph`Someone, hopefully you, asked to make ${request.newEmail} the email address a guest account signs in with, instead of ${request.currentEmail}.`,
+      paragraph`Someone, hopefully you, asked to make ${shownEmailText(request.newEmail)} the email address a guest account signs in with, instead of ${shownEmailText(request.currentEmail)}.`,
       paragraph`If you asked for it, confirm it with the button below. Nothing happens until you confirm, and nobody is asked to approve it before then; unconfirmed, the request expires ${moment(input.expiresAt)}.`,
       paragraph`Follow your request, or cancel it, on its ${link('private tracking page', input.trackUrl)}.`,
       paragraph`If you did not ask for this, ignore this email: nothing will change.`,
@@ -333,7 +337,7 @@ export function requestReceivedEmail(input: { request: EmailChangeRequest; track
     heading: 'Your request was received',
     why: NEW_ADDRESS_WHY,
     body: [
-      paragraph`A request to make ${request.newEmail} the email address a guest account signs in with, instead of ${request.currentEmail}, was received.`,
+      paragraph`A request to make ${shownEmailText(request.newEmail)} the email address a guest account signs in with, instead of ${shownEmailText(request.currentEmail)}, was received.`,
       paragraph`Follow your request, or cancel it, on its private tracking page. If you did not ask for it, cancel it there.`,
     ],
     action: { label: 'Track the request', url: input.trackUrl, expiresAt: input.trackExpiresAt },
@@ -367,7 +371,7 @@ export function requestEndedApproverEmail(input: { request: EmailChangeRequest; 
     why: `${APPROVER_WHY}, and you were asked to approve this request`,
     body: [
       paragraph`Hello ${approver.displayName || approver.mail},`,
-      paragraph`The request to change the sign-in email of ${guestName(request)} from ${request.currentEmail} to ${request.newEmail} was ${endedBy(request, approver)}${request.decision ? [' ', moment(request.decision.at)] : false}. ${done ? `The guest now signs in with ${request.newEmail}.` : request.status === 'Failed' ? 'The change could not be made, and the administrators were told.' : "The guest's sign-in email was not changed."}`,
+      paragraph`The request to change the sign-in email of ${guestName(request)} from ${shownEmailText(request.currentEmail)} to ${shownEmailText(request.newEmail)} was ${endedBy(request, approver)}${request.decision ? [' ', moment(request.decision.at)] : false}. ${done ? `The guest now signs in with ${shownEmailText(request.newEmail)}.` : request.status === 'Failed' ? 'The change could not be made, and the administrators were told.' : "The guest's sign-in email was not changed."}`,
       ...(request.status === 'Cancelled' && request.cancelledBy === 'admin' && request.cancelReason ? [rows(['Reason given', request.cancelReason])] : []),
       paragraph`Your link to this request no longer works; nothing more is needed from you.`,
       ...details(request),
@@ -386,8 +390,8 @@ export function changeMadeOwnerEmail(input: { request: EmailChangeRequest; repor
     heading: 'Your sign-in email was changed',
     why: 'this address was the sign-in email of your guest account until now',
     body: [
-      paragraph`The email address you use to sign in as a guest was changed from ${request.currentEmail} to ${request.newEmail}, after a person responsible for your access approved the request of ${moment(request.submittedAt)}.`,
-      paragraph`From now on, sign in with ${request.newEmail}; this address no longer signs you in.`,
+      paragraph`The email address you use to sign in as a guest was changed from ${shownEmailText(request.currentEmail)} to ${shownEmailText(request.newEmail)}, after a person responsible for your access approved the request of ${moment(request.submittedAt)}.`,
+      paragraph`From now on, sign in with ${shownEmailText(request.newEmail)}; this address no longer signs you in.`,
       paragraph`${strong('If this was not you')}, tell the administrators now with the button below. You can also contact your sponsor or the IT department of the organisation that invited you.`,
     ],
     action: { label: "This wasn't me", url: input.reportUrl, expiresAt: input.reportExpiresAt },
@@ -402,7 +406,7 @@ export function reportedRequestStoppedOwnerEmail(input: { request: EmailChangeRe
     heading: 'The change you reported was stopped',
     why: 'you reported from this address that you did not ask for this change',
     body: [
-      paragraph`You reported that you did not ask to change your sign-in email from ${request.currentEmail} to ${request.newEmail}. The request was stopped: your sign-in email was not changed, and the administrators were alerted.`,
+      paragraph`You reported that you did not ask to change your sign-in email from ${shownEmailText(request.currentEmail)} to ${shownEmailText(request.newEmail)}. The request was stopped: your sign-in email was not changed, and the administrators were alerted.`,
       paragraph`Nothing more is needed from you.`,
     ],
   };
@@ -416,18 +420,18 @@ export function reportedRequestStoppedOwnerEmail(input: { request: EmailChangeRe
 export function ownerReportAdminEmail(input: { request: EmailChangeRequest; reportedAt: string; stopped: boolean }): MailParts {
   const { request, stopped } = input;
   return {
-    subject: `${stopped ? 'Stopped' : 'Action needed'}: the owner of ${request.currentEmail} reported a sign-in email change they did not ask for`,
+    subject: `${stopped ? 'Stopped' : 'Action needed'}: the owner of ${shownEmailText(request.currentEmail)} reported a sign-in email change they did not ask for`,
     heading: stopped ? 'A reported sign-in email change was stopped' : 'A reported sign-in email change needs you',
     why: ADMIN_WHY,
     body: [
-      paragraph`${moment(input.reportedAt)} the owner of ${request.currentEmail} reported that they did not ask to change the guest's sign-in email to ${request.newEmail}.`,
+      paragraph`${moment(input.reportedAt)} the owner of ${shownEmailText(request.currentEmail)} reported that they did not ask to change the guest's sign-in email to ${shownEmailText(request.newEmail)}.`,
       stopped
         ? paragraph`The request was still undecided and was cancelled; the approvers were told. Check who submitted it: the request shows where from.`
         : paragraph`The request was already ${strong(request.status)}, so nothing was stopped. ${request.status === 'Completed' ? 'The guest now signs in with the new address: check the account and undo the change if the report is genuine.' : 'Check the account and the request.'}`,
       rows(
         ...guestRows(request),
-        ['Current sign-in email', request.currentEmail],
-        ['New sign-in email', request.newEmail],
+        ['Current sign-in email', shownEmailText(request.currentEmail)],
+        ['New sign-in email', shownEmailText(request.newEmail)],
         ['Status', request.status],
         ['Requested from', describeRequestSource(request.source)],
         request.decision && ['Decided by', [request.decision.by, ' ', moment(request.decision.at)]],
@@ -457,8 +461,8 @@ export function adminDigestEmail(input: { entries: readonly AdminDigestEntry[]; 
           ['When', moment(entry.at)],
           ['Request id', entry.requestId],
           ['Guest', entry.guest],
-          ['Current sign-in email', entry.currentEmail],
-          ['New sign-in email', entry.newEmail],
+          ['Current sign-in email', shownEmailText(entry.currentEmail)],
+          ['New sign-in email', shownEmailText(entry.newEmail)],
           ['Admin API', `GET /api/admin/requests/${entry.requestId}`],
           entry.mailedAtOnce && ['Mailed at once', 'yes, this alert also went out when it happened'],
         ),

@@ -1,5 +1,6 @@
 import type { ChangeReason, EmailChangeRequest } from '../domain/request.js';
 import { stripInvisibleFormatting } from '../domain/validation.js';
+import { shownEmailText } from './shownEmail.js';
 
 /** Wording shared by pages and emails, so a reason reads the same everywhere. */
 
@@ -29,10 +30,10 @@ export function formatTimestamp(iso: string | undefined): string {
 }
 
 /**
- * The directory's name for the guest when known, else the email. Never the name the requester
- * typed: that is unverified text, shown only in its labelled block.
+ * The directory's name for the guest when known, else the email as addresses are shown. Never
+ * the name the requester typed: that is unverified text, shown only in its labelled block.
  */
-export const guestName = (request: EmailChangeRequest): string => request.guestDisplayName ?? request.currentEmail;
+export const guestName = (request: EmailChangeRequest): string => request.guestDisplayName ?? shownEmailText(request.currentEmail);
 
 /** Mail subjects are one line of plain text: no control or invisible formatting characters, no runs of spaces. */
 export const oneLine = (text: string): string =>

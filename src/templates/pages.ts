@@ -1,4 +1,3 @@
-import { emailForDisplay } from '../domain/emailAddress.js';
 import type { Approver, EmailChangeRequest } from '../domain/request.js';
 import type { FieldErrors, SubmissionField } from '../domain/validation.js';
 import { MAX_DISPLAY_NAME_LENGTH, MAX_REASON_DETAIL_LENGTH, SUBMISSION_FIELDS } from '../domain/validation.js';
@@ -8,6 +7,7 @@ import { html, type SafeHtml } from './escape.js';
 import { REASON_LABELS, formatTimestamp, guestName, reasonLabel } from './format.js';
 import { renderPage } from './layout.js';
 import { describeRequestSource } from './requestSource.js';
+import { shownEmail } from './shownEmail.js';
 
 /** Server-rendered pages: each returns a complete HTML document with every value escaped. */
 
@@ -134,16 +134,6 @@ export function requestReceivedPage(options: { confirmationRequired: boolean }):
 ${steps}
 <p>No mail after a few minutes? Look in your junk mail folder. If you may have mistyped the new address, <a href="new">send the form again</a>.</p>`,
   });
-}
-
-/**
- * A stored address as people read it, the domain in Unicode; when that differs from the punycode
- * the punycode follows, so a look-alike letter (a Cyrillic "а" for a Latin "a") cannot pass for
- * a domain the approver knows.
- */
-function shownEmail(email: string): SafeHtml {
-  const display = emailForDisplay(email);
-  return display === email ? html`${email}` : html`${display} <span class="hint">(${email})</span>`;
 }
 
 /** What an approver must see to judge the request: who, what change, why, when and from where. */

@@ -4,6 +4,7 @@ import { html, type SafeHtml } from './escape.js';
 import { formatTimestamp } from './format.js';
 import { renderPage } from './layout.js';
 import { describeRequestSource } from './requestSource.js';
+import { shownEmail } from './shownEmail.js';
 
 /**
  * The pages behind the requester's and the owner's links (DESIGN §4): the new address's
@@ -19,8 +20,8 @@ import { describeRequestSource } from './requestSource.js';
  */
 function askedChange(request: EmailChangeRequest, reader: 'requester' | 'owner'): SafeHtml {
   return html`<dl>
-<dt>Current sign-in email</dt><dd>${request.currentEmail}</dd>
-<dt>New sign-in email</dt><dd><strong>${request.newEmail}</strong></dd>
+<dt>Current sign-in email</dt><dd>${shownEmail(request.currentEmail)}</dd>
+<dt>New sign-in email</dt><dd><strong>${shownEmail(request.newEmail)}</strong></dd>
 <dt>Requested</dt><dd>${formatTimestamp(request.submittedAt)}</dd>
 ${reader === 'requester' && html`<dt>Requested from</dt><dd>${describeRequestSource(request.source)}</dd>`}
 </dl>`;
@@ -41,7 +42,7 @@ export function confirmationPage(input: { request: EmailChangeRequest; action: s
   return renderPage({
     title: 'Confirm your request',
     body: html`<h1>Confirm your request</h1>
-<p>Confirm that you asked to sign in with <strong>${request.newEmail}</strong> from now on. Only then are the people responsible for the account asked to approve it.</p>
+<p>Confirm that you asked to sign in with <strong>${shownEmail(request.newEmail)}</strong> from now on. Only then are the people responsible for the account asked to approve it.</p>
 ${askedChange(request, 'requester')}
 ${actionForm(input.action, input.csrf, { label: 'Yes, I asked for this', className: 'approve' })}
 <p class="hint">If you did not ask for this, close this page: without confirmation the request expires at ${formatTimestamp(input.expiresAt)} and nothing changes.</p>`,
@@ -53,7 +54,7 @@ export function confirmedPage(input: { request: EmailChangeRequest; trackUrl: st
   return renderPage({
     title: 'Request confirmed',
     body: html`<h1>Request confirmed</h1>
-<p>Thank you. If the account can be changed this way, the people responsible for it are now asked to approve the change. When it is made, ${input.request.newEmail} gets an email with how to sign in.</p>
+<p>Thank you. If the account can be changed this way, the people responsible for it are now asked to approve the change. When it is made, ${shownEmail(input.request.newEmail)} gets an email with how to sign in.</p>
 <p>Follow your request, or cancel it, on its tracking page. The link is private: keep it to yourself.</p>
 <p><a href="${input.trackUrl}">Track your request</a></p>
 <p class="hint">Reference: ${input.request.id}</p>`,
@@ -77,7 +78,7 @@ export function trackPage(input: { request: EmailChangeRequest; status: Tracking
 <dt>Reference</dt><dd>${request.id}</dd>
 <dt>Status</dt><dd><strong>${status.label}</strong></dd>
 ${status.deadline && html`<dt>${status.label === 'Waiting for you to confirm' ? 'Confirm by' : 'Decision due by'}</dt><dd>${formatTimestamp(status.deadline)}</dd>`}
-<dt>New sign-in email</dt><dd>${request.newEmail}</dd>
+<dt>New sign-in email</dt><dd>${shownEmail(request.newEmail)}</dd>
 <dt>Requested</dt><dd>${formatTimestamp(request.submittedAt)}</dd>
 </dl>
 <h2>What happens next</h2>
@@ -93,7 +94,7 @@ export function requestCancelledPage(input: { request: EmailChangeRequest }): st
   return renderPage({
     title: 'Request cancelled',
     body: html`<h1>Request cancelled</h1>
-<p>Your request to sign in with ${input.request.newEmail} is cancelled. Nothing changes.</p>
+<p>Your request to sign in with ${shownEmail(input.request.newEmail)} is cancelled. Nothing changes.</p>
 <p class="hint">Reference: ${input.request.id}</p>`,
   });
 }
@@ -104,7 +105,7 @@ export function reportPage(input: { request: EmailChangeRequest; action: string;
   return renderPage({
     title: "Did you ask for this?",
     body: html`<h1>Did you ask for this change?</h1>
-<p>Someone asked to change the email address you use to sign in as a guest from ${request.currentEmail} to <strong>${request.newEmail}</strong>.</p>
+<p>Someone asked to change the email address you use to sign in as a guest from ${shownEmail(request.currentEmail)} to <strong>${shownEmail(request.newEmail)}</strong>.</p>
 ${askedChange(request, 'owner')}
 <div class="warning" role="note"><p><strong>If this was not you</strong>, someone may be trying to take over your access. Stop it here: the request is cancelled and the administrators are alerted.</p></div>
 ${actionForm(input.action, input.csrf, { label: "This wasn't me: stop it", className: 'reject' })}

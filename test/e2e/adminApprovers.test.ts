@@ -10,7 +10,9 @@ import { adminCall } from './support/openApi.js';
  * object id and name from the token. `adminCall` checks every answer against the OpenAPI document.
  */
 
-const ADMIN = { oid: '5d1c0a3e-52d4-4a0e-9c55-0a1b2c3d4e5f', preferred_username: 'ada.admin@contoso.com' };
+const ADMIN = { oid: '5d1c0a3e-52d4-4a0e-9c55-0a1b2c3d4e5f', name: 'Ann Admin' };
+/** The user name the dev token issuer puts in every token (`preferred_username`). */
+const ADMIN_USERNAME = 'local.admin@contoso.com';
 
 let app: LocalApp;
 let token: string;
@@ -71,7 +73,7 @@ test('resend: fresh links to the approvers, the old link answers 410, the new on
   expect((await decide(newLink, 'reject', 'Not without a call')).status).toBe(200);
   await waitForStatus(app, id, 'Rejected');
   const { events } = await adminGet(app, id);
-  expect((events as AuditEvents).find((e) => e.type === 'ApprovalLinksResent')).toMatchObject({ actor: ADMIN.preferred_username, detail: { objectId: ADMIN.oid, revokedLinks: 1 } });
+  expect((events as AuditEvents).find((e) => e.type === 'ApprovalLinksResent')).toMatchObject({ actor: ADMIN.name, detail: { objectId: ADMIN.oid, username: ADMIN_USERNAME, revokedLinks: 1 } });
 
   const late = await act<ErrorBody>(id, 'resend', { reason: 'Lost the mail' });
   expect(late.status).toBe(409);
@@ -98,13 +100,13 @@ test('reassign refuses a user who may not approve: the guest, a disabled member,
 test('reassign with replace: the new approver is mailed a link and decides, the replaced approver’s link answers 410; audited', async () => {
   const { id, sponsor, link: sponsorLink } = await awaiting('replace');
   const deputy = await member('deputy');
-  const res = await act<{ approvers: { id: string; assigned?: { by: string; objectId?: string; reason: string } }[] }>(id, 'reassign', {
+  const res = await act<{ approvers: { id: string; assigned?: { by: string; objectId?: string; username?: string; reason: string } }[] }>(id, 'reassign', {
     approverId: deputy.id,
     reason: 'Sponsor is on leave',
     replace: sponsor.id,
   });
   expect(res.status).toBe(202);
-  expect(res.body.approvers).toEqual([expect.objectContaining({ id: deputy.id, assigned: expect.objectContaining({ by: ADMIN.preferred_username, objectId: ADMIN.oid, reason: 'Sponsor is on leave' }) })]);
+  expect(res.body.approvers).toEqual([expect.objectContaining({ id: deputy.id, assigned: expect.objectContaining({ by: ADMIN.name, objectId: ADMIN.oid, username: ADMIN_USERNAME, reason: 'Sponsor is on leave' }) })]);
 
   const replaced = await page(sponsorLink);
   expect(replaced.status).toBe(410);
@@ -116,8 +118,8 @@ test('reassign with replace: the new approver is mailed a link and decides, the 
   const done = await waitForStatus(app, id, 'Completed');
   expect(done.request.decision?.by).toBe(deputy.mail.toLowerCase());
   expect((done.events as AuditEvents).find((e) => e.type === 'ApproverAssigned')).toMatchObject({
-    actor: ADMIN.preferred_username,
-    detail: { approver: { id: deputy.id }, replaced: { id: sponsor.id }, reason: 'Sponsor is on leave', objectId: ADMIN.oid },
+    actor: ADMIN.name,
+    detail: { approver: { id: deputy.id }, replaced: { id: sponsor.id }, reason: 'Sponsor is on leave', objectId: ADMIN.oid, username: ADMIN_USERNAME },
   });
 });
 

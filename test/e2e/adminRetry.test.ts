@@ -15,7 +15,7 @@ import { adminCall } from './support/openApi.js';
  */
 
 const PREFIX = 'AdminRetryE2e';
-const ADMIN = { oid: '7e0c2b14-2f6a-4c1d-8d3e-1f2a3b4c5d6e', preferred_username: 'rita.retry@contoso.com' };
+const ADMIN = { oid: '7e0c2b14-2f6a-4c1d-8d3e-1f2a3b4c5d6e', name: 'Rita Retry', preferred_username: 'rita.retry@contoso.com' };
 /** The Graph client tries each call six times, and the reset's retry policy runs the activity five times. */
 const EXHAUSTING_503S = 30;
 
@@ -75,7 +75,7 @@ test('a reset that failed on 503s is retried by one of two admins at once and co
   expect((await tenant(app)).users.find((u) => u.id === guest.id)?.mail).toBe(newEmail);
   const events = done.events as AuditEvents;
   expect(events.filter((e) => e.type === 'RetryRequested')).toEqual([
-    expect.objectContaining({ actor: ADMIN.preferred_username, detail: expect.objectContaining({ attempt: 2, objectId: ADMIN.oid, failedWith: expect.objectContaining({ code: 'InternalError' }) }) }),
+    expect.objectContaining({ actor: ADMIN.name, detail: expect.objectContaining({ attempt: 2, objectId: ADMIN.oid, username: ADMIN.preferred_username, failedWith: expect.objectContaining({ code: 'InternalError' }) }) }),
   ]);
   expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['Failed', 'RetryRequested', 'RedemptionReset', 'Completed']));
   await waitForMail(app, (m) => m.to.includes(newEmail), 'the redeem mail to the new address');

@@ -67,16 +67,24 @@ async function refusal(authorization?: string): Promise<HttpError> {
 }
 
 describe('authenticateAdmin', () => {
-  test('accepts a valid token with the role and returns who it is', async () => {
+  test('accepts a valid token with the role and returns who it is: the name, the user name and the object id', async () => {
     const identity = await authenticateAdmin(
       requestWith(`Bearer ${await token({ claims: { preferred_username: 'admin@contoso.com', oid: 'oid-1', name: 'Ada' } })}`),
       settings,
     );
-    expect(identity).toEqual({ name: 'admin@contoso.com', objectId: 'oid-1' });
+    expect(identity).toStrictEqual({ name: 'Ada', username: 'admin@contoso.com', objectId: 'oid-1' });
+  });
+
+  test('without a name claim, the user name (preferred_username, else upn) names the admin', async () => {
+    expect(await authenticateAdmin(requestWith(`Bearer ${await token({ claims: { upn: 'ada@contoso.com', oid: 'oid-3' } })}`), settings)).toStrictEqual({
+      name: 'ada@contoso.com',
+      username: 'ada@contoso.com',
+      objectId: 'oid-3',
+    });
   });
 
   test('falls back to the object id when the token has no user name (app tokens)', async () => {
-    expect(await authenticateAdmin(requestWith(`Bearer ${await token({ claims: { oid: 'oid-2' } })}`), settings)).toEqual({
+    expect(await authenticateAdmin(requestWith(`Bearer ${await token({ claims: { oid: 'oid-2' } })}`), settings)).toStrictEqual({
       name: 'oid-2',
       objectId: 'oid-2',
     });

@@ -13,6 +13,12 @@ import {
   resetFailedAdminEmail,
   mailRestoredAdminEmail,
   mailRestoreFailedAdminEmail,
+  anotherAttemptApproverEmail,
+  anotherAttemptGuestEmail,
+  requestReceivedEmail,
+  reportedRequestStoppedOwnerEmail,
+  ownerReportAdminEmail,
+  adminDigestEmail,
   REQUESTER_TEXT_LABEL,
 } from '../../src/templates/emails.js';
 import { REASON_LABELS } from '../../src/templates/format.js';
@@ -315,5 +321,53 @@ describe('every approver hears how a request ended', () => {
     expect(hrefs(mail)).toContain('https://app.example/api/confirmations/x');
     expect(mail.text).toContain('https://app.example/api/track/y');
     expect(mail.text).toContain('in 24 hours, on Thursday 2 May 2024 12:00 UTC');
+  });
+});
+
+describe('addresses on internationalised domains', () => {
+  const OLD = 'ada@xn--bcher-kva.example';
+  const NEW = 'ada@xn--80ak6aa92e.com';
+  const SHOWN_OLD = 'ada@bücher.example (ada@xn--bcher-kva.example)';
+  // Cyrillic letters that look like "apple": the punycode beside them gives the look-alike away.
+  const SHOWN_NEW = 'ada@аррӏе.com (ada@xn--80ak6aa92e.com)';
+  const idn = request({ currentEmail: OLD, newEmail: NEW, guestDisplayName: undefined, previousMail: OLD, status: 'Failed', mailRestore: 'pending', result: { code: 'Forbidden', message: 'No.' } });
+  const urls = { reportUrl: REPORT_URL, reportExpiresAt: '2024-06-01T10:00:00.000Z' };
+  const every: [string, RenderedMail][] = [
+    ['approval request', render(approvalRequestEmail({ request: idn, approver, approvalUrl, reminder: false }))],
+    ['change-requested notice', render(changeRequestedNoticeEmail({ request: idn, ...urls }))],
+    ['redeem invitation', render(redeemInvitationEmail({ request: idn, inviteRedeemUrl: 'https://login.example/redeem' }))],
+    ['completed', render(requestCompletedEmail({ request: idn }))],
+    ['outcome', render(requestOutcomeEmail({ request: idn }))],
+    ['reset failed', render(resetFailedAdminEmail({ request: idn }))],
+    ['mail restore failed', render(mailRestoreFailedAdminEmail({ request: idn, retryUntil: '2024-05-02T12:00:00.000Z' }))],
+    ['mail restored', render(mailRestoredAdminEmail({ request: idn }))],
+    ['no approver', render(noApproverAdminEmail({ request: idn, skipped: [] }))],
+    ['another attempt, approver', render(anotherAttemptApproverEmail({ active: idn, attempt: idn }))],
+    ['another attempt, guest', render(anotherAttemptGuestEmail({ active: idn, attempt: idn }))],
+    ['new address confirmation', render(newAddressConfirmationEmail({ request: idn, confirmUrl: 'https://app.example/c', trackUrl: 'https://app.example/t', expiresAt: '2024-05-02T12:00:00.000Z' }))],
+    ['request received', render(requestReceivedEmail({ request: idn, trackUrl: 'https://app.example/t', trackExpiresAt: '2024-05-02T12:00:00.000Z' }))],
+    ['ended, to an approver', render(requestEndedApproverEmail({ request: idn, approver }))],
+    ['change made, to the owner', render(changeMadeOwnerEmail({ request: idn, ...urls }))],
+    ['reported and stopped, to the owner', render(reportedRequestStoppedOwnerEmail({ request: idn }))],
+    ['owner report, to the admins', render(ownerReportAdminEmail({ request: idn, reportedAt: '2024-05-01T11:00:00.000Z', stopped: false }))],
+    [
+      'admin digest',
+      render(adminDigestEmail({ entries: [{ requestId: idn.id, alert: 'admin-failure', at: '2024-05-01T11:00:00.000Z', subject: 'Failed', guest: 'Ada', currentEmail: OLD, newEmail: NEW, mailedAtOnce: false }], until: '2024-05-01T12:00:00.000Z' })),
+    ],
+  ];
+
+  test.each(every)('%s shows each address in Unicode with its punycode beside it, never the punycode alone', (_, mail) => {
+    for (const part of [mail.subject, mail.html, mail.text]) {
+      expect(part.replaceAll(SHOWN_OLD, '').replaceAll(SHOWN_NEW, '')).not.toContain('xn--');
+    }
+    expect(mail.html).toContain(SHOWN_NEW);
+    expect(mail.text).toContain(SHOWN_NEW);
+  });
+
+  test('the Unicode form is escaped like any value', () => {
+    const mail = render(changeRequestedNoticeEmail({ request: request({ currentEmail: "o'hara&co@xn--bcher-kva.example" }), ...urls }));
+    expect(mail.html).toContain('o&#39;hara&amp;co@bücher.example (o&#39;hara&amp;co@xn--bcher-kva.example)');
+    expect(mail.html).not.toContain("o'hara&co");
+    expect(mail.text).toContain("o'hara&co@bücher.example (o'hara&co@xn--bcher-kva.example)");
   });
 });

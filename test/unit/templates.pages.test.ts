@@ -12,6 +12,7 @@ import {
   requestReceivedPage,
 } from '../../src/templates/pages.js';
 import { CHARACTER_COUNT_SCRIPT } from '../../src/templates/characterCount.js';
+import { confirmationPage, confirmedPage, reportPage, requestCancelledPage, trackPage } from '../../src/templates/requesterPages.js';
 import { REQUESTER_TEXT_LABEL } from '../../src/templates/emails.js';
 
 const request = (overrides: Partial<EmailChangeRequest> = {}): EmailChangeRequest => ({
@@ -279,5 +280,29 @@ describe('HTML injection in pages', () => {
       expect(page.replace(`<script>${CHARACTER_COUNT_SCRIPT}</script>`, '')).not.toMatch(/<script|<img|onerror=alert\(1\)>/i);
       expect(page).toMatch(/&lt;(script|img)/);
     }
+  });
+});
+
+describe("the requester's and the owner's pages", () => {
+  const idn = request({ currentEmail: 'ada@xn--bcher-kva.example', newEmail: 'ada@xn--80ak6aa92e.com' });
+  const SHOWN_OLD = 'ada@bücher.example <span class="hint">(ada@xn--bcher-kva.example)</span>';
+  const SHOWN_NEW = 'ada@аррӏе.com <span class="hint">(ada@xn--80ak6aa92e.com)</span>';
+  const pages: [string, string][] = [
+    ['confirmation', confirmationPage({ request: idn, action: '/c', csrf: 'x', expiresAt: '2024-05-02T10:00:00.000Z' })],
+    ['confirmed', confirmedPage({ request: idn, trackUrl: '/t' })],
+    ['tracking', trackPage({ request: idn, status: { label: 'In review', deadline: '2024-05-08T10:00:00.000Z', cancellable: true }, cancel: { action: '/t', csrf: 'x' } })],
+    ['cancelled', requestCancelledPage({ request: idn })],
+    ['report', reportPage({ request: idn, action: '/r', csrf: 'x' })],
+  ];
+
+  test.each(pages)('%s shows an internationalised domain in Unicode, with the stored punycode beside it', (_, page) => {
+    expect(page).toContain(SHOWN_NEW);
+    expect(page.replaceAll(SHOWN_OLD, '').replaceAll(SHOWN_NEW, '')).not.toContain('xn--');
+  });
+
+  test('the Unicode form is escaped like any value', () => {
+    const page = confirmationPage({ request: request({ newEmail: 'o\'hara&co@xn--bcher-kva.example' }), action: '/c', csrf: 'x', expiresAt: '2024-05-02T10:00:00.000Z' });
+    expect(page).toContain('o&#39;hara&amp;co@bücher.example <span class="hint">(o&#39;hara&amp;co@xn--bcher-kva.example)</span>');
+    expect(page).not.toContain("o'hara&co");
   });
 });

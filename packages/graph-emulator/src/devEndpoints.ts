@@ -115,6 +115,10 @@ function parseSessionRequest(body: Record<string, unknown>): { by: { mail?: stri
 
 export function createDevEndpoints({ emulator, tokenIssuer, easyAuth }: DevEndpointsOptions): RouteHandler {
   type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  const clearOutbox: Handler = async (_req, res) => {
+    emulator.clearOutbox();
+    res.writeHead(204).end();
+  };
   const routes: Record<string, Partial<Record<string, Handler>>> = {
     '/_dev/outbox': {
       GET: async (_req, res) => {
@@ -126,12 +130,10 @@ export function createDevEndpoints({ emulator, tokenIssuer, easyAuth }: DevEndpo
         });
         res.end(html);
       },
-      DELETE: async (_req, res) => {
-        emulator.clearOutbox();
-        res.writeHead(204).end();
-      },
+      DELETE: clearOutbox,
     },
-    '/_dev/outbox.json': { GET: async (_req, res) => sendJson(res, 200, emulator.outbox(), NO_STORE) },
+    // The same outbox as data: emptied from either address.
+    '/_dev/outbox.json': { GET: async (_req, res) => sendJson(res, 200, emulator.outbox(), NO_STORE), DELETE: clearOutbox },
     '/_dev/tenant.json': { GET: async (_req, res) => sendJson(res, 200, emulator.snapshot(), NO_STORE) },
     '/_dev/tenant/users': {
       POST: async (req, res) => {
@@ -192,7 +194,7 @@ export function createDevEndpoints({ emulator, tokenIssuer, easyAuth }: DevEndpo
       if (!route) throw new DevEndpointError('NotFound', `No dev endpoint at ${url.pathname}.`);
       const method = (req.method ?? 'GET').toUpperCase();
       const handler = route[method] ?? (method === 'HEAD' ? route.GET : undefined);
-      if (!handler) throw new DevEndpointError('MethodNotAllowed', `${method} is not supported here.`, Object.keys(route).join(', '));
+      if (!handler) throw new DevEndpointError('MethodNotAllowed', `${method} is not supported here.`, allowedMethods(route));
       await handler(req, res);
     } catch (error) {
       if (!(error instanceof DevEndpointError)) throw error;
@@ -202,4 +204,11 @@ export function createDevEndpoints({ emulator, tokenIssuer, easyAuth }: DevEndpo
     }
     return true;
   };
+}
+
+/** The methods a dev route answers, for `Allow`: HEAD wherever GET, as the dispatcher serves it. */
+function allowedMethods(route: Partial<Record<string, unknown>>): string {
+  return Object.keys(route)
+    .flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method]))
+    .join(', ');
 }

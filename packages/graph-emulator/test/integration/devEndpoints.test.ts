@@ -89,8 +89,10 @@ describe('outbox', () => {
     expect(await (await send('GET', '/_dev/outbox')).text()).toContain('<details><summary>Plain-text part</summary><pre>Review: https://app.example/r\n&lt;b&gt;not markup&lt;/b&gt;</pre></details>');
   });
 
-  test('DELETE /_dev/outbox empties it', async () => {
-    expect((await send('DELETE', '/_dev/outbox')).status).toBe(204);
+  test.each(['/_dev/outbox', '/_dev/outbox.json'])('DELETE %s empties it', async (path) => {
+    await sendMail('<p>x</p>', 'To clear');
+    expect(await (await send('GET', '/_dev/outbox.json')).json()).not.toEqual([]);
+    expect((await send('DELETE', path)).status).toBe(204);
     expect(await (await send('GET', '/_dev/outbox.json')).json()).toEqual([]);
   });
 });
@@ -290,5 +292,7 @@ test('unknown dev paths are 404 and wrong methods 405', async () => {
   expect((await send('GET', '/_dev/nothing')).status).toBe(404);
   const res = await send('PUT', '/_dev/outbox.json');
   expect(res.status).toBe(405);
-  expect(res.headers.get('allow')).toBe('GET');
+  expect(res.headers.get('allow')).toBe('GET, HEAD, DELETE');
+  expect((await send('PUT', '/_dev/tenant.json')).headers.get('allow')).toBe('GET, HEAD');
+  expect((await send('GET', '/_dev/token')).headers.get('allow')).toBe('POST');
 });
