@@ -12,6 +12,8 @@ export interface SignedInUser {
   objectId: string;
   /** `X-MS-CLIENT-PRINCIPAL-NAME`: the UPN or mail, for pages and the audit trail. */
   name: string;
+  /** The person's name (the principal's `name` claim), when the sign-in carries one. */
+  displayName?: string;
   /** The app roles the user is assigned on the sign-in app registration (`roles` claims). */
   roles: string[];
 }
@@ -38,15 +40,17 @@ export function signedInUser(request: HttpRequest, tenantId: string, platformAut
   // Headers of the Functions HttpRequest are case-insensitive, as the platform's may arrive in any case.
   if (request.headers.get('x-ms-client-principal-idp')?.trim().toLowerCase() !== 'aad') return undefined;
   const principal = decodePrincipal(request.headers.get('x-ms-client-principal'));
-  const claim = (type: string) => {
+  const text = (type: string) => {
     const value = principal?.claims?.find((c) => c.typ === type)?.val;
-    return typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+    return typeof value === 'string' && value.trim() ? value.trim() : undefined;
   };
+  const claim = (type: string) => text(type)?.toLowerCase();
   const objectId = claim(OBJECT_ID_CLAIM);
   const principalId = request.headers.get('x-ms-client-principal-id')?.trim().toLowerCase();
   if (!objectId || objectId !== principalId) return undefined;
   if (claim(TENANT_ID_CLAIM) !== tenantId.trim().toLowerCase()) return undefined;
-  return { objectId, name: request.headers.get('x-ms-client-principal-name')?.trim() || objectId, roles: rolesOf(principal) };
+  const displayName = text('name');
+  return { objectId, name: request.headers.get('x-ms-client-principal-name')?.trim() || objectId, ...(displayName ? { displayName } : {}), roles: rolesOf(principal) };
 }
 
 /**

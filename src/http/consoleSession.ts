@@ -6,8 +6,9 @@ import type { HttpDependencies } from './dependencies.js';
 import { pageResponse } from './security.js';
 
 /**
- * An admin signed in to the console: always with an object id, which forms are bound to. The
- * platform names the user by one identifier only (the principal name), kept as `name`.
+ * An admin signed in to the console: always with an object id, which forms are bound to. Named
+ * as the admin API names a token's holder: the person's name, and the principal name (UPN) as
+ * the user name.
  */
 export type ConsoleAdmin = AdminIdentity & { objectId: string };
 
@@ -52,5 +53,5 @@ export function consoleAdminOf(request: HttpRequest, deps: Pick<HttpDependencies
       ),
     };
   }
-  return { admin: { name: user.name, objectId: user.objectId } };
+  return { admin: { name: user.displayName ?? user.name, username: user.name, objectId: user.objectId } };
 }

@@ -110,7 +110,7 @@ test('in Chromium: signed out, sign in with the admin role; search, export, open
   const cancelled = await waitForStatus(app, id, 'Cancelled');
   expect(cancelled.request.cancelReason).toBe('Asked twice by mistake');
   // The admin's object id and name, as the sign-in gave them.
-  expect(cancelled.events).toContainEqual(expect.objectContaining({ type: 'CancelRequested', actor: admin.mail, detail: expect.objectContaining({ objectId: admin.id, origin: 'admin' }) }));
+  expect(cancelled.events).toContainEqual(expect.objectContaining({ type: 'CancelRequested', actor: admin.displayName, detail: expect.objectContaining({ objectId: admin.id, username: admin.mail, origin: 'admin' }) }));
   await page.reload();
   expect(await page.locator('.timeline').textContent()).toContain('Cancelled by an admin: Asked twice by mistake.');
   expect(await page.locator('.action-list').textContent()).toContain('The request is already Cancelled.');
@@ -189,7 +189,7 @@ test('an action is refused without its form value, for another admin, or from an
   expect(released.status).toBe(303);
   expect(released.headers.get('location')).toBe(`/api/admin/console/requests/${id}?done=release-lock`);
   expect((await adminGet(app, id)).events).toContainEqual(
-    expect.objectContaining({ type: 'GuestLockReleased', actor: first.mail, detail: expect.objectContaining({ guestId: guest.id, reason: 'Stuck after a purge', objectId: first.id }) }),
+    expect.objectContaining({ type: 'GuestLockReleased', actor: first.displayName, detail: expect.objectContaining({ guestId: guest.id, reason: 'Stuck after a purge', objectId: first.id, username: first.mail }) }),
   );
   // The lock is gone: the action no longer applies, nor is it offered.
   const again = await post(asFirst, { csrf, reason: 'Again' });
@@ -208,7 +208,7 @@ test('an action is refused without its form value, for another admin, or from an
   expect(late.status).toBe(409);
   expect(await late.text()).toContain('The request is already Cancelled.');
   expect((await adminGet(app, id)).events).toContainEqual(
-    expect.objectContaining({ type: 'CancelIgnored', actor: first.mail, detail: expect.objectContaining({ objectId: first.id, why: 'The request is already Cancelled.' }) }),
+    expect.objectContaining({ type: 'CancelIgnored', actor: first.displayName, detail: expect.objectContaining({ objectId: first.id, username: first.mail, why: 'The request is already Cancelled.' }) }),
   );
 });
 

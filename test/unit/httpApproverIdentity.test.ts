@@ -37,6 +37,10 @@ describe('signedInUser roles', () => {
     expect(user).toEqual({ objectId: USER, name: 'megan.bowen@contoso.com', roles: ['GuestReset.Admin', 'Other'] });
   });
 
+  test("the person's name comes from the `name` claim, as it was given (not lower-cased)", () => {
+    expect(signedInUser(requestWith([{ typ: 'name', val: ' Megan Bowen ' }]), TENANT, true)).toEqual({ objectId: USER, name: 'megan.bowen@contoso.com', displayName: 'Megan Bowen', roles: [] });
+  });
+
   test('or under the type `role_typ` names', () => {
     expect(signedInUser(requestWith([{ typ: ROLE_TYPE, val: 'GuestReset.Admin' }]), TENANT, true)?.roles).toEqual(['GuestReset.Admin']);
   });
