@@ -7,7 +7,7 @@ import { HttpError, type FieldMessages } from './errors.js';
 const MAX_EMAIL_LENGTH = 320;
 
 /** The query parameters of the admin list and export (DESIGN §4); any other is refused. */
-export const REQUEST_LIST_PARAMETERS = ['status', 'email', 'guestId', 'from', 'to', 'top', 'continuationToken'] as const;
+export const REQUEST_LIST_PARAMETERS = ['status', 'email', 'guestId', 'reportedByOwner', 'from', 'to', 'top', 'continuationToken'] as const;
 
 /**
  * Reads the admin list filters from the query string. A filter that cannot be applied is a 400,
@@ -40,6 +40,12 @@ export function parseRequestListQuery(query: URLSearchParams): RequestListQuery 
   }
   const guestId = value('guestId');
   if (guestId !== undefined) result.guestId = guestId;
+  const reportedByOwner = value('reportedByOwner');
+  if (reportedByOwner !== undefined) {
+    // Only `true`: the owner's reports are what admins look for; "not reported" is every other request.
+    if (reportedByOwner.toLowerCase() === 'true') result.reportedByOwner = true;
+    else problems.reportedByOwner = 'Must be true (only the requests the owner reported), or left out.';
+  }
 
   for (const bound of ['from', 'to'] as const) {
     const text = value(bound);

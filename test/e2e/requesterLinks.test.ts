@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { eventually, startLocalApp, type LocalApp } from './support/localApp.js';
-import { approvalLink, confirmByMail, csrfOf, decide, guestWithSponsor, linkFor, postLinkForm, submit, waitForMail, waitForStatus } from './support/flow.js';
+import { approvalLink, confirmByMail, csrfOf, decide, guestWithSponsor, linkFor, postLinkForm, signInAs, submit, waitForMail, waitForStatus } from './support/flow.js';
+import { adminCall } from './support/openApi.js';
 
 /**
  * The links mailed to the requester and to the owner of the current address (DESIGN §2 steps 3 and
@@ -160,6 +161,18 @@ describe('the owner of the current address reports', () => {
     const view = await waitForStatus(app, id, 'Completed');
     expect(view.events.filter((e) => e.type === 'ReportedByOwner')).toHaveLength(1);
     expect((await app.outbox()).filter((m) => m.to.includes(ADMINS) && m.subject.startsWith('Action needed:') && m.html.includes(id))).toHaveLength(1);
+
+    // The admins see the report: on the request, in the list filtered for reports, and in the console's figure and list.
+    expect(view.request).toMatchObject({ status: 'Completed', reportedByOwner: true, result: { invitationId: expect.any(String) } });
+    const listed = await adminCall<{ items: { id: string }[] }>(app, 'GET', `/api/admin/requests?reportedByOwner=true&email=${encodeURIComponent(guest.mail)}`);
+    expect(listed.body.items.map((item) => item.id)).toEqual([id]);
+    const cookie = await signInAs(app.url, { mail: sponsor.mail }, ['GuestReset.Admin']);
+    const consolePage = await (await fetch(`${app.url}/api/admin/`, { headers: { cookie } })).text();
+    const figure = /<a href="([^"]+)"><strong>(\d+)\+?<\/strong> Owner reports, last 7 days<\/a>/.exec(consolePage);
+    expect(Number(figure?.[2])).toBeGreaterThanOrEqual(1);
+    const reports = await (await fetch(new URL(figure![1]!.replaceAll('&amp;', '&'), app.url), { headers: { cookie } })).text();
+    expect(reports).toContain(`/api/admin/console/requests/${id}`);
+    expect(reports).toContain('· reported by owner');
   });
 });
 

@@ -185,10 +185,11 @@ describe('parseRequestListQuery', () => {
   const parse = (query: string) => parseRequestListQuery(new URLSearchParams(query));
 
   test('reads every filter', () => {
-    expect(parse('status=AwaitingApproval&email=A@B.com&guestId=g1&from=2024-05-01&to=2024-06-01T10:00:00Z&top=20&continuationToken=abc')).toEqual({
+    expect(parse('status=AwaitingApproval&email=A@B.com&guestId=g1&reportedByOwner=true&from=2024-05-01&to=2024-06-01T10:00:00Z&top=20&continuationToken=abc')).toEqual({
       statuses: ['AwaitingApproval'],
       email: 'a@b.com',
       guestId: 'g1',
+      reportedByOwner: true,
       from: '2024-05-01T00:00:00.000Z',
       to: '2024-06-01T10:00:00.000Z',
       top: 20,
@@ -209,7 +210,7 @@ describe('parseRequestListQuery', () => {
     expect(parse('status=&email=&top=')).toEqual({});
   });
 
-  test.each(['status=Bogus', 'status=Failed,,Completed', 'status=Failed,Bogus', 'email=a%20b', `email=${'a'.repeat(321)}`, 'Status=Failed', 'bogus=1', 'top=5&top=6', 'from=yesterday', 'to=2024-13-45', 'from=2024-02-30', 'to=2023-02-29T10:00:00Z', 'top=0', 'top=1001', 'top=abc', 'top=2.5', 'from=2024-06-02&to=2024-06-01'])(
+  test.each(['status=Bogus', 'status=Failed,,Completed', 'status=Failed,Bogus', 'email=a%20b', `email=${'a'.repeat(321)}`, 'Status=Failed', 'bogus=1', 'top=5&top=6', 'from=yesterday', 'to=2024-13-45', 'from=2024-02-30', 'to=2023-02-29T10:00:00Z', 'top=0', 'top=1001', 'top=abc', 'top=2.5', 'reportedByOwner=false', 'reportedByOwner=yes', 'from=2024-06-02&to=2024-06-01'])(
     '%s is InvalidQuery',
     (query) => {
       let error: unknown;
