@@ -98,32 +98,54 @@ export function requestCancelledPage(input: { request: EmailChangeRequest }): st
   });
 }
 
+/**
+ * What becomes of an owner's report with the admins: with `ADMIN_NOTIFICATION_EMAILS` set they are
+ * alerted by mail; without, nobody is mailed and the report waits in the console for them.
+ */
+export interface ReportReach {
+  adminsAlerted: boolean;
+}
+
 /** `GET /api/reports/{token}`: the owner of the current address sees what was asked and can stop it. */
-export function reportPage(input: { request: EmailChangeRequest; action: string; csrf: string }): string {
+export function reportPage(input: { request: EmailChangeRequest; action: string; csrf: string } & ReportReach): string {
   const { request } = input;
+  const admins = input.adminsAlerted ? 'the administrators are alerted' : 'your report is recorded for the administrators, who see it in their console';
   return renderPage({
     title: "Did you ask for this?",
     body: html`<h1>Did you ask for this change?</h1>
 <p>Someone asked to change the email address you use to sign in as a guest from ${request.currentEmail} to <strong>${request.newEmail}</strong>.</p>
 ${askedChange(request, 'owner')}
-<div class="warning" role="note"><p><strong>If this was not you</strong>, someone may be trying to take over your access. Stop it here: the request is cancelled and the administrators are alerted.</p></div>
+<div class="warning" role="note"><p><strong>If this was not you</strong>, someone may be trying to take over your access. Stop it here: the request is cancelled and ${admins}.</p></div>
 ${actionForm(input.action, input.csrf, { label: "This wasn't me: stop it", className: 'reject' })}
 <p class="hint">If you did ask for it, close this page.</p>`,
   });
 }
 
-/** After the owner's report: stopped, or too late to stop and the admins alerted. */
-export function reportResultPage(input: { stopped: boolean; completed: boolean }): string {
+/** After the owner's report: stopped, or too late to stop and the admins alerted (or, with nobody to alert, the report recorded). */
+export function reportResultPage(input: { stopped: boolean; completed: boolean } & ReportReach): string {
+  const contact = 'contact your sponsor or the IT department of the organisation that invited you';
   if (input.stopped) {
     return renderPage({
       title: 'Request stopped',
       body: html`<h1>Request stopped</h1>
-<p>Thank you. The request was cancelled: your sign-in email was not changed. The administrators and the people asked to approve it were alerted.</p>`,
+<p>Thank you. The request was cancelled: your sign-in email was not changed. ${
+        input.adminsAlerted
+          ? 'The administrators and the people asked to approve it were alerted.'
+          : 'The people asked to approve it were told, and your report is recorded for the administrators, who see it in their console.'
+      }</p>`,
+    });
+  }
+  const why = input.completed ? 'The change had already been made' : 'The request was no longer waiting for a decision';
+  if (!input.adminsAlerted) {
+    return renderPage({
+      title: 'Report recorded',
+      body: html`<h1>Report recorded</h1>
+<p>Thank you. ${why}, so it could not be stopped here. Your report is recorded for the administrators, who see it in their console${input.completed ? ' and can undo the change' : ''}, but nobody is alerted by email: please also ${contact} now.</p>`,
     });
   }
   return renderPage({
     title: 'Administrators alerted',
     body: html`<h1>Administrators alerted</h1>
-<p>Thank you. ${input.completed ? 'The change had already been made, so the administrators were alerted to check your account and undo it.' : 'The request was no longer waiting for a decision, so the administrators were alerted to check it.'} If you can, also contact your sponsor or the IT department of the organisation that invited you.</p>`,
+<p>Thank you. ${why}, so the administrators were alerted to ${input.completed ? 'check your account and undo it' : 'check it'}. If you can, also ${contact}.</p>`,
   });
 }

@@ -176,6 +176,46 @@ describe('the owner of the current address reports', () => {
   });
 });
 
+describe('with no admin addresses (the default): the owner is told what really happens, and every alert dropped is logged', () => {
+  let quiet: LocalApp;
+  beforeAll(async () => {
+    quiet = await startLocalApp({ env: { ...env, ADMIN_NOTIFICATION_EMAILS: '' } });
+  });
+  afterAll(async () => {
+    await quiet?.stop();
+  });
+  const warnings = (text: string) => quiet.output().split('\n').filter((line) => line.includes(text));
+
+  test('a report that stops the request and one after the change: no page promises an alert; the start-up and each dropped alert warn', async () => {
+    expect(warnings('ADMIN_NOTIFICATION_EMAILS is empty')).toHaveLength(1);
+
+    const { guest } = await guestWithSponsor(quiet, 'quiet');
+    const undecided = await submit(quiet, { currentEmail: guest.mail, newEmail: `quiet.${stamp()}@northwind.example` });
+    await waitForStatus(quiet, undecided, 'AwaitingApproval');
+    const report = await linkFor(quiet, 'reports', undecided);
+    const page = await (await fetch(report)).text();
+    expect(page).toContain('your report is recorded for the administrators, who see it in their console');
+    expect(page).not.toContain('administrators are alerted');
+    const stopped = await postLinkForm(report);
+    expect(stopped.status).toBe(200);
+    expect(stopped.html).toContain('Request stopped');
+    expect(stopped.html).not.toMatch(/administrators[^.]*alerted/);
+    await waitForStatus(quiet, undecided, 'Cancelled');
+    await eventually(async () => (warnings(`Admin alert owner-report of request ${undecided} was not sent`).length === 1 ? true : undefined), 10_000, 'the instance to warn of its dropped alert');
+
+    const { guest: changed, sponsor } = await guestWithSponsor(quiet, 'quietdone');
+    const completed = await submit(quiet, { currentEmail: changed.mail, newEmail: `quietdone.${stamp()}@northwind.example` });
+    expect((await decide(approvalLink(await waitForMail(quiet, (m) => m.to.includes(sponsor.mail), 'approval')), 'approve')).status).toBe(200);
+    await waitForStatus(quiet, completed, 'Completed');
+    const changeMade = await waitForMail(quiet, (m) => m.to.includes(changed.mail) && m.subject === 'Your sign-in email was changed', 'the change-made mail');
+    const late = await postLinkForm(changeMade.links.find((l) => l.includes('/api/reports/'))!);
+    expect(late.status).toBe(200);
+    expect(late.html).toContain('Report recorded');
+    expect(late.html).toContain('nobody is alerted by email');
+    expect(warnings(`Admin alert owner-report of request ${completed} was not sent`)).toHaveLength(1);
+  });
+});
+
 describe('every approver who was asked hears how it ended', () => {
   test('a reset that fails: the approver who did not decide is told too', async () => {
     const sponsors = await Promise.all([1, 2].map((i) => app.addUser({ displayName: `Sponsor ${i}`, mail: `two.${i}.${stamp()}@contoso.com`, userType: 'Member' })));
