@@ -106,24 +106,72 @@ export interface ReportReach {
   adminsAlerted: boolean;
 }
 
-/** `GET /api/reports/{token}`: the owner of the current address sees what was asked and can stop it. */
+/** Where the owner of the current address can turn besides this service. */
+const CONTACT = 'contact your sponsor or the IT department of the organisation that invited you';
+
+/** What the owner's report can still do, by the request's state when the page is opened. */
+function reportPageText(request: EmailChangeRequest, adminsAlerted: boolean): { situation: string; ifNotYou: string; button: string } {
+  const recorded = 'your report is recorded for the administrators, who see it in their console';
+  const change = `from ${request.currentEmail} to ${request.newEmail}`;
+  switch (request.status) {
+    case 'Received':
+    case 'AwaitingConfirmation':
+    case 'AwaitingApproval':
+      return {
+        situation: `Someone asked to change the email address you use to sign in as a guest ${change}.`,
+        ifNotYou: `someone may be trying to take over your access. Stop it here: the request is cancelled and ${adminsAlerted ? 'the administrators are alerted' : recorded}.`,
+        button: "This wasn't me: stop it",
+      };
+    case 'Approved':
+    case 'Completed':
+      return {
+        situation:
+          request.status === 'Completed'
+            ? `The email address you use to sign in as a guest was changed ${change}, after a person responsible for your access approved the request.`
+            : `A person responsible for your access approved changing the email address you use to sign in as a guest ${change}; the change is being made.`,
+        ifNotYou: `someone may have taken over your access. It can no longer be stopped here, but it can be undone: report it here and ${
+          adminsAlerted ? 'the administrators are alerted at once to check your account' : `${recorded}, but nobody is alerted by email, so please also ${CONTACT}`
+        }.`,
+        button: "This wasn't me: report it",
+      };
+    default:
+      return {
+        situation: `Someone asked to change the email address you use to sign in as a guest ${change}. ${ENDED[request.status]}`,
+        ifNotYou: `you can still report it here: ${adminsAlerted ? 'the administrators are alerted' : recorded}.`,
+        button: "This wasn't me: report it",
+      };
+  }
+}
+
+/** A request that ended without being made, in the owner's words (nothing about the directory). */
+const ENDED: Record<Exclude<EmailChangeRequest['status'], 'Received' | 'AwaitingConfirmation' | 'AwaitingApproval' | 'Approved' | 'Completed'>, string> = {
+  Failed: 'It was approved, but the change could not be made.',
+  Rejected: 'It was turned down, so your sign-in email was not changed.',
+  Cancelled: 'It was cancelled, so your sign-in email was not changed.',
+  Expired: 'It expired without a decision, so your sign-in email was not changed.',
+  Declined: 'It was closed, so your sign-in email was not changed.',
+};
+
+/**
+ * `GET /api/reports/{token}`: the owner of the current address sees what was asked and what
+ * became of it, and can stop it while it is undecided, or report it after.
+ */
 export function reportPage(input: { request: EmailChangeRequest; action: string; csrf: string } & ReportReach): string {
   const { request } = input;
-  const admins = input.adminsAlerted ? 'the administrators are alerted' : 'your report is recorded for the administrators, who see it in their console';
+  const text = reportPageText(request, input.adminsAlerted);
   return renderPage({
     title: "Did you ask for this?",
     body: html`<h1>Did you ask for this change?</h1>
-<p>Someone asked to change the email address you use to sign in as a guest from ${request.currentEmail} to <strong>${request.newEmail}</strong>.</p>
+<p>${text.situation}</p>
 ${askedChange(request, 'owner')}
-<div class="warning" role="note"><p><strong>If this was not you</strong>, someone may be trying to take over your access. Stop it here: the request is cancelled and ${admins}.</p></div>
-${actionForm(input.action, input.csrf, { label: "This wasn't me: stop it", className: 'reject' })}
+<div class="warning" role="note"><p><strong>If this was not you</strong>, ${text.ifNotYou}</p></div>
+${actionForm(input.action, input.csrf, { label: text.button, className: 'reject' })}
 <p class="hint">If you did ask for it, close this page.</p>`,
   });
 }
 
 /** After the owner's report: stopped, or too late to stop and the admins alerted (or, with nobody to alert, the report recorded). */
 export function reportResultPage(input: { stopped: boolean; completed: boolean } & ReportReach): string {
-  const contact = 'contact your sponsor or the IT department of the organisation that invited you';
   if (input.stopped) {
     return renderPage({
       title: 'Request stopped',
@@ -140,12 +188,12 @@ export function reportResultPage(input: { stopped: boolean; completed: boolean }
     return renderPage({
       title: 'Report recorded',
       body: html`<h1>Report recorded</h1>
-<p>Thank you. ${why}, so it could not be stopped here. Your report is recorded for the administrators, who see it in their console${input.completed ? ' and can undo the change' : ''}, but nobody is alerted by email: please also ${contact} now.</p>`,
+<p>Thank you. ${why}, so it could not be stopped here. Your report is recorded for the administrators, who see it in their console${input.completed ? ' and can undo the change' : ''}, but nobody is alerted by email: please also ${CONTACT} now.</p>`,
     });
   }
   return renderPage({
     title: 'Administrators alerted',
     body: html`<h1>Administrators alerted</h1>
-<p>Thank you. ${why}, so the administrators were alerted to ${input.completed ? 'check your account and undo it' : 'check it'}. If you can, also ${contact}.</p>`,
+<p>Thank you. ${why}, so the administrators were alerted to ${input.completed ? 'check your account and undo it' : 'check it'}. If you can, also ${CONTACT}.</p>`,
   });
 }

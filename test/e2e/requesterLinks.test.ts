@@ -151,6 +151,15 @@ describe('the owner of the current address reports', () => {
     await waitForStatus(app, id, 'Completed');
     const changeMade = await waitForMail(app, (m) => m.to.includes(guest.mail) && m.subject === 'Your sign-in email was changed', 'the change-made mail');
     const report = changeMade.links.find((l) => l.includes('/api/reports/'))!;
+    // The page says the change was made: too late to stop, not too late to report.
+    const opened = await fetch(report);
+    expect(opened.status).toBe(200);
+    const reportPage = await opened.text();
+    expect(reportPage).toContain('was changed from');
+    expect(reportPage).toContain('It can no longer be stopped here, but it can be undone');
+    expect(reportPage).not.toContain('Stop it here');
+    expect(reportPage.match(/<button /g)).toHaveLength(1);
+    expect(csrfOf(reportPage)).toBeTruthy();
     const result = await postLinkForm(report);
     expect(result.status).toBe(200);
     expect(result.html).toContain('Administrators alerted');
