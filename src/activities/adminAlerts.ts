@@ -12,6 +12,10 @@ import { mailOnceFor } from './mailOnce.js';
  */
 export type AlertUrgency = 'urgent' | 'routine';
 
+/** Why admin alerts go nowhere: for the logs (`adminAlertsFor`, and once at start-up). */
+export const NO_ADMIN_ADDRESSES =
+  "ADMIN_NOTIFICATION_EMAILS is empty: admin alerts (failed resets, requests nobody may approve, `mail` not put back, owners' \"this wasn't me\") go to nobody; admins see those requests only in the console and the admin API.";
+
 /** Tells the admins of one event of a request, once, the way `ADMIN_NOTIFICATIONS` asks. */
 export type AlertAdmins = (key: string, mail: MailParts, urgency: AlertUrgency) => Promise<void>;
 
@@ -27,7 +31,11 @@ export async function adminAlertsFor(deps: ActivityDependencies, request: EmailC
   const listedAt = new Map(trail.filter((event) => event.type === 'AdminAlertListed').map((event) => [event.id, event.at]));
   return async (key, mail, urgency) => {
     const { ADMIN_NOTIFICATION_EMAILS: admins, ADMIN_NOTIFICATIONS: mode } = deps.settings;
-    if (admins.length === 0) return;
+    if (admins.length === 0) {
+      // Optional by design, so never an error, but an alert that reaches nobody must show in the log.
+      console.warn(`Admin alert ${key} of request ${request.id} was not sent: ${NO_ADMIN_ADDRESSES}`);
+      return;
+    }
     const mailedAtOnce = mode !== 'digest' || urgency === 'urgent';
     if (mailedAtOnce) await mailOnce(key, admins, mail);
     if (mode === 'each') return;

@@ -10,7 +10,7 @@ const MAX_EMAIL_LENGTH = 320;
 const OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The query parameters of the admin list and export (DESIGN §4); any other is refused. */
-export const REQUEST_LIST_PARAMETERS = ['status', 'email', 'guestId', 'from', 'to', 'top', 'continuationToken'] as const;
+export const REQUEST_LIST_PARAMETERS = ['status', 'email', 'guestId', 'reportedByOwner', 'from', 'to', 'top', 'continuationToken'] as const;
 
 /**
  * Reads the admin list filters from the query string. A filter that cannot be applied is a 400,
@@ -47,6 +47,12 @@ export function parseRequestListQuery(query: URLSearchParams): RequestListQuery 
   if (guestId !== undefined) {
     if (OBJECT_ID.test(guestId)) result.guestId = guestId.toLowerCase();
     else problems.guestId = "Must be the guest's directory object id, a GUID like 0b5f8a2e-1c3d-4e5f-8a9b-0c1d2e3f4a5b.";
+  }
+  const reportedByOwner = exact('reportedByOwner');
+  if (reportedByOwner !== undefined) {
+    // Only `true`: the owner's reports are what admins look for; "not reported" is every other request.
+    if (reportedByOwner.toLowerCase() === 'true') result.reportedByOwner = true;
+    else problems.reportedByOwner = 'Must be true (only the requests the owner reported), or left out.';
   }
 
   for (const bound of ['from', 'to'] as const) {

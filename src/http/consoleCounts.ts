@@ -1,4 +1,4 @@
-import type { EmailChangeRequest, RequestStatus } from '../domain/request.js';
+import type { RequestStatus } from '../domain/request.js';
 import { MAX_PAGE_SIZE } from '../store/listIndex.js';
 import type { RequestListQuery, RequestStore } from '../store/requestStore.js';
 
@@ -19,7 +19,7 @@ export interface ConsoleCount {
   count: number;
   /** True when `COUNT_LIMIT` stopped the count: there are at least `count`. */
   atLeast: boolean;
-  /** The list filters that show these requests (an owner report is not a list filter: it shows the requests it was read from). */
+  /** The list filters that show exactly these requests. */
   filters: Record<string, string>;
 }
 
@@ -27,8 +27,7 @@ interface Figure {
   label: string;
   statuses?: RequestStatus[];
   recent?: boolean;
-  /** Counts only the requests of the query that also pass this. */
-  where?: (request: EmailChangeRequest) => boolean;
+  reportedByOwner?: true;
 }
 
 const FIGURES: Figure[] = [
@@ -36,7 +35,7 @@ const FIGURES: Figure[] = [
   { label: 'In review', statuses: ['AwaitingApproval'] },
   { label: `Failed, last ${RECENT_DAYS} days`, statuses: ['Failed'], recent: true },
   { label: `Declined, last ${RECENT_DAYS} days`, statuses: ['Declined'], recent: true },
-  { label: `Owner reports, last ${RECENT_DAYS} days`, recent: true, where: (request) => request.reportedByOwner === true },
+  { label: `Owner reports, last ${RECENT_DAYS} days`, recent: true, reportedByOwner: true },
 ];
 
 /**
@@ -48,23 +47,29 @@ export function consoleCounts(store: RequestStore, now: Date): Promise<ConsoleCo
   const since = `${day}T00:00:00.000Z`;
   return Promise.all(
     FIGURES.map(async (figure) => {
-      const query: RequestListQuery = { ...(figure.statuses ? { statuses: figure.statuses } : {}), ...(figure.recent ? { from: since } : {}) };
-      const { count, atLeast } = await countMatching(store, query, figure.where ?? (() => true));
-      const filters: Record<string, string> = { ...(figure.statuses ? { status: figure.statuses.join(',') } : {}), ...(figure.recent ? { from: day } : {}) };
+      const query: RequestListQuery = {
+        ...(figure.statuses ? { statuses: figure.statuses } : {}),
+        ...(figure.reportedByOwner ? { reportedByOwner: true } : {}),
+        ...(figure.recent ? { from: since } : {}),
+      };
+      const { count, atLeast } = await countMatching(store, query);
+      const filters: Record<string, string> = {
+        ...(figure.statuses ? { status: figure.statuses.join(',') } : {}),
+        ...(figure.reportedByOwner ? { reportedByOwner: 'true' } : {}),
+        ...(figure.recent ? { from: day } : {}),
+      };
       return { label: figure.label, count, atLeast, filters };
     }),
   );
 }
 
-async function countMatching(store: RequestStore, query: RequestListQuery, where: (request: EmailChangeRequest) => boolean): Promise<{ count: number; atLeast: boolean }> {
+async function countMatching(store: RequestStore, query: RequestListQuery): Promise<{ count: number; atLeast: boolean }> {
   let count = 0;
-  let read = 0;
   let continuationToken: string | undefined;
   do {
-    const page = await store.listRequests({ ...query, top: Math.min(MAX_PAGE_SIZE, COUNT_LIMIT - read), continuationToken });
-    read += page.items.length;
-    count += page.items.filter(where).length;
+    const page = await store.listRequests({ ...query, top: Math.min(MAX_PAGE_SIZE, COUNT_LIMIT - count), continuationToken });
+    count += page.items.length;
     continuationToken = page.continuationToken;
-  } while (continuationToken && read < COUNT_LIMIT);
+  } while (continuationToken && count < COUNT_LIMIT);
   return { count, atLeast: continuationToken !== undefined };
 }

@@ -64,6 +64,7 @@ const listFilters = [
   },
   { name: 'email', in: 'query', description: 'The start of the current or the new address, case-insensitive (at most 320 characters).', schema: { type: 'string', maxLength: 320 } },
   { name: 'guestId', in: 'query', description: "The guest's directory object id (a GUID, any case).", schema: { type: 'string', format: 'uuid' } },
+  { name: 'reportedByOwner', in: 'query', description: 'true: only the requests the owner of the current address reported ("this wasn\'t me").', schema: { type: 'string', examples: ['true'] } },
   {
     name: 'from',
     in: 'query',
@@ -105,6 +106,7 @@ const requestView: Schema = {
     mailRestore: nullable({ enum: ['pending', 'done'] }),
     resetAttempt: { type: 'integer', minimum: 2, description: 'Which run of the reset the request is on, after an admin retried it; absent for the first.' },
     cancelReason: text,
+    reportedByOwner: { type: 'boolean', description: 'The owner of the current address said "this wasn\'t me" (absent otherwise).' },
   },
 };
 

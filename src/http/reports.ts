@@ -2,7 +2,7 @@ import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functi
 import { adminAlertsFor } from '../activities/adminAlerts.js';
 import type { RequestStatus } from '../domain/request.js';
 import { ownerReportAdminEmail } from '../templates/emails.js';
-import { reportPage, reportResultPage } from '../templates/requesterPages.js';
+import { reportPage, reportResultPage, type ReportReach } from '../templates/requesterPages.js';
 import { decisionOf } from './approvalState.js';
 import { cancelRequest } from './cancelRequest.js';
 import { ensureAdminDigestLoop } from './ensureAdminDigestLoop.js';
@@ -13,13 +13,15 @@ import { pageResponse } from './security.js';
 
 /** Statuses in which a report can still stop the request. */
 const UNDECIDED: readonly RequestStatus[] = ['Received', 'AwaitingConfirmation', 'AwaitingApproval'];
+/** Statuses past the approval: the change was made, is being made, or was tried. */
+const APPROVED: readonly RequestStatus[] = ['Approved', 'Completed', 'Failed'];
 
 /** `GET /api/reports/{token}`: "This wasn't me", from the notice to the current address. */
 export function showReport(request: HttpRequest, context: InvocationContext, deps: HttpDependencies): Promise<HttpResponse> {
   return respondSafely(context, 'html', async () => {
     const { token, request: emailChange } = await openLink(deps.store, 'report', request.params.token);
     if (isExpired(token, deps.clock())) throw linkExpired();
-    const page = reportPage({ request: emailChange, action: new URL(request.url).pathname, csrf: antiForgeryFor(deps.settings.APPROVAL_FORM_SECRET, token) });
+    const page = reportPage({ request: emailChange, action: new URL(request.url).pathname, csrf: antiForgeryFor(deps.settings.APPROVAL_FORM_SECRET, token), ...reportReach(deps) });
     return pageResponse(200, page);
   });
 }
@@ -28,7 +30,9 @@ export function showReport(request: HttpRequest, context: InvocationContext, dep
  * `POST /api/reports/{token}`: the owner of the current address says they did not ask. An
  * undecided request is cancelled as reported by the owner, and the instance tells the admins, the
  * approvers and the owner. Past deciding (or when another cancel came first) nothing can be
- * stopped here, so the admins are alerted at once. Either way the report is audited once.
+ * stopped here, so the admins are alerted at once. Either way the report is audited once; past the
+ * approval the request is marked `reportedByOwner` with that audit event, as an owner's cancel
+ * marks it, so the admin list and its "owner reports" figure show it.
  */
 export function reportRequest(request: HttpRequest, context: InvocationContext, deps: HttpDependencies, client: OrchestrationClient): Promise<HttpResponse> {
   return respondSafely(context, 'html', async () => {
@@ -38,7 +42,7 @@ export function reportRequest(request: HttpRequest, context: InvocationContext, 
     if (isExpired(token, now)) throw linkExpired();
     const at = now.toISOString();
     const owner = emailChange.currentEmail;
-    await deps.store.appendEvent({ requestId: emailChange.id, id: 'reported-by-owner', at, type: 'ReportedByOwner', actor: owner, detail: { status: emailChange.status } });
+    const reportEvent = { requestId: emailChange.id, id: 'reported-by-owner', at, type: 'ReportedByOwner', actor: owner, detail: { status: emailChange.status } };
 
     let stopped = false;
     let ownCancel = false;
@@ -55,6 +59,14 @@ export function reportRequest(request: HttpRequest, context: InvocationContext, 
       const decided = attempt.kind === 'refused' && attempt.decision ? decisionOf(attempt.decision) : undefined;
       if (decided?.outcome === 'approved') reported = { ...emailChange, status: 'Approved', decision: decided };
     }
+    if (!ownCancel && APPROVED.includes(reported.status)) {
+      // The mark and the event in one write, conditional on the request's etag: a reset storing its
+      // outcome meanwhile makes one of the two read again and keep the other's fields. A repeated
+      // report finds the event written and changes nothing.
+      await deps.store.updateRequest(emailChange.id, { reportedByOwner: true }, reportEvent);
+    } else {
+      await deps.store.appendEvent(reportEvent);
+    }
     // The instance alerts the admins of a cancel that is the owner's; anything else is alerted here,
     // at once when the change was made or is being made: someone may have taken the account.
     if (!ownCancel) {
@@ -63,6 +75,9 @@ export function reportRequest(request: HttpRequest, context: InvocationContext, 
       await alertAdmins('owner-report', ownerReportAdminEmail({ request: reported, reportedAt: at, stopped }), urgency);
       await ensureAdminDigestLoop(client, deps.settings, context);
     }
-    return pageResponse(200, reportResultPage({ stopped, completed: emailChange.status === 'Completed' }));
+    return pageResponse(200, reportResultPage({ stopped, completed: emailChange.status === 'Completed', ...reportReach(deps) }));
   });
 }
+
+/** The pages promise an alert only when alerts have somewhere to go (`adminAlertsFor` drops them otherwise). */
+const reportReach = (deps: HttpDependencies): ReportReach => ({ adminsAlerted: deps.settings.ADMIN_NOTIFICATION_EMAILS.length > 0 });

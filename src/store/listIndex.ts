@@ -101,6 +101,7 @@ export function decodeCursor(continuationToken: string, query: RequestListQuery)
 
 function filterFingerprint(query: RequestListQuery): string {
   const statuses = query.statuses && [...query.statuses].sort().join(',');
-  const filters = [statuses, query.email?.toLowerCase(), query.guestId, query.from, query.to].map((v) => v ?? '');
+  // A filter added later is appended only when given, so the tokens of older queries stay valid.
+  const filters = [statuses, query.email?.toLowerCase(), query.guestId, query.from, query.to, ...(query.reportedByOwner ? ['reportedByOwner'] : [])].map((v) => v ?? '');
   return createHash('sha256').update(JSON.stringify(filters)).digest('base64url').slice(0, 16);
 }

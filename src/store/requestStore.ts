@@ -151,6 +151,8 @@ export interface RequestListQuery {
   /** A prefix of the current or the new email, case-insensitive. */
   email?: string;
   guestId?: string;
+  /** Only the requests the owner of the current address reported ("this wasn't me"). */
+  reportedByOwner?: true;
   /** Submission time bounds, ISO, both inclusive. */
   from?: string;
   to?: string;

@@ -246,7 +246,7 @@ export function createRequestStoreFromTables(tables: StoreTables): RequestStore 
     // alone (a common status fills the page there); then as many older ones at once as the matches
     // seen so far say the page still needs (up to a limit), their order kept, rather than one round
     // trip after another.
-    const filtered = !!query.statuses?.length || query.guestId !== undefined;
+    const filtered = !!query.statuses?.length || query.guestId !== undefined || query.reportedByOwner !== undefined;
     const found: { cursor: ListCursor; request: EmailChangeRequest }[] = [];
     for (let next = 0; next < months.length && found.length <= top; ) {
       const wanted = top + 1 - found.length;
@@ -618,11 +618,18 @@ function itemFilter(month: string, query: RequestListQuery, fromMs: number | und
   const clauses = [odata`PartitionKey eq ${month}`, ...rowKeyBounds(fromMs, toMs, afterRowKey)];
   if (query.statuses?.length) clauses.push(`(${query.statuses.map((status) => odata`status eq ${status}`).join(' or ')})`);
   if (query.guestId !== undefined) clauses.push(odata`guestId eq ${query.guestId}`);
+  if (query.reportedByOwner) clauses.push(REPORTED_BY_OWNER_CLAUSE);
   return clauses.join(' and ');
 }
+
+/** The index copy's column for `reportedByOwner: true`, as the codec writes it (JSON text). */
+const REPORTED_BY_OWNER_CLAUSE = Object.entries(toColumns({ reportedByOwner: true }))
+  .map(([column, value]) => `${column} ${odata`eq ${value}`}`)
+  .join(' and ');
 
 /** The filters other than email and time, checked on a copy read through the email index. */
 function matchesFilters(request: EmailChangeRequest, query: RequestListQuery): boolean {
   if (query.statuses?.length && !query.statuses.includes(request.status)) return false;
+  if (query.reportedByOwner && request.reportedByOwner !== true) return false;
   return query.guestId === undefined || request.guestId === query.guestId;
 }

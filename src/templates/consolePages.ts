@@ -85,6 +85,7 @@ ${problems && html`<div class="summary" role="alert" tabindex="-1" autofocus ari
 <fieldset class="choices"><legend>Status (any of)</legend>
 ${REQUEST_STATUSES.map((status) => html`<label><input type="checkbox" name="status" value="${status}"${chosen.has(status.toLowerCase()) && html` checked`}> ${status}</label>`)}
 </fieldset>
+<div><label><input type="checkbox" name="reportedByOwner" value="true"${form.get('reportedByOwner') && html` checked`}> Reported by the owner ("this wasn't me")</label></div>
 <div class="actions"><button type="submit">Search</button><a class="button secondary" href="${CONSOLE_HOME}">Clear</a><a class="button secondary" href="${input.exportHref}">Export these as CSV</a></div>
 </form>
 <h2 id="results">${input.items.length === 0 ? 'No matching requests' : `Requests, newest first`}</h2>

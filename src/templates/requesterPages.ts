@@ -99,32 +99,102 @@ export function requestCancelledPage(input: { request: EmailChangeRequest }): st
   });
 }
 
-/** `GET /api/reports/{token}`: the owner of the current address sees what was asked and can stop it. */
-export function reportPage(input: { request: EmailChangeRequest; action: string; csrf: string }): string {
+/**
+ * What becomes of an owner's report with the admins: with `ADMIN_NOTIFICATION_EMAILS` set they are
+ * alerted by mail; without, nobody is mailed and the report waits in the console for them.
+ */
+export interface ReportReach {
+  adminsAlerted: boolean;
+}
+
+/** Where the owner of the current address can turn besides this service. */
+const CONTACT = 'contact your sponsor or the IT department of the organisation that invited you';
+
+/** What the owner's report can still do, by the request's state when the page is opened. */
+function reportPageText(request: EmailChangeRequest, adminsAlerted: boolean): { situation: SafeHtml; ifNotYou: string; button: string } {
+  const recorded = 'your report is recorded for the administrators, who see it in their console';
+  const change = html`from ${shownEmail(request.currentEmail)} to ${shownEmail(request.newEmail)}`;
+  switch (request.status) {
+    case 'Received':
+    case 'AwaitingConfirmation':
+    case 'AwaitingApproval':
+      return {
+        situation: html`Someone asked to change the email address you use to sign in as a guest ${change}.`,
+        ifNotYou: `someone may be trying to take over your access. Stop it here: the request is cancelled and ${adminsAlerted ? 'the administrators are alerted' : recorded}.`,
+        button: "This wasn't me: stop it",
+      };
+    case 'Approved':
+    case 'Completed':
+      return {
+        situation:
+          request.status === 'Completed'
+            ? html`The email address you use to sign in as a guest was changed ${change}, after a person responsible for your access approved the request.`
+            : html`A person responsible for your access approved changing the email address you use to sign in as a guest ${change}; the change is being made.`,
+        ifNotYou: `someone may have taken over your access. It can no longer be stopped here, but it can be undone: report it here and ${
+          adminsAlerted ? 'the administrators are alerted at once to check your account' : `${recorded}, but nobody is alerted by email, so please also ${CONTACT}`
+        }.`,
+        button: "This wasn't me: report it",
+      };
+    default:
+      return {
+        situation: html`Someone asked to change the email address you use to sign in as a guest ${change}. ${ENDED[request.status]}`,
+        ifNotYou: `you can still report it here: ${adminsAlerted ? 'the administrators are alerted' : recorded}.`,
+        button: "This wasn't me: report it",
+      };
+  }
+}
+
+/** A request that ended without being made, in the owner's words (nothing about the directory). */
+const ENDED: Record<Exclude<EmailChangeRequest['status'], 'Received' | 'AwaitingConfirmation' | 'AwaitingApproval' | 'Approved' | 'Completed'>, string> = {
+  Failed: 'It was approved, but the change could not be made.',
+  Rejected: 'It was turned down, so your sign-in email was not changed.',
+  Cancelled: 'It was cancelled, so your sign-in email was not changed.',
+  Expired: 'It expired without a decision, so your sign-in email was not changed.',
+  Declined: 'It was closed, so your sign-in email was not changed.',
+};
+
+/**
+ * `GET /api/reports/{token}`: the owner of the current address sees what was asked and what
+ * became of it, and can stop it while it is undecided, or report it after.
+ */
+export function reportPage(input: { request: EmailChangeRequest; action: string; csrf: string } & ReportReach): string {
   const { request } = input;
+  const text = reportPageText(request, input.adminsAlerted);
   return renderPage({
     title: "Did you ask for this?",
     body: html`<h1>Did you ask for this change?</h1>
-<p>Someone asked to change the email address you use to sign in as a guest from ${shownEmail(request.currentEmail)} to <strong>${shownEmail(request.newEmail)}</strong>.</p>
+<p>${text.situation}</p>
 ${askedChange(request, 'owner')}
-<div class="warning" role="note"><p><strong>If this was not you</strong>, someone may be trying to take over your access. Stop it here: the request is cancelled and the administrators are alerted.</p></div>
-${actionForm(input.action, input.csrf, { label: "This wasn't me: stop it", className: 'reject' })}
+<div class="warning" role="note"><p><strong>If this was not you</strong>, ${text.ifNotYou}</p></div>
+${actionForm(input.action, input.csrf, { label: text.button, className: 'reject' })}
 <p class="hint">If you did ask for it, close this page.</p>`,
   });
 }
 
-/** After the owner's report: stopped, or too late to stop and the admins alerted. */
-export function reportResultPage(input: { stopped: boolean; completed: boolean }): string {
+/** After the owner's report: stopped, or too late to stop and the admins alerted (or, with nobody to alert, the report recorded). */
+export function reportResultPage(input: { stopped: boolean; completed: boolean } & ReportReach): string {
   if (input.stopped) {
     return renderPage({
       title: 'Request stopped',
       body: html`<h1>Request stopped</h1>
-<p>Thank you. The request was cancelled: your sign-in email was not changed. The administrators and the people asked to approve it were alerted.</p>`,
+<p>Thank you. The request was cancelled: your sign-in email was not changed. ${
+        input.adminsAlerted
+          ? 'The administrators and the people asked to approve it were alerted.'
+          : 'The people asked to approve it were told, and your report is recorded for the administrators, who see it in their console.'
+      }</p>`,
+    });
+  }
+  const why = input.completed ? 'The change had already been made' : 'The request was no longer waiting for a decision';
+  if (!input.adminsAlerted) {
+    return renderPage({
+      title: 'Report recorded',
+      body: html`<h1>Report recorded</h1>
+<p>Thank you. ${why}, so it could not be stopped here. Your report is recorded for the administrators, who see it in their console${input.completed ? ' and can undo the change' : ''}, but nobody is alerted by email: please also ${CONTACT} now.</p>`,
     });
   }
   return renderPage({
     title: 'Administrators alerted',
     body: html`<h1>Administrators alerted</h1>
-<p>Thank you. ${input.completed ? 'The change had already been made, so the administrators were alerted to check your account and undo it.' : 'The request was no longer waiting for a decision, so the administrators were alerted to check it.'} If you can, also contact your sponsor or the IT department of the organisation that invited you.</p>`,
+<p>Thank you. ${why}, so the administrators were alerted to ${input.completed ? 'check your account and undo it' : 'check it'}. If you can, also ${CONTACT}.</p>`,
   });
 }

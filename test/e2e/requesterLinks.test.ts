@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { eventually, startLocalApp, type LocalApp } from './support/localApp.js';
-import { approvalLink, confirmByMail, csrfOf, decide, guestWithSponsor, linkFor, postLinkForm, submit, waitForMail, waitForStatus } from './support/flow.js';
+import { approvalLink, confirmByMail, csrfOf, decide, guestWithSponsor, linkFor, postLinkForm, signInAs, submit, waitForMail, waitForStatus } from './support/flow.js';
+import { adminCall } from './support/openApi.js';
 
 /**
  * The links mailed to the requester and to the owner of the current address (DESIGN §2 steps 3 and
@@ -150,6 +151,15 @@ describe('the owner of the current address reports', () => {
     await waitForStatus(app, id, 'Completed');
     const changeMade = await waitForMail(app, (m) => m.to.includes(guest.mail) && m.subject === 'Your sign-in email was changed', 'the change-made mail');
     const report = changeMade.links.find((l) => l.includes('/api/reports/'))!;
+    // The page says the change was made: too late to stop, not too late to report.
+    const opened = await fetch(report);
+    expect(opened.status).toBe(200);
+    const reportPage = await opened.text();
+    expect(reportPage).toContain('was changed from');
+    expect(reportPage).toContain('It can no longer be stopped here, but it can be undone');
+    expect(reportPage).not.toContain('Stop it here');
+    expect(reportPage.match(/<button /g)).toHaveLength(1);
+    expect(csrfOf(reportPage)).toBeTruthy();
     const result = await postLinkForm(report);
     expect(result.status).toBe(200);
     expect(result.html).toContain('Administrators alerted');
@@ -160,6 +170,58 @@ describe('the owner of the current address reports', () => {
     const view = await waitForStatus(app, id, 'Completed');
     expect(view.events.filter((e) => e.type === 'ReportedByOwner')).toHaveLength(1);
     expect((await app.outbox()).filter((m) => m.to.includes(ADMINS) && m.subject.startsWith('Action needed:') && m.html.includes(id))).toHaveLength(1);
+
+    // The admins see the report: on the request, in the list filtered for reports, and in the console's figure and list.
+    expect(view.request).toMatchObject({ status: 'Completed', reportedByOwner: true, result: { invitationId: expect.any(String) } });
+    const listed = await adminCall<{ items: { id: string }[] }>(app, 'GET', `/api/admin/requests?reportedByOwner=true&email=${encodeURIComponent(guest.mail)}`);
+    expect(listed.body.items.map((item) => item.id)).toEqual([id]);
+    const cookie = await signInAs(app.url, { mail: sponsor.mail }, ['GuestReset.Admin']);
+    const consolePage = await (await fetch(`${app.url}/api/admin/`, { headers: { cookie } })).text();
+    const figure = /<a href="([^"]+)"><strong>(\d+)\+?<\/strong> Owner reports, last 7 days<\/a>/.exec(consolePage);
+    expect(Number(figure?.[2])).toBeGreaterThanOrEqual(1);
+    const reports = await (await fetch(new URL(figure![1]!.replaceAll('&amp;', '&'), app.url), { headers: { cookie } })).text();
+    expect(reports).toContain(`/api/admin/console/requests/${id}`);
+    expect(reports).toContain('· reported by owner');
+  });
+});
+
+describe('with no admin addresses (the default): the owner is told what really happens, and every alert dropped is logged', () => {
+  let quiet: LocalApp;
+  beforeAll(async () => {
+    quiet = await startLocalApp({ env: { ...env, ADMIN_NOTIFICATION_EMAILS: '' } });
+  });
+  afterAll(async () => {
+    await quiet?.stop();
+  });
+  const warnings = (text: string) => quiet.output().split('\n').filter((line) => line.includes(text));
+
+  test('a report that stops the request and one after the change: no page promises an alert; the start-up and each dropped alert warn', async () => {
+    expect(warnings('ADMIN_NOTIFICATION_EMAILS is empty')).toHaveLength(1);
+
+    const { guest } = await guestWithSponsor(quiet, 'quiet');
+    const undecided = await submit(quiet, { currentEmail: guest.mail, newEmail: `quiet.${stamp()}@northwind.example` });
+    await waitForStatus(quiet, undecided, 'AwaitingApproval');
+    const report = await linkFor(quiet, 'reports', undecided);
+    const page = await (await fetch(report)).text();
+    expect(page).toContain('your report is recorded for the administrators, who see it in their console');
+    expect(page).not.toContain('administrators are alerted');
+    const stopped = await postLinkForm(report);
+    expect(stopped.status).toBe(200);
+    expect(stopped.html).toContain('Request stopped');
+    expect(stopped.html).not.toMatch(/administrators[^.]*alerted/);
+    await waitForStatus(quiet, undecided, 'Cancelled');
+    await eventually(async () => (warnings(`Admin alert owner-report of request ${undecided} was not sent`).length === 1 ? true : undefined), 10_000, 'the instance to warn of its dropped alert');
+
+    const { guest: changed, sponsor } = await guestWithSponsor(quiet, 'quietdone');
+    const completed = await submit(quiet, { currentEmail: changed.mail, newEmail: `quietdone.${stamp()}@northwind.example` });
+    expect((await decide(approvalLink(await waitForMail(quiet, (m) => m.to.includes(sponsor.mail), 'approval')), 'approve')).status).toBe(200);
+    await waitForStatus(quiet, completed, 'Completed');
+    const changeMade = await waitForMail(quiet, (m) => m.to.includes(changed.mail) && m.subject === 'Your sign-in email was changed', 'the change-made mail');
+    const late = await postLinkForm(changeMade.links.find((l) => l.includes('/api/reports/'))!);
+    expect(late.status).toBe(200);
+    expect(late.html).toContain('Report recorded');
+    expect(late.html).toContain('nobody is alerted by email');
+    expect(warnings(`Admin alert owner-report of request ${completed} was not sent`)).toHaveLength(1);
   });
 });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, expect, inject, test } from 'vitest';
 import type { EmailChangeRequest, RequestStatus } from '../../src/domain/request.js';
+import { parseRequestListQuery } from '../../src/http/adminQuery.js';
 import { consoleCounts } from '../../src/http/consoleCounts.js';
 import type { RequestStore } from '../../src/store/requestStore.js';
 import { createRequestStoreFromTables } from '../../src/store/tableRequestStore.js';
@@ -70,6 +71,14 @@ test('each figure links to the list filters that show what it counts', async () 
     { status: 'AwaitingApproval' },
     { status: 'Failed', from: '2025-06-08' },
     { status: 'Declined', from: '2025-06-08' },
-    { from: '2025-06-08' },
+    { reportedByOwner: 'true', from: '2025-06-08' },
   ]);
+});
+
+test("each figure's link lists exactly the requests it counts", async () => {
+  const figures = await consoleCounts(store, NOW);
+  for (const figure of figures) {
+    const listed = await store.listRequests(parseRequestListQuery(new URLSearchParams(figure.filters)));
+    expect([figure.label, listed.items.length]).toEqual([figure.label, figure.count]);
+  }
 });

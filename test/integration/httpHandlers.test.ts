@@ -1316,6 +1316,47 @@ describe('"this wasn\'t me" report', () => {
     expect(alert?.subject).toMatch(/^Action needed: /);
     expect(alert?.html).toContain('Approved');
     expect(alert?.html).toContain(APPROVER_A.mail);
+    // Marked for the admins' list, the instance still to apply the approval as it stands.
+    expect(await store.getRequest(id)).toMatchObject({ status: 'AwaitingApproval', reportedByOwner: true });
+  });
+
+  describe('past the approval, the request is marked reported by its owner, and a reset storing its outcome at the same time loses nothing', () => {
+    const completed = { status: 'Completed' as const, result: { invitationId: 'invitation-1' } };
+    /** An approved request, and another process (the reset's) that stores its outcome. */
+    async function approvedRequest() {
+      const owner = `owner.${randomUUID().slice(0, 8)}@fabrikam.com`;
+      const { id } = await seedPendingRequest({ currentEmail: owner, status: 'Approved', decision: { outcome: 'approved', by: APPROVER_A.mail, at: now.toISOString() } });
+      const reset = createTableRequestStore(deps.settings);
+      const storeOutcome = () => reset.updateRequest(id, completed, { requestId: id, id: 'completed', at: now.toISOString(), type: 'Completed', actor: 'system' });
+      return { id, owner, reset, storeOutcome };
+    }
+    async function expectBoth(id: string, owner: string) {
+      const stored = await store.readRequestWithEvents(id);
+      expect(stored?.request).toMatchObject({ ...completed, reportedByOwner: true, decision: { outcome: 'approved' } });
+      expect(stored?.events.filter((e) => e.type === 'ReportedByOwner')).toHaveLength(1);
+      const listed = await store.listRequests({ reportedByOwner: true, email: owner });
+      expect(listed.items.map(({ id: listedId, status, reportedByOwner }) => ({ id: listedId, status, reportedByOwner }))).toEqual([{ id, status: 'Completed', reportedByOwner: true }]);
+    }
+
+    test('the reset read the request before the report and writes after it', async () => {
+      const { id, owner, reset, storeOutcome } = await approvedRequest();
+      await reset.getRequest(id);
+      expect((await report(id)).status).toBe(200);
+      await storeOutcome();
+      await expectBoth(id, owner);
+    });
+
+    test('the report read the request before the reset wrote, and writes after it; a second report changes nothing', async () => {
+      const { id, owner, storeOutcome } = await approvedRequest();
+      await store.getRequest(id);
+      await storeOutcome();
+      expect((await report(id)).status).toBe(200);
+      await expectBoth(id, owner);
+      const before = await store.getRequest(id);
+      expect((await report(id)).status).toBe(200);
+      expect(await store.getRequest(id)).toEqual(before);
+      await expectBoth(id, owner);
+    });
   });
 
   test('a rejection recorded but not yet applied: the alert is routine, left for the digest', async () => {

@@ -185,10 +185,11 @@ describe('parseRequestListQuery', () => {
   const parse = (query: string) => parseRequestListQuery(new URLSearchParams(query));
 
   test('reads every filter', () => {
-    expect(parse('status=AwaitingApproval&email=A@B.com&guestId=0B5F8A2E-1C3D-4E5F-8A9B-0C1D2E3F4A5B&from=2024-05-01&to=2024-06-01T10:00:00Z&top=20&continuationToken=abc')).toEqual({
+    expect(parse('status=AwaitingApproval&email=A@B.com&guestId=0B5F8A2E-1C3D-4E5F-8A9B-0C1D2E3F4A5B&reportedByOwner=true&from=2024-05-01&to=2024-06-01T10:00:00Z&top=20&continuationToken=abc')).toEqual({
       statuses: ['AwaitingApproval'],
       email: 'a@b.com',
       guestId: '0b5f8a2e-1c3d-4e5f-8a9b-0c1d2e3f4a5b',
+      reportedByOwner: true,
       from: '2024-05-01T00:00:00.000Z',
       to: '2024-06-01T10:00:00.000Z',
       top: 20,
@@ -209,7 +210,7 @@ describe('parseRequestListQuery', () => {
     expect(parse('status=&email=&top=&guestId=')).toEqual({});
   });
 
-  test.each(['status=Bogus', 'status=Failed,,Completed', 'status=Failed,Bogus', 'email=a%20b', `email=${'a'.repeat(321)}`, 'Status=Failed', 'bogus=1', 'top=5&top=6', 'from=yesterday', 'to=2024-13-45', 'from=2024-02-30', 'to=2023-02-29T10:00:00Z', 'top=0', 'top=1001', 'top=abc', 'top=2.5', 'top=+5', 'top=%205', 'top=5.0', 'top=0x10', 'guestId=g1', 'guestId=0b5f8a2e1c3d4e5f8a9b0c1d2e3f4a5b', 'from=2024-06-02&to=2024-06-01'])(
+  test.each(['status=Bogus', 'status=Failed,,Completed', 'status=Failed,Bogus', 'email=a%20b', `email=${'a'.repeat(321)}`, 'Status=Failed', 'bogus=1', 'top=5&top=6', 'from=yesterday', 'to=2024-13-45', 'from=2024-02-30', 'to=2023-02-29T10:00:00Z', 'top=0', 'top=1001', 'top=abc', 'top=2.5', 'top=+5', 'top=%205', 'top=5.0', 'top=0x10', 'guestId=g1', 'guestId=0b5f8a2e1c3d4e5f8a9b0c1d2e3f4a5b', 'reportedByOwner=false', 'reportedByOwner=yes', 'from=2024-06-02&to=2024-06-01'])(
     '%s is InvalidQuery',
     (query) => {
       let error: unknown;

@@ -292,7 +292,7 @@ describe("the requester's and the owner's pages", () => {
     ['confirmed', confirmedPage({ request: idn, trackUrl: '/t' })],
     ['tracking', trackPage({ request: idn, status: { label: 'In review', deadline: '2024-05-08T10:00:00.000Z', cancellable: true }, cancel: { action: '/t', csrf: 'x' } })],
     ['cancelled', requestCancelledPage({ request: idn })],
-    ['report', reportPage({ request: idn, action: '/r', csrf: 'x' })],
+    ['report', reportPage({ request: idn, action: '/r', csrf: 'x', adminsAlerted: true })],
   ];
 
   test.each(pages)('%s shows an internationalised domain in Unicode, with the stored punycode beside it', (_, page) => {
