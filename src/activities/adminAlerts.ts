@@ -1,6 +1,8 @@
+import type { Settings } from '../config/settings.js';
 import type { AuditEvent, EmailChangeRequest } from '../domain/request.js';
 import { guestName, oneLine } from '../templates/format.js';
 import type { MailParts } from '../templates/mailParts.js';
+import type { ReportReach } from '../templates/requesterPages.js';
 import { auditEvent, type ActivityDependencies } from './activityDependencies.js';
 import { mailOnceFor } from './mailOnce.js';
 
@@ -15,6 +17,9 @@ export type AlertUrgency = 'urgent' | 'routine';
 /** Why admin alerts go nowhere: for the logs (`adminAlertsFor`, and once at start-up). */
 export const NO_ADMIN_ADDRESSES =
   "ADMIN_NOTIFICATION_EMAILS is empty: admin alerts (failed resets, requests nobody may approve, `mail` not put back, owners' \"this wasn't me\") go to nobody; admins see those requests only in the console and the admin API.";
+
+/** What the owner is told of their report: an alert is promised only when alerts have somewhere to go (`adminAlertsFor` drops them otherwise). */
+export const reportReachOf = (settings: Pick<Settings, 'ADMIN_NOTIFICATION_EMAILS'>): ReportReach => ({ adminsAlerted: settings.ADMIN_NOTIFICATION_EMAILS.length > 0 });
 
 /** Tells the admins of one event of a request, once, the way `ADMIN_NOTIFICATIONS` asks. */
 export type AlertAdmins = (key: string, mail: MailParts, urgency: AlertUrgency) => Promise<void>;

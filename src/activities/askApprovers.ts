@@ -6,6 +6,7 @@ import type { StoredApprovalToken } from '../store/requestStore.js';
 import { approvalRequestEmail, changeRequestedNoticeEmail } from '../templates/emails.js';
 import { GraphRequestError } from '../graph/graphGateway.js';
 import { auditEvent, type ActivityDependencies } from './activityDependencies.js';
+import { reportReachOf } from './adminAlerts.js';
 import { recordMailFailure } from './mailFailure.js';
 import { mailOnceFor } from './mailOnce.js';
 
@@ -83,7 +84,7 @@ export async function askApprovers(
     await mailOnce('change-requested', ownerAddresses(request), async () => {
       const reportExpiresAt = reportLinkExpiry(deadline);
       const reportUrl = links?.report.url ?? (await mintLink(store, settings.PUBLIC_BASE_URL, { requestId, purpose: 'report', expiresAt: reportExpiresAt }));
-      return changeRequestedNoticeEmail({ request, reportUrl, reportExpiresAt });
+      return changeRequestedNoticeEmail({ request, reportUrl, reportExpiresAt, ...reportReachOf(settings) });
     });
   } finally {
     await mailOnce.flush();

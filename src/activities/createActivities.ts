@@ -1,7 +1,7 @@
 import { lockExpiryOnceApproved } from '../domain/guestLock.js';
 import { isFinal, type EmailChangeRequest, type RequestStatus, type ResetResult } from '../domain/request.js';
 import { perAttempt } from '../domain/resetRetry.js';
-import { CANCEL_REQUESTED, cancelEventOf, claimOutcome, DEADLINE_PASSED, recordedClaim } from '../store/outcomeClaim.js';
+import { adminIdsIn, CANCEL_REQUESTED, cancelEventOf, claimOutcome, DEADLINE_PASSED, recordedClaim } from '../store/outcomeClaim.js';
 import { requestOutcomeEmail } from '../templates/emails.js';
 import type {
   ApprovalPolicy,
@@ -137,7 +137,7 @@ export function createActivities(deps: ActivityDependencies) {
         request = await store.updateRequest(
           requestId,
           { status: 'Cancelled', cancelReason: cancel.reason, cancelledBy, ...(cancelledBy === 'owner' ? { reportedByOwner: true } : {}) },
-          auditEvent(deps, requestId, step, 'Cancelled', cancel.by, { reason: cancel.reason, origin: cancelledBy }),
+          auditEvent(deps, requestId, step, 'Cancelled', cancel.by, { reason: cancel.reason, origin: cancelledBy, ...adminIdsIn({ ...cancel }) }),
         );
       } else {
         request = await store.updateRequest(requestId, { status: 'Expired' }, auditEvent(deps, requestId, step, 'Expired', 'system', { deadline: request.deadline }));

@@ -16,7 +16,7 @@ import type { OutcomeMailsState } from '../workflow/activityContract.js';
 import { requireRequestWithEvents, type ActivityDependencies } from './activityDependencies.js';
 import { MAIL_RESTORE_WINDOW_MS } from './executeReset.js';
 import type { MailParts } from '../templates/mailParts.js';
-import { adminAlertsFor, type AlertUrgency } from './adminAlerts.js';
+import { adminAlertsFor, reportReachOf, type AlertUrgency } from './adminAlerts.js';
 import { recordMailFailure } from './mailFailure.js';
 import { mailOnceFor, type MailOnce } from './mailOnce.js';
 
@@ -68,7 +68,7 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
     if (request.reportedByOwner) {
       // Stopped before anything changed: nothing to do on the account at once.
       alert('owner-report', ownerReportAdminEmail({ request, reportedAt: request.updatedAt, stopped: true }), 'routine');
-      mail('report-stopped', ownerAddresses(request), reportedRequestStoppedOwnerEmail({ request }));
+      mail('report-stopped', ownerAddresses(request), reportedRequestStoppedOwnerEmail({ request, ...reportReachOf(deps.settings) }));
     } else if (wasSent(request, events, 'change-requested')) {
       // Only an address told of the request hears how it ended: the form must not mail arbitrary
       // addresses, and an owner never told of a request needs no news of its end.

@@ -2,6 +2,7 @@ import type { HttpRequest } from '@azure/functions';
 import type { JWTPayload } from 'jose' with { 'resolution-mode': 'import' };
 import type { Settings } from '../config/settings.js';
 import { HttpError } from './errors.js';
+import { claimText, personName } from './claimText.js';
 
 /** Who called the admin API, for the audit trail. */
 export interface AdminIdentity {
@@ -90,12 +91,9 @@ function isInvalidToken(error: unknown): boolean {
 }
 
 function identityOf(payload: JWTPayload): AdminIdentity {
-  const text = (claim: string): string | undefined => {
-    const value = payload[claim];
-    return typeof value === 'string' && value.trim() ? value : undefined;
-  };
+  const text = (claim: string): string | undefined => claimText(payload[claim]);
   const objectId = text('oid');
   const username = text('preferred_username') ?? text('upn');
-  const name = text('name') ?? username ?? objectId ?? text('azp') ?? text('appid') ?? text('sub') ?? 'unknown admin';
+  const name = personName(payload.name) ?? username ?? objectId ?? text('azp') ?? text('appid') ?? text('sub') ?? 'unknown admin';
   return { name, ...(username ? { username } : {}), ...(objectId ? { objectId } : {}) };
 }

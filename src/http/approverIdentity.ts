@@ -1,4 +1,5 @@
 import type { HttpRequest } from '@azure/functions';
+import { claimText, personName } from './claimText.js';
 
 /**
  * Who is signed in, as the platform's built-in authentication (App Service "Easy Auth") tells the
@@ -40,17 +41,14 @@ export function signedInUser(request: HttpRequest, tenantId: string, platformAut
   // Headers of the Functions HttpRequest are case-insensitive, as the platform's may arrive in any case.
   if (request.headers.get('x-ms-client-principal-idp')?.trim().toLowerCase() !== 'aad') return undefined;
   const principal = decodePrincipal(request.headers.get('x-ms-client-principal'));
-  const text = (type: string) => {
-    const value = principal?.claims?.find((c) => c.typ === type)?.val;
-    return typeof value === 'string' && value.trim() ? value.trim() : undefined;
-  };
-  const claim = (type: string) => text(type)?.toLowerCase();
+  const value = (type: string) => principal?.claims?.find((c) => c.typ === type)?.val;
+  const claim = (type: string) => claimText(value(type))?.toLowerCase();
   const objectId = claim(OBJECT_ID_CLAIM);
   const principalId = request.headers.get('x-ms-client-principal-id')?.trim().toLowerCase();
   if (!objectId || objectId !== principalId) return undefined;
   if (claim(TENANT_ID_CLAIM) !== tenantId.trim().toLowerCase()) return undefined;
-  const displayName = text('name');
-  return { objectId, name: request.headers.get('x-ms-client-principal-name')?.trim() || objectId, ...(displayName ? { displayName } : {}), roles: rolesOf(principal) };
+  const displayName = personName(value('name'));
+  return { objectId, name: claimText(request.headers.get('x-ms-client-principal-name')) ?? objectId, ...(displayName ? { displayName } : {}), roles: rolesOf(principal) };
 }
 
 /**

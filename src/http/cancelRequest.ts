@@ -1,6 +1,6 @@
 import type { DurableOrchestrationStatus } from 'durable-functions';
 import { isFinal, type AuditEvent, type CancelOrigin, type EmailChangeRequest } from '../domain/request.js';
-import { cancelEventOf, claimCancel, CONFIRMATION_DEADLINE_PASSED, DEADLINE_PASSED, DECISION_RECEIVED } from '../store/outcomeClaim.js';
+import { adminIdsIn, cancelEventOf, claimCancel, CONFIRMATION_DEADLINE_PASSED, DEADLINE_PASSED, DECISION_RECEIVED } from '../store/outcomeClaim.js';
 import type { RequestStore } from '../store/requestStore.js';
 import { EVENTS, type CancelEvent } from '../workflow/contract.js';
 import { isRunning, type OrchestrationClient } from './dependencies.js';
@@ -44,7 +44,7 @@ export async function cancelRequest(
   const first = await claimCancel(store, request, { requestId: request.id, at: who.at, actor: who.by, detail });
   if (first?.type === DECISION_RECEIVED) return { kind: 'refused', code: 'AlreadyDecided', message: ALREADY_DECIDED, decision: first };
   if (first?.type === DEADLINE_PASSED || first?.type === CONFIRMATION_DEADLINE_PASSED) return { kind: 'refused', code: 'AlreadyFinished', message: 'The request expired.' };
-  const cancel: CancelEvent = first ? cancelEventOf(first) : { reason: who.reason, by: who.by, at: who.at, origin: who.origin };
+  const cancel: CancelEvent = first ? cancelEventOf(first) : { reason: who.reason, by: who.by, at: who.at, origin: who.origin, ...adminIdsIn(detail) };
   // Not raised after all tries: the claim stands, and the wait's deadline step applies it.
   await raiseEventPatiently(client, request.id, EVENTS.cancel, cancel);
   return first ? { kind: 'accepted', cancel, first } : { kind: 'accepted', cancel };

@@ -1,8 +1,8 @@
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
-import { adminAlertsFor } from '../activities/adminAlerts.js';
+import { adminAlertsFor, reportReachOf } from '../activities/adminAlerts.js';
 import type { RequestStatus } from '../domain/request.js';
 import { ownerReportAdminEmail } from '../templates/emails.js';
-import { reportPage, reportResultPage, type ReportReach } from '../templates/requesterPages.js';
+import { reportPage, reportResultPage } from '../templates/requesterPages.js';
 import { decisionOf } from './approvalState.js';
 import { cancelRequest } from './cancelRequest.js';
 import { ensureAdminDigestLoop } from './ensureAdminDigestLoop.js';
@@ -21,7 +21,7 @@ export function showReport(request: HttpRequest, context: InvocationContext, dep
   return respondSafely(context, 'html', async () => {
     const { token, request: emailChange } = await openLink(deps.store, 'report', request.params.token);
     if (isExpired(token, deps.clock())) throw linkExpired();
-    const page = reportPage({ request: emailChange, action: new URL(request.url).pathname, csrf: antiForgeryFor(deps.settings.APPROVAL_FORM_SECRET, token), ...reportReach(deps) });
+    const page = reportPage({ request: emailChange, action: new URL(request.url).pathname, csrf: antiForgeryFor(deps.settings.APPROVAL_FORM_SECRET, token), ...reportReachOf(deps.settings) });
     return pageResponse(200, page);
   });
 }
@@ -75,9 +75,7 @@ export function reportRequest(request: HttpRequest, context: InvocationContext, 
       await alertAdmins('owner-report', ownerReportAdminEmail({ request: reported, reportedAt: at, stopped }), urgency);
       await ensureAdminDigestLoop(client, deps.settings, context);
     }
-    return pageResponse(200, reportResultPage({ stopped, completed: emailChange.status === 'Completed', ...reportReach(deps) }));
+    return pageResponse(200, reportResultPage({ stopped, completed: emailChange.status === 'Completed', ...reportReachOf(deps.settings) }));
   });
 }
 
-/** The pages promise an alert only when alerts have somewhere to go (`adminAlertsFor` drops them otherwise). */
-const reportReach = (deps: HttpDependencies): ReportReach => ({ adminsAlerted: deps.settings.ADMIN_NOTIFICATION_EMAILS.length > 0 });

@@ -114,5 +114,10 @@ export function recordedConfirmationClaim(events: readonly AuditEvent[]): AuditE
 export function cancelEventOf(claim: AuditEvent): CancelEvent {
   const detail = claim.detail ?? {};
   const origin = CANCEL_ORIGINS.includes(detail.origin as CancelOrigin) ? (detail.origin as CancelOrigin) : 'admin';
-  return { reason: String(detail.reason ?? ''), by: claim.actor, at: claim.at, origin };
+  return { reason: String(detail.reason ?? ''), by: claim.actor, at: claim.at, origin, ...adminIdsIn(detail) };
+}
+
+/** The admin's ids an audit detail carries (`adminIdsOf`), to go with a cancel. */
+export function adminIdsIn(detail: Record<string, unknown>): Pick<CancelEvent, 'objectId' | 'username'> {
+  return Object.fromEntries((['objectId', 'username'] as const).flatMap((key) => (typeof detail[key] === 'string' ? [[key, detail[key]]] : [])));
 }

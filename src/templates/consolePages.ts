@@ -122,13 +122,23 @@ export interface RequestPageInput {
   notice?: string;
 }
 
+/**
+ * Who did it, in words. An admin's display name is not unique (anyone may be named "Megan Bowen"),
+ * so the user name the event keeps comes first, the name beside it.
+ */
+function actorOf(event: AuditEvent): string {
+  const username = event.detail?.username;
+  if (typeof username !== 'string' || username === event.actor) return actorInWords(event.actor);
+  return `${username} (${event.actor})`;
+}
+
 /** `GET /api/admin/console/requests/{id}`: the request, its timeline, its workflow, its actions. */
 export function consoleRequestPage(input: RequestPageInput): string {
   const { request: r, orchestration } = input;
   const result = r.result && ('invitationId' in r.result ? `Invitation ${r.result.invitationId}` : `${r.result.code}: ${r.result.message}${r.result.requestId ? ` (Graph request-id ${r.result.requestId})` : ''}`);
   const events = input.events.map(
     (event) => html`<li><p><strong>${describeAuditEvent(event)}</strong></p>
-<p class="hint">${formatTimestamp(event.at)} · by ${actorInWords(event.actor)}${!isDescribedAuditEvent(event.type) && event.detail && html` · ${JSON.stringify(event.detail)}`}</p></li>`,
+<p class="hint">${formatTimestamp(event.at)} · by ${actorOf(event)}${!isDescribedAuditEvent(event.type) && event.detail && html` · ${JSON.stringify(event.detail)}`}</p></li>`,
   );
   return consolePage(
     `Request ${r.id}`,

@@ -4,6 +4,7 @@ import type { AdminDigestEntry } from '../store/adminDigest.js';
 import { guestName, reasonLabel } from './format.js';
 import { link, moment, paragraph, rows, setApart, strong, type Block, type MailParts, type Row } from './mailParts.js';
 import { describeRequestSource } from './requestSource.js';
+import type { ReportReach } from './requesterPages.js';
 import { shownEmailText } from './shownEmail.js';
 
 /**
@@ -78,7 +79,7 @@ export function approvalRequestEmail(input: { request: EmailChangeRequest; appro
 }
 
 /** To the guest's CURRENT address, so the real owner learns of a change they did not ask for, and can stop it. */
-export function changeRequestedNoticeEmail(input: { request: EmailChangeRequest; reportUrl: string; reportExpiresAt: string }): MailParts {
+export function changeRequestedNoticeEmail(input: { request: EmailChangeRequest; reportUrl: string; reportExpiresAt: string } & ReportReach): MailParts {
   const { request } = input;
   return {
     subject: 'A change to your sign-in email was requested',
@@ -87,7 +88,7 @@ export function changeRequestedNoticeEmail(input: { request: EmailChangeRequest;
     body: [
       paragraph`Someone asked to change the email address you use to sign in as a guest from ${shownEmailText(request.currentEmail)} to ${shownEmailText(request.newEmail)}.`,
       paragraph`Nothing changes until a person responsible for your access approves it.`,
-      paragraph`${strong('If this was not you')}, stop it with the button below: the request is cancelled and the administrators are alerted. You can also contact your sponsor or the IT department of the organisation that invited you.`,
+      paragraph`${strong('If this was not you')}, stop it with the button below: the request is cancelled and ${input.adminsAlerted ? 'the administrators are alerted' : 'your report is recorded for the administrators'}. You can also contact your sponsor or the IT department of the organisation that invited you.`,
       rows(['Requested', moment(request.submittedAt)]),
     ],
     action: { label: "This wasn't me", url: input.reportUrl, expiresAt: input.reportExpiresAt },
@@ -399,14 +400,14 @@ export function changeMadeOwnerEmail(input: { request: EmailChangeRequest; repor
 }
 
 /** To the CURRENT address when the request its owner reported was stopped. */
-export function reportedRequestStoppedOwnerEmail(input: { request: EmailChangeRequest }): MailParts {
+export function reportedRequestStoppedOwnerEmail(input: { request: EmailChangeRequest } & ReportReach): MailParts {
   const { request } = input;
   return {
     subject: 'The sign-in email change you reported was stopped',
     heading: 'The change you reported was stopped',
     why: 'you reported from this address that you did not ask for this change',
     body: [
-      paragraph`You reported that you did not ask to change your sign-in email from ${shownEmailText(request.currentEmail)} to ${shownEmailText(request.newEmail)}. The request was stopped: your sign-in email was not changed, and the administrators were alerted.`,
+      paragraph`You reported that you did not ask to change your sign-in email from ${shownEmailText(request.currentEmail)} to ${shownEmailText(request.newEmail)}. The request was stopped: your sign-in email was not changed, and ${input.adminsAlerted ? 'the administrators were alerted' : 'your report was recorded for the administrators'}.`,
       paragraph`Nothing more is needed from you.`,
     ],
   };

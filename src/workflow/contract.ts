@@ -59,4 +59,7 @@ export interface CancelEvent {
   at: string;
   /** Absent on cancels raised before requesters and owners could cancel: an admin's. */
   origin?: CancelOrigin;
+  /** An admin's object id and user name, which `by` (a display name) does not make unique. */
+  objectId?: string;
+  username?: string;
 }

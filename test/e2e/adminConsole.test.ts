@@ -111,8 +111,12 @@ test('in Chromium: signed out, sign in with the admin role; search, export, open
   expect(cancelled.request.cancelReason).toBe('Asked twice by mistake');
   // The admin's object id and name, as the sign-in gave them.
   expect(cancelled.events).toContainEqual(expect.objectContaining({ type: 'CancelRequested', actor: admin.displayName, detail: expect.objectContaining({ objectId: admin.id, username: admin.mail, origin: 'admin' }) }));
+  // The workflow's own Cancelled event keeps them too: the display name alone is nobody in particular.
+  expect(cancelled.events).toContainEqual(expect.objectContaining({ type: 'Cancelled', actor: admin.displayName, detail: expect.objectContaining({ objectId: admin.id, username: admin.mail }) }));
   await page.reload();
   expect(await page.locator('.timeline').textContent()).toContain('Cancelled by an admin: Asked twice by mistake.');
+  // The user name first, as display names are not unique.
+  expect(await page.locator('.timeline').textContent()).toContain(`by ${admin.mail} (${admin.displayName})`);
   expect(await page.locator('.action-list').textContent()).toContain('The request is already Cancelled.');
   await page.screenshot({ path: 'dist/browser-admin-console.png', fullPage: true });
   expect(cspErrors).toEqual([]);

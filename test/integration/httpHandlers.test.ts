@@ -1181,7 +1181,7 @@ describe('admin API', () => {
     const response = await cancel(id, { reason: 'Requested by the guest by phone.' });
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({ requestId: id, status: 'Cancelling' });
-    expect(client.raised).toEqual([{ instanceId: id, eventName: EVENTS.cancel, data: { reason: 'Requested by the guest by phone.', by: 'admin@contoso.com', at: now.toISOString(), origin: 'admin' } }]);
+    expect(client.raised).toEqual([{ instanceId: id, eventName: EVENTS.cancel, data: { reason: 'Requested by the guest by phone.', by: 'admin@contoso.com', at: now.toISOString(), origin: 'admin', objectId: 'oid-admin', username: 'admin@contoso.com' } }]);
     const audit = (await store.listEvents(id)).find((e) => e.type === 'CancelRequested');
     expect(audit).toMatchObject({ actor: 'admin@contoso.com', detail: { reason: 'Requested by the guest by phone.', objectId: 'oid-admin' } });
   });

@@ -83,6 +83,22 @@ describe('authenticateAdmin', () => {
     });
   });
 
+  test.each([
+    ['the workflow\'s own actor', 'System'],
+    ['nothing visible', '\u200B \u202E'],
+  ])('a name that is %s does not name the admin: the user name does', async (_, name) => {
+    const identity = await authenticateAdmin(requestWith(`Bearer ${await token({ claims: { preferred_username: 'mallory@contoso.com', oid: 'oid-4', name } })}`), settings);
+    expect(identity.name).toBe('mallory@contoso.com');
+  });
+
+  test('invisible formatting and control characters are dropped from the claims (a right-to-left override cannot turn text around)', async () => {
+    const identity = await authenticateAdmin(
+      requestWith(`Bearer ${await token({ claims: { preferred_username: 'mallory@contoso.com\u0007', oid: 'oid-5', name: 'Mallory \u202Emoc.sotnoc@nagem' } })}`),
+      settings,
+    );
+    expect(identity).toStrictEqual({ name: 'Mallory moc.sotnoc@nagem', username: 'mallory@contoso.com', objectId: 'oid-5' });
+  });
+
   test('falls back to the object id when the token has no user name (app tokens)', async () => {
     expect(await authenticateAdmin(requestWith(`Bearer ${await token({ claims: { oid: 'oid-2' } })}`), settings)).toStrictEqual({
       name: 'oid-2',

@@ -81,13 +81,23 @@ describe('approvalRequestEmail', () => {
 });
 
 test('changeRequestedNoticeEmail tells the current address, and who to contact; its one link is "this wasn\'t me"', () => {
-  const mail = render(changeRequestedNoticeEmail({ request: request(), reportUrl: REPORT_URL, reportExpiresAt: '2024-06-01T10:00:00.000Z' }));
+  const mail = render(changeRequestedNoticeEmail({ request: request(), reportUrl: REPORT_URL, reportExpiresAt: '2024-06-01T10:00:00.000Z', adminsAlerted: true }));
   expect(mail.subject).toBe('A change to your sign-in email was requested');
   expect(mail.html).toContain('ada@northwind.com');
   expect(mail.html).toMatch(/If this was not you/);
   expect(mail.html).toMatch(/sponsor/);
   expect(mail.html).toContain('This wasn&#39;t me');
   expect(hrefs(mail).filter((href) => !href.startsWith('mailto:'))).toEqual([REPORT_URL]);
+});
+
+test('with no admin addresses (ADMIN_NOTIFICATION_EMAILS empty), the owner\'s mails promise no alert, only a recorded report', () => {
+  const notice = render(changeRequestedNoticeEmail({ request: request(), reportUrl: REPORT_URL, reportExpiresAt: '2024-06-01T10:00:00.000Z', adminsAlerted: false }));
+  const stopped = render(reportedRequestStoppedOwnerEmail({ request: request(), adminsAlerted: false }));
+  for (const mail of [notice, stopped]) {
+    expect(mail.text).not.toMatch(/alerted/);
+    expect(mail.text).toMatch(/recorded for the administrators/);
+  }
+  expect(render(reportedRequestStoppedOwnerEmail({ request: request(), adminsAlerted: true })).text).toMatch(/the administrators were alerted/);
 });
 
 test('redeemInvitationEmail links the redeem URL for the new address', () => {
@@ -190,7 +200,7 @@ describe('requester text sits in a labelled, unverified block', () => {
   const every: [string, RenderedMail][] = [
     ['approval request', render(approvalRequestEmail({ request: typed, approver, approvalUrl, reminder: false }))],
     ['reminder', render(approvalRequestEmail({ request: typed, approver, approvalUrl, reminder: true }))],
-    ['change-requested notice', render(changeRequestedNoticeEmail({ request: typed, reportUrl: REPORT_URL, reportExpiresAt: '2024-06-01T10:00:00.000Z' }))],
+    ['change-requested notice', render(changeRequestedNoticeEmail({ request: typed, reportUrl: REPORT_URL, reportExpiresAt: '2024-06-01T10:00:00.000Z', adminsAlerted: true }))],
     ['redeem invitation', render(redeemInvitationEmail({ request: typed, inviteRedeemUrl: 'https://login.example/redeem' }))],
     ['completed', render(requestCompletedEmail({ request: typed }))],
     ['outcome', render(requestOutcomeEmail({ request: { ...typed, status: 'Rejected' } }))],
@@ -268,7 +278,7 @@ describe('HTML injection in emails', () => {
     const mails = [
       render(approvalRequestEmail({ request: hostile, approver: hostileApprover, approvalUrl: payload, reminder: false })),
       render(approvalRequestEmail({ request: hostile, approver: hostileApprover, approvalUrl: payload, reminder: true })),
-      render(changeRequestedNoticeEmail({ request: hostile, reportUrl: REPORT_URL, reportExpiresAt: '2024-06-01T10:00:00.000Z' })),
+      render(changeRequestedNoticeEmail({ request: hostile, reportUrl: REPORT_URL, reportExpiresAt: '2024-06-01T10:00:00.000Z', adminsAlerted: true })),
       render(redeemInvitationEmail({ request: hostile, inviteRedeemUrl: payload })),
       render(requestCompletedEmail({ request: hostile })),
       render(requestOutcomeEmail({ request: hostile })),
@@ -334,7 +344,7 @@ describe('addresses on internationalised domains', () => {
   const urls = { reportUrl: REPORT_URL, reportExpiresAt: '2024-06-01T10:00:00.000Z' };
   const every: [string, RenderedMail][] = [
     ['approval request', render(approvalRequestEmail({ request: idn, approver, approvalUrl, reminder: false }))],
-    ['change-requested notice', render(changeRequestedNoticeEmail({ request: idn, ...urls }))],
+    ['change-requested notice', render(changeRequestedNoticeEmail({ request: idn, ...urls, adminsAlerted: true }))],
     ['redeem invitation', render(redeemInvitationEmail({ request: idn, inviteRedeemUrl: 'https://login.example/redeem' }))],
     ['completed', render(requestCompletedEmail({ request: idn }))],
     ['outcome', render(requestOutcomeEmail({ request: idn }))],
@@ -348,7 +358,7 @@ describe('addresses on internationalised domains', () => {
     ['request received', render(requestReceivedEmail({ request: idn, trackUrl: 'https://app.example/t', trackExpiresAt: '2024-05-02T12:00:00.000Z' }))],
     ['ended, to an approver', render(requestEndedApproverEmail({ request: idn, approver }))],
     ['change made, to the owner', render(changeMadeOwnerEmail({ request: idn, ...urls }))],
-    ['reported and stopped, to the owner', render(reportedRequestStoppedOwnerEmail({ request: idn }))],
+    ['reported and stopped, to the owner', render(reportedRequestStoppedOwnerEmail({ request: idn, adminsAlerted: true }))],
     ['owner report, to the admins', render(ownerReportAdminEmail({ request: idn, reportedAt: '2024-05-01T11:00:00.000Z', stopped: false }))],
     [
       'admin digest',
@@ -365,7 +375,7 @@ describe('addresses on internationalised domains', () => {
   });
 
   test('the Unicode form is escaped like any value', () => {
-    const mail = render(changeRequestedNoticeEmail({ request: request({ currentEmail: "o'hara&co@xn--bcher-kva.example" }), ...urls }));
+    const mail = render(changeRequestedNoticeEmail({ request: request({ currentEmail: "o'hara&co@xn--bcher-kva.example" }), ...urls, adminsAlerted: true }));
     expect(mail.html).toContain('o&#39;hara&amp;co@bücher.example (o&#39;hara&amp;co@xn--bcher-kva.example)');
     expect(mail.html).not.toContain("o'hara&co");
     expect(mail.text).toContain("o'hara&co@bücher.example (o'hara&co@xn--bcher-kva.example)");

@@ -38,7 +38,7 @@ const trackUrl = 'https://app.example/api/track/abc';
 /** One sample of every mail in emails.ts; a mail added there without a sample fails the first test. */
 const EVERY_MAIL: Record<string, MailParts> = {
   approvalRequestEmail: emails.approvalRequestEmail({ request, approver: request.approvers[0], approvalUrl, reminder: false }),
-  changeRequestedNoticeEmail: emails.changeRequestedNoticeEmail({ request, reportUrl, reportExpiresAt: request.deadline! }),
+  changeRequestedNoticeEmail: emails.changeRequestedNoticeEmail({ request, reportUrl, reportExpiresAt: request.deadline!, adminsAlerted: true }),
   redeemInvitationEmail: emails.redeemInvitationEmail({ request, inviteRedeemUrl }),
   requestCompletedEmail: emails.requestCompletedEmail({ request }),
   requestOutcomeEmail: emails.requestOutcomeEmail({ request }),
@@ -52,7 +52,7 @@ const EVERY_MAIL: Record<string, MailParts> = {
   requestReceivedEmail: emails.requestReceivedEmail({ request, trackUrl, trackExpiresAt: request.deadline! }),
   requestEndedApproverEmail: emails.requestEndedApproverEmail({ request: { ...request, status: 'Cancelled', cancelledBy: 'requester' }, approver: request.approvers[0] }),
   changeMadeOwnerEmail: emails.changeMadeOwnerEmail({ request, reportUrl, reportExpiresAt: request.deadline! }),
-  reportedRequestStoppedOwnerEmail: emails.reportedRequestStoppedOwnerEmail({ request }),
+  reportedRequestStoppedOwnerEmail: emails.reportedRequestStoppedOwnerEmail({ request, adminsAlerted: true }),
   ownerReportAdminEmail: emails.ownerReportAdminEmail({ request, reportedAt: '2026-11-30T13:00:00.000Z', stopped: false }),
   adminDigestEmail: emails.adminDigestEmail({
     entries: [
