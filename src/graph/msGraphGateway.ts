@@ -204,13 +204,19 @@ export function createMsGraphGateway(settings: Settings, options: GraphGatewayOp
     return { ...user, directoryRoles: directoryRoleNames(await relationshipInFull(raw, 'memberOf', rolesPath(user.id))) };
   }
 
-  /** The user whose `mail` or `otherMails` is the email, preferring a primary `mail` match over one that merely lists it in `otherMails`. */
+  /**
+   * The user whose `mail` or `otherMails` is the email: the one whose primary `mail` it is, else the
+   * only one that lists it in `otherMails`. When that does not name one user (two list the same
+   * address), nobody: picking one would ask the wrong account's sponsors about a change to it.
+   */
   async function findByEmail(email: string, expand = ''): Promise<GraphObject | undefined> {
     const literal = odataString(email);
     const filter = `mail eq ${literal} or otherMails/any(x:x eq ${literal})`;
     const users = await listAll(`/users?$filter=${filter}&$select=${USER_FIELDS.join(',')}${expand ? `&${expand}` : ''}`);
     const lower = email.toLowerCase();
-    return users.find((u) => typeof u.mail === 'string' && u.mail.toLowerCase() === lower) ?? users[0];
+    const primary = users.filter((u) => typeof u.mail === 'string' && u.mail.toLowerCase() === lower);
+    const candidates = primary.length > 0 ? primary : users;
+    return candidates.length === 1 ? candidates[0] : undefined;
   }
 
   return {

@@ -97,6 +97,16 @@ describe('lookups against the seed', () => {
     expect(await gateway.findUserByEmail('nobody@nowhere.example')).toBeUndefined();
   });
 
+  test('findUserByEmail prefers the user whose mail it is, and names nobody when two users only list it in otherMails', async () => {
+    const shared = `shared.${Date.now()}@fabrikam.example`;
+    const first = emulator.addUser({ displayName: 'Listed One', mail: `one.${Date.now()}@fabrikam.example`, otherMails: [shared], userType: 'Guest' });
+    emulator.addUser({ displayName: 'Listed Two', mail: `two.${Date.now()}@fabrikam.example`, otherMails: [shared], userType: 'Guest' });
+    expect(await gateway.findUserByEmail(shared)).toBeUndefined();
+    const owner = emulator.addUser({ displayName: 'Owner', mail: shared, userType: 'Guest' });
+    expect((await gateway.findUserByEmail(shared))?.id).toBe(owner.id);
+    expect(first.id).not.toBe(owner.id);
+  });
+
   test("findUserByEmail escapes quotes and keeps '+' and '&' literal", async () => {
     const tricky = emulator.addUser({ displayName: "Sean O'Brien", mail: "sean.o'brien+test&co@fabrikam.example", userType: 'Guest' });
     expect((await gateway.findUserByEmail("sean.o'brien+test&co@fabrikam.example"))?.id).toBe(tricky.id);
