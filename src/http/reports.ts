@@ -78,4 +78,3 @@ export function reportRequest(request: HttpRequest, context: InvocationContext, 
     return pageResponse(200, reportResultPage({ stopped, completed: emailChange.status === 'Completed', ...reportReachOf(deps.settings) }));
   });
 }
-
