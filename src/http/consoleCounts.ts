@@ -1,6 +1,6 @@
-import type { RequestStatus } from '../domain/request.js';
 import { MAX_PAGE_SIZE } from '../store/listIndex.js';
 import type { RequestListQuery, RequestStore } from '../store/requestStore.js';
+import { parseRequestListQuery } from './adminQuery.js';
 
 /**
  * The figures at the top of the admin console: what waits on people now, and what went wrong
@@ -23,41 +23,34 @@ export interface ConsoleCount {
   filters: Record<string, string>;
 }
 
+/** A figure counts what its list filters (the admin list's own query parameters) show. */
 interface Figure {
   label: string;
-  statuses?: RequestStatus[];
+  filters: Record<string, string>;
+  /** Only the requests submitted in the last `RECENT_DAYS` (a `from` filter added). */
   recent?: boolean;
-  reportedByOwner?: true;
 }
 
 const FIGURES: Figure[] = [
-  { label: 'Waiting for confirmation', statuses: ['AwaitingConfirmation'] },
-  { label: 'In review', statuses: ['AwaitingApproval'] },
-  { label: `Failed, last ${RECENT_DAYS} days`, statuses: ['Failed'], recent: true },
-  { label: `Declined, last ${RECENT_DAYS} days`, statuses: ['Declined'], recent: true },
-  { label: `Owner reports, last ${RECENT_DAYS} days`, recent: true, reportedByOwner: true },
+  { label: 'Waiting for confirmation', filters: { status: 'AwaitingConfirmation' } },
+  { label: 'In review', filters: { status: 'AwaitingApproval' } },
+  { label: `Failed, last ${RECENT_DAYS} days`, filters: { status: 'Failed' }, recent: true },
+  { label: `Declined, last ${RECENT_DAYS} days`, filters: { status: 'Declined' }, recent: true },
+  { label: `Owner reports, last ${RECENT_DAYS} days`, filters: { reportedByOwner: 'true' }, recent: true },
 ];
 
 /**
  * The console's figures as of `now`. "Last 7 days" counts requests submitted since the start (UTC)
- * of the day 7 days ago: a whole day, as the list's date filter reads it, so the list agrees.
+ * of the day 7 days ago: a whole day, as the list's date filter reads it. Each figure's query is
+ * read from its link's filters by the list's own parser, so the list it links to shows exactly
+ * what it counts.
  */
 export function consoleCounts(store: RequestStore, now: Date): Promise<ConsoleCount[]> {
   const day = new Date(now.getTime() - RECENT_DAYS * 24 * 60 * 60 * 1000).toISOString().slice(0, 10);
-  const since = `${day}T00:00:00.000Z`;
   return Promise.all(
     FIGURES.map(async (figure) => {
-      const query: RequestListQuery = {
-        ...(figure.statuses ? { statuses: figure.statuses } : {}),
-        ...(figure.reportedByOwner ? { reportedByOwner: true } : {}),
-        ...(figure.recent ? { from: since } : {}),
-      };
-      const { count, atLeast } = await countMatching(store, query);
-      const filters: Record<string, string> = {
-        ...(figure.statuses ? { status: figure.statuses.join(',') } : {}),
-        ...(figure.reportedByOwner ? { reportedByOwner: 'true' } : {}),
-        ...(figure.recent ? { from: day } : {}),
-      };
+      const filters = { ...figure.filters, ...(figure.recent ? { from: day } : {}) };
+      const { count, atLeast } = await countMatching(store, parseRequestListQuery(new URLSearchParams(filters)));
       return { label: figure.label, count, atLeast, filters };
     }),
   );
