@@ -1,3 +1,4 @@
+import { INTERNAL_ERROR_CODE } from '../domain/errorText.js';
 import { lockExpiryOnceApproved } from '../domain/guestLock.js';
 import { isFinal, type EmailChangeRequest, type RequestStatus, type ResetResult } from '../domain/request.js';
 import { perAttempt } from '../domain/resetRetry.js';
@@ -12,6 +13,7 @@ import type {
   RecordOutcomeInput,
   RequestApprovalInput,
   RequestConfirmationInput,
+  ResetOutcome,
   ScreenAndAskInput,
 } from '../workflow/activityContract.js';
 import type { ApprovalDecisionEvent, EmailChangeOrchestrationInput } from '../workflow/contract.js';
@@ -187,11 +189,7 @@ export function createActivities(deps: ActivityDependencies) {
     async completeRequest(input: CompleteRequestInput): Promise<FinalStatus> {
       const { requestId, outcome } = input;
       let request = await requireRequest(store, requestId);
-      const result: ResetResult =
-        request.result ??
-        (outcome.ok
-          ? { invitationId: outcome.invitationId, inviteRedeemUrl: outcome.inviteRedeemUrl }
-          : { code: outcome.code, message: outcome.message, ...(outcome.requestId ? { requestId: outcome.requestId } : {}) });
+      const result: ResetResult = request.result ?? (outcome.ok ? { invitationId: outcome.invitationId, inviteRedeemUrl: outcome.inviteRedeemUrl } : failureOf(outcome, request));
       const target: FinalStatus = 'invitationId' in result ? 'Completed' : 'Failed';
       if (isFinal(request.status) && request.status !== target) {
         await releaseLock(request);
@@ -200,7 +198,7 @@ export function createActivities(deps: ActivityDependencies) {
       const restorePending = target === 'Failed' && mailLeftChanged(request, await store.listEvents(requestId));
       request = await store.updateRequest(
         requestId,
-        { status: target, result, ...(restorePending ? { mailRestore: 'pending' as const } : {}) },
+        { status: target, result, transientFaults: undefined, ...(restorePending ? { mailRestore: 'pending' as const } : {}) },
         auditEvent(deps, requestId, perAttempt(request, target.toLowerCase()), target, 'system', 'invitationId' in result ? { invitationId: result.invitationId } : { code: result.code }),
       );
       if (request.mailRestore !== 'pending') await releaseLock(request);
@@ -209,6 +207,17 @@ export function createActivities(deps: ActivityDependencies) {
 
     sendOutcomeMails: (requestId: string) => sendOutcomeMails(deps, requestId),
   };
+}
+
+/**
+ * A failed attempt's result. When the workflow gave up after its retries (an internal error to
+ * it) and Graph's last answer was a passing fault, Graph's words are kept, marked `transient` so
+ * an admin may retry (DESIGN §2 step 7, §4 `retry`).
+ */
+function failureOf(outcome: Extract<ResetOutcome, { ok: false }>, request: EmailChangeRequest): ResetResult {
+  const fault = outcome.code === INTERNAL_ERROR_CODE ? request.transientFaults?.last : undefined;
+  const words = fault ?? outcome;
+  return { code: words.code, message: words.message, ...(words.requestId ? { requestId: words.requestId } : {}), ...(fault ? { transient: true as const } : {}) };
 }
 
 function decisionOf(event: MarkApprovedInput['decision']): NonNullable<EmailChangeRequest['decision']> {

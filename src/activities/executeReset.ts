@@ -71,7 +71,12 @@ export async function executeReset(deps: ActivityDependencies, requestId: string
     );
     return { ok: true, invitationId: invitation.invitationId, inviteRedeemUrl: invitation.inviteRedeemUrl };
   } catch (error) {
-    if (!(error instanceof GraphRequestError) || error.transient) throw error;
+    if (!(error instanceof GraphRequestError)) throw error;
+    if (error.transient) {
+      const fault = transientFault(deps, request, error);
+      await store.updateRequest(requestId, fault.changes, fault.event).catch(() => undefined);
+      throw error;
+    }
     return storeFailure(deps, request, { ok: false, ...logAndStoreError(error, logFailure) });
   }
 }
@@ -166,7 +171,8 @@ export async function approveAndReset(deps: ActivityDependencies, input: MarkApp
     if (!(error instanceof GraphRequestError) || error.transient) {
       // Tried again (or ended as an internal error): the approval and a changed `mail` must be on
       // record whatever comes next, so the request reads as approved and `mail` is put back.
-      if (approval || changed.length > 0) await write({}, []).catch(() => undefined);
+      const fault = error instanceof GraphRequestError ? transientFault(deps, request, error) : undefined;
+      if (approval || changed.length > 0 || fault) await write(fault?.changes ?? {}, fault ? [fault.event] : []).catch(() => undefined);
       throw error;
     }
     const failure = { ok: false as const, ...logAndStoreError(error, logFailure) };
@@ -174,6 +180,20 @@ export async function approveAndReset(deps: ActivityDependencies, input: MarkApp
     await write({ result }, [auditEvent(deps, requestId, perAttempt(request, 'reset-failed'), 'ResetFailed', 'system', { ...result })]);
     return { outcome: failure, completed: false };
   }
+}
+
+/**
+ * A try of the reset that Graph failed with a passing fault, audited and kept on the request. The
+ * step is thrown for the workflow to retry, which, once the retries run out, learns only that it
+ * failed: `completeRequest` then stores Graph's code, message and request-id from here.
+ */
+function transientFault(deps: ActivityDependencies, request: EmailChangeRequest, error: GraphRequestError): { changes: Partial<EmailChangeRequest>; event: AuditEvent } {
+  const tries = (request.transientFaults?.tries ?? 0) + 1;
+  const last = logAndStoreError(error, logFailure);
+  return {
+    changes: { transientFaults: { tries, last } },
+    event: auditEvent(deps, request.id, perAttempt(request, `reset-try-failed:${tries}`), 'ResetTryFailed', 'system', { try: tries, status: error.status, ...last }),
+  };
 }
 
 /** How long after the first failed try a restore is still tried (DESIGN §5: at least 24 hours). */

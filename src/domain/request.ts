@@ -1,3 +1,5 @@
+import type { StoredError } from './errorText.js';
+
 /** The email-change request: its statuses, reasons and shape, shared by every layer. */
 
 export const REQUEST_STATUSES = [
@@ -83,7 +85,13 @@ export type MailRestore = 'pending' | 'done';
 
 export type ResetResult =
   | { invitationId: string; inviteRedeemUrl?: string }
-  | { code: string; message: string; requestId?: string };
+  | {
+      code: string;
+      message: string;
+      requestId?: string;
+      /** Graph kept failing with a fault that passes (429, 5xx, network) until the retries ran out: an admin may retry. */
+      transient?: true;
+    };
 
 export interface EmailChangeRequest extends EmailChangeSubmission {
   id: string;
@@ -108,6 +116,12 @@ export interface EmailChangeRequest extends EmailChangeSubmission {
    * Graph keeps refusing (it is retried), `done` once `mail` is back. Absent when nothing changed.
    */
   mailRestore?: MailRestore;
+  /**
+   * The transient Graph faults of this attempt's reset so far, while it is retried: the workflow
+   * only learns that the retries ran out, so the result stored then takes Graph's words from the
+   * last one (DESIGN §2 step 7). Cleared when the attempt ends.
+   */
+  transientFaults?: { tries: number; last: StoredError };
   /** Which run of the Graph reset the request is on: absent for the first, 2 and up after an admin's retries. */
   resetAttempt?: number;
   cancelReason?: string;

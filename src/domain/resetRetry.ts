@@ -25,14 +25,15 @@ export const retryInstanceId = (requestId: string, attempt: number): string => `
 /**
  * Why a request's reset may not be retried now, or undefined when it may. Transient Graph faults
  * (429, 5xx, network) are thrown and retried by the workflow; once those retries ran out the
- * request is stored `Failed` with `InternalError`. A permanent refusal is stored with Graph's own
- * code (or ours, such as `GuestNotFound`) and would fail the same way again.
+ * request is stored `Failed` with Graph's words and `transient`, or with `InternalError` when
+ * something of ours failed. A permanent refusal is stored with Graph's own code (or ours, such as
+ * `GuestNotFound`) and would fail the same way again.
  */
 export function whyNotRetryable(request: EmailChangeRequest, now: Date, retryWindowMs: number): string | undefined {
   if (request.status !== 'Failed') return `The request is ${request.status}; only a Failed request can be retried.`;
   if (request.decision?.outcome !== 'approved') return 'The request was never approved, so there is no reset to retry.';
   const result = request.result;
-  if (result && 'code' in result && result.code !== INTERNAL_ERROR_CODE) {
+  if (result && 'code' in result && result.code !== INTERNAL_ERROR_CODE && !result.transient) {
     return `The reset failed on a permanent error (${result.code}); it would fail the same way again.`;
   }
   if (!result || 'invitationId' in result) return 'The request has no failed reset to retry.';

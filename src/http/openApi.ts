@@ -99,11 +99,26 @@ const requestView: Schema = {
     result: nullable({
       oneOf: [
         { type: 'object', required: ['invitationId'], properties: { invitationId: text }, additionalProperties: false },
-        { type: 'object', required: ['code', 'message'], properties: { code: text, message: text, requestId: text }, additionalProperties: false },
+        {
+          type: 'object',
+          required: ['code', 'message'],
+          properties: {
+            code: text,
+            message: text,
+            requestId: text,
+            transient: { const: true, description: 'Graph kept failing with a passing fault (429, 5xx, network) until the retries ran out: the reset may be retried.' },
+          },
+          additionalProperties: false,
+        },
       ],
     }),
     previousMail: nullable(text),
     mailRestore: nullable({ enum: ['pending', 'done'] }),
+    transientFaults: {
+      type: 'object',
+      description: 'While the reset is being retried: how many tries Graph failed with a passing fault, and the last fault.',
+      properties: { tries: { type: 'integer', minimum: 1 }, last: { type: 'object', properties: { code: text, message: text, requestId: text } } },
+    },
     resetAttempt: { type: 'integer', minimum: 2, description: 'Which run of the reset the request is on, after an admin retried it; absent for the first.' },
     cancelReason: text,
     reportedByOwner: { type: 'boolean', description: 'The owner of the current address said "this wasn\'t me" (absent otherwise).' },
@@ -372,7 +387,7 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           ...admin,
           summary:
-            'Runs the Graph reset of a Failed request again when it failed on a transient fault (stored as InternalError once the retries ran out; never after a permanent refusal), within RETRY_WINDOW of the approval. The request is Approved again until the new attempt ends Completed or Failed. Audited with the admin.',
+            'Runs the Graph reset of a Failed request again when it failed on a transient fault (stored with Graph\'s code and transient: true once the retries ran out, or as InternalError; never after a permanent refusal), within RETRY_WINDOW of the approval. The request is Approved again until the new attempt ends Completed or Failed. Audited with the admin.',
           operationId: 'retryReset',
           requestBody: { required: false, content: json(ref('OptionalAdminReason')) },
           responses: {

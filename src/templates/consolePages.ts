@@ -135,7 +135,11 @@ function actorOf(event: AuditEvent): string {
 /** `GET /api/admin/console/requests/{id}`: the request, its timeline, its workflow, its actions. */
 export function consoleRequestPage(input: RequestPageInput): string {
   const { request: r, orchestration } = input;
-  const result = r.result && ('invitationId' in r.result ? `Invitation ${r.result.invitationId}` : `${r.result.code}: ${r.result.message}${r.result.requestId ? ` (Graph request-id ${r.result.requestId})` : ''}`);
+  const result =
+    r.result &&
+    ('invitationId' in r.result
+      ? `Invitation ${r.result.invitationId}`
+      : `${r.result.code}: ${r.result.message}${r.result.requestId ? ` (Graph request-id ${r.result.requestId})` : ''}${r.result.transient ? '. Graph kept failing with a passing fault: the reset may be retried.' : ''}`);
   const events = input.events.map(
     (event) => html`<li><p><strong>${describeAuditEvent(event)}</strong></p>
 <p class="hint">${formatTimestamp(event.at)} · by ${actorOf(event)}${!isDescribedAuditEvent(event.type) && event.detail && html` · ${JSON.stringify(event.detail)}`}</p></li>`,

@@ -8,7 +8,8 @@ import { adminCall } from './support/openApi.js';
 
 /**
  * `POST /api/admin/requests/{id}/retry` as DESIGN §4 states it, on the real host: a reset that
- * failed on a series of Graph 503s (its retries exhausted, stored as InternalError) runs again
+ * failed on a series of Graph 503s (its retries exhausted, stored with Graph's code and request-id
+ * and marked transient) runs again
  * and completes, only one of two admins retrying at once gets it; a permanent refusal and a
  * failure outside `RETRY_WINDOW` (an hour here) are 409. The app's tables are in the shared
  * Azurite, so requests whose approval lies in the past can be seeded.
@@ -56,7 +57,8 @@ async function approvedWith(label: string, fault: Record<string, unknown>) {
 test('a reset that failed on 503s is retried by one of two admins at once and completes; the request, its trail and its instance tell the story', async () => {
   const { id, guest, newEmail } = await approvedWith('transient', { method: 'POST', path: '/v1.0/invitations', status: 503, count: EXHAUSTING_503S, retryAfter: 0 });
   const failed = await waitForStatus(app, id, 'Failed', 240_000);
-  expect(failed.request.result).toMatchObject({ code: 'InternalError' });
+  expect(failed.request.result).toEqual({ code: 'ServiceUnavailable', message: expect.any(String), requestId: expect.any(String), transient: true });
+  expect((failed.events as AuditEvents).filter((e) => e.type === 'ResetTryFailed').length).toBeGreaterThan(1);
   // The failed run puts mail back and tells everyone before it ends; a retry waits for that.
   await eventually(async () => ((await adminGet(app, id)).orchestration.runtimeStatus === 'Completed' ? true : undefined), 60_000, 'the failed run to end');
   await app.json('DELETE', '/_dev/graph/faults');
@@ -75,7 +77,7 @@ test('a reset that failed on 503s is retried by one of two admins at once and co
   expect((await tenant(app)).users.find((u) => u.id === guest.id)?.mail).toBe(newEmail);
   const events = done.events as AuditEvents;
   expect(events.filter((e) => e.type === 'RetryRequested')).toEqual([
-    expect.objectContaining({ actor: ADMIN.name, detail: expect.objectContaining({ attempt: 2, objectId: ADMIN.oid, username: ADMIN.preferred_username, failedWith: expect.objectContaining({ code: 'InternalError' }) }) }),
+    expect.objectContaining({ actor: ADMIN.name, detail: expect.objectContaining({ attempt: 2, objectId: ADMIN.oid, username: ADMIN.preferred_username, failedWith: expect.objectContaining({ code: 'ServiceUnavailable', transient: true }) }) }),
   ]);
   expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['Failed', 'RetryRequested', 'RedemptionReset', 'Completed']));
   await waitForMail(app, (m) => m.to.includes(newEmail), 'the redeem mail to the new address');

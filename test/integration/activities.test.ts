@@ -7,6 +7,7 @@ import { parseSettings, type Settings } from '../../src/config/settings.js';
 import { createGraphEmulator, type GraphEmulator } from '@guest-email-change/graph-emulator';
 import { hashLinkSecret } from '../../src/domain/linkToken.js';
 import type { DeclineReason, EmailChangeRequest } from '../../src/domain/request.js';
+import { whyNotRetryable } from '../../src/domain/resetRetry.js';
 import { GraphRequestError, type GraphGateway } from '../../src/graph/graphGateway.js';
 import { createMsGraphGateway } from '../../src/graph/msGraphGateway.js';
 import { createTableAdminDigest } from '../../src/store/adminDigest.js';
@@ -445,6 +446,7 @@ describe('executeReset, completeRequest and sendOutcomeMails', () => {
     expect((error as GraphRequestError).transient).toBe(true);
     expect(userById(guest.id)?.mail).toBe(newEmail);
     expect((await request(id)).result).toBeUndefined();
+    expect((await request(id)).transientFaults).toMatchObject({ tries: 1, last: { code: 'ServiceUnavailable', requestId: (error as GraphRequestError).requestId } });
 
     expect(await activities.restoreMail(id)).toBe('done');
     expect(userById(guest.id)?.mail).toBe(guest.mail);
@@ -720,11 +722,21 @@ describe('version 4 steps', () => {
     emulator.clearFaults();
     const afterTries = await request(id);
     expect(afterTries).toMatchObject({ status: 'Approved', decision: { by: sponsor.mail }, previousMail: guest.mail });
-    expect((await eventTypes(id)).filter((type) => type === 'MailUpdated' || type === 'Approved')).toEqual(['Approved', 'MailUpdated']);
-    // Then, as the orchestrator does after an internal error: put mail back, store Failed.
+    expect(afterTries.transientFaults).toEqual({ tries: 3, last: { code: 'ServiceUnavailable', message: expect.any(String), requestId: expect.any(String) } });
+    const events = await store.listEvents(id);
+    expect(events.filter((e) => e.type === 'MailUpdated' || e.type === 'Approved').map((e) => e.type)).toEqual(['Approved', 'MailUpdated']);
+    expect(events.filter((e) => e.type === 'ResetTryFailed').map((e) => e.detail)).toEqual(
+      [1, 2, 3].map((n) => expect.objectContaining({ try: n, status: 503, code: 'ServiceUnavailable', requestId: expect.any(String) })),
+    );
+    // Then, as the orchestrator does after an internal error: put mail back, store Failed, with
+    // Graph's words for the last fault (DESIGN §2 step 7), marked transient so it may be retried.
     expect(await activities.restoreMail(id)).toBe('done');
     expect(userById(guest.id)?.mail).toBe(guest.mail);
     expect(await activities.completeRequest({ requestId: id, outcome: { ok: false, code: 'InternalError', message: 'x' } })).toBe('Failed');
+    const failed = await request(id);
+    expect(failed.result).toEqual({ ...afterTries.transientFaults!.last, transient: true });
+    expect(failed.transientFaults).toBeUndefined();
+    expect(whyNotRetryable(failed, new Date(), 3_600_000)).toBeUndefined();
     expect(await store.getGuestLock(guest.id)).toBeUndefined();
   });
 

@@ -31,6 +31,11 @@ describe('whyNotRetryable', () => {
     expect(whyNotRetryable(failed(), at(24), 24 * HOUR)).toBeUndefined();
   });
 
+  test('so may a failure stored with Graph’s words for a passing fault, marked transient', () => {
+    const graphFault = failed({ result: { code: 'ServiceUnavailable', message: 'Try later.', requestId: 'r-1', transient: true } });
+    expect(whyNotRetryable(graphFault, at(1), 24 * HOUR)).toBeUndefined();
+  });
+
   test('outside the window, measured from the approval, it may not', () => {
     expect(whyNotRetryable(failed(), new Date(at(24).getTime() + 1), 24 * HOUR)).toMatch(/RETRY_WINDOW.*2026-05-02T10:00:00.000Z/);
   });

@@ -139,6 +139,17 @@ test('resetFailedAdminEmail gives Graph code, message and request-id', () => {
   }
 });
 
+test('a failure Graph kept answering with a passing fault says the reset may be retried; a permanent one does not', () => {
+  const permanent = request({ status: 'Failed', result: { code: 'Request_BadRequest', message: 'No.', requestId: 'r-1' } });
+  const transient = request({ status: 'Failed', result: { code: 'ServiceUnavailable', message: 'Try later.', requestId: 'r-2', transient: true } });
+  expect(render(resetFailedAdminEmail({ request: permanent })).html).not.toContain('retry the reset');
+  const mail = render(resetFailedAdminEmail({ request: transient }));
+  expect(mail.subject).toBe('Guest sign-in email change failed: ServiceUnavailable');
+  expect(mail.html).toContain('temporary fault until the retries ran out');
+  expect(mail.html).toContain('retry the reset');
+  expect(mail.html).toContain('r-2');
+});
+
 test('the failure mail says what became of the guest’s mail: untouched, put back, or not put back yet', () => {
   const failed = request({ status: 'Failed', previousMail: 'ada@fabrikam.com', result: { code: 'BadRequest', message: 'No.' } });
   expect(render(resetFailedAdminEmail({ request: failed })).html).toContain('directory mail was not changed');
