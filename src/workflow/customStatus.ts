@@ -13,7 +13,10 @@ export interface OrchestrationCustomStatus {
   reminderSentAt?: string;
   /** Mail of the approver whose decision arrived, or the admin who cancelled. */
   decidedBy?: string;
-  /** Graph's (or `InternalError`) code when the reset failed. */
+  /**
+   * The code the workflow saw when the reset failed: Graph's, or `InternalError` when a step failed
+   * for good. The request's `result` is what is stored: there, Graph's words win when it had any.
+   */
   errorCode?: string;
   /** The run of the reset an admin's retry instance carries out (2 and up). */
   attempt?: number;
