@@ -111,13 +111,15 @@ export function approversFrom(users: DirectoryUser[]): ApproverCandidate[] {
 /**
  * FALLBACK_APPROVERS holds mail addresses or object ids. Each is looked up so the approver is a
  * directory user whose membership and state can be checked; an entry Graph does not know (a
- * shared mailbox elsewhere, a deleted user) cannot approve, and the skip says so.
+ * shared mailbox elsewhere, a deleted user) cannot approve, and the skip says so. An address names
+ * the user whose `mail` or sign-in name it is, never one listing it in `otherMails`: that would make
+ * whoever can edit alternate addresses the approver of every guest without a sponsor or manager.
  */
 async function resolveFallbackApprovers(graph: GraphGateway, entries: string[]): Promise<ApproverCandidate[]> {
   const approvers: ApproverCandidate[] = [];
   for (const entry of entries) {
     const isMail = entry.includes('@');
-    const user = isMail ? await graph.findUserByEmail(entry) : await graph.getUser(entry);
+    const user = isMail ? await graph.findUserByMailOrUpn(entry) : await graph.getUser(entry);
     if (user) approvers.push(...approversFrom([{ ...user, mail: user.mail ?? (isMail ? entry : null) }]));
     else approvers.push({ id: '', displayName: entry, mail: isMail ? entry : '' });
   }

@@ -1,3 +1,4 @@
+import { mailboxKey } from './emailAddress.js';
 import type { Approver } from './request.js';
 
 /**
@@ -42,7 +43,8 @@ export interface ApproverSelection {
   skipped: SkippedApprover[];
 }
 
-const normalise = (mail: string): string => mail.trim().toLowerCase();
+/** Directory addresses are compared with the request's in one spelling: `bücher.example` is `xn--bcher-kva.example`. */
+const normalise = mailboxKey;
 
 /**
  * Who approves a guest's email change, resolved server-side so the requester never chooses: the

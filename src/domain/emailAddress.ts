@@ -71,6 +71,16 @@ export function parseEmail(typed: string): ParsedEmail {
 }
 
 /**
+ * The form in which two spellings of one mailbox compare equal: as `parseEmail` stores it (case
+ * folded, the domain in punycode), or trimmed and lower-cased when it is not an address we accept.
+ * For directory addresses, which Graph keeps as they were typed.
+ */
+export function mailboxKey(address: string): string {
+  const parsed = parseEmail(address);
+  return parsed.ok ? parsed.email : address.trim().toLowerCase();
+}
+
+/**
  * A stored address as a person reads it: the domain in Unicode (`xn--bcher-kva.example` →
  * `bücher.example`). For pages and mails only; Graph and the store keep the punycode.
  */

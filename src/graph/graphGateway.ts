@@ -4,10 +4,16 @@
  * the same implementation talks to the local Graph emulator (only base URL and credential differ).
  */
 export interface GraphGateway {
-  /** Finds a user whose `mail` or `otherMails` equals the email (case-insensitive). */
-  findUserByEmail(email: string): Promise<DirectoryUser | undefined>;
-  /** `findUserByEmail` with the user's directory roles, read in the same call when Graph allows. */
+  /**
+   * The user whose `mail` or `otherMails` equals the email (case-insensitive), with its directory
+   * roles, read in the same call when Graph allows: how a guest is found by the address it signs in with.
+   */
   findUserWithRolesByEmail(email: string): Promise<UserWithRoles | undefined>;
+  /**
+   * The user whose `mail` or sign-in name (UPN) is the address: how an address an admin configured
+   * names a person. Never by `otherMails`, which anyone who may edit a user can set to any address.
+   */
+  findUserByMailOrUpn(address: string): Promise<DirectoryUser | undefined>;
   /** The user with its directory roles, read in the same call when Graph allows; undefined on 404. */
   getUserWithRoles(userId: string): Promise<UserWithRoles | undefined>;
   /** The user with its sponsors, read in the same call when Graph allows; undefined on 404. */

@@ -209,10 +209,10 @@ export function createMsGraphGateway(settings: Settings, options: GraphGatewayOp
    * only one that lists it in `otherMails`. When that does not name one user (two list the same
    * address), nobody: picking one would ask the wrong account's sponsors about a change to it.
    */
-  async function findByEmail(email: string, expand = ''): Promise<GraphObject | undefined> {
+  async function findByEmail(email: string, expand: string): Promise<GraphObject | undefined> {
     const literal = odataString(email);
     const filter = `mail eq ${literal} or otherMails/any(x:x eq ${literal})`;
-    const users = await listAll(`/users?$filter=${filter}&$select=${USER_FIELDS.join(',')}${expand ? `&${expand}` : ''}`);
+    const users = await listAll(`/users?$filter=${filter}&$select=${USER_FIELDS.join(',')}&${expand}`);
     const lower = email.toLowerCase();
     const primary = users.filter((u) => typeof u.mail === 'string' && u.mail.toLowerCase() === lower);
     const candidates = primary.length > 0 ? primary : users;
@@ -220,9 +220,11 @@ export function createMsGraphGateway(settings: Settings, options: GraphGatewayOp
   }
 
   return {
-    async findUserByEmail(email) {
-      const match = await findByEmail(email);
-      return match ? toDirectoryUser(match) : undefined;
+    async findUserByMailOrUpn(address) {
+      const literal = odataString(address);
+      const users = await listAll(`/users?$filter=mail eq ${literal} or userPrincipalName eq ${literal}&$select=${USER_FIELDS.join(',')}`);
+      // One user's mail and another's sign-in name: neither is the one meant, for sure.
+      return users.length === 1 ? toDirectoryUser(users[0]) : undefined;
     },
 
     async findUserWithRolesByEmail(email) {

@@ -31,6 +31,7 @@ const tenantSeed = () => {
     member(1, 'Insider'),
     member(2, 'Retired', { accountEnabled: false }),
     guest(3, 'Outsider'),
+    member(4, 'Eve', { otherMails: ['approvals@contoso.com'] }),
     guest(10, 'SponsoredByOutsider', { sponsors: [id(3)] }),
     guest(11, 'SponsoredByMixedGroup', { sponsors: [id(90)] }),
     guest(12, 'OutsiderSponsorInsiderManager', { sponsors: [id(3), id(2)], manager: id(1) }),
@@ -140,6 +141,13 @@ describe('screenRequest: approvers are enabled internal members at every tier', 
       'outsider@partner.example:fallback:NotAMember',
       'outsider@partner.example:manager:NotAMember',
     ]);
+  });
+
+  test('a fallback address names the user whose mail it is, never a member who lists it as an alternate address', async () => {
+    const { result, skips } = await screen('managedbyoutsider@partner.example', activitiesWith({ FALLBACK_APPROVERS: 'approvals@contoso.com' }));
+    expect(result).toEqual({ outcome: 'declined', reason: 'NoApprover' });
+    expect(skips).toEqual(['approvals@contoso.com:fallback:NotInDirectory', 'outsider@partner.example:manager:NotAMember']);
+    expect(emulator.outbox().some((m) => m.to.includes('eve@contoso.com'))).toBe(false);
   });
 
   test('a fallback list of nobody eligible declines NoApprover', async () => {

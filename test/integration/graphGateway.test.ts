@@ -77,8 +77,8 @@ async function failure(promise: Promise<unknown>): Promise<GraphRequestError> {
 }
 
 describe('lookups against the seed', () => {
-  test('findUserByEmail matches mail case-insensitively and returns the selected fields', async () => {
-    const adele = await gateway.findUserByEmail('Adele.Vance@FABRIKAM.com');
+  test('findUserWithRolesByEmail matches mail case-insensitively and returns the selected fields', async () => {
+    const adele = await gateway.findUserWithRolesByEmail('Adele.Vance@FABRIKAM.com');
     expect(adele).toEqual({
       id: ID.adele,
       displayName: 'Adele Vance',
@@ -89,32 +89,44 @@ describe('lookups against the seed', () => {
       externalUserState: 'Accepted',
       creationType: 'Invitation',
       accountEnabled: true,
+      directoryRoles: [],
     });
   });
 
-  test('findUserByEmail matches otherMails, and misses cleanly', async () => {
-    expect((await gateway.findUserByEmail('ben.walters@outlook.com'))?.id).toBe(ID.ben);
-    expect(await gateway.findUserByEmail('nobody@nowhere.example')).toBeUndefined();
+  test('findUserWithRolesByEmail matches otherMails, and misses cleanly', async () => {
+    expect((await gateway.findUserWithRolesByEmail('ben.walters@outlook.com'))?.id).toBe(ID.ben);
+    expect(await gateway.findUserWithRolesByEmail('nobody@nowhere.example')).toBeUndefined();
   });
 
-  test('findUserByEmail prefers the user whose mail it is, and names nobody when two users only list it in otherMails', async () => {
+  test('findUserWithRolesByEmail prefers the user whose mail it is, and names nobody when two users only list it in otherMails', async () => {
     const shared = `shared.${Date.now()}@fabrikam.example`;
     const first = emulator.addUser({ displayName: 'Listed One', mail: `one.${Date.now()}@fabrikam.example`, otherMails: [shared], userType: 'Guest' });
     emulator.addUser({ displayName: 'Listed Two', mail: `two.${Date.now()}@fabrikam.example`, otherMails: [shared], userType: 'Guest' });
-    expect(await gateway.findUserByEmail(shared)).toBeUndefined();
+    expect(await gateway.findUserWithRolesByEmail(shared)).toBeUndefined();
     const owner = emulator.addUser({ displayName: 'Owner', mail: shared, userType: 'Guest' });
-    expect((await gateway.findUserByEmail(shared))?.id).toBe(owner.id);
+    expect((await gateway.findUserWithRolesByEmail(shared))?.id).toBe(owner.id);
     expect(first.id).not.toBe(owner.id);
   });
 
-  test("findUserByEmail escapes quotes and keeps '+' and '&' literal", async () => {
+  test("findUserWithRolesByEmail escapes quotes and keeps '+' and '&' literal", async () => {
     const tricky = emulator.addUser({ displayName: "Sean O'Brien", mail: "sean.o'brien+test&co@fabrikam.example", userType: 'Guest' });
-    expect((await gateway.findUserByEmail("sean.o'brien+test&co@fabrikam.example"))?.id).toBe(tricky.id);
-    expect(await gateway.findUserByEmail("sean.o'brien test&co@fabrikam.example")).toBeUndefined();
+    expect((await gateway.findUserWithRolesByEmail("sean.o'brien+test&co@fabrikam.example"))?.id).toBe(tricky.id);
+    expect(await gateway.findUserWithRolesByEmail("sean.o'brien test&co@fabrikam.example")).toBeUndefined();
   });
 
-  test('findUserByEmail sees disabled accounts as disabled', async () => {
-    expect(await gateway.findUserByEmail('erin.hall@adatum.com')).toMatchObject({ id: ID.erin, accountEnabled: false });
+  test('findUserWithRolesByEmail sees disabled accounts as disabled', async () => {
+    expect(await gateway.findUserWithRolesByEmail('erin.hall@adatum.com')).toMatchObject({ id: ID.erin, accountEnabled: false });
+  });
+
+  test('findUserByMailOrUpn names the user by mail or sign-in name, never by an address another user lists in otherMails', async () => {
+    const stamp = Date.now();
+    const wanted = `approvals.${stamp}@contoso.com`;
+    emulator.addUser({ displayName: 'Eve Insider', mail: `eve.${stamp}@contoso.com`, otherMails: [wanted], userType: 'Member' });
+    expect(await gateway.findUserByMailOrUpn(wanted)).toBeUndefined();
+    const byMail = emulator.addUser({ displayName: 'Approvals', mail: wanted, userType: 'Member' });
+    expect((await gateway.findUserByMailOrUpn(wanted.toUpperCase()))?.id).toBe(byMail.id);
+    expect((await gateway.findUserByMailOrUpn('adele.vance_fabrikam.com#EXT#@contoso.onmicrosoft.com'))?.id).toBe(ID.adele);
+    expect(await gateway.findUserByMailOrUpn(`nobody.${stamp}@contoso.com`)).toBeUndefined();
   });
 
   test('getUser by id, with undefined for an unknown id', async () => {

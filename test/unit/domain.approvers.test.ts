@@ -126,6 +126,12 @@ describe('only enabled internal members approve, at every tier, and every skip s
     expect(skipped.map((s) => `${s.id}:${s.reason}`)).toEqual(['guest-1:IsTheGuest', 'o:HoldsRequestAddress']);
   });
 
+  test('an address held in another spelling of the same mailbox counts: a Unicode domain is its punycode', () => {
+    const holder = { ...person('m', 'mallory@contoso.com'), otherAddresses: ['Mallory@Bücher.example'] };
+    const { skipped } = selectWithSkips(candidates({ excludedEmails: ['ada@fabrikam.com', 'mallory@xn--bcher-kva.example'], sponsors: [holder, person('ok', 'ok@contoso.com')] }));
+    expect(skipped.map((s) => `${s.id}:${s.reason}`)).toEqual(['m:HoldsRequestAddress']);
+  });
+
   test('tiers after the one that yields approvers are not looked at, so they report no skips', () => {
     const { approvers, skipped } = selectWithSkips(candidates({ sponsors: [person('s', 's@contoso.com')], manager: outsider('m') }));
     expect(ids(approvers)).toEqual(['s']);
