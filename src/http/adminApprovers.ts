@@ -11,7 +11,7 @@ import { recordedClaim } from '../store/outcomeClaim.js';
 import { approvalRequestEmail } from '../templates/emails.js';
 import { adminIdsOf, authenticateAdmin, type AdminIdentity } from './adminAuth.js';
 import { adminReasonOf, optionalAdminReasonOf } from './adminReason.js';
-import { findRequest } from './adminRequests.js';
+import { findRequest, type FoundRequest } from './adminRequests.js';
 import { readBody } from './body.js';
 import { isRunning, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
 import { HttpError, respondSafely } from './errors.js';
@@ -46,24 +46,31 @@ export function resendApprovalLinks(request: HttpRequest, context: InvocationCon
     const admin = await authenticateAdmin(request, deps.settings);
     const { fields } = await readBody(request, { emptyIsNoFields: true });
     const reason = optionalAdminReasonOf(fields);
-    const { emailChange, orchestration } = await findRequest(deps, client, request.params.id);
-    const { events, deadline } = await requireAwaitingApproval(deps, emailChange, orchestration);
-    const action = randomUUID();
-    const keep: string[] = [];
-    for (const approver of emailChange.approvers) {
-      keep.push(await mailApprovalLink(deps, { ...emailChange, deadline }, approver, `resend:${action}:${approverKey(approver)}`, events));
-    }
-    const at = deps.clock().toISOString();
-    const revoked = await deps.store.revokeApprovalTokens(emailChange.id, { at, because: 'resent', keep });
-    await deps.store.appendEvent({
-      requestId: emailChange.id,
-      id: `ApprovalLinksResent-${action}`,
-      at,
-      type: 'ApprovalLinksResent',
-      actor: admin.name,
-      detail: { approvers: emailChange.approvers.map((a) => a.mail), revokedLinks: revoked, ...who(admin, reason) },
-    });
-    return jsonResponse(202, { requestId: emailChange.id, approvers: emailChange.approvers });
+    const found = await findRequest(deps, client, request.params.id);
+    await resendAsAdmin(deps, found, admin, reason);
+    return jsonResponse(202, { requestId: found.emailChange.id, approvers: found.emailChange.approvers });
+  });
+}
+
+/** An admin's resend, from the API or the console; refusals are `HttpError`s (409). */
+export async function resendAsAdmin(deps: HttpDependencies, { emailChange, orchestration }: FoundRequest, admin: AdminIdentity, reason: string | undefined): Promise<void> {
+  const { events, deadline } = await requireAwaitingApproval(deps, emailChange, orchestration);
+  const action = randomUUID();
+  const keep: string[] = [];
+  for (const approver of emailChange.approvers) {
+    // A decision or cancel may land while the links go out: nobody is asked once it has.
+    if (keep.length > 0) await requireNoClaim(deps, emailChange.id);
+    keep.push(await mailApprovalLink(deps, { ...emailChange, deadline }, approver, `resend:${action}:${approverKey(approver)}`, events));
+  }
+  const at = deps.clock().toISOString();
+  const revoked = await deps.store.revokeApprovalTokens(emailChange.id, { at, because: 'resent', keep });
+  await deps.store.appendEvent({
+    requestId: emailChange.id,
+    id: `ApprovalLinksResent-${action}`,
+    at,
+    type: 'ApprovalLinksResent',
+    actor: admin.name,
+    detail: { approvers: emailChange.approvers.map((a) => a.mail), revokedLinks: revoked, ...who(admin, reason) },
   });
 }
 

@@ -63,7 +63,7 @@ export function showConsoleRequest(request: HttpRequest, context: InvocationCont
     const { emailChange, recorded, orchestration } = target.found;
     const events = recorded ? await deps.store.listEvents(emailChange.id) : [];
     const actions = CONSOLE_ACTIONS.map((action) => {
-      const unavailable = action.unavailable(target);
+      const unavailable = action.unavailable(target, deps);
       return { label: action.label, href: consoleActionPath(emailChange.id, action.name), ...(unavailable ? { unavailable } : {}) };
     });
     const notice = consoleActionNamed(request.query.get('done') ?? undefined)?.done;
@@ -84,7 +84,7 @@ export function showConsoleAction(request: HttpRequest, context: InvocationConte
     if ('refusal' in signedIn) return signedIn.refusal;
     const action = requireAction(request.params.action);
     const target = await findTarget(deps, client, request.params.id);
-    return notNow(action, target) ?? confirmation(200, deps, signedIn.admin, action, target, {}, {});
+    return notNow(action, target, deps) ?? confirmation(200, deps, signedIn.admin, action, target, {}, {});
   });
 }
 
@@ -153,8 +153,8 @@ async function findTarget(deps: HttpDependencies, client: OrchestrationClient, i
 }
 
 /** A 409 page instead of the confirmation step when the action does not apply to the request as it stands. */
-function notNow(action: ConsoleAction, target: ConsoleActionTarget): HttpResponse | undefined {
-  const why = action.unavailable(target);
+function notNow(action: ConsoleAction, target: ConsoleActionTarget, deps: HttpDependencies): HttpResponse | undefined {
+  const why = action.unavailable(target, deps);
   return why ? pageResponse(409, messagePage({ title: `${action.label}: not possible now`, message: why })) : undefined;
 }
 

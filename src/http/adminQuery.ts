@@ -10,6 +10,9 @@ const MAX_EMAIL_LENGTH = 320;
 const OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The query parameters of the admin list and export (DESIGN §4); any other is refused. */
+const DATE_ONLY_LENGTH = 'yyyy-mm-dd'.length;
+const DAY_MS = 86_400_000;
+
 export const REQUEST_LIST_PARAMETERS = ['status', 'email', 'guestId', 'reportedByOwner', 'from', 'to', 'top', 'continuationToken'] as const;
 
 /**
@@ -60,7 +63,8 @@ export function parseRequestListQuery(query: URLSearchParams): RequestListQuery 
     if (text === undefined) continue;
     const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : Number.NaN;
     if (Number.isNaN(ms) || !isCalendarDay(text.slice(0, 10))) problems[bound] = 'Must be an ISO 8601 date or date-time, like 2024-05-01 or 2024-05-01T10:00:00Z.';
-    else result[bound] = new Date(ms).toISOString();
+    // A day alone is the whole day: `to=2024-05-01` takes in what was submitted on the 1st.
+    else result[bound] = new Date(bound === 'to' && text.length === DATE_ONLY_LENGTH ? ms + DAY_MS - 1 : ms).toISOString();
   }
   if (result.from && result.to && result.from > result.to) problems.to = 'Must not be before from.';
 

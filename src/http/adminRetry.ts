@@ -3,9 +3,9 @@ import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functi
 import { resetAttemptOf, retryInstanceId, whyNotRetryable } from '../domain/resetRetry.js';
 import type { EmailChangeRequest } from '../domain/request.js';
 import { RESET_RETRY_ORCHESTRATOR_NAME, type ResetRetryInput } from '../workflow/contract.js';
-import { adminIdsOf, authenticateAdmin } from './adminAuth.js';
+import { adminIdsOf, authenticateAdmin, type AdminIdentity } from './adminAuth.js';
 import { optionalAdminReasonOf } from './adminReason.js';
-import { findRequest } from './adminRequests.js';
+import { findRequest, type FoundRequest } from './adminRequests.js';
 import { readBody } from './body.js';
 import { findOrchestration, isRunning, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
 import { HttpError, respondSafely } from './errors.js';
@@ -24,45 +24,56 @@ export function retryReset(request: HttpRequest, context: InvocationContext, dep
     const admin = await authenticateAdmin(request, deps.settings);
     const { fields } = await readBody(request, { emptyIsNoFields: true });
     const reason = optionalAdminReasonOf(fields);
-    const { emailChange, orchestration } = await findRequest(deps, client, request.params.id);
-    const now = deps.clock();
-    const refusal = whyNotRetryable(emailChange, now, deps.settings.RETRY_WINDOW);
-    if (refusal) throw new HttpError('NotRetryable', refusal);
-    // The run that failed may still be sending its mails; a new run would race it.
-    const lastRun = resetAttemptOf(emailChange) > 1 ? await findOrchestration(client, retryInstanceId(emailChange.id, resetAttemptOf(emailChange))) : orchestration;
-    if (isRunning(lastRun)) throw new HttpError('NotRetryable', 'The failed run is still finishing (its mails); retry once it has ended.');
-    await requireGuestFree(deps, emailChange, now);
-    await requireGuestUnchanged(deps, emailChange);
-
-    const attempt = resetAttemptOf(emailChange) + 1;
-    const at = now.toISOString();
-    await deps.store.updateRequest(
-      emailChange.id,
-      (current) => {
-        if (current.status !== 'Failed' || resetAttemptOf(current) !== attempt - 1) {
-          throw new HttpError('NotRetryable', `The request is ${current.status} (attempt ${resetAttemptOf(current)}): another retry got there first.`);
-        }
-        return { status: 'Approved', result: undefined, mailRestore: undefined, resetAttempt: attempt };
-      },
-      {
-        requestId: emailChange.id,
-        id: `RetryRequested-${randomUUID()}`,
-        at,
-        type: 'RetryRequested',
-        actor: admin.name,
-        detail: { attempt, failedWith: emailChange.result, ...(reason ? { reason } : {}), ...adminIdsOf(admin) },
-      },
-    );
-    const instanceId = retryInstanceId(emailChange.id, attempt);
-    const input: ResetRetryInput = { requestId: emailChange.id, attempt };
-    try {
-      await client.startNew(RESET_RETRY_ORCHESTRATOR_NAME, { instanceId, input });
-    } catch (error) {
-      await putBack(deps, emailChange, attempt);
-      throw error;
-    }
-    return jsonResponse(202, { requestId: emailChange.id, status: 'Approved', attempt, instanceId });
+    const retry = await retryAsAdmin(deps, client, await findRequest(deps, client, request.params.id), admin, reason);
+    return jsonResponse(202, { requestId: retry.requestId, status: 'Approved', attempt: retry.attempt, instanceId: retry.instanceId });
   });
+}
+
+/** An admin's retry, from the API or the console; refusals are `HttpError`s (409). */
+export async function retryAsAdmin(
+  deps: HttpDependencies,
+  client: OrchestrationClient,
+  { emailChange, orchestration }: FoundRequest,
+  admin: AdminIdentity,
+  reason: string | undefined,
+): Promise<{ requestId: string; attempt: number; instanceId: string }> {
+  const now = deps.clock();
+  const refusal = whyNotRetryable(emailChange, now, deps.settings.RETRY_WINDOW);
+  if (refusal) throw new HttpError('NotRetryable', refusal);
+  // The run that failed may still be sending its mails; a new run would race it.
+  const lastRun = resetAttemptOf(emailChange) > 1 ? await findOrchestration(client, retryInstanceId(emailChange.id, resetAttemptOf(emailChange))) : orchestration;
+  if (isRunning(lastRun)) throw new HttpError('NotRetryable', 'The failed run is still finishing (its mails); retry once it has ended.');
+  await requireGuestFree(deps, emailChange, now);
+  await requireGuestUnchanged(deps, emailChange);
+
+  const attempt = resetAttemptOf(emailChange) + 1;
+  const at = now.toISOString();
+  await deps.store.updateRequest(
+    emailChange.id,
+    (current) => {
+      if (current.status !== 'Failed' || resetAttemptOf(current) !== attempt - 1) {
+        throw new HttpError('NotRetryable', `The request is ${current.status} (attempt ${resetAttemptOf(current)}): another retry got there first.`);
+      }
+      return { status: 'Approved', result: undefined, mailRestore: undefined, resetAttempt: attempt };
+    },
+    {
+      requestId: emailChange.id,
+      id: `RetryRequested-${randomUUID()}`,
+      at,
+      type: 'RetryRequested',
+      actor: admin.name,
+      detail: { attempt, failedWith: emailChange.result, ...(reason ? { reason } : {}), ...adminIdsOf(admin) },
+    },
+  );
+  const instanceId = retryInstanceId(emailChange.id, attempt);
+  const input: ResetRetryInput = { requestId: emailChange.id, attempt };
+  try {
+    await client.startNew(RESET_RETRY_ORCHESTRATOR_NAME, { instanceId, input });
+  } catch (error) {
+    await putBack(deps, emailChange, attempt);
+    throw error;
+  }
+  return { requestId: emailChange.id, attempt, instanceId };
 }
 
 /**

@@ -10,7 +10,7 @@ export function adminViewOf(request: EmailChangeRequest): Record<string, unknown
   return {
     ...rest,
     guestId: request.guestId ?? null,
-    decision: request.decision ?? null,
+    decision: request.decision ? { ...request.decision, comment: request.decision.comment ?? null } : null,
     result: request.result ? withoutRedeemLink(request.result) : null,
     mailRestore: request.mailRestore ?? null,
     ...(declineReason ? { declineReason } : {}),

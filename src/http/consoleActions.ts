@@ -1,18 +1,21 @@
+import { whyNotRetryable } from '../domain/resetRetry.js';
 import type { GuestLock } from '../store/requestStore.js';
 import { adminReasonOf, MAX_ADMIN_REASON_LENGTH } from './adminReason.js';
 import { releaseLockAsAdmin } from './adminGuestLocks.js';
+import { resendAsAdmin } from './adminApprovers.js';
 import { cancelAsAdmin, type FoundRequest } from './adminRequests.js';
+import { retryAsAdmin } from './adminRetry.js';
 import { cancelRefusal } from './cancelRequest.js';
 import type { ConsoleAdmin } from './consoleSession.js';
 import { HttpError } from './errors.js';
-import type { HttpDependencies, OrchestrationClient } from './dependencies.js';
+import { isRunning, type HttpDependencies, type OrchestrationClient } from './dependencies.js';
 
 /**
  * What an admin can do to a request from its console page. Each action is offered on the
  * request page when it applies, opens a confirmation step (a page saying what will happen, with
  * its fields), and runs on that page's POST through the same code as its admin API route, so the
- * console and the API refuse, audit and record the admin alike. A new action (resend, reassign,
- * retry) is one more entry in `CONSOLE_ACTIONS`.
+ * console and the API refuse, audit and record the admin alike. A new action (reassign, which
+ * needs a way to pick the person) is one more entry in `CONSOLE_ACTIONS`.
  */
 
 /** What an action sees of the request it acts on. */
@@ -37,7 +40,7 @@ export interface ConsoleAction {
   /** The button on the request page and the title of the confirmation step. */
   label: string;
   /** Why it does not apply to this request now, or undefined when it does. */
-  unavailable(target: ConsoleActionTarget): string | undefined;
+  unavailable(target: ConsoleActionTarget, deps: Pick<HttpDependencies, 'settings' | 'clock'>): string | undefined;
   /** What confirming will do, said on the confirmation step. */
   consequence(target: ConsoleActionTarget): string;
   fields: ConsoleActionField[];
@@ -65,6 +68,29 @@ export const CONSOLE_ACTIONS: readonly ConsoleAction[] = [
     fields: [REASON],
     perform: ({ deps, client, admin, target, values }) => cancelAsAdmin(deps, client, target.found, admin, values.reason!),
     done: 'Cancellation requested. The workflow records it in a moment; reload to see it in the timeline.',
+  },
+  {
+    name: 'resend',
+    label: 'Resend the approval links',
+    unavailable: ({ found: { emailChange, orchestration } }) =>
+      emailChange.status !== 'AwaitingApproval' || !isRunning(orchestration) ? `The request is ${emailChange.status}; links are resent only while it awaits approval.` : undefined,
+    consequence: ({ found: { emailChange } }) =>
+      `Each approver (${emailChange.approvers.map((a) => a.mail).join(', ')}) gets a new approval link by mail; the links mailed before stop working.`,
+    fields: [REASON],
+    perform: ({ deps, admin, target, values }) => resendAsAdmin(deps, target.found, admin, values.reason!),
+    done: 'New approval links were mailed; the earlier ones no longer work.',
+  },
+  {
+    name: 'retry',
+    label: 'Retry the reset',
+    unavailable: ({ found: { emailChange } }, deps) => whyNotRetryable(emailChange, deps.clock(), deps.settings.RETRY_WINDOW),
+    consequence: ({ found: { emailChange } }) =>
+      `The reset of ${emailChange.guestDisplayName ?? emailChange.guestId} to ${emailChange.newEmail} runs again as approved; the request is Approved until it ends Completed or Failed, and everyone is told as the first time.`,
+    fields: [REASON],
+    perform: async ({ deps, client, admin, target, values }) => {
+      await retryAsAdmin(deps, client, target.found, admin, values.reason!);
+    },
+    done: 'The reset is running again. Reload to follow it in the timeline.',
   },
   {
     name: 'release-lock',

@@ -1,14 +1,12 @@
 /**
- * The console's search form speaks the admin API's list filters (DESIGN §4), with two browser
- * habits: a checkbox per status sends `status` once per box, and a date picker's `to` means the
- * whole of that day. `apiListQuery` turns the form's query into the API's, which
+ * The console's search form speaks the admin API's list filters (DESIGN §4), with one browser
+ * habit: a checkbox per status sends `status` once per box (a date picker's day is what the API
+ * takes too). `apiListQuery` turns the form's query into the API's, which
  * `parseRequestListQuery` then checks exactly as it checks the API's, unknown names included.
  */
 
 /** Rows per console page: a screenful, fewer than the API's default. */
 export const CONSOLE_PAGE_SIZE = 25;
-
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The form's filters as the admin API's list query; `paging: false` leaves out the page (for the export). */
 export function apiListQuery(form: URLSearchParams, options: { paging: boolean }): URLSearchParams {
@@ -21,7 +19,7 @@ export function apiListQuery(form: URLSearchParams, options: { paging: boolean }
   if (statuses.length > 0) query.set('status', statuses.join(','));
   for (const [name, value] of form) {
     if (name === 'status' || !value.trim() || (!options.paging && (name === 'continuationToken' || name === 'top'))) continue;
-    query.append(name, name === 'to' && DATE_ONLY.test(value.trim()) ? `${value.trim()}T23:59:59.999Z` : value);
+    query.append(name, value);
   }
   if (options.paging && !query.has('top')) query.set('top', String(CONSOLE_PAGE_SIZE));
   return query;

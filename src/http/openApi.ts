@@ -71,7 +71,7 @@ const listFilters = [
     description: 'Submitted at or after this time (inclusive); ISO 8601, a date alone is midnight UTC.',
     schema: { type: 'string', examples: ['2025-05-01', '2025-05-01T10:00:00Z'] },
   },
-  { name: 'to', in: 'query', description: 'Submitted at or before this time (inclusive); ISO 8601, a date alone is midnight UTC.', schema: text },
+  { name: 'to', in: 'query', description: 'Submitted at or before this time (inclusive); ISO 8601, a date alone is the whole of that day (UTC).', schema: text },
 ];
 
 const requestView: Schema = {
@@ -480,7 +480,7 @@ export function openApiDocument(): Record<string, unknown> {
             },
           },
         },
-        Decision: { type: 'object', required: ['outcome', 'by', 'at'], properties: { outcome: { enum: ['approved', 'rejected'] }, by: text, at: dateTime, comment: text } },
+        Decision: { type: 'object', required: ['outcome', 'by', 'at', 'comment'], properties: { outcome: { enum: ['approved', 'rejected'] }, by: text, at: dateTime, comment: nullable(text) } },
         AuditEvent: {
           type: 'object',
           required: ['requestId', 'id', 'at', 'type', 'actor'],

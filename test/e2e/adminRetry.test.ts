@@ -57,6 +57,8 @@ async function approvedWith(label: string, fault: Record<string, unknown>) {
 test('a reset that failed on 503s is retried by one of two admins at once and completes; the request, its trail and its instance tell the story', async () => {
   const { id, guest, newEmail } = await approvedWith('transient', { method: 'POST', path: '/v1.0/invitations', status: 503, count: EXHAUSTING_503S, retryAfter: 0 });
   const failed = await waitForStatus(app, id, 'Failed', 240_000);
+  // The approver gave no comment: the view names it, null, like every fact not known (DESIGN §4 `decision`).
+  expect(failed.request.decision).toEqual({ outcome: 'approved', by: expect.any(String), at: expect.any(String), comment: null });
   expect(failed.request.result).toEqual({ code: 'ServiceUnavailable', message: expect.any(String), requestId: expect.any(String), transient: true });
   expect((failed.events as AuditEvents).filter((e) => e.type === 'ResetTryFailed').length).toBeGreaterThan(1);
   // The failed run puts mail back and tells everyone before it ends; a retry waits for that.

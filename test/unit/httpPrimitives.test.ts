@@ -206,6 +206,11 @@ describe('parseRequestListQuery', () => {
     expect(parse('from=2024-05-01T01:00:00%2B02:00')).toEqual({ from: '2024-04-30T23:00:00.000Z' });
   });
 
+  test('a day alone is that day: from its first instant, to its last, so from and to the same day is that whole day', () => {
+    expect(parse('from=2024-05-01&to=2024-05-01')).toEqual({ from: '2024-05-01T00:00:00.000Z', to: '2024-05-01T23:59:59.999Z' });
+    expect(parse('to=2024-05-01T00:00:00Z')).toEqual({ to: '2024-05-01T00:00:00.000Z' });
+  });
+
   test('empty parameters are no filter', () => {
     expect(parse('status=&email=&top=&guestId=')).toEqual({});
   });
