@@ -164,7 +164,7 @@ export function resetFailedAdminEmail(input: { request: EmailChangeRequest; read
     why: input.reader === 'approver' ? 'you approved this change' : ADMIN_WHY,
     body: [
       paragraph`An approved sign-in email change failed. ${mailRestoreSentence(request)} The request's audit trail shows each step.`,
-      ...(failure?.transient ? [paragraph`Microsoft Graph kept failing with a temporary fault until the retries ran out. An administrator can retry the reset from the admin API within the retry window.`] : []),
+      ...(failure?.transient ? [paragraph`Microsoft Graph kept failing with a temporary fault until the retries ran out. An administrator can retry the reset from the admin console or API within the retry window.`] : []),
       rows(
         ...guestRows(request),
         ['Current sign-in email', shownEmailText(request.currentEmail)],

@@ -3,8 +3,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { axeViolations } from '../support/axe.js';
 import { launchChromium } from '../support/chromium.js';
-import { adminGet, csrfOf, guestWithSponsor, signInAs, submit, waitForStatus } from './support/flow.js';
-import { startLocalApp, type LocalApp } from './support/localApp.js';
+import { adminGet, approvalLink, csrfOf, guestWithSponsor, signInAs, submit, waitForMail, waitForStatus } from './support/flow.js';
+import { startLocalApp, type LocalApp, type OutboxMessage } from './support/localApp.js';
 
 /**
  * The admin console (DESIGN §4, `GET /api/admin/`) in real Chromium, signed in through the local
@@ -214,6 +214,41 @@ test('an action is refused without its form value, for another admin, or from an
   expect((await adminGet(app, id)).events).toContainEqual(
     expect.objectContaining({ type: 'CancelIgnored', actor: first.displayName, detail: expect.objectContaining({ objectId: first.id, username: first.mail, why: 'The request is already Cancelled.' }) }),
   );
+});
+
+test('resend from the console: fresh links to the approver, the old one stops working, audited with the admin; not offered once the request is over', async () => {
+  const { guest, sponsor } = await guestWithSponsor(app, 'resend');
+  const id = await submit(app, { currentEmail: guest.mail, newEmail: `resend.${unique()}@northwind.example` });
+  const toSponsor = (m: OutboxMessage) => m.to.includes(sponsor.mail) && m.links.some((l) => l.includes('/api/approvals/'));
+  const oldLink = approvalLink(await waitForMail(app, toSponsor, 'the approval mail'));
+  const admin = await newAdmin();
+  const cookie = await signInAs(app.url, { userId: admin.id }, [ADMIN_ROLE]);
+  const action = `${app.url}/api/admin/console/requests/${id}/resend`;
+  const step = await fetch(action, { headers: { cookie } });
+  expect(step.status).toBe(200);
+  const html = await step.text();
+  expect(html).toContain(sponsor.mail);
+  const posted = await fetch(action, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', origin: app.url, 'sec-fetch-site': 'same-origin' },
+    body: new URLSearchParams({ csrf: csrfOf(html)!, reason: 'Sponsor lost the mail' }).toString(),
+  });
+  expect(posted.status).toBe(303);
+  expect(posted.headers.get('location')).toBe(`/api/admin/console/requests/${id}?done=resend`);
+  const newLink = approvalLink(await waitForMail(app, (m) => toSponsor(m) && !m.links.includes(oldLink), 'the resent approval mail'));
+  expect(newLink).not.toBe(oldLink);
+  expect((await fetch(oldLink)).status).toBe(410);
+  expect((await fetch(newLink)).status).toBe(200);
+  expect((await adminGet(app, id)).events).toContainEqual(
+    expect.objectContaining({ type: 'ApprovalLinksResent', actor: admin.displayName, detail: expect.objectContaining({ reason: 'Sponsor lost the mail', objectId: admin.id, username: admin.mail }) }),
+  );
+
+  await app.json('POST', `/api/admin/requests/${id}/cancel`, { reason: 'Done with it' }, { authorization: `Bearer ${await app.adminToken()}` });
+  await waitForStatus(app, id, 'Cancelled');
+  const over = await fetch(action, { headers: { cookie } });
+  expect(over.status).toBe(409);
+  expect(await over.text()).toContain('links are resent only while it awaits approval');
 });
 
 test('HEAD answers wherever GET does; a bad filter is a 400 page naming it', async () => {
