@@ -2,12 +2,13 @@ import { reportLinkExpiry } from '../domain/linkLifetimes.js';
 import { createLinkToken } from '../domain/linkToken.js';
 import { ownerAddresses, type Approver, type AuditEvent, type EmailChangeRequest } from '../domain/request.js';
 import { newLink, mintLink, type NewLink } from '../store/mintLink.js';
+import { recordedClaim } from '../store/outcomeClaim.js';
 import type { StoredApprovalToken } from '../store/requestStore.js';
 import { approvalRequestEmail, changeRequestedNoticeEmail } from '../templates/emails.js';
 import { GraphRequestError } from '../graph/graphGateway.js';
 import { auditEvent, type ActivityDependencies } from './activityDependencies.js';
 import { reportReachOf } from './adminAlerts.js';
-import { recordMailFailure } from './mailFailure.js';
+import { recordMailFailure, sendOrFailAudited } from './mailFailure.js';
 import { mailOnceFor } from './mailOnce.js';
 
 /** Approval links made before the request's write that saves their hashes, by approver key. */
@@ -56,11 +57,11 @@ export async function askApprovers(
   const mailOnce = await mailOnceFor(deps, requestId, events, { deferMarkers: true });
   try {
     const reminded: string[] = [];
-    for (const approver of request.approvers) {
+    for (const [index, approver] of request.approvers.entries()) {
       const key = approverKey(approver);
       const mailKey = `${reminder ? 'reminder' : 'approval'}:${key}`;
-      try {
-        await mailOnce(mailKey, [approver.mail], async () => {
+      const send = () =>
+        mailOnce(mailKey, [approver.mail], async () => {
           let link = links?.approvals.get(key);
           if (!link) {
             link = approvalLink(deps, requestId, approver, deadline);
@@ -68,12 +69,21 @@ export async function askApprovers(
           }
           return approvalRequestEmail({ request, approver, approvalUrl: link.url, reminder });
         });
+      if (!reminder) {
+        await sendOrFailAudited(deps, requestId, events, mailKey, send);
+        continue;
+      }
+      // A throttled mail can hold the round for a while: nobody is reminded once a decision or a
+      // cancel came in, or the deadline passed, meanwhile (the first was checked by the caller).
+      if (index > 0 && !(await stillWaiting(deps, requestId, deadline))) break;
+      try {
+        await send();
         reminded.push(approver.mail);
       } catch (error) {
         // A reminder is best effort: the first round's links still work, so a refused reminder is
         // audited and the wait goes on to the deadline. Failing the step would end an undecided
-        // request as Failed. The first round's mails, and storage faults, still fail the step.
-        if (!reminder || !(error instanceof GraphRequestError)) throw error;
+        // request as Failed. Storage faults still fail the step.
+        if (!(error instanceof GraphRequestError)) throw error;
         await recordMailFailure(deps, requestId, events, mailKey, error);
       }
     }
@@ -81,12 +91,19 @@ export async function askApprovers(
       if (reminded.length > 0) await store.appendEvent(auditEvent(deps, requestId, 'reminder', 'ReminderSent', 'system', { approvers: reminded }));
       return;
     }
-    await mailOnce('change-requested', ownerAddresses(request), async () => {
-      const reportExpiresAt = reportLinkExpiry(deadline);
-      const reportUrl = links?.report.url ?? (await mintLink(store, settings.PUBLIC_BASE_URL, { requestId, purpose: 'report', expiresAt: reportExpiresAt }));
-      return changeRequestedNoticeEmail({ request, reportUrl, reportExpiresAt, ...reportReachOf(settings) });
-    });
+    await sendOrFailAudited(deps, requestId, events, 'change-requested', () =>
+      mailOnce('change-requested', ownerAddresses(request), async () => {
+        const reportExpiresAt = reportLinkExpiry(deadline);
+        const reportUrl = links?.report.url ?? (await mintLink(store, settings.PUBLIC_BASE_URL, { requestId, purpose: 'report', expiresAt: reportExpiresAt }));
+        return changeRequestedNoticeEmail({ request, reportUrl, reportExpiresAt, ...reportReachOf(settings) });
+      }),
+    );
   } finally {
     await mailOnce.flush();
   }
+}
+
+/** The request still waits for a decision: no decision or cancel recorded, and its deadline ahead. */
+async function stillWaiting(deps: ActivityDependencies, requestId: string, deadline: string): Promise<boolean> {
+  return deps.clock().getTime() < Date.parse(deadline) && !recordedClaim(await deps.store.listEvents(requestId));
 }

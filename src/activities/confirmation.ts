@@ -8,6 +8,7 @@ import { newAddressConfirmationEmail, requestReceivedEmail } from '../templates/
 import type { BeginResult, ConfirmationOutcome, RequestConfirmationInput } from '../workflow/activityContract.js';
 import { approvalPolicyOf, auditEvent, requireRequest, requireRequestWithEvents, type ActivityDependencies } from './activityDependencies.js';
 import { mailOnceFor } from './mailOnce.js';
+import { sendOrFailAudited } from './mailFailure.js';
 
 /**
  * Mails the NEW address, whether or not the guest exists (DESIGN §2 step 3): a confirmation link
@@ -77,12 +78,12 @@ export async function beginRequest(deps: ActivityDependencies, input: EmailChang
   if (request.status !== submitted.status) return { policy, confirmationExpiresAt };
 
   // A new request has no trail to read: no mail of it can have been sent.
-  const mailOnce = await mailOnceFor(deps, requestId, created ? [] : undefined);
-  if (confirm) {
-    await mailOnce('confirmation', [request.newEmail], newAddressConfirmationEmail({ request, confirmUrl: confirm.url, trackUrl: track.url, expiresAt: confirmationExpiresAt }));
-  } else {
-    await mailOnce('received', [request.newEmail], requestReceivedEmail({ request, trackUrl: track.url, trackExpiresAt }));
-  }
+  const trail = created ? [] : await deps.store.listEvents(requestId);
+  const mailOnce = await mailOnceFor(deps, requestId, trail);
+  const [key, parts] = confirm
+    ? ['confirmation', newAddressConfirmationEmail({ request, confirmUrl: confirm.url, trackUrl: track.url, expiresAt: confirmationExpiresAt })]
+    : ['received', requestReceivedEmail({ request, trackUrl: track.url, trackExpiresAt })];
+  await sendOrFailAudited(deps, requestId, trail, key, () => mailOnce(key, [request.newEmail], parts));
   return { policy, confirmationExpiresAt };
 }
 

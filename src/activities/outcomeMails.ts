@@ -27,7 +27,8 @@ import { mailOnceFor, type MailOnce } from './mailOnce.js';
  * - once `mail` is back after that alert, the admins' notice that it is resolved;
  * - Completed: the new address how to redeem (unless Graph sends its own invitation), the approver
  *   that it is done, the other approvers how it ended, the current address that the change was
- *   made (with a "this wasn't me" link); Failed: the admins, the approver and the current address;
+ *   made (with a "this wasn't me" link); Failed: the admins, the approver who approved, those asked
+ *   who did not decide, and the current address if it was told of the request;
  * - Rejected, Cancelled, Expired (version 3 on): the approvers who did not decide, and the current
  *   address of a screened guest; for an owner's report, the admins and the owner instead.
  * Sent mails are skipped on every later run. A mail Graph refuses is audited (`MailFailed`, with
@@ -55,7 +56,7 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
   const result = request.result;
   if (request.status === 'Completed' && result && 'invitationId' in result) {
     if (!settings.SEND_INVITATION_MESSAGE) mail('redeem', [request.newEmail], redeemInvitationEmail({ request, inviteRedeemUrl: result.inviteRedeemUrl ?? '' }));
-    mail('completed', decidersOf(request), requestCompletedEmail({ request }));
+    if (request.decision) mail('completed', [request.decision.by], requestCompletedEmail({ request }));
     for (const [key, to, parts] of othersTold(request, events)) mail(key, to, parts);
     // The takeover alarm's second half: the old address hears the change was made, and can still report it.
     mail('change-made', ownerAddresses(request), async () => {
@@ -75,13 +76,15 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
       mail('outcome', [request.currentEmail], requestOutcomeEmail({ request }));
     }
   } else if (request.status === 'Failed') {
+    // A step before the decision may have failed for good too: then nobody approved, and the
+    // approvers who were asked hear it was closed, like the others of an approved request.
     for (const [key, to, parts] of othersTold(request, events)) mail(key, to, parts);
     // Routine: `mail` is back or was never changed; a `mail` still changed has its own urgent alert.
     alert('admin-failure', resetFailedAdminEmail({ request }), 'routine');
     // The approver expects a "done": tell them it did not happen, with what Graph said.
-    mail('approver-failure', decidersOf(request), resetFailedAdminEmail({ request, reader: 'approver' }));
-    // Only a real guest's address hears about it: the form must not mail arbitrary addresses.
-    if (request.guestId) mail('outcome', [request.currentEmail], requestOutcomeEmail({ request }));
+    if (request.decision) mail('approver-failure', [request.decision.by], resetFailedAdminEmail({ request, reader: 'approver' }));
+    // As for the other endings: only an address told of the request hears how it ended.
+    if (wasSent(request, events, 'change-requested')) mail('outcome', [request.currentEmail], requestOutcomeEmail({ request }));
   }
 
   let state: OutcomeMailsState = 'sent';
@@ -117,10 +120,6 @@ function restoreAlert(deps: ActivityDependencies, request: EmailChangeRequest, e
 /** The `MailSent` marker `mailOnce` writes for that key (its audit id). */
 function wasSent(request: EmailChangeRequest, events: readonly AuditEvent[], key: string): boolean {
   return events.some((event) => event.id === `${request.id}:mail:${key}`);
-}
-
-function decidersOf(request: EmailChangeRequest): string[] {
-  return request.decision ? [request.decision.by] : request.approvers.map((a) => a.mail);
 }
 
 /**

@@ -158,12 +158,16 @@ export function requestOutcomeEmail(input: { request: EmailChangeRequest }): Mai
 export function resetFailedAdminEmail(input: { request: EmailChangeRequest; reader?: 'admins' | 'approver' }): MailParts {
   const { request } = input;
   const failure = request.result && 'code' in request.result ? request.result : undefined;
+  // A step before the decision can fail for good too (mail refused for minutes on end): nothing was approved then.
+  const approved = request.decision?.outcome === 'approved';
   return {
     subject: `Guest sign-in email change failed: ${failure?.code ?? 'unknown error'}`,
-    heading: 'An approved sign-in email change failed',
+    heading: approved ? 'An approved sign-in email change failed' : 'A sign-in email change request failed before any decision',
     why: input.reader === 'approver' ? 'you approved this change' : ADMIN_WHY,
     body: [
-      paragraph`An approved sign-in email change failed. ${mailRestoreSentence(request)} The request's audit trail shows each step.`,
+      approved
+        ? paragraph`An approved sign-in email change failed. ${mailRestoreSentence(request)} The request's audit trail shows each step.`
+        : paragraph`A sign-in email change request failed before anyone decided on it, so nothing was changed in the directory. The request's audit trail shows how far it got; the guest can ask again.`,
       ...(failure?.transient ? [paragraph`Microsoft Graph kept failing with a temporary fault until the retries ran out. An administrator can retry the reset from the admin console or API within the retry window.`] : []),
       rows(
         ...guestRows(request),

@@ -321,6 +321,22 @@ describe('requestApproval', () => {
     await activities.recordOutcome({ requestId: id, outcome: 'Expired' });
   });
 
+  test('a reminder round that outlasts the deadline (a throttled mail) reminds nobody after it', async () => {
+    const sponsors = ['first', 'second'].map((n) => emulator.addUser({ displayName: `Sponsor ${n}`, mail: `sponsor.${n}.${stamp()}@contoso.com`, userType: 'Member' }) as { id: string; mail: string });
+    const guest = emulator.addUser({ displayName: 'Guest late', mail: `late.${stamp()}@fabrikam.example`, userType: 'Guest', sponsors: sponsors.map((s) => s.id) }) as { mail: string };
+    const id = await submit(guest.mail);
+    await activities.screenRequest(id);
+    await activities.requestApproval({ requestId: id, deadline: new Date(Date.now() + 3_600_000).toISOString(), reminder: false });
+    const [first, second] = (await request(id)).approvers;
+    // The deadline is behind the round once its first mail is out (here, from the start).
+    await activities.requestApproval({ requestId: id, deadline: new Date(Date.now() - 1).toISOString(), reminder: true });
+    const reminders = (address: string) => mailTo(address).filter((m) => m.subject.startsWith('Reminder: '));
+    expect(reminders(first!.mail)).toHaveLength(1);
+    expect(reminders(second!.mail)).toHaveLength(0);
+    expect((await store.listEvents(id)).find((e) => e.type === 'ReminderSent')?.detail).toEqual({ approvers: [first!.mail] });
+    await activities.recordOutcome({ requestId: id, outcome: 'Expired' });
+  });
+
   test('asks nobody once an admin cancelled the request, and leaves it for the waiting instance to close', async () => {
     const { guest, sponsor } = sponsoredGuest('early');
     const id = await submit(guest.mail);
@@ -709,6 +725,59 @@ describe('version 4 steps', () => {
     expect(done).toMatchObject({ completed: false, outcome: { ok: false, code: 'Authorization_RequestDenied' } });
     expect(await request(id)).toMatchObject({ status: 'Approved', decision: { outcome: 'approved', by: sponsor.mail, comment: 'Fine' }, result: { code: 'Authorization_RequestDenied' } });
     expect(await eventTypes(id)).toEqual(expect.arrayContaining(['Approved', 'ResetFailed']));
+  });
+
+  test('a step failing for good before any decision: Failed, the admins told nothing was changed, the asked approver told it closed, nobody told of an approval', async () => {
+    const { guest, sponsor } = sponsoredGuest('failedundecided');
+    const id = await confirmedRequest(guest.mail);
+    await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() });
+    const [adminsBefore, ownerBefore] = [mailTo(ADMIN_MAIL).length, mailTo(guest.mail).length];
+    // What the orchestrator stores when a step's retries ran out (mail refused for minutes on end).
+    expect(await activities.completeRequest({ requestId: id, outcome: { ok: false, code: 'InternalError', message: 'Internal error (reference r).' } })).toBe('Failed');
+    expect(await activities.sendOutcomeMails(id)).toBe('sent');
+    const toAdmins = mailTo(ADMIN_MAIL).slice(adminsBefore);
+    expect(toAdmins.map((m) => m.subject)).toEqual(['Guest sign-in email change failed: InternalError']);
+    expect(toAdmins[0].html).toContain('failed before anyone decided on it');
+    expect(toAdmins[0].html).not.toContain('approved sign-in email change failed');
+    const toSponsor = mailTo(sponsor.mail).slice(1);
+    expect(toSponsor.map((m) => m.subject)).toEqual([`Closed: sign-in email change for Guest failedundecided`]);
+    expect(toSponsor[0].html).not.toContain('you approved');
+    // The owner was told of the request, so hears how it ended.
+    expect(mailTo(guest.mail).slice(ownerBefore).map((m) => m.subject)).toEqual(['Your sign-in email change request was closed']);
+  });
+
+  test('a mail the step cannot go on without, refused by Graph: the step fails and the trail says why, each try once', async () => {
+    const { guest, sponsor } = sponsoredGuest('mailrefused');
+    const id = await confirmedRequest(guest.mail);
+    const refuse = () =>
+      emulator.addFault({ method: 'POST', path: `/v1.0/users/${encodeURIComponent(settings.MAIL_SENDER)}/sendMail`, status: 403, count: 1, code: 'ErrorAccessDenied', message: 'Access is denied.' });
+    refuse();
+    await expect(activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).rejects.toThrow();
+    refuse();
+    await expect(activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).rejects.toThrow();
+    const failed = (await store.listEvents(id)).filter((e) => e.type === 'MailFailed').map((e) => e.detail);
+    expect(failed).toEqual([1, 2].map((attempt) => expect.objectContaining({ key: expect.stringMatching(/^approval:/), attempt, status: 403, code: 'ErrorAccessDenied', requestId: expect.any(String) })));
+    // Graph takes mail again: the step goes on and asks the approver once.
+    expect(await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() })).toEqual({ outcome: 'asked' });
+    expect(mailTo(sponsor.mail)).toHaveLength(1);
+
+    // The new address's confirmation likewise, from the request's first step.
+    const requestId = randomUUID();
+    refuse();
+    const input = { requestId, submission: { currentEmail: guest.mail, newEmail: `refused.${stamp()}@northwind.example`, reason: 'MovedCompany' as const }, source: {}, submittedAt: new Date().toISOString(), workflowVersion: 4 };
+    await expect(activities.beginRequest(input)).rejects.toThrow();
+    expect((await store.listEvents(requestId)).filter((e) => e.type === 'MailFailed').map((e) => e.detail)).toEqual([expect.objectContaining({ key: 'confirmation', attempt: 1, code: 'ErrorAccessDenied' })]);
+  });
+
+  test('a step failing for good before the approvers were asked: only the admins hear of it', async () => {
+    const { guest, sponsor } = sponsoredGuest('failedearly');
+    const id = await confirmedRequest(guest.mail);
+    const adminsBefore = mailTo(ADMIN_MAIL).length;
+    expect(await activities.completeRequest({ requestId: id, outcome: { ok: false, code: 'InternalError', message: 'Internal error (reference r).' } })).toBe('Failed');
+    expect(await activities.sendOutcomeMails(id)).toBe('sent');
+    expect(mailTo(ADMIN_MAIL).slice(adminsBefore)).toHaveLength(1);
+    expect(mailTo(sponsor.mail)).toEqual([]);
+    expect(mailTo(guest.mail)).toEqual([]);
   });
 
   test('the invitation failing after the PATCH until the retries run out: the approval and the changed mail are on record, and mail goes back', async () => {
