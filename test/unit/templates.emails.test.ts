@@ -139,6 +139,13 @@ test('resetFailedAdminEmail gives Graph code, message and request-id', () => {
   }
 });
 
+test('a request that failed before any decision says so, and that nothing changed, not that an approved change failed', () => {
+  const mail = render(resetFailedAdminEmail({ request: request({ status: 'Failed', result: { code: 'InternalError', message: 'Internal error (reference r).' } }) }));
+  expect(mail.html).toContain('A sign-in email change request failed before any decision');
+  expect(mail.html).toContain('nothing was changed in the directory');
+  expect(mail.html).not.toContain('approved sign-in email change failed');
+});
+
 test('a failure Graph kept answering with a passing fault says the reset may be retried; a permanent one does not', () => {
   const permanent = request({ status: 'Failed', result: { code: 'Request_BadRequest', message: 'No.', requestId: 'r-1' } });
   const transient = request({ status: 'Failed', result: { code: 'ServiceUnavailable', message: 'Try later.', requestId: 'r-2', transient: true } });
@@ -151,7 +158,12 @@ test('a failure Graph kept answering with a passing fault says the reset may be 
 });
 
 test('the failure mail says what became of the guest’s mail: untouched, put back, or not put back yet', () => {
-  const failed = request({ status: 'Failed', previousMail: 'ada@fabrikam.com', result: { code: 'BadRequest', message: 'No.' } });
+  const failed = request({
+    status: 'Failed',
+    previousMail: 'ada@fabrikam.com',
+    decision: { outcome: 'approved', by: 'sponsor@contoso.com', at: '2024-05-01T10:00:00.000Z' },
+    result: { code: 'BadRequest', message: 'No.' },
+  });
   expect(render(resetFailedAdminEmail({ request: failed })).html).toContain('directory mail was not changed');
   const done = render(resetFailedAdminEmail({ request: { ...failed, mailRestore: 'done' } })).html;
   expect(done).toContain('it was put back to ada@fabrikam.com');
