@@ -8,7 +8,7 @@ const document = openApiDocument();
 
 app.http('openApiDocument', {
   route: 'openapi.json',
-  methods: ['GET'],
+  methods: ['GET', 'HEAD'],
   authLevel: 'anonymous',
   handler: (_request, context) => respondSafely(context, 'json', async () => jsonResponse(200, document)),
 });

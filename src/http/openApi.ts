@@ -156,7 +156,7 @@ export function openApiDocument(): Record<string, unknown> {
     tags: [{ name: 'Public' }, { name: 'Approver' }, { name: 'Admin' }],
     paths: {
       '/api/openapi.json': {
-        get: { tags: ['Public'], summary: 'This document.', operationId: 'getOpenApiDocument', responses: { '200': { description: 'OpenAPI 3.1 document.', content: json({ type: 'object' }) } } },
+        get: { tags: ['Public'], summary: 'This document (also HEAD).', operationId: 'getOpenApiDocument', responses: { '200': { description: 'OpenAPI 3.1 document.', content: json({ type: 'object' }) } } },
       },
       '/api/requests/new': {
         get: { tags: ['Public'], summary: 'The request form (also HEAD).', operationId: 'showRequestForm', responses: { '200': { description: 'The form.', content: html }, ...errors('html') } },

@@ -305,5 +305,8 @@ describe('GET /api/openapi.json', () => {
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/api/admin/requests', '/api/admin/requests/export', '/api/requests']));
     expect((await new Validator().validate(document)).valid).toBe(true);
+    const head = await fetch(`${app.url}/api/openapi.json`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toMatch(/^application\/json/);
   });
 });
