@@ -73,9 +73,9 @@ export async function askApprovers(
         await sendOrFailAudited(deps, requestId, events, mailKey, send);
         continue;
       }
-      // A throttled mail can hold the round for a while: nobody is reminded once a decision or a
-      // cancel came in, or the deadline passed, meanwhile (the first was checked by the caller).
-      if (index > 0 && !(await stillWaiting(deps, requestId, deadline))) break;
+      // A throttled mail can hold the round for a while: nobody is reminded once the deadline
+      // passed, or a decision or a cancel came in meanwhile (before the first, the caller looked).
+      if (!(await stillWaiting(deps, requestId, deadline, { readTrail: index > 0 }))) break;
       try {
         await send();
         reminded.push(approver.mail);
@@ -103,7 +103,8 @@ export async function askApprovers(
   }
 }
 
-/** The request still waits for a decision: no decision or cancel recorded, and its deadline ahead. */
-async function stillWaiting(deps: ActivityDependencies, requestId: string, deadline: string): Promise<boolean> {
-  return deps.clock().getTime() < Date.parse(deadline) && !recordedClaim(await deps.store.listEvents(requestId));
+/** The request still waits for a decision: its deadline ahead and (`readTrail`) no decision or cancel recorded. */
+async function stillWaiting(deps: ActivityDependencies, requestId: string, deadline: string, options: { readTrail: boolean }): Promise<boolean> {
+  if (deps.clock().getTime() >= Date.parse(deadline)) return false;
+  return !options.readTrail || !recordedClaim(await deps.store.listEvents(requestId));
 }

@@ -161,7 +161,7 @@ export async function approveAndReset(deps: ActivityDependencies, input: MarkApp
       sendInvitationMessage: settings.SEND_INVITATION_MESSAGE,
     });
     const result = { invitationId: invitation.invitationId, inviteRedeemUrl: invitation.inviteRedeemUrl };
-    await write({ status: 'Completed', result }, [
+    await write({ status: 'Completed', result, transientFaults: undefined }, [
       auditEvent(deps, requestId, perAttempt(request, 'reset'), 'RedemptionReset', 'system', { invitationId: invitation.invitationId, status: invitation.status }),
       auditEvent(deps, requestId, perAttempt(request, 'completed'), 'Completed', 'system', { invitationId: invitation.invitationId }),
     ]);

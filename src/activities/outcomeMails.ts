@@ -82,7 +82,7 @@ export async function sendOutcomeMails(deps: ActivityDependencies, requestId: st
     // Routine: `mail` is back or was never changed; a `mail` still changed has its own urgent alert.
     alert('admin-failure', resetFailedAdminEmail({ request }), 'routine');
     // The approver expects a "done": tell them it did not happen, with what Graph said.
-    if (request.decision) mail('approver-failure', [request.decision.by], resetFailedAdminEmail({ request, reader: 'approver' }));
+    if (request.decision?.outcome === 'approved') mail('approver-failure', [request.decision.by], resetFailedAdminEmail({ request, reader: 'approver' }));
     // As for the other endings: only an address told of the request hears how it ended.
     if (wasSent(request, events, 'change-requested')) mail('outcome', [request.currentEmail], requestOutcomeEmail({ request }));
   }

@@ -9,10 +9,11 @@ const MAX_EMAIL_LENGTH = 320;
 /** A directory object id: a GUID, which Graph writes in lower case. */
 const OBJECT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The query parameters of the admin list and export (DESIGN §4); any other is refused. */
+/** A `from` or `to` given as a day alone, and the length of that day. */
 const DATE_ONLY_LENGTH = 'yyyy-mm-dd'.length;
 const DAY_MS = 86_400_000;
 
+/** The query parameters of the admin list and export (DESIGN §4); any other is refused. */
 export const REQUEST_LIST_PARAMETERS = ['status', 'email', 'guestId', 'reportedByOwner', 'from', 'to', 'top', 'continuationToken'] as const;
 
 /**

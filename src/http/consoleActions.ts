@@ -73,7 +73,11 @@ export const CONSOLE_ACTIONS: readonly ConsoleAction[] = [
     name: 'resend',
     label: 'Resend the approval links',
     unavailable: ({ found: { emailChange, orchestration } }) =>
-      emailChange.status !== 'AwaitingApproval' || !isRunning(orchestration) ? `The request is ${emailChange.status}; links are resent only while it awaits approval.` : undefined,
+      emailChange.status !== 'AwaitingApproval'
+        ? `The request is ${emailChange.status}; links are resent only while it awaits approval.`
+        : !isRunning(orchestration)
+          ? 'The request’s workflow is not running, so no decision could be taken from new links.'
+          : undefined,
     consequence: ({ found: { emailChange } }) =>
       `Each approver (${emailChange.approvers.map((a) => a.mail).join(', ')}) gets a new approval link by mail; the links mailed before stop working.`,
     fields: [REASON],

@@ -57,7 +57,7 @@ const SENTENCES: Record<string, (d: Detail) => string> = {
   PreviousMailSaved: (d) => `The guest's mail before the change was saved: ${text(d.previousMail) || 'none'}.`,
   MailUpdated: (d) => `The guest's mail was changed from ${text(d.from) || 'none'} to ${text(d.to)}.`,
   RedemptionReset: (d) => `Redemption reset in the directory${aside('invitation ', d.invitationId)}.`,
-  ResetTryFailed: (d) => `Graph failed a try of the reset${aside('try ', d.try)}, to be tried again: ${failure(d)}.`,
+  ResetTryFailed: (d) => `Graph failed a try of the reset${aside('try ', d.try)} with a passing fault: ${failure(d)}.`,
   ResetFailed: (d) => `The reset failed: ${failure(d)}.`,
   Completed: (d) => `Completed${aside('invitation ', d.invitationId)}.`,
   Failed: (d) => `Failed${aside('', d.code)}.`,
