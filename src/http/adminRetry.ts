@@ -38,6 +38,8 @@ export async function retryAsAdmin(
   reason: string | undefined,
 ): Promise<{ requestId: string; attempt: number; instanceId: string }> {
   const now = deps.clock();
+  const stranded = await strandedAttempt(client, emailChange, now);
+  if (stranded) return resumeStranded(deps, client, emailChange, stranded, admin, reason);
   const refusal = whyNotRetryable(emailChange, now, deps.settings.RETRY_WINDOW);
   if (refusal) throw new HttpError('NotRetryable', refusal);
   // The run that failed may still be sending its mails; a new run would race it.
@@ -74,6 +76,47 @@ export async function retryAsAdmin(
     throw error;
   }
   return { requestId: emailChange.id, attempt, instanceId };
+}
+
+/** Longer than a retry takes from storing its attempt to starting its instance. */
+const STRANDED_AFTER_MS = 60_000;
+
+/**
+ * The attempt a retry stored before its process stopped, short of starting the attempt's instance:
+ * the request reads `Approved` with nothing to carry it on, and cancel and retry both refused it.
+ */
+async function strandedAttempt(client: OrchestrationClient, request: EmailChangeRequest, now: Date): Promise<number | undefined> {
+  const attempt = resetAttemptOf(request);
+  if (request.status !== 'Approved' || attempt < 2 || now.getTime() - Date.parse(request.updatedAt) < STRANDED_AFTER_MS) return undefined;
+  return (await findOrchestration(client, retryInstanceId(request.id, attempt))) ? undefined : attempt;
+}
+
+/** Starts the stranded attempt's instance, audited; of two admins doing so at once, one does. */
+async function resumeStranded(
+  deps: HttpDependencies,
+  client: OrchestrationClient,
+  request: EmailChangeRequest,
+  attempt: number,
+  admin: AdminIdentity,
+  reason: string | undefined,
+): Promise<{ requestId: string; attempt: number; instanceId: string }> {
+  const instanceId = retryInstanceId(request.id, attempt);
+  const input: ResetRetryInput = { requestId: request.id, attempt };
+  try {
+    await client.startNew(RESET_RETRY_ORCHESTRATOR_NAME, { instanceId, input });
+  } catch (error) {
+    if (await findOrchestration(client, instanceId)) throw new HttpError('NotRetryable', `Attempt ${attempt} is already running: another retry got there first.`);
+    throw error;
+  }
+  await deps.store.appendEvent({
+    requestId: request.id,
+    id: `RetryResumed-${randomUUID()}`,
+    at: deps.clock().toISOString(),
+    type: 'RetryResumed',
+    actor: admin.name,
+    detail: { attempt, ...(reason ? { reason } : {}), ...adminIdsOf(admin) },
+  });
+  return { requestId: request.id, attempt, instanceId };
 }
 
 /**

@@ -387,7 +387,7 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           ...admin,
           summary:
-            'Runs the Graph reset of a Failed request again when it failed on a transient fault (stored with Graph\'s code and transient: true once the retries ran out, or as InternalError; never after a permanent refusal), within RETRY_WINDOW of the approval. The request is Approved again until the new attempt ends Completed or Failed. Audited with the admin.',
+            'Runs the Graph reset of a Failed request again when it failed on a transient fault (stored with Graph\'s code and transient: true once the retries ran out, or as InternalError; never after a permanent refusal), within RETRY_WINDOW of the approval. The request is Approved again until the new attempt ends Completed or Failed. Audited with the admin. An attempt stored over a minute ago whose instance never started (its process stopped) is started instead (RetryResumed).',
           operationId: 'retryReset',
           requestBody: { required: false, content: json(ref('OptionalAdminReason')) },
           responses: {

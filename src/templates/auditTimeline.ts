@@ -74,6 +74,7 @@ const SENTENCES: Record<string, (d: Detail) => string> = {
   },
   ApprovalLinksRevoked: (d) => `${text(((d.approver ?? {}) as Detail).mail) || 'An approver'}'s ${text(d.revokedLinks) || 'no'} approval link(s) stopped working, but the reassign that revoked them was not stored: resend to send new ones${because(d.reason)}.`,
   RetryRequested: (d) => `Retry of the reset asked for (attempt ${text(d.attempt)})${because(d.reason)}.`,
+  RetryResumed: (d) => `Retry of the reset started again (attempt ${text(d.attempt)}): its first start had stopped short${because(d.reason)}.`,
   RetryNotStarted: (d) => `The retry (attempt ${text(d.attempt)}) could not be started; the request is back to Failed.`,
   ReportedByOwner: (d) => `The current address's owner said "this wasn't me"${d.status ? ` while the request was ${text(d.status)}` : ''}.`,
   GuestLockReleased: (d) => `The guest's lock was released${aside('guest ', d.guestId)}${because(d.reason)}.`,

@@ -159,3 +159,32 @@ test("a transient failure whose guest's mail changed since (another request comp
   expect(res.body.error).toMatchObject({ code: 'NotRetryable', message: expect.stringContaining("mail changed since") });
   expect((await tenant(app)).users.find((u) => u.id === guest.id)?.mail).toBe(`${id}.newer@newco.example`);
 });
+
+test('a retry whose process stopped between storing its attempt and starting its instance is resumed by the next retry: one of two admins starts it, and it completes', async () => {
+  const id = `stranded-${Date.now()}`;
+  const currentEmail = `${id}@partner.example`;
+  const guest = await app.addUser({ displayName: 'Stranded', mail: currentEmail, userType: 'Guest' });
+  const twoMinutesAgo = new Date(Date.now() - 120_000).toISOString();
+  // What the retry stored before it stopped: Approved as attempt 2, with no instance for it.
+  await seedTransientFailure(id, twoMinutesAgo, { status: 'Approved', resetAttempt: 2, result: undefined, guestId: guest.id, currentEmail, guestMail: currentEmail, previousMail: currentEmail });
+
+  const [first, second] = await Promise.all([retry<{ attempt: number; instanceId: string } | ErrorBody>(id), retry<{ attempt: number; instanceId: string } | ErrorBody>(id)]);
+  expect([first.status, second.status].sort()).toEqual([202, 409]);
+  const accepted = first.status === 202 ? first : second;
+  expect(accepted.body).toMatchObject({ attempt: 2, instanceId: `${id}-retry-2` });
+
+  const done = await waitForStatus(app, id, 'Completed', 60_000);
+  expect((done.events as AuditEvents).filter((e) => e.type === 'RetryResumed')).toEqual([
+    expect.objectContaining({ actor: ADMIN.name, detail: expect.objectContaining({ attempt: 2, objectId: ADMIN.oid }) }),
+  ]);
+  expect((await tenant(app)).users.find((u) => u.id === guest.id)?.mail).toBe(`${id}@newco.example`);
+});
+
+test('a retry that has just stored its attempt is not started twice: an Approved request with a recent attempt is refused', async () => {
+  const id = `recent-${Date.now()}`;
+  const guest = await app.addUser({ displayName: 'Recent', mail: `${id}@partner.example`, userType: 'Guest' });
+  await seedTransientFailure(id, new Date().toISOString(), { status: 'Approved', resetAttempt: 2, result: undefined, guestId: guest.id });
+  const res = await retry<ErrorBody>(id);
+  expect(res.status).toBe(409);
+  expect(res.body.error).toMatchObject({ code: 'NotRetryable', message: expect.stringContaining('only a Failed request can be retried') });
+});
