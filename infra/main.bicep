@@ -104,7 +104,7 @@ param approverSignInClientId string = ''
 @description('Comma-separated approvers used when a guest has no sponsor and no manager.')
 param fallbackApprovers string = ''
 
-@description('Comma-separated addresses told about failed resets.')
+@description('Comma-separated addresses of the admins: told of failed resets, mail left to put back, owner reports and requests nobody may approve (or sent a digest, see adminNotifications).')
 param adminNotificationEmails string = ''
 
 @description('How admin alerts go out: each (one mail per event), digest (urgent ones at once, the rest in a periodic digest), both.')

@@ -94,7 +94,7 @@ export const settingsSchema = z
     // than key the anti-forgery values with a guessable string.
     APPROVAL_FORM_SECRET: required('a random secret of at least 32 characters for anti-forgery values')
       .min(32, 'must be at least 32 characters')
-      .refine((v) => !v.startsWith('@Microsoft.KeyVault('), 'is an unresolved Key Vault reference: grant the app identity "Key Vault Secrets User"'),
+      .refine((v) => !v.startsWith('@Microsoft.KeyVault('), 'is an unresolved Key Vault reference: the secret may not exist yet (infra/grant-permissions.ps1 creates it, README "Deploy" step 3), the app may not reach the vault (private network), or its identity may lack "Key Vault Secrets User"'),
     FALLBACK_APPROVERS: lowerList,
     // `required`: deciding needs the approver signed in with Entra ID (the platform's built-in
     // authentication) as the user the link was sent to. `off` lets the link alone decide.
@@ -147,7 +147,7 @@ export const settingsSchema = z
     ADMIN_TOKEN_ISSUER: optionalUrl,
     ADMIN_JWKS_URI: optionalUrl,
 
-    // Abuse limits on the public form, per rolling window.
+    // Abuse limits on the public form, per fixed window (RATE_LIMIT_WINDOW).
     RATE_LIMIT_WINDOW: duration('PT1H'),
     RATE_LIMIT_PER_SOURCE: positiveInt(10),
     RATE_LIMIT_PER_TARGET: positiveInt(3),
