@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponse, InvocationContext } from '@azure/functions';
 import { adminAlertsFor, reportReachOf } from '../activities/adminAlerts.js';
-import type { RequestStatus } from '../domain/request.js';
+import type { EmailChangeRequest, RequestStatus } from '../domain/request.js';
 import { ownerReportAdminEmail } from '../templates/emails.js';
 import { reportPage, reportResultPage } from '../templates/requesterPages.js';
 import { decisionOf } from './approvalState.js';
@@ -16,11 +16,15 @@ const UNDECIDED: readonly RequestStatus[] = ['Received', 'AwaitingConfirmation',
 /** Statuses past the approval: the change was made, is being made, or was tried. */
 const APPROVED: readonly RequestStatus[] = ['Approved', 'Completed', 'Failed'];
 
+const stoppedByOwner = (request: EmailChangeRequest): boolean => request.status === 'Cancelled' && request.cancelledBy === 'owner';
+
 /** `GET /api/reports/{token}`: "This wasn't me", from the notice to the current address. */
 export function showReport(request: HttpRequest, context: InvocationContext, deps: HttpDependencies): Promise<HttpResponse> {
   return respondSafely(context, 'html', async () => {
     const { token, request: emailChange } = await openLink(deps.store, 'report', request.params.token);
     if (isExpired(token, deps.clock())) throw linkExpired();
+    // Stopped by this very report already: say so, rather than invite a second one.
+    if (stoppedByOwner(emailChange)) return pageResponse(200, reportResultPage({ stopped: true, completed: false, ...reportReachOf(deps.settings) }));
     const page = reportPage({ request: emailChange, action: new URL(request.url).pathname, csrf: antiForgeryFor(deps.settings.APPROVAL_FORM_SECRET, token), ...reportReachOf(deps.settings) });
     return pageResponse(200, page);
   });
@@ -40,6 +44,8 @@ export function reportRequest(request: HttpRequest, context: InvocationContext, 
     await readLinkForm(request, deps.settings.APPROVAL_FORM_SECRET, deps.settings.PUBLIC_BASE_URL, token);
     const now = deps.clock();
     if (isExpired(token, now)) throw linkExpired();
+    // Pressed again (a refresh, a second tab): the request this owner stopped stays stopped, as said.
+    if (stoppedByOwner(emailChange)) return pageResponse(200, reportResultPage({ stopped: true, completed: false, ...reportReachOf(deps.settings) }));
     const at = now.toISOString();
     const owner = emailChange.currentEmail;
     const reportEvent = { requestId: emailChange.id, id: 'reported-by-owner', at, type: 'ReportedByOwner', actor: owner, detail: { status: emailChange.status } };

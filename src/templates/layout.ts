@@ -15,7 +15,8 @@ import { configuredOrganisation, type Organisation } from './organisation.js';
 export const PAGE_CSS = [
   '*,*::before,*::after{box-sizing:border-box}',
   'body{margin:0;font-family:system-ui,-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;font-size:16px;line-height:1.5;color:#1b1b1b;background:#f4f5f7}',
-  'main{max-width:40rem;margin:0 auto;padding:1.5rem 1rem}',
+  // A long address breaks rather than widen the page past a phone's screen.
+  'main{max-width:40rem;margin:0 auto;padding:1.5rem 1rem;overflow-wrap:break-word}',
   '.card{background:#fff;border:1px solid #d9dce1;border-radius:8px;padding:1.25rem}',
   'h1{font-size:1.5rem;line-height:1.25;margin:0 0 1rem}',
   'label{display:block;font-weight:600;margin:1rem 0 .25rem}',

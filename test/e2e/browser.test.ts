@@ -267,8 +267,9 @@ test("in Chromium: the owner of the current address says \"this wasn't me\": the
   const id = await submit(app, { currentEmail: guest.mail, newEmail: `attacker.${Date.now()}@northwind.example` });
   await waitForStatus(app, id, 'AwaitingApproval');
   const { page, cspErrors } = await watchedPage();
-  await openMailedLink(page, 'reports', id);
+  const link = await openMailedLink(page, 'reports', id);
   expect(await page.textContent('h1')).toBe('Did you ask for this change?');
+  const csrf = await page.getAttribute('input[name="csrf"]', 'value');
   expect(await axeViolations(page)).toEqual([]);
   await page.click("button:text-is(\"This wasn't me: stop it\")");
   await page.waitForSelector('h1:text-is("Request stopped")');
@@ -279,4 +280,38 @@ test("in Chromium: the owner of the current address says \"this wasn't me\": the
   await waitForMail(app, (m) => m.to.includes(sponsor.mail) && m.subject.startsWith('Closed:'), 'the approver told');
   await waitForMail(app, (m) => m.to.includes(guest.mail) && m.subject === 'The sign-in email change you reported was stopped', 'the owner told');
   expect(cspErrors).toEqual([]);
+
+  // Pressed again (a refresh, a second tab) or opened again: still stopped, nothing asked or alerted twice.
+  const again = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ csrf: csrf ?? '' }).toString() });
+  expect(again.status).toBe(200);
+  expect(await again.text()).toContain('<h1>Request stopped</h1>');
+  await page.goto(link);
+  expect(await page.textContent('h1')).toBe('Request stopped');
+  expect(await page.locator('form').count()).toBe(0);
+  expect((await app.outbox()).filter((m) => m.to.includes(ADMINS) && m.html.includes(id))).toHaveLength(1);
+});
+
+test('in Chromium on a phone: long addresses wrap on the confirmation, approval and report pages, never widening them', async () => {
+  const sponsor = await app.addUser({ displayName: 'Sponsor Long', mail: `sponsor.long.${Date.now()}@contoso.com`, userType: 'Member' });
+  const guest = await app.addUser({ displayName: 'Alexandra Konstantinopoulou', mail: `alexandra.konstantinopoulou.${Date.now()}@northwindtraders.example`, userType: 'Guest', sponsors: [sponsor.id] });
+  const newEmail = `alexandra.konstantinopoulou.${Date.now()}@fabrikamresearch.example`;
+  const id = await submit(app, { currentEmail: guest.mail, newEmail }, { confirm: false });
+  const context = await browser.newContext({ viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true });
+  try {
+    const page = await context.newPage();
+    const overflow = () => page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    await page.goto(await linkFor(app, 'confirmations', id));
+    expect(await overflow()).toBe(0);
+    await page.click('button');
+    await page.waitForSelector('h1');
+    expect(await overflow()).toBe(0);
+    const approval = approvalLink(await waitForMail(app, (m) => m.to.includes(sponsor.mail), 'the approval mail'));
+    await page.goto(approval);
+    expect(await overflow()).toBe(0);
+    await page.goto(await linkFor(app, 'reports', id));
+    expect(await page.textContent('h1')).toBe('Did you ask for this change?');
+    expect(await overflow()).toBe(0);
+  } finally {
+    await context.close();
+  }
 });
