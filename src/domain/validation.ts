@@ -29,11 +29,10 @@ export const MAX_DISPLAY_NAME_LENGTH = 256;
 
 const NOT_TEXT = 'This field must be text.';
 
-const EMAIL_PROBLEM_MESSAGES: Record<EmailProblem, string> = {
+const EMAIL_PROBLEM_MESSAGES: Record<Exclude<EmailProblem, 'Malformed'>, string> = {
   HasSpace: 'An email address cannot contain spaces.',
   TooLong: `An email address can be at most ${MAX_EMAIL_LENGTH} characters, counting a domain with accents or other scripts in its longer "xn--" form.`,
   LocalPartTooLong: `The part before @ can be at most ${MAX_LOCAL_PART_LENGTH} characters.`,
-  Malformed: 'Enter a valid email address, like name@example.com.',
   NonAsciiLocalPart:
     'Microsoft Entra ID cannot use this address: Microsoft Graph does not accept accented or non-Latin letters before the @. Use an address whose part before the @ has only the letters a to z, digits, dots, hyphens or underscores.',
 };
@@ -97,7 +96,12 @@ function validateEmail(read: FieldRead, missingMessage: string, isNewEmail: bool
     const invitationProblem = checkInvitationLocalPart(read.text);
     if (invitationProblem) return { error: invitationProblemMessage(invitationProblem) };
   }
-  if (!parsed.ok) return { error: EMAIL_PROBLEM_MESSAGES[parsed.problem] };
+  if (!parsed.ok) {
+    const { problem } = parsed;
+    // Both fields can be malformed: each says which it is, so a summary never lists one text twice.
+    if (problem === 'Malformed') return { error: `The ${isNewEmail ? 'new' : 'current'} email is not a valid email address: enter one like name@example.com.` };
+    return { error: EMAIL_PROBLEM_MESSAGES[problem] };
+  }
   return { email: parsed.email };
 }
 

@@ -396,7 +396,7 @@ export function changeMadeOwnerEmail(input: { request: EmailChangeRequest; repor
     heading: 'Your sign-in email was changed',
     why: 'this address was the sign-in email of your guest account until now',
     body: [
-      paragraph`The email address you use to sign in as a guest was changed from ${shownEmailText(request.currentEmail)} to ${shownEmailText(request.newEmail)}, after a person responsible for your access approved the request of ${moment(request.submittedAt)}.`,
+      paragraph`The email address you use to sign in as a guest was changed from ${shownEmailText(request.currentEmail)} to ${shownEmailText(request.newEmail)}, after a person responsible for your access approved the request made ${moment(request.submittedAt)}.`,
       paragraph`From now on, sign in with ${shownEmailText(request.newEmail)}; this address no longer signs you in.`,
       paragraph`${strong('If this was not you')}, tell the administrators now with the button below. You can also contact your sponsor or the IT department of the organisation that invited you.`,
     ],

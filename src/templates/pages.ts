@@ -186,8 +186,7 @@ export type ApprovalPageViewer =
 export function approvalPage(input: { request: EmailChangeRequest; approver: Approver; viewer: ApprovalPageViewer }): string {
   const { request, approver, viewer } = input;
   // Someone known not to be the approver (a forwarded link) learns nothing of the request.
-  if (viewer.state === 'someoneElse') return renderPage({ title: 'Approve a sign-in email change?', body: html`<h1>Approve a sign-in email change?</h1>
-${someoneElseNotice(viewer)}` });
+  if (viewer.state === 'someoneElse') return renderPage({ title: 'Signed in as someone else', body: someoneElseNotice(viewer) });
   const body = html`<h1>Approve a sign-in email change?</h1>
 <p>${approver.displayName || approver.mail}, you are asked because you are responsible for this guest's access.</p>
 ${requestDetails(request)}
@@ -206,7 +205,7 @@ function signInOffer(signInUrl: string): SafeHtml {
 
 /** Instead of the buttons: someone else's decision would be refused, and a form would only arm a forgery. */
 function someoneElseNotice(viewer: Extract<ApprovalPageViewer, { state: 'someoneElse' }>): SafeHtml {
-  return html`<h2>Signed in as someone else</h2>
+  return html`<h1>Signed in as someone else</h1>
 <div class="summary" role="alert"><p><strong>You are signed in as ${viewer.signedInAs}.</strong> This link was sent to ${viewer.expected}, and only they can decide.</p></div>
 <p><a href="${viewer.signOutUrl}">Sign out, then sign in as ${viewer.expected}</a></p>`;
 }

@@ -20,7 +20,7 @@ import { shownEmail } from './shownEmail.js';
  */
 function askedChange(request: EmailChangeRequest, reader: 'requester' | 'owner'): SafeHtml {
   return html`<dl>
-<dt>Current sign-in email</dt><dd>${shownEmail(request.currentEmail)}</dd>
+<dt>${request.status === 'Completed' ? 'Previous' : 'Current'} sign-in email</dt><dd>${shownEmail(request.currentEmail)}</dd>
 <dt>New sign-in email</dt><dd><strong>${shownEmail(request.newEmail)}</strong></dd>
 <dt>Requested</dt><dd>${formatTimestamp(request.submittedAt)}</dd>
 ${reader === 'requester' && html`<dt>Requested from</dt><dd>${describeRequestSource(request.source)}</dd>`}

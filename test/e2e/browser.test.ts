@@ -133,7 +133,7 @@ test('in Chromium: a failed submit focuses the error summary, whose items link t
   expect(await page.title()).toMatch(/^Error: Change your sign-in email/);
   expect(await page.evaluate('document.activeElement.className')).toBe('summary');
   expect(await summaryLinks(page)).toEqual([
-    ['#currentEmail', 'input', 'Enter a valid email address, like name@example.com.'],
+    ['#currentEmail', 'input', 'The current email is not a valid email address: enter one like name@example.com.'],
     ['#newEmail', 'input', expect.stringContaining('Microsoft Graph does not accept accented')],
     ['#reason', 'select', 'Choose a reason.'],
   ]);

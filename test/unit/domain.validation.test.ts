@@ -15,6 +15,12 @@ const errorsOf = (input: Record<string, unknown>, domains: DomainPolicy = policy
 };
 
 describe('validateSubmission', () => {
+  test('two malformed addresses get messages that name their field, so an error summary never repeats itself', () => {
+    const errors = errorsOf({ ...valid, currentEmail: 'not-an-email', newEmail: 'foo@' });
+    expect(errors.currentEmail).toMatch(/^The current email is not a valid email address/);
+    expect(errors.newEmail).toMatch(/^The new email is not a valid email address/);
+  });
+
   test('accepts a valid submission and normalises the emails', () => {
     const result = validateSubmission({ ...valid, currentEmail: '  Old@Fabrikam.COM ', newEmail: 'New.Person@NorthWind.com\t' });
     expect(result).toEqual({ ok: true, value: { currentEmail: 'old@fabrikam.com', newEmail: 'new.person@northwind.com', reason: 'MovedCompany' } });

@@ -347,6 +347,7 @@ describe('every approver hears how a request ended', () => {
     expect(mail.subject).toBe('Your sign-in email was changed');
     expect(hrefs(mail)).toContain(REPORT_URL);
     expect(mail.text).toContain(REPORT_URL);
+    expect(mail.text).toMatch(/approved the request made on \w+day /);
   });
 
   test('the new address gets the confirmation button and the tracking link, and when the link expires', () => {

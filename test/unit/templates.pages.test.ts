@@ -211,6 +211,10 @@ describe('approvalPage with approver sign-in', () => {
     // A forwarded link: the request, and the approver's own name, stay with the approver.
     for (const detail of ['ada@northwind.com', 'ada@fabrikam.com', approver.displayName, approver.mail]) expect(page).not.toContain(detail);
     expect(page).toContain('You are signed in as eve@contoso.com.');
+    // It only refuses: it is not titled as if it asked for a decision.
+    expect(page).toContain('<title>Signed in as someone else');
+    expect(page).toContain('<h1>Signed in as someone else</h1>');
+    expect(page).not.toContain('Approve a sign-in email change?');
     expect(page).toContain('This link was sent to g***@contoso.com');
     expect(page).toContain('<a href="/.auth/logout?post_logout_redirect_uri=%2Fa">Sign out, then sign in as g***@contoso.com</a>');
     expect(page).not.toMatch(/<form|name="csrf"|name="decision"/);

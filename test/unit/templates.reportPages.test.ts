@@ -68,6 +68,9 @@ describe("the page fits the request's state", () => {
       expect(buttons(html)).toEqual(["This wasn't me: report it"]);
     }
     expect(text(page(true, { status: 'Completed' }))).toContain('the administrators are alerted at once to check your account');
+    // The old address no longer signs in: it is the previous one now.
+    expect(text(page(true, { status: 'Completed' }))).toContain('Previous sign-in emailada@fabrikam.com');
+    expect(text(page(true, { status: 'AwaitingApproval' }))).toContain('Current sign-in emailada@fabrikam.com');
     expect(text(page(false, { status: 'Completed' }))).toContain('nobody is alerted by email, so please also contact your sponsor');
   });
 
