@@ -135,6 +135,6 @@ export interface FoundRequest {
 export async function findRequest(deps: HttpDependencies, client: OrchestrationClient, id: string | undefined): Promise<FoundRequest> {
   const [stored, orchestration] = id ? await Promise.all([deps.store.getRequest(id), findOrchestration(client, id)]) : [undefined, undefined];
   const emailChange = stored ?? (id && orchestration ? requestBeingRecorded(id, orchestration) : undefined);
-  if (!emailChange) throw new HttpError('NotFound', 'No request has this id.');
+  if (!emailChange) throw new HttpError('NotFound', 'No request has this id.', { title: 'Request not found' });
   return { emailChange, recorded: stored !== undefined, orchestration };
 }

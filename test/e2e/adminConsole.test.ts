@@ -263,6 +263,9 @@ test('HEAD answers wherever GET does; a bad filter is a 400 page naming it', asy
   const html = await bad.text();
   expect(html).toContain('status: Must be one or more of');
   expect(html).toContain('colour: Unknown query parameter');
+  const unknown = await fetch(`${app.url}/api/admin/console/requests/no-such-request`, { headers: { cookie } });
+  expect(unknown.status).toBe(404);
+  expect(await unknown.text()).toContain('<title>Request not found');
 });
 
 test('paging keeps the filters: Next page shows the older request, and the last page has no next link', async () => {
