@@ -24,7 +24,7 @@ import { jsonResponse } from './security.js';
  */
 
 /** Longest object id (or user principal name) accepted for `approverId` and `replace`. */
-const MAX_USER_ID_LENGTH = 256;
+export const MAX_USER_ID_LENGTH = 256;
 
 /** Why someone may not be assigned, in the words of the 400's details. */
 const NOT_ELIGIBLE: Record<ApproverSkipReason, string> = {
@@ -90,67 +90,78 @@ export function reassignApprover(request: HttpRequest, context: InvocationContex
     const approverId = userIdField(fields, 'approverId');
     const replace = fields.replace === undefined ? undefined : userIdField(fields, 'replace');
     const reason = adminReasonOf(fields);
-    const { emailChange, orchestration } = await findRequest(deps, client, request.params.id);
-    const { events, deadline } = await requireAwaitingApproval(deps, emailChange, orchestration);
-    const replaced = replace === undefined ? undefined : requireApprover(emailChange, replace);
-    requireNotApprover(emailChange, approverId);
-    const candidate = await eligibleCandidate(deps, emailChange, approverId);
-    // Checked again by object id: the admin may have named the user by UPN or mail.
-    requireNotApprover(emailChange, candidate.id);
-    // An admin who could make themself an approver could approve alone.
-    if (admin.objectId && candidate.id.toLowerCase() === admin.objectId.toLowerCase()) {
-      throw new HttpError('ValidationFailed', 'You cannot assign yourself: an approver must be someone other than the admin who assigns them.', { details: { approverId: 'Not yourself.' } });
-    }
-
-    const at = deps.clock().toISOString();
-    const assigned: Approver = {
-      id: candidate.id,
-      displayName: candidate.displayName,
-      mail: candidate.mail,
-      assigned: { by: admin.name, ...adminIdsOf(admin), at, reason },
-    };
-    const action = randomUUID();
-    const event: AuditEvent = {
-      requestId: emailChange.id,
-      id: `ApproverAssigned-${action}`,
-      at,
-      type: 'ApproverAssigned',
-      actor: admin.name,
-      detail: { approver: { id: assigned.id, mail: assigned.mail, displayName: assigned.displayName }, ...(replaced ? { replaced: { id: replaced.id, mail: replaced.mail } } : {}), ...who(admin, reason) },
-    };
-    let revoked = 0;
-    if (replaced) {
-      // The replaced approver's links stop working before the list leaves them out: a decision of
-      // theirs uses its link in the same transaction as its claim, so it either lands before the
-      // revocation (and is found just below: the request is decided, nothing is reassigned) or
-      // finds its link revoked. The other order would let a decision read the old list, pass its
-      // checks and land after the new list was stored.
-      revoked = await deps.store.revokeApprovalTokens(emailChange.id, { at, because: 'reassigned', approverId: replaced.id });
-      await requireNoClaim(deps, emailChange.id);
-    }
-    let updated: EmailChangeRequest;
-    try {
-      // Checked again on the stored request, so two admins acting at once cannot undo each other.
-      updated = await deps.store.updateRequest(
-        emailChange.id,
-        (current) => {
-          if (current.status !== 'AwaitingApproval') throw notAwaiting(current);
-          requireNotApprover(current, candidate.id);
-          const gone = replaced && requireApprover(current, replaced.id);
-          return { approvers: [...current.approvers.filter((a) => a !== gone), assigned] };
-        },
-        event,
-      );
-    } catch (error) {
-      if (replaced && revoked > 0) throw await revokedButNotReassigned(deps, emailChange.id, replaced, revoked, { at, action, admin, reason }, error);
-      throw error;
-    }
-    // The usual key when this person was never asked, so the ending is told to them like to any approver.
-    const firstKey = `approval:${approverKey(assigned)}`;
-    const key = events.some((e) => e.id === `${emailChange.id}:mail:${firstKey}`) ? `reassign:${action}:${approverKey(assigned)}` : firstKey;
-    await mailApprovalLink(deps, { ...updated, deadline }, assigned, key, events);
-    return jsonResponse(202, { requestId: emailChange.id, approvers: updated.approvers });
+    const found = await findRequest(deps, client, request.params.id);
+    const approvers = await reassignAsAdmin(deps, found, admin, { approverId, reason, ...(replace === undefined ? {} : { replace }) });
+    return jsonResponse(202, { requestId: found.emailChange.id, approvers });
   });
+}
+
+/** An admin's reassign, from the API or the console; refusals are `HttpError`s (400, 409). Answers the approvers now. */
+export async function reassignAsAdmin(
+  deps: HttpDependencies,
+  { emailChange, orchestration }: FoundRequest,
+  admin: AdminIdentity,
+  { approverId, replace, reason }: { approverId: string; replace?: string; reason: string },
+): Promise<Approver[]> {
+  const { events, deadline } = await requireAwaitingApproval(deps, emailChange, orchestration);
+  const replaced = replace === undefined ? undefined : requireApprover(emailChange, replace);
+  requireNotApprover(emailChange, approverId);
+  const candidate = await eligibleCandidate(deps, emailChange, approverId);
+  // Checked again by object id: the admin may have named the user by UPN or mail.
+  requireNotApprover(emailChange, candidate.id);
+  // An admin who could make themself an approver could approve alone.
+  if (admin.objectId && candidate.id.toLowerCase() === admin.objectId.toLowerCase()) {
+    throw new HttpError('ValidationFailed', 'You cannot assign yourself: an approver must be someone other than the admin who assigns them.', { details: { approverId: 'Not yourself.' } });
+  }
+
+  const at = deps.clock().toISOString();
+  const assigned: Approver = {
+    id: candidate.id,
+    displayName: candidate.displayName,
+    mail: candidate.mail,
+    assigned: { by: admin.name, ...adminIdsOf(admin), at, reason },
+  };
+  const action = randomUUID();
+  const event: AuditEvent = {
+    requestId: emailChange.id,
+    id: `ApproverAssigned-${action}`,
+    at,
+    type: 'ApproverAssigned',
+    actor: admin.name,
+    detail: { approver: { id: assigned.id, mail: assigned.mail, displayName: assigned.displayName }, ...(replaced ? { replaced: { id: replaced.id, mail: replaced.mail } } : {}), ...who(admin, reason) },
+  };
+  let revoked = 0;
+  if (replaced) {
+    // The replaced approver's links stop working before the list leaves them out: a decision of
+    // theirs uses its link in the same transaction as its claim, so it either lands before the
+    // revocation (and is found just below: the request is decided, nothing is reassigned) or
+    // finds its link revoked. The other order would let a decision read the old list, pass its
+    // checks and land after the new list was stored.
+    revoked = await deps.store.revokeApprovalTokens(emailChange.id, { at, because: 'reassigned', approverId: replaced.id });
+    await requireNoClaim(deps, emailChange.id);
+  }
+  let updated: EmailChangeRequest;
+  try {
+    // Checked again on the stored request, so two admins acting at once cannot undo each other.
+    updated = await deps.store.updateRequest(
+      emailChange.id,
+      (current) => {
+        if (current.status !== 'AwaitingApproval') throw notAwaiting(current);
+        requireNotApprover(current, candidate.id);
+        const gone = replaced && requireApprover(current, replaced.id);
+        return { approvers: [...current.approvers.filter((a) => a !== gone), assigned] };
+      },
+      event,
+    );
+  } catch (error) {
+    if (replaced && revoked > 0) throw await revokedButNotReassigned(deps, emailChange.id, replaced, revoked, { at, action, admin, reason }, error);
+    throw error;
+  }
+  // The usual key when this person was never asked, so the ending is told to them like to any approver.
+  const firstKey = `approval:${approverKey(assigned)}`;
+  const key = events.some((e) => e.id === `${emailChange.id}:mail:${firstKey}`) ? `reassign:${action}:${approverKey(assigned)}` : firstKey;
+  await mailApprovalLink(deps, { ...updated, deadline }, assigned, key, events);
+  return updated.approvers;
 }
 
 /**
@@ -242,6 +253,9 @@ async function userIfExists(deps: HttpDependencies, id: string) {
     throw error;
   }
 }
+
+/** The `approverId` of a reassign: the person to assign, by object id or sign-in name; else 400. */
+export const approverIdOf = (fields: Record<string, unknown>): string => userIdField(fields, 'approverId');
 
 function userIdField(fields: Record<string, unknown>, name: 'approverId' | 'replace'): string {
   const value = fields[name];

@@ -125,6 +125,9 @@ export function performConsoleAction(request: HttpRequest, context: InvocationCo
       await action.perform({ deps, client, admin: signedIn.admin, target, values });
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
+      // A field the action found wrong only once it looked (an approver who may not approve): asked again, as typed.
+      const fieldErrors = Object.entries((error.code === 'ValidationFailed' && (error.details as FieldMessages | undefined)) || {}).filter(([name]) => name in posted);
+      if (fieldErrors.length > 0) return confirmation(400, deps, signedIn.admin, action, target, posted, Object.fromEntries(fieldErrors));
       return pageResponse(error.status, messagePage({ title: `${action.label}: not done`, message: error.message }));
     }
     return seeOtherResponse(`${consoleRequestPath(target.found.emailChange.id)}?done=${encodeURIComponent(action.name)}`);

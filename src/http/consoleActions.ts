@@ -2,7 +2,7 @@ import { whyNotRetryable } from '../domain/resetRetry.js';
 import type { GuestLock } from '../store/requestStore.js';
 import { adminReasonOf, MAX_ADMIN_REASON_LENGTH } from './adminReason.js';
 import { releaseLockAsAdmin } from './adminGuestLocks.js';
-import { resendAsAdmin } from './adminApprovers.js';
+import { approverIdOf, MAX_USER_ID_LENGTH, reassignAsAdmin, resendAsAdmin } from './adminApprovers.js';
 import { cancelAsAdmin, type FoundRequest } from './adminRequests.js';
 import { retryAsAdmin } from './adminRetry.js';
 import { cancelRefusal } from './cancelRequest.js';
@@ -14,8 +14,8 @@ import { isRunning, type HttpDependencies, type OrchestrationClient } from './de
  * What an admin can do to a request from its console page. Each action is offered on the
  * request page when it applies, opens a confirmation step (a page saying what will happen, with
  * its fields), and runs on that page's POST through the same code as its admin API route, so the
- * console and the API refuse, audit and record the admin alike. A new action (reassign, which
- * needs a way to pick the person) is one more entry in `CONSOLE_ACTIONS`.
+ * console and the API refuse, audit and record the admin alike. A new action is one more entry
+ * in `CONSOLE_ACTIONS`.
  */
 
 /** What an action sees of the request it acts on. */
@@ -31,6 +31,8 @@ export interface ConsoleActionField {
   label: string;
   hint: string;
   maxLength: number;
+  /** An identifier rather than prose: one line. */
+  singleLine?: boolean;
   read(value: unknown): string;
 }
 
@@ -83,6 +85,33 @@ export const CONSOLE_ACTIONS: readonly ConsoleAction[] = [
     fields: [REASON],
     perform: ({ deps, admin, target, values }) => resendAsAdmin(deps, target.found, admin, values.reason!),
     done: 'New approval links were mailed; the earlier ones no longer work.',
+  },
+  {
+    name: 'reassign',
+    label: 'Assign another approver',
+    unavailable: ({ found: { emailChange, orchestration } }) =>
+      emailChange.status !== 'AwaitingApproval'
+        ? `The request is ${emailChange.status}; approvers are assigned only while it awaits approval.`
+        : !isRunning(orchestration)
+          ? 'The request’s workflow is not running, so no decision could be taken from a new link.'
+          : undefined,
+    consequence: ({ found: { emailChange } }) =>
+      `The person you name is mailed an approval link and may decide beside ${emailChange.approvers.map((a) => a.mail).join(', ') || 'nobody so far'}, whose links keep working (the admin API can replace an approver instead).`,
+    fields: [
+      {
+        name: 'approverId',
+        label: 'New approver',
+        hint: "Their directory object id or sign-in name. They must be an enabled member, not the guest, not you, and hold none of the request's addresses.",
+        maxLength: MAX_USER_ID_LENGTH,
+        singleLine: true,
+        read: (value) => approverIdOf({ approverId: value }),
+      },
+      REASON,
+    ],
+    perform: async ({ deps, admin, target, values }) => {
+      await reassignAsAdmin(deps, target.found, admin, { approverId: values.approverId!, reason: values.reason! });
+    },
+    done: 'The new approver was mailed an approval link.',
   },
   {
     name: 'retry',

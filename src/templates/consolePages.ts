@@ -191,7 +191,7 @@ export interface ConfirmPageInput {
   request: EmailChangeRequest;
   title: string;
   consequence: string;
-  fields: { name: string; label: string; hint: string; maxLength: number; value: string; error?: string }[];
+  fields: { name: string; label: string; hint: string; maxLength: number; singleLine?: boolean; value: string; error?: string }[];
   action: string;
   csrf: string;
 }
@@ -216,7 +216,11 @@ ${
 ${input.fields.map(
   (f) => html`<label for="${f.name}">${f.label}</label>
 <p class="hint" id="${f.name}-hint">${f.hint}</p>
-<textarea id="${f.name}" name="${f.name}" maxlength="${f.maxLength}" required aria-describedby="${f.name}-hint${f.error ? ` ${f.name}-error` : ''}"${f.error && html` aria-invalid="true"`}>${f.value}</textarea>
+${
+    f.singleLine
+      ? html`<input id="${f.name}" name="${f.name}" type="text" maxlength="${f.maxLength}" required autocomplete="off" value="${f.value}" aria-describedby="${f.name}-hint${f.error ? ` ${f.name}-error` : ''}"${f.error && html` aria-invalid="true"`}>`
+      : html`<textarea id="${f.name}" name="${f.name}" maxlength="${f.maxLength}" required aria-describedby="${f.name}-hint${f.error ? ` ${f.name}-error` : ''}"${f.error && html` aria-invalid="true"`}>${f.value}</textarea>`
+  }
 ${f.error && html`<p class="error" id="${f.name}-error">${f.error}</p>`}`,
 )}
 <div class="actions"><button type="submit" class="reject">Confirm: ${input.title}</button><a class="button secondary" href="${consoleRequestPath(input.request.id)}">Back, do nothing</a></div>

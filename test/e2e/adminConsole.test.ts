@@ -251,6 +251,41 @@ test('resend from the console: fresh links to the approver, the old one stops wo
   expect(await over.text()).toContain('links are resent only while it awaits approval');
 });
 
+test('assign another approver from the console: someone who may not approve is asked again as typed; a member is assigned, mailed a link, audited', async () => {
+  const { id, guest } = await awaitingApproval('reassign');
+  const colleague = await app.addUser({ displayName: `Colleague ${unique()}`, mail: `colleague.${unique()}@contoso.com`, userType: 'Member' });
+  const admin = await newAdmin();
+  const cookie = await signInAs(app.url, { userId: admin.id }, [ADMIN_ROLE]);
+  const action = `${app.url}/api/admin/console/requests/${id}/reassign`;
+  const step = await fetch(action, { headers: { cookie } });
+  expect(step.status).toBe(200);
+  const html = await step.text();
+  expect(html).toContain('<input id="approverId" name="approverId" type="text"');
+  const post = (fields: Record<string, string>) =>
+    fetch(action, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', origin: app.url, 'sec-fetch-site': 'same-origin' },
+      body: new URLSearchParams({ csrf: csrfOf(html)!, ...fields }).toString(),
+    });
+
+  const refused = await post({ approverId: guest.id, reason: 'Sponsor on leave' });
+  expect(refused.status).toBe(400);
+  const again = await refused.text();
+  expect(again).toContain('This is the guest whose sign-in email would change.');
+  expect(again).toContain(`value="${guest.id}"`);
+
+  const assigned = await post({ approverId: colleague.id, reason: 'Sponsor on leave' });
+  expect(assigned.status).toBe(303);
+  expect(assigned.headers.get('location')).toBe(`/api/admin/console/requests/${id}?done=reassign`);
+  await waitForMail(app, (m) => m.to.includes(colleague.mail) && m.links.some((l) => l.includes('/api/approvals/')), 'the new approver’s link');
+  const view = await adminGet(app, id);
+  expect(view.request.approvers.map((a: { id: string }) => a.id)).toContain(colleague.id);
+  expect(view.events).toContainEqual(
+    expect.objectContaining({ type: 'ApproverAssigned', actor: admin.displayName, detail: expect.objectContaining({ reason: 'Sponsor on leave', objectId: admin.id, username: admin.mail }) }),
+  );
+});
+
 test('HEAD answers wherever GET does; a bad filter is a 400 page naming it', async () => {
   const admin = await newAdmin();
   const cookie = await signInAs(app.url, { userId: admin.id }, [ADMIN_ROLE]);
