@@ -60,6 +60,13 @@ const REASON: ConsoleActionField = {
   read: (value) => adminReasonOf({ reason: value }),
 };
 
+/** Why a request's approvers cannot be asked anew now, or undefined while it awaits a decision. */
+function notAwaitingApproval({ found: { emailChange, orchestration } }: ConsoleActionTarget, what: string): string | undefined {
+  if (emailChange.status !== 'AwaitingApproval') return `The request is ${emailChange.status}; ${what} only while it awaits approval.`;
+  if (!isRunning(orchestration)) return 'The request’s workflow is not running, so no decision could be taken from a new link.';
+  return undefined;
+}
+
 export const CONSOLE_ACTIONS: readonly ConsoleAction[] = [
   {
     name: 'cancel',
@@ -74,12 +81,7 @@ export const CONSOLE_ACTIONS: readonly ConsoleAction[] = [
   {
     name: 'resend',
     label: 'Resend the approval links',
-    unavailable: ({ found: { emailChange, orchestration } }) =>
-      emailChange.status !== 'AwaitingApproval'
-        ? `The request is ${emailChange.status}; links are resent only while it awaits approval.`
-        : !isRunning(orchestration)
-          ? 'The request’s workflow is not running, so no decision could be taken from new links.'
-          : undefined,
+    unavailable: (target) => notAwaitingApproval(target, 'links are resent'),
     consequence: ({ found: { emailChange } }) =>
       `Each approver (${emailChange.approvers.map((a) => a.mail).join(', ')}) gets a new approval link by mail; the links mailed before stop working.`,
     fields: [REASON],
@@ -89,12 +91,7 @@ export const CONSOLE_ACTIONS: readonly ConsoleAction[] = [
   {
     name: 'reassign',
     label: 'Assign another approver',
-    unavailable: ({ found: { emailChange, orchestration } }) =>
-      emailChange.status !== 'AwaitingApproval'
-        ? `The request is ${emailChange.status}; approvers are assigned only while it awaits approval.`
-        : !isRunning(orchestration)
-          ? 'The request’s workflow is not running, so no decision could be taken from a new link.'
-          : undefined,
+    unavailable: (target) => notAwaitingApproval(target, 'approvers are assigned'),
     consequence: ({ found: { emailChange } }) =>
       `The person you name is mailed an approval link and may decide beside ${emailChange.approvers.map((a) => a.mail).join(', ') || 'nobody so far'}, whose links keep working (the admin API can replace an approver instead).`,
     fields: [
