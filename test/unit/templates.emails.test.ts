@@ -24,27 +24,12 @@ import {
 import { REASON_LABELS } from '../../src/templates/format.js';
 import type { MailParts } from '../../src/templates/mailParts.js';
 import { renderMail, type RenderedMail } from '../../src/templates/renderMail.js';
+import { aRequest } from '../support/emailChangeRequest.js';
 
 /** The content of each mail; the frame every mail shares is tested in templates.renderMail.test.ts. */
 const render = (parts: MailParts): RenderedMail => renderMail(parts, { org: { name: 'Contoso' }, now: new Date('2024-05-01T12:00:00.000Z') });
 
-const request = (overrides: Partial<EmailChangeRequest> = {}): EmailChangeRequest => ({
-  id: '6f1c2a4e-9a53-4a8e-9c0e-2a1f6b3d4e5f',
-  status: 'AwaitingApproval',
-  currentEmail: 'ada@fabrikam.com',
-  newEmail: 'ada@northwind.com',
-  reason: 'AccountRecreated',
-  reasonDetail: 'Old account deleted\nby my IT',
-  displayName: 'Ada L.',
-  guestDisplayName: 'Ada Lovelace',
-  guestId: 'guest-1',
-  source: { ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (iPhone)' },
-  submittedAt: '2024-05-01T10:00:00.000Z',
-  updatedAt: '2024-05-01T10:00:05.000Z',
-  deadline: '2024-05-08T10:00:00.000Z',
-  approvers: [],
-  ...overrides,
-});
+const request = (overrides: Partial<EmailChangeRequest> = {}): EmailChangeRequest => aRequest({ reason: 'AccountRecreated', reasonDetail: 'Old account deleted\nby my IT', ...overrides });
 const approver: Approver = { id: 'sp-1', displayName: 'Grace Hopper', mail: 'grace@contoso.com' };
 const approvalUrl = 'https://app.example/api/approvals/6f1c2a4e-9a53-4a8e-9c0e-2a1f6b3d4e5f.abc?x=1&y=2';
 const REPORT_URL = 'https://app.example/api/reports/6f1c2a4e-9a53-4a8e-9c0e-2a1f6b3d4e5f.abc';

@@ -13,25 +13,9 @@ import {
 } from '../../src/templates/pages.js';
 import { CHARACTER_COUNT_SCRIPT } from '../../src/templates/characterCount.js';
 import { confirmationPage, confirmedPage, reportPage, requestCancelledPage, trackPage } from '../../src/templates/requesterPages.js';
+import { aRequest as request } from '../support/emailChangeRequest.js';
 import { REQUESTER_TEXT_LABEL } from '../../src/templates/emails.js';
 
-const request = (overrides: Partial<EmailChangeRequest> = {}): EmailChangeRequest => ({
-  id: '6f1c2a4e-9a53-4a8e-9c0e-2a1f6b3d4e5f',
-  status: 'AwaitingApproval',
-  currentEmail: 'ada@fabrikam.com',
-  newEmail: 'ada@northwind.com',
-  reason: 'MovedCompany',
-  reasonDetail: 'New job at Northwind',
-  displayName: 'Ada L.',
-  guestDisplayName: 'Ada Lovelace',
-  guestId: 'guest-1',
-  source: { ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (iPhone)' },
-  submittedAt: '2024-05-01T10:00:00.000Z',
-  updatedAt: '2024-05-01T10:00:05.000Z',
-  deadline: '2024-05-08T10:00:00.000Z',
-  approvers: [],
-  ...overrides,
-});
 const approver: Approver = { id: 'sp-1', displayName: 'Grace Hopper', mail: 'grace@contoso.com' };
 const mayDecide = (action: string, csrf: string) => ({ state: 'mayDecide', action, csrf }) as const;
 

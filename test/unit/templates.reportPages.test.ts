@@ -1,21 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import type { EmailChangeRequest } from '../../src/domain/request.js';
 import { reportPage, reportResultPage } from '../../src/templates/requesterPages.js';
+import { aRequest as request } from '../support/emailChangeRequest.js';
 
 /** "This wasn't me" (DESIGN §4, reports): what the owner of the current address is told, before and after pressing the button. */
 
-const request = (overrides: Partial<EmailChangeRequest> = {}): EmailChangeRequest => ({
-  id: '6f1c2a4e-9a53-4a8e-9c0e-2a1f6b3d4e5f',
-  status: 'AwaitingApproval',
-  currentEmail: 'ada@fabrikam.com',
-  newEmail: 'ada@northwind.com',
-  reason: 'MovedCompany',
-  source: { ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (iPhone)' },
-  submittedAt: '2024-05-01T10:00:00.000Z',
-  updatedAt: '2024-05-01T10:00:05.000Z',
-  approvers: [],
-  ...overrides,
-});
 const page = (adminsAlerted: boolean, overrides: Partial<EmailChangeRequest> = {}) => reportPage({ request: request(overrides), action: '/api/reports/t', csrf: 'c1', adminsAlerted });
 /** The page's text without tags, so a sentence reads whole. */
 const text = (html: string) => html.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ');
