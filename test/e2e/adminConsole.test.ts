@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { axeViolations } from '../support/axe.js';
 import { launchChromium } from '../support/chromium.js';
-import { adminGet, approvalLink, csrfOf, guestWithSponsor, signInAs, submit, waitForMail, waitForStatus } from './support/flow.js';
+import { adminGet, approvalLink, consoleActionStep, csrfOf, guestWithSponsor, signInAs, submit, waitForMail, waitForStatus } from './support/flow.js';
 import { startLocalApp, type LocalApp, type OutboxMessage } from './support/localApp.js';
 
 /**
@@ -223,17 +223,10 @@ test('resend from the console: fresh links to the approver, the old one stops wo
   const oldLink = approvalLink(await waitForMail(app, toSponsor, 'the approval mail'));
   const admin = await newAdmin();
   const cookie = await signInAs(app.url, { userId: admin.id }, [ADMIN_ROLE]);
-  const action = `${app.url}/api/admin/console/requests/${id}/resend`;
-  const step = await fetch(action, { headers: { cookie } });
+  const step = await consoleActionStep(app, cookie, id, 'resend');
   expect(step.status).toBe(200);
-  const html = await step.text();
-  expect(html).toContain(sponsor.mail);
-  const posted = await fetch(action, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', origin: app.url, 'sec-fetch-site': 'same-origin' },
-    body: new URLSearchParams({ csrf: csrfOf(html)!, reason: 'Sponsor lost the mail' }).toString(),
-  });
+  expect(step.html).toContain(sponsor.mail);
+  const posted = await step.post({ reason: 'Sponsor lost the mail' });
   expect(posted.status).toBe(303);
   expect(posted.headers.get('location')).toBe(`/api/admin/console/requests/${id}?done=resend`);
   const newLink = approvalLink(await waitForMail(app, (m) => toSponsor(m) && !m.links.includes(oldLink), 'the resent approval mail'));
@@ -246,7 +239,7 @@ test('resend from the console: fresh links to the approver, the old one stops wo
 
   await app.json('POST', `/api/admin/requests/${id}/cancel`, { reason: 'Done with it' }, { authorization: `Bearer ${await app.adminToken()}` });
   await waitForStatus(app, id, 'Cancelled');
-  const over = await fetch(action, { headers: { cookie } });
+  const over = await fetch(step.url, { headers: { cookie } });
   expect(over.status).toBe(409);
   expect(await over.text()).toContain('links are resent only while it awaits approval');
 });
@@ -256,18 +249,10 @@ test('assign another approver from the console: someone who may not approve is a
   const colleague = await app.addUser({ displayName: `Colleague ${unique()}`, mail: `colleague.${unique()}@contoso.com`, userType: 'Member' });
   const admin = await newAdmin();
   const cookie = await signInAs(app.url, { userId: admin.id }, [ADMIN_ROLE]);
-  const action = `${app.url}/api/admin/console/requests/${id}/reassign`;
-  const step = await fetch(action, { headers: { cookie } });
+  const step = await consoleActionStep(app, cookie, id, 'reassign');
   expect(step.status).toBe(200);
-  const html = await step.text();
-  expect(html).toContain('<input id="approverId" name="approverId" type="text"');
-  const post = (fields: Record<string, string>) =>
-    fetch(action, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', origin: app.url, 'sec-fetch-site': 'same-origin' },
-      body: new URLSearchParams({ csrf: csrfOf(html)!, ...fields }).toString(),
-    });
+  expect(step.html).toContain('<input id="approverId" name="approverId" type="text"');
+  const post = step.post;
 
   const refused = await post({ approverId: guest.id, reason: 'Sponsor on leave' });
   expect(refused.status).toBe(400);

@@ -3,7 +3,7 @@ import type { EmailChangeRequest } from '../../src/domain/request.js';
 import { createRequestStoreFromTables } from '../../src/store/tableRequestStore.js';
 import { createStoreTables } from '../../src/store/tables.js';
 import { eventually, startLocalApp, type LocalApp } from './support/localApp.js';
-import { adminGet, approvalLink, csrfOf, decide, guestWithSponsor, injectFault, signInAs, submit, tenant, waitForMail, waitForStatus } from './support/flow.js';
+import { adminGet, approvalLink, consoleActionStep, decide, guestWithSponsor, injectFault, signInAs, submit, tenant, waitForMail, waitForStatus } from './support/flow.js';
 import { adminCall } from './support/openApi.js';
 
 /**
@@ -68,19 +68,10 @@ test('a reset that failed on 503s is retried by one of two admins at once and co
   // Two admins at once, one in the console (after its confirmation step), one over the API: one gets it.
   const rival = await app.addUser({ displayName: `Console Admin ${Date.now()}`, mail: `console.${Date.now()}@contoso.com`, userType: 'Member' });
   const cookie = await signInAs(app.url, { userId: rival.id }, ['GuestReset.Admin']);
-  const action = `${app.url}/api/admin/console/requests/${id}/retry`;
-  const step = await fetch(action, { headers: { cookie } });
+  const step = await consoleActionStep(app, cookie, id, 'retry');
   expect(step.status).toBe(200);
-  const stepHtml = await step.text();
-  expect(stepHtml).toContain('runs again as approved');
-  const viaConsole = () =>
-    fetch(action, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', origin: app.url, 'sec-fetch-site': 'same-origin' },
-      body: new URLSearchParams({ csrf: csrfOf(stepHtml)!, reason: 'Graph is back' }).toString(),
-    });
-  const [fromConsole, fromApi] = await Promise.all([viaConsole(), retry<{ attempt: number; instanceId: string } | ErrorBody>(id)]);
+  expect(step.html).toContain('runs again as approved');
+  const [fromConsole, fromApi] = await Promise.all([step.post({ reason: 'Graph is back' }), retry<{ attempt: number; instanceId: string } | ErrorBody>(id)]);
   const apiWon = fromApi.status === 202;
   expect({ api: fromApi.status, console: fromConsole.status }).toEqual(apiWon ? { api: 202, console: 409 } : { api: 409, console: 303 });
   const winner = apiWon ? { name: ADMIN.name, objectId: ADMIN.oid, username: ADMIN.preferred_username } : { name: rival.displayName, objectId: rival.id, username: rival.mail };
@@ -106,7 +97,7 @@ test('a reset that failed on 503s is retried by one of two admins at once and co
   expect(again.status).toBe(409);
   expect(again.body.error.code).toBe('NotRetryable');
   // Nor does the console offer it any more.
-  const over = await fetch(action, { headers: { cookie } });
+  const over = await fetch(step.url, { headers: { cookie } });
   expect(over.status).toBe(409);
   expect(await over.text()).toContain('only a Failed request can be retried');
 }, 420_000);

@@ -657,6 +657,14 @@ describe('version 4 steps', () => {
     return requestId;
   }
 
+  /** A fresh sponsored guest's request, confirmed, screened and its approver asked. */
+  async function askedRequest(label: string) {
+    const { guest, sponsor } = sponsoredGuest(label);
+    const id = await confirmedRequest(guest.mail);
+    await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() });
+    return { guest, sponsor, id };
+  }
+
   test('begin, screen and ask, approve and reset: the request ends Completed with its whole trail, and the lock is free', async () => {
     const { guest, sponsor } = sponsoredGuest('lean');
     const id = await confirmedRequest(guest.mail);
@@ -717,9 +725,7 @@ describe('version 4 steps', () => {
   });
 
   test('Graph refusing the guest read for good: the approval is on record with the refusal, so the request can be told apart and retried', async () => {
-    const { guest, sponsor } = sponsoredGuest('leanrefused');
-    const id = await confirmedRequest(guest.mail);
-    await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() });
+    const { guest, sponsor, id } = await askedRequest('leanrefused');
     emulator.addFault({ method: 'GET', path: `/v1.0/users/${guest.id}`, status: 403, count: 1, code: 'Authorization_RequestDenied', message: 'Insufficient privileges' });
     const done = await activities.approveAndReset({ requestId: id, decision: decision('approved', sponsor.mail, 'Fine') });
     expect(done).toMatchObject({ completed: false, outcome: { ok: false, code: 'Authorization_RequestDenied' } });
@@ -728,9 +734,7 @@ describe('version 4 steps', () => {
   });
 
   test('a step failing for good before any decision: Failed, the admins told nothing was changed, the asked approver told it closed, nobody told of an approval', async () => {
-    const { guest, sponsor } = sponsoredGuest('failedundecided');
-    const id = await confirmedRequest(guest.mail);
-    await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() });
+    const { guest, sponsor, id } = await askedRequest('failedundecided');
     const [adminsBefore, ownerBefore] = [mailTo(ADMIN_MAIL).length, mailTo(guest.mail).length];
     // What the orchestrator stores when a step's retries ran out (mail refused for minutes on end).
     expect(await activities.completeRequest({ requestId: id, outcome: { ok: false, code: 'InternalError', message: 'Internal error (reference r).' } })).toBe('Failed');
@@ -781,9 +785,7 @@ describe('version 4 steps', () => {
   });
 
   test('a reset that recovers after a passing fault: Completed, with the failed try on the trail and no fault left on the request', async () => {
-    const { guest, sponsor } = sponsoredGuest('recovers');
-    const id = await confirmedRequest(guest.mail);
-    await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() });
+    const { sponsor, id } = await askedRequest('recovers');
     emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status: 500, count: 1, retryAfter: 0 });
     const approval = decision('approved', sponsor.mail);
     await expect(activities.approveAndReset({ requestId: id, decision: approval })).rejects.toThrow();
@@ -796,9 +798,7 @@ describe('version 4 steps', () => {
   });
 
   test('the invitation failing after the PATCH until the retries run out: the approval and the changed mail are on record, and mail goes back', async () => {
-    const { guest, sponsor } = sponsoredGuest('leantransient');
-    const id = await confirmedRequest(guest.mail);
-    await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() });
+    const { guest, sponsor, id } = await askedRequest('leantransient');
     emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status: 503, count: 100, retryAfter: 0 });
     const approval = decision('approved', sponsor.mail);
     // The orchestrator's retry policy runs the step several times; each time the invitation fails.
@@ -833,9 +833,7 @@ describe('version 4 steps', () => {
     };
 
     test('approveAndReset stored Completed but died before releasing the lock: the re-run releases it', async () => {
-      const { guest, sponsor } = sponsoredGuest('diedcompleted');
-      const id = await confirmedRequest(guest.mail);
-      await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() });
+      const { guest, sponsor, id } = await askedRequest('diedcompleted');
       const approval = decision('approved', sponsor.mail);
       await expect(activitiesOver(dyingIn('releaseGuestLock', 'before')).approveAndReset({ requestId: id, decision: approval })).rejects.toThrow('died');
       expect(await request(id)).toMatchObject({ status: 'Completed' });
@@ -847,9 +845,7 @@ describe('version 4 steps', () => {
     });
 
     test('restoreMail stored done after the request ended but died before releasing the lock: the re-run releases it', async () => {
-      const { guest, sponsor } = sponsoredGuest('diedrestored');
-      const id = await confirmedRequest(guest.mail);
-      await activities.screenAndAsk({ requestId: id, deadline: deadlineInAnHour() });
+      const { guest, sponsor, id } = await askedRequest('diedrestored');
       emulator.addFault({ method: 'POST', path: '/v1.0/invitations', status: 400, count: 1, code: 'BadRequest', message: 'Invalid invitedUserEmailAddress' });
       const { outcome } = await activities.approveAndReset({ requestId: id, decision: decision('approved', sponsor.mail) });
       emulator.addFault({ method: 'PATCH', path: `/v1.0/users/${guest.id}`, status: 503, count: 100, retryAfter: 0 });

@@ -44,6 +44,25 @@ export async function linkFor(app: LocalApp, kind: 'confirmations' | 'track' | '
 /** The anti-forgery value of a page's form. */
 export const csrfOf = (html: string): string | undefined => /name="csrf"\s+value="([^"]+)"/.exec(html)?.[1] ?? /value="([^"]+)"\s+name="csrf"/.exec(html)?.[1];
 
+/**
+ * An admin console action's confirmation step (`GET /api/admin/console/requests/{id}/{action}`) as
+ * the signed-in admin with `cookie` sees it, and the POST of its form from the console's own page
+ * (fields added to the step's anti-forgery value; redirects not followed, so the 303 shows).
+ */
+export async function consoleActionStep(app: LocalApp, cookie: string, requestId: string, action: string) {
+  const url = `${app.url}/api/admin/console/requests/${requestId}/${action}`;
+  const page = await fetch(url, { headers: { cookie } });
+  const html = await page.text();
+  const post = (fields: Record<string, string>) =>
+    fetch(url, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', origin: app.url, 'sec-fetch-site': 'same-origin' },
+      body: new URLSearchParams({ csrf: csrfOf(html) ?? '', ...fields }).toString(),
+    });
+  return { url, status: page.status, html, post };
+}
+
 /** Opens a link's page and posts its form, as a browser would (fields added to the anti-forgery value). */
 export async function postLinkForm(link: string, fields: Record<string, string> = {}): Promise<{ status: number; html: string }> {
   const page = await fetch(link);
